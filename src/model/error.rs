@@ -1,0 +1,120 @@
+//! Errors of the model layer: every message names the offending field and the fix.
+
+use thiserror::Error;
+
+/// What is wrong with a mixture specification or a query against it.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// The mixture has no component.
+    #[error(
+        "weights is empty: give at least one component (weights, means and covariances of equal length)"
+    )]
+    Empty,
+    /// The dimension is zero.
+    #[error("means[0] is empty: the dimension d must be at least 1")]
+    ZeroDimension,
+    /// `means` or `covariances` has a different number of entries than `weights`.
+    #[error(
+        "{field} has {got} entries but weights has {expected}: give one mean and one covariance per weight"
+    )]
+    CountMismatch {
+        /// `means` or `covariances`.
+        field: &'static str,
+        /// Entries found.
+        got: usize,
+        /// Number of weights.
+        expected: usize,
+    },
+    /// A vector or matrix row has the wrong length.
+    #[error(
+        "{field} has length {got} but the mixture dimension is d = {expected} (from means[0]): all means and covariance rows must have d entries"
+    )]
+    DimensionMismatch {
+        /// Path of the offending array, e.g. `means[2]` or `covariances[1][0]`.
+        field: String,
+        /// Length found.
+        got: usize,
+        /// The dimension d.
+        expected: usize,
+    },
+    /// A number is NaN or infinite.
+    #[error("{field} is {value}: every number must be finite")]
+    NonFinite {
+        /// Path of the offending number.
+        field: String,
+        /// The value found.
+        value: f64,
+    },
+    /// A weight is not positive.
+    #[error(
+        "weights[{index}] = {value} is not positive: every weight must be > 0 (drop the component instead)"
+    )]
+    NonPositiveWeight {
+        /// Index of the component.
+        index: usize,
+        /// The weight found.
+        value: f64,
+    },
+    /// The weights do not sum to one.
+    #[error(
+        "weights sum to {sum} but must sum to 1 within {tol:e}: divide each weight by their sum"
+    )]
+    WeightSum {
+        /// The sum found.
+        sum: f64,
+        /// The tolerance.
+        tol: f64,
+    },
+    /// A covariance is not symmetric.
+    #[error(
+        "covariances[{index}] is not symmetric: entries ({i},{j}) and ({j},{i}) differ by {diff:e}; make it symmetric, e.g. (S + S^T)/2"
+    )]
+    Asymmetric {
+        /// Component index.
+        index: usize,
+        /// Row of the largest asymmetry.
+        i: usize,
+        /// Column of the largest asymmetry.
+        j: usize,
+        /// The absolute difference.
+        diff: f64,
+    },
+    /// A covariance has a negative eigenvalue.
+    #[error(
+        "covariance {index} is not positive semi-definite: smallest eigenvalue {min_eigenvalue:e}; give a PSD matrix (e.g. Q diag(lambda) Q^T with lambda >= 0)"
+    )]
+    NotPsd {
+        /// Component index.
+        index: usize,
+        /// The smallest eigenvalue.
+        min_eigenvalue: f64,
+    },
+    /// A time outside the admissible range.
+    #[error(
+        "{field} = {value} is not a valid OU time: it must be finite and > 0 (t = 0 is the data law, which may have no density)"
+    )]
+    BadTime {
+        /// Name of the time argument.
+        field: String,
+        /// The value given.
+        value: f64,
+    },
+    /// A point of the wrong dimension.
+    #[error(
+        "{field} has dimension {got} but the mixture has d = {expected}: give points with d coordinates"
+    )]
+    PointDimension {
+        /// Which point, e.g. `points[3]`.
+        field: String,
+        /// Its length.
+        got: usize,
+        /// The mixture dimension.
+        expected: usize,
+    },
+    /// The mixture JSON could not be parsed.
+    #[error(
+        "mixture JSON is malformed: {0}; expected {{\"weights\": [..], \"means\": [[..], ..], \"covariances\": [[[..], ..], ..]}}"
+    )]
+    Json(String),
+}

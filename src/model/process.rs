@@ -1,0 +1,95 @@
+//! The forward Ornstein-Uhlenbeck process `dX_t = -X_t dt + sqrt(2) dW_t`
+//! (theory/01-model.md).
+//!
+//! ```text
+//! alpha_t   = e^{-t}
+//! sigma_t^2 = 1 - e^{-2t} = -expm1(-2t)          (stationary law N(0, I))
+//! log-SNR   lambda(t) = ln(alpha_t^2 / sigma_t^2) = -ln(expm1(2t))
+//! VE noise  sigma_VE(t) = sigma_t / alpha_t = sqrt(expm1(2t))
+//! ```
+//! `expm1` keeps `sigma_t^2` accurate to full relative precision at small `t`.
+
+/// The OU coefficients at one time `t >= 0`.
+///
+/// ```
+/// use flowcert::model::OuCoeffs;
+/// let c = OuCoeffs::at(1e-12);
+/// assert!((c.sigma2 / 2e-12 - 1.0).abs() < 1e-9); // expm1 keeps small t exact
+/// assert!((c.alpha2 + c.sigma2 - 1.0).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OuCoeffs {
+    /// The OU time.
+    pub t: f64,
+    /// `alpha_t = e^{-t}`.
+    pub alpha: f64,
+    /// `alpha_t^2 = e^{-2t}`.
+    pub alpha2: f64,
+    /// `sigma_t^2 = 1 - e^{-2t}`, computed as `-expm1(-2t)`.
+    pub sigma2: f64,
+}
+
+impl OuCoeffs {
+    /// Coefficients at time `t` (the caller guarantees `t >= 0` and finite).
+    ///
+    /// ```
+    /// let c = flowcert::model::OuCoeffs::at(0.5);
+    /// assert!((c.alpha - (-0.5f64).exp()).abs() < 1e-15);
+    /// ```
+    #[inline]
+    pub fn at(t: f64) -> Self {
+        let alpha = (-t).exp();
+        OuCoeffs {
+            t,
+            alpha,
+            alpha2: (-2.0 * t).exp(),
+            sigma2: -(-2.0 * t).exp_m1(),
+        }
+    }
+}
+
+/// Log signal-to-noise ratio `lambda(t) = ln(alpha_t^2 / sigma_t^2) = -ln(expm1(2t))`,
+/// strictly decreasing in `t`.
+///
+/// ```
+/// let l = flowcert::model::process::log_snr(0.3);
+/// assert!((flowcert::model::process::log_snr_inverse(l) - 0.3).abs() < 1e-14);
+/// ```
+pub fn log_snr(t: f64) -> f64 {
+    -(2.0 * t).exp_m1().ln()
+}
+
+/// Inverse of [`log_snr`]: `t = ln(1 + e^{-lambda}) / 2`.
+///
+/// ```
+/// assert!((flowcert::model::process::log_snr_inverse(0.0) - 0.5 * 2f64.ln()).abs() < 1e-15);
+/// ```
+pub fn log_snr_inverse(lambda: f64) -> f64 {
+    // ln(1 + e^{-l}) computed stably for both signs of l.
+    let v = if lambda > 0.0 {
+        (-lambda).exp().ln_1p()
+    } else {
+        -lambda + lambda.exp().ln_1p()
+    };
+    0.5 * v
+}
+
+/// Variance-exploding noise level `sigma_VE(t) = sigma_t / alpha_t = sqrt(expm1(2t))`
+/// (the EDM/Karras coordinate).
+///
+/// ```
+/// let s = flowcert::model::process::ve_sigma(0.7);
+/// assert!((flowcert::model::process::ve_sigma_inverse(s) - 0.7).abs() < 1e-14);
+/// ```
+pub fn ve_sigma(t: f64) -> f64 {
+    (2.0 * t).exp_m1().sqrt()
+}
+
+/// Inverse of [`ve_sigma`]: `t = ln(1 + sigma^2) / 2`.
+///
+/// ```
+/// assert_eq!(flowcert::model::process::ve_sigma_inverse(0.0), 0.0);
+/// ```
+pub fn ve_sigma_inverse(sigma: f64) -> f64 {
+    0.5 * (sigma * sigma).ln_1p()
+}

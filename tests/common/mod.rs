@@ -1,0 +1,73 @@
+//! Shared proptest strategies: random mixtures with covariances `Q diag(lambda) Q^T`,
+//! built from proptest's own draws so that failures shrink and replay.
+#![allow(dead_code)]
+
+use flowcert::model::{Mixture, MixtureSpec};
+use nalgebra::{DMatrix, DVector};
+use proptest::prelude::*;
+
+/// Orthogonal matrix from the QR of a proptest-drawn matrix (signs fixed).
+pub fn orthogonal_from(entries: &[f64], d: usize) -> DMatrix<f64> {
+    let g = DMatrix::from_fn(d, d, |r, c| {
+        entries[r * d + c] + if r == c { 1e-3 } else { 0.0 }
+    });
+    let qr = g.qr();
+    let (mut q, r) = (qr.q(), qr.r());
+    for j in 0..d {
+        if r[(j, j)] < 0.0 {
+            q.column_mut(j).neg_mut();
+        }
+    }
+    q
+}
+
+fn covariance(entries: &[f64], spectrum: &[f64]) -> Vec<Vec<f64>> {
+    let d = spectrum.len();
+    let q = orthogonal_from(entries, d);
+    let c = &q * DMatrix::from_diagonal(&DVector::from_column_slice(spectrum)) * q.transpose();
+    let c = (&c + c.transpose()) * 0.5;
+    (0..d).map(|r| c.row(r).iter().copied().collect()).collect()
+}
+
+/// Random mixtures: K in `k`, d in `d`, eigenvalues in `[lo, hi]`, means in a box of
+/// half-width `spread`; `shared` forces one covariance for every component.
+pub fn arb_mixture(
+    k: std::ops::RangeInclusive<usize>,
+    d: std::ops::RangeInclusive<usize>,
+    lo: f64,
+    hi: f64,
+    spread: f64,
+    shared: bool,
+) -> impl Strategy<Value = Mixture> {
+    (k, d).prop_flat_map(move |(k, d)| {
+        let ncov = if shared { 1 } else { k };
+        (
+            proptest::collection::vec(0.2f64..1.0, k),
+            proptest::collection::vec(proptest::collection::vec(-spread..spread, d), k),
+            proptest::collection::vec(proptest::collection::vec(-1.0f64..1.0, d * d), ncov),
+            proptest::collection::vec(proptest::collection::vec(lo..hi, d), ncov),
+        )
+            .prop_map(move |(w, means, qs, specs)| {
+                let total: f64 = w.iter().sum();
+                let weights = w.iter().map(|v| v / total).collect();
+                let covs: Vec<_> = (0..k)
+                    .map(|i| {
+                        let j = if shared { 0 } else { i };
+                        covariance(&qs[j], &specs[j])
+                    })
+                    .collect();
+                MixtureSpec {
+                    weights,
+                    means,
+                    covariances: covs,
+                }
+                .check()
+                .expect("strategy builds valid mixtures")
+            })
+    })
+}
+
+/// The default random mixture of the issues: K 1..6, d 1..8, lambda in [1e-3, 4].
+pub fn any_mixture() -> impl Strategy<Value = Mixture> {
+    arb_mixture(1..=6, 1..=8, 1e-3, 4.0, 3.0, false)
+}
