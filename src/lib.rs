@@ -4,5 +4,9 @@
 //! Data flows one way: `model` -> `dynamics` -> `bounds`/`grids`/`nn` ->
 //! `theorems` -> `experiments` -> `report` -> `cli`.
 
+pub mod dynamics;
+pub mod experiments;
+pub mod io;
 pub mod model;
+pub mod report;
 pub mod tolerance;

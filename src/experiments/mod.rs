@@ -1,0 +1,5 @@
+//! Experiment sweeps: cells, seeds, a resumable store and shards.
+
+pub mod store;
+
+pub use store::{CellStore, Shard, StoreError};
