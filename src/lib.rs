@@ -4,4 +4,5 @@
 //! Data flows one way: `model` -> `dynamics` -> `bounds`/`grids`/`nn` ->
 //! `theorems` -> `experiments` -> `report` -> `cli`.
 
+pub mod dynamics;
 pub mod tolerance;
