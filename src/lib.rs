@@ -2,12 +2,12 @@
 //! Gaussian-mixture Ornstein-Uhlenbeck model (see `theory/` and README.md).
 //!
 //! Data flows one way: `model` -> `dynamics` -> `bounds`/`grids`/`nn` ->
-//! `theorems` -> `experiments` -> `report` -> `cli`.
+//! `theorems` -> `experiments` -> `report` (the CLI lives in the binary, `src/cli/`).
 
 pub mod dynamics;
 pub mod experiments;
 pub mod io;
 pub mod model;
 pub mod report;
-pub mod tolerance;
 pub mod theorems;
+pub mod tolerance;

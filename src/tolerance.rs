@@ -18,6 +18,10 @@ pub const ODE_ATOL: f64 = 1e-10;
 /// Global error factor: an adaptive solve at (rtol, atol) is trusted to
 /// `ODE_GLOBAL_FACTOR * max(rtol, atol)` relative (error amplification along the flow).
 pub const ODE_GLOBAL_FACTOR: f64 = 1e3;
+/// An observed convergence order `log2(e(h) / e(h/2))` of a fixed-step method, or the
+/// exponent of an adaptive solver's global error in its tolerance (nominally 1), may
+/// differ from its nominal value by this much (higher-order terms of the error).
+pub const ODE_ORDER_SLACK: f64 = 0.3;
 /// Tolerance on the weights summing to one (cli-contract).
 pub const WEIGHT_SUM: f64 = 1e-9;
 /// Relative asymmetry allowed in an input covariance.

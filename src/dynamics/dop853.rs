@@ -14,7 +14,7 @@
 //! err3_i = sum_j E3[j] k_{j,i}      (8th order minus an embedded 3rd-order solution, / h)
 //! ```
 //!
-//! as described in [`super::solver`]. The unit tests of `solver.rs` check the row sums
+//! as described in `solver.rs`. The unit tests of `solver.rs` check the row sums
 //! `sum_j A[s][j] = C[s]` and the quadrature conditions of `B`, `B - E5` and `B - E3`.
 
 // Hairer's 30-digit literals are kept as published, for auditability.

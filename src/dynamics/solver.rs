@@ -10,7 +10,7 @@
 //!   Tableau: Hairer, Norsett & Wanner, *Solving ODEs I*, Table II.5.2.
 //! * [`Method::Dop853`]: Dormand & Prince 8(5,3), 12 stages plus one evaluation at the
 //!   new point, reused as the first stage of the next step. Tableau: `dop853.f`
-//!   (same book, Sec. II.10), in [`super::dop853`].
+//!   (same book, Sec. II.10), in `dop853.rs`.
 //!
 //! # Error norm
 //!
@@ -28,21 +28,30 @@
 //!
 //! # Step-size control
 //!
-//! A step is accepted iff `err <= 1`. The next step is (Hairer & Wanner's codes)
+//! A step is accepted iff `err <= 1`. After an accepted step `n` (size `h_n`, estimate
+//! `err_n`), the next step is the smaller of the proposals of the PI controller of
+//! Hairer & Wanner's codes and of Gustafsson's predictive controller (as in `radau5.f`;
+//! *Solving ODEs II*, eq. IV.8.21):
 //!
 //! ```text
-//! h_new = h * clamp( safe * err^(-alpha) * err_old^beta , f_min , f_max )
+//! h_{n+1} = h_n clamp( min(PI, PRED), f_min, f_max )
+//! PI   = safe err_n^(-alpha) max(err_{n-1}, 1e-4)^beta
+//! PRED = safe (h_n / h_{n-1}) (max(err_{n-1}, 1e-2) / err_n^2)^(1/k)
 //! ```
 //!
-//! with `safe = 0.9`, `err_old = max(err of the last accepted step, 1e-4)` and
+//! where `n - 1` is the previous *accepted* step (PRED is skipped on the first one),
+//! `safe = 0.9`, and
 //!
-//! | method | alpha           | beta (Lund/PI) | [f_min, f_max] |
-//! |--------|-----------------|----------------|----------------|
-//! | Dopri5 | 0.2 - 0.75 beta | 0.04           | [0.2, 10]      |
-//! | Dop853 | 1/8             | 0              | [1/3, 6]       |
+//! | method | k (err = O(h^k)) | alpha           | beta | [f_min, f_max] |
+//! |--------|------------------|-----------------|------|----------------|
+//! | Dopri5 | 5                | 0.2 - 0.75 beta | 0.04 | [0.2, 10]      |
+//! | Dop853 | 8                | 1/8             | 0    | [1/3, 6]       |
 //!
-//! After a rejection the step shrinks by `max(f_min, safe err^(-alpha))` (no PI term),
-//! and the next accepted step may not grow. Steps never exceed `|t1 - t0|`; a step that
+//! (`alpha`, `beta` and the bounds are the defaults of `dopri5.f` and `dop853.f`.) PRED
+//! follows trends of the error constant, e.g. the geometric approach of a flow to a
+//! near-singular time, where the PI rule alone rejects every other step.
+//! After a rejection the step shrinks by `max(f_min, safe err^(-alpha))`, and the next
+//! accepted step may not grow. Steps never exceed `|t1 - t0|`; a step that
 //! would end within 1% of `t1` (or beyond it) is clipped so that the last step lands on
 //! `t1` exactly. The initial step, unless given, follows Hairer's `hinit` (Sec. II.4):
 //! `h0 = 0.01 ||y0|| / ||f0||`, one explicit Euler step to estimate `||y''||`, then
@@ -156,6 +165,10 @@ impl SolverOptions {
     /// let msg = bad.check().unwrap_err().to_string();
     /// assert!(msg.contains("rtol") && msg.contains("NaN"));
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`SolverError::InvalidOption`] naming the first offending field and a fix.
     pub fn check(&self) -> Result<ValidSolverOptions, SolverError> {
         if !(self.rtol.is_finite() && self.rtol >= MIN_RTOL) {
             return Err(SolverError::InvalidOption {
@@ -196,7 +209,18 @@ impl SolverOptions {
 }
 
 /// Solver settings that passed [`SolverOptions::check`]; the only way to call
-/// [`integrate`].
+/// [`integrate`]. Read-only: the accessors return the validated fields.
+///
+/// ```
+/// use flowcert::dynamics::solver::{Method, SolverOptions, ValidSolverOptions};
+/// use flowcert::tolerance::{ODE_ATOL, ODE_RTOL};
+///
+/// let opts = ValidSolverOptions::default();
+/// assert_eq!((opts.rtol(), opts.atol()), (ODE_RTOL, ODE_ATOL));
+/// assert_eq!((opts.method(), opts.max_steps()), (Method::Dopri5, 1_000_000));
+/// assert_eq!(opts.initial_step(), None);
+/// assert_eq!(opts.raw(), &SolverOptions::default());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct ValidSolverOptions(SolverOptions);
@@ -210,26 +234,32 @@ impl Default for ValidSolverOptions {
 
 impl ValidSolverOptions {
     /// Relative tolerance.
+    #[must_use]
     pub fn rtol(&self) -> f64 {
         self.0.rtol
     }
     /// Absolute tolerance.
+    #[must_use]
     pub fn atol(&self) -> f64 {
         self.0.atol
     }
     /// Runge-Kutta pair.
+    #[must_use]
     pub fn method(&self) -> Method {
         self.0.method
     }
     /// Largest number of attempted steps.
+    #[must_use]
     pub fn max_steps(&self) -> usize {
         self.0.max_steps
     }
     /// First step size, or `None` for automatic selection.
+    #[must_use]
     pub fn initial_step(&self) -> Option<f64> {
         self.0.initial_step
     }
     /// The raw options these were validated from.
+    #[must_use]
     pub fn raw(&self) -> &SolverOptions {
         &self.0
     }
@@ -247,7 +277,7 @@ impl ValidSolverOptions {
 /// where `auto` is 1 if the initial step was selected automatically and 0 otherwise
 /// (the leading 1 is `f(t0, y0)`). On an error, the step that failed is counted among
 /// the rejected ones unless it failed on the derivative at its accepted end point. For
-/// `t0 == t1` nothing is evaluated and all counts are 0.
+/// `t0 == t1`, or a system of dimension 0, nothing is evaluated and all counts are 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SolverStats {
     /// Evaluations of [`OdeSystem::rhs`].
@@ -348,7 +378,8 @@ struct Pair {
     /// so its derivative is the first stage of the next step.
     fsal: bool,
     estimator: Estimator,
-    /// Order used by the initial-step heuristic.
+    /// Order `k` of the error estimate (`err = O(h^k)`), used by the initial-step
+    /// heuristic and the predictive controller.
     order: i32,
     /// Exponent `alpha` and PI weight `beta` of the controller.
     alpha: f64,
@@ -455,7 +486,7 @@ impl Method {
 /// Integrates `y' = f(t, y)` from `t0` to `t1`, overwriting `y` (the state at `t0`) with
 /// the state at `t1`. `t1 < t0` integrates backward in time. See the module docs for the
 /// method, error norm and step control; the only allocation is one buffer of
-/// `(stages + 2) n` floats per call.
+/// `(stages + 3) n` floats per call.
 ///
 /// ```
 /// use flowcert::dynamics::solver::{integrate, OdeSystem, SolverOptions};
@@ -500,7 +531,7 @@ pub fn integrate<S: OdeSystem>(
         return Err(SolverError::NonFiniteInterval { t0, t1 });
     }
     let mut stats = SolverStats::default();
-    if t0 == t1 {
+    if t0 == t1 || n == 0 {
         return Ok(stats);
     }
     if !all_finite(y) {
@@ -513,40 +544,29 @@ pub fn integrate<S: OdeSystem>(
     let dir = (t1 - t0).signum();
     let hmax = (t1 - t0).abs();
 
-    // Workspace: k_0..k_{stages-1} (stride n), the stage input, the new state.
-    let mut work = vec![0.0; (stages + 2) * n];
-    let (k, rest) = work.split_at_mut(stages * n);
-    let (ystage, ynew) = rest.split_at_mut(n);
+    let mut buffer = vec![0.0; (stages + 3) * n];
+    let mut w = Work::new(&mut buffer, n, stages);
 
-    sys.rhs(t0, y, &mut k[..n]);
+    sys.rhs(t0, y, w.f);
     stats.rhs_evals += 1;
-    if !all_finite(&k[..n]) {
+    if !all_finite(w.f) {
         return Err(SolverError::NonFinite { t: t0 });
     }
-
     let mut h = match opts.initial_step() {
         Some(h) => h.min(hmax),
         None => {
-            let (f0, f1) = k.split_at_mut(n);
             stats.rhs_evals += 1;
-            initial_step(
-                sys,
-                pair.order,
-                t0,
-                y,
-                f0,
-                &mut f1[..n],
-                ystage,
-                dir,
-                hmax,
-                rtol,
-                atol,
-            )
+            let (f1, y1) = (&mut *w.ynew, &mut *w.ystage);
+            initial_step(sys, pair.order, t0, y, w.f, f1, y1, dir, hmax, rtol, atol)
         }
     } * dir;
+    w.store_stage(0);
 
     let mut t = t0;
+    // Controller memory: err of the last accepted step (floored) for the PI factor, and
+    // (h, err) of the last accepted step for Gustafsson's predictive factor.
     let mut err_old: f64 = 1e-4;
+    let mut last_accepted: Option<(f64, f64)> = None;
     let mut rejected_last = false;
     let mut nonfinite_last = false;
     loop {
@@ -569,30 +589,35 @@ pub fn integrate<S: OdeSystem>(
             h = t1 - t;
         }
 
-        let err = attempt_step(
-            sys, pair, t, h, y, k, ystage, ynew, n, rtol, atol, &mut stats,
-        );
+        let err = attempt_step(sys, pair, t, h, y, &mut w, rtol, atol);
+        stats.rhs_evals += stages - 1;
 
         if err <= 1.0 {
             stats.steps += 1;
             let t_new = if last { t1 } else { t + h };
-            y.copy_from_slice(ynew);
+            y.copy_from_slice(w.ynew);
             if pair.fsal {
-                k.copy_within((stages - 1) * n..stages * n, 0);
+                w.reuse_last_stage();
             } else {
-                sys.rhs(t_new, y, &mut k[..n]);
+                sys.rhs(t_new, y, w.f);
                 stats.rhs_evals += 1;
-                if !all_finite(&k[..n]) {
+                if !all_finite(w.f) {
                     return Err(SolverError::NonFinite { t: t_new });
                 }
+                w.store_stage(0);
             }
             t = t_new;
             if last {
                 return Ok(stats);
             }
-            let grow = SAFETY * err.powf(-pair.alpha) * err_old.powf(pair.beta);
+            let mut grow = SAFETY * err.powf(-pair.alpha) * err_old.powf(pair.beta);
+            if let Some((h_acc, err_acc)) = last_accepted {
+                let k = f64::from(pair.order);
+                grow = grow.min(SAFETY * (h / h_acc) * (err_acc / (err * err)).powf(1.0 / k));
+            }
             let mut h_new = h * grow.clamp(pair.fac_min, pair.fac_max);
             err_old = err.max(1e-4);
+            last_accepted = Some((h, err.max(1e-2)));
             if h_new.abs() > hmax {
                 h_new = hmax * dir;
             }
@@ -604,7 +629,7 @@ pub fn integrate<S: OdeSystem>(
             nonfinite_last = false;
         } else {
             stats.rejected += 1;
-            nonfinite_last = err.is_nan() || err.is_infinite();
+            nonfinite_last = !err.is_finite();
             let shrink = if nonfinite_last {
                 pair.fac_min
             } else {
@@ -616,9 +641,53 @@ pub fn integrate<S: OdeSystem>(
     }
 }
 
-/// Computes the stages of one step of size `h` from `(t, y)` (with `k_0 = f(t, y)`
-/// already in place), writes the propagated solution into `ynew`, and returns the
-/// error norm; NaN if the estimate or `ynew` is not finite.
+/// Scratch of one [`integrate`] call, carved from a single allocation. The stage
+/// derivatives are stored component-major, `kt[i * stages + s] = k_s[i]`, so that the
+/// combinations `sum_j w_j k_j[i]` read contiguous memory.
+struct Work<'a> {
+    kt: &'a mut [f64],
+    /// Output of the right-hand side, copied into a column of `kt` by `store_stage`.
+    f: &'a mut [f64],
+    ystage: &'a mut [f64],
+    ynew: &'a mut [f64],
+    stages: usize,
+}
+
+impl<'a> Work<'a> {
+    fn new(buffer: &'a mut [f64], n: usize, stages: usize) -> Self {
+        let (kt, rest) = buffer.split_at_mut(stages * n);
+        let (f, rest) = rest.split_at_mut(n);
+        let (ystage, ynew) = rest.split_at_mut(n);
+        Self {
+            kt,
+            f,
+            ystage,
+            ynew,
+            stages,
+        }
+    }
+
+    /// `k_s <- f`.
+    #[inline]
+    fn store_stage(&mut self, s: usize) {
+        for (row, &fi) in self.kt.chunks_exact_mut(self.stages).zip(self.f.iter()) {
+            row[s] = fi;
+        }
+    }
+
+    /// FSAL: `k_0 <- k_{stages-1}`.
+    #[inline]
+    fn reuse_last_stage(&mut self) {
+        for row in self.kt.chunks_exact_mut(self.stages) {
+            row[0] = row[self.stages - 1];
+        }
+    }
+}
+
+/// Computes stages `1..stages` of one step of size `h` from `(t, y)` (with `k_0 =
+/// f(t, y)` in place), writes the propagated solution into `w.ynew`, and returns the
+/// error norm; NaN if the estimate or `ynew` is not finite. Evaluates `f` exactly
+/// `stages - 1` times.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 fn attempt_step<S: OdeSystem>(
@@ -627,49 +696,46 @@ fn attempt_step<S: OdeSystem>(
     t: f64,
     h: f64,
     y: &[f64],
-    k: &mut [f64],
-    ystage: &mut [f64],
-    ynew: &mut [f64],
-    n: usize,
+    w: &mut Work,
     rtol: f64,
     atol: f64,
-    stats: &mut SolverStats,
 ) -> f64 {
     let stages = pair.stages();
     for s in 1..stages {
-        let (done, todo) = k.split_at_mut(s * n);
         let input: &mut [f64] = if pair.fsal && s == stages - 1 {
-            &mut *ynew
+            &mut *w.ynew
         } else {
-            &mut *ystage
+            &mut *w.ystage
         };
-        combine(y, h, pair.a[s], done, n, input);
-        sys.rhs(t + pair.c[s] * h, input, &mut todo[..n]);
+        combine(y, h, pair.a[s], w.kt, stages, input);
+        sys.rhs(t + pair.c[s] * h, input, w.f);
+        w.store_stage(s);
     }
-    stats.rhs_evals += stages - 1;
     if !pair.fsal {
-        combine(y, h, pair.b, k, n, ynew);
+        combine(y, h, pair.b, w.kt, stages, w.ynew);
     }
-    if !all_finite(ynew) {
+    if !all_finite(w.ynew) {
         return f64::NAN;
     }
 
+    let rows = w.kt.chunks_exact(stages).zip(y).zip(w.ynew.iter());
+    let n = y.len() as f64;
     let err = match pair.estimator {
         Estimator::Embedded(e) => {
             let mut sum = 0.0;
-            for i in 0..n {
-                let sk = atol + rtol * y[i].abs().max(ynew[i].abs());
-                let ei = h * dot_column(e, k, n, i);
-                sum += (ei / sk) * (ei / sk);
+            for ((row, &yi), &yn) in rows {
+                let sk = atol + rtol * yi.abs().max(yn.abs());
+                let ei = h * dot(e, row) / sk;
+                sum += ei * ei;
             }
-            (sum / n as f64).sqrt()
+            (sum / n).sqrt()
         }
         Estimator::Stretched53 { e5, e3 } => {
             let (mut s5, mut s3) = (0.0, 0.0);
-            for i in 0..n {
-                let sk = atol + rtol * y[i].abs().max(ynew[i].abs());
-                let r5 = dot_column(e5, k, n, i) / sk;
-                let r3 = dot_column(e3, k, n, i) / sk;
+            for ((row, &yi), &yn) in rows {
+                let sk = atol + rtol * yi.abs().max(yn.abs());
+                let r5 = dot(e5, row) / sk;
+                let r3 = dot(e3, row) / sk;
                 s5 += r5 * r5;
                 s3 += r3 * r3;
             }
@@ -677,25 +743,24 @@ fn attempt_step<S: OdeSystem>(
             if deno <= 0.0 {
                 deno = 1.0;
             }
-            h.abs() * s5 / (n as f64 * deno).sqrt()
+            h.abs() * s5 / (n * deno).sqrt()
         }
     };
     if err.is_finite() { err } else { f64::NAN }
 }
 
-/// `sum_j w[j] k_j[i]` for the stage derivatives stored with stride `n`.
+/// `sum_j w[j] k[j]` over the shorter of the two slices.
 #[inline(always)]
-fn dot_column(w: &[f64], k: &[f64], n: usize, i: usize) -> f64 {
-    w.iter()
-        .zip(k.chunks_exact(n))
-        .fold(0.0, |acc, (&wj, kj)| acc + wj * kj[i])
+fn dot(w: &[f64], k: &[f64]) -> f64 {
+    w.iter().zip(k).fold(0.0, |acc, (&wj, &kj)| acc + wj * kj)
 }
 
-/// `out = y + h sum_j w[j] k_j`, the increment summed before it is added to `y`.
+/// `out_i = y_i + h sum_j w[j] k_j[i]` with `kt` component-major (row length
+/// `stages`); the increment is summed before it is added to `y`.
 #[inline(always)]
-fn combine(y: &[f64], h: f64, w: &[f64], k: &[f64], n: usize, out: &mut [f64]) {
-    for (i, (o, &yi)) in out.iter_mut().zip(y).enumerate() {
-        *o = yi + h * dot_column(w, k, n, i);
+fn combine(y: &[f64], h: f64, w: &[f64], kt: &[f64], stages: usize, out: &mut [f64]) {
+    for ((o, &yi), row) in out.iter_mut().zip(y).zip(kt.chunks_exact(stages)) {
+        *o = yi + h * dot(w, row);
     }
 }
 
@@ -756,8 +821,8 @@ fn initial_step<S: OdeSystem>(
 
 /// Classical 4th-order Runge-Kutta with `n` equal steps from `t0` to `t1`: the reference
 /// solver of the tests, independent of the adaptive code path. Overwrites `y` with the
-/// state at `t1`; `n = 0` leaves it unchanged. No error control and no checks: a
-/// non-finite input simply propagates.
+/// state at `t1`; `n = 0` leaves it unchanged. No error control: a non-finite input
+/// simply propagates.
 ///
 /// ```text
 /// k1 = f(t, y), k2 = f(t + h/2, y + h k1/2), k3 = f(t + h/2, y + h k2/2),
@@ -777,6 +842,10 @@ fn initial_step<S: OdeSystem>(
 /// assert!((y[0] - (-1.0f64).exp()).abs() < 1e-9);
 /// assert_eq!((stats.steps, stats.rhs_evals), (100, 400));
 /// ```
+///
+/// # Panics
+///
+/// If `y.len() != sys.dim()` (a test-harness bug, not a user input).
 pub fn integrate_rk4_fixed<S: OdeSystem>(
     sys: &mut S,
     t0: f64,
@@ -785,6 +854,11 @@ pub fn integrate_rk4_fixed<S: OdeSystem>(
     n: usize,
 ) -> SolverStats {
     let dim = y.len();
+    assert_eq!(
+        dim,
+        sys.dim(),
+        "state length must equal the system dimension"
+    );
     let mut work = vec![0.0; 5 * dim];
     let (k1, rest) = work.split_at_mut(dim);
     let (k2, rest) = rest.split_at_mut(dim);
@@ -902,31 +976,16 @@ mod tests {
         y: &mut [f64],
         steps: usize,
     ) -> f64 {
-        let n = y.len();
-        let mut k = vec![0.0; pair.stages() * n];
-        let (mut ystage, mut ynew) = (vec![0.0; n], vec![0.0; n]);
-        let mut stats = SolverStats::default();
+        let mut buffer = vec![0.0; (pair.stages() + 3) * y.len()];
+        let mut w = Work::new(&mut buffer, y.len(), pair.stages());
         let h = (t1 - t0) / steps as f64;
         let mut est: f64 = 0.0;
         for step in 0..steps {
             let t = t0 + step as f64 * h;
-            sys.rhs(t, y, &mut k[..n]);
-            let err = attempt_step(
-                sys,
-                pair,
-                t,
-                h,
-                y,
-                &mut k,
-                &mut ystage,
-                &mut ynew,
-                n,
-                1.0,
-                1.0,
-                &mut stats,
-            );
-            est = est.max(err);
-            y.copy_from_slice(&ynew);
+            sys.rhs(t, y, w.f);
+            w.store_stage(0);
+            est = est.max(attempt_step(sys, pair, t, h, y, &mut w, 1.0, 1.0));
+            y.copy_from_slice(w.ynew);
         }
         est
     }
