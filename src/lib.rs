@@ -8,6 +8,7 @@ pub mod dynamics;
 pub mod experiments;
 pub mod io;
 pub mod model;
+pub mod nn;
 pub mod report;
 pub mod theorems;
 pub mod tolerance;

@@ -31,3 +31,13 @@ pub const PSD_REL: f64 = 1e-12;
 /// A bound may sit below an empirical estimate of the quantity it bounds by at
 /// most this relative slack (rounding in eigen-solvers and finite differences).
 pub const BOUND_SLACK_REL: f64 = 1e-6;
+/// Relative rounding allowance of an SVD's largest singular value (backward
+/// error ~ n eps for the widths used here): the certified spectral norm is
+/// `sigma_max (1 + SPECTRAL_NORM_REL)`, an upper bound in floating point.
+pub const SPECTRAL_NORM_REL: f64 = 1e-13;
+/// Lipschitz projection aims at `(1 - LIPSCHITZ_PROJECTION_MARGIN) M`, so the
+/// certificate recomputed from fresh SVDs stays `<= M` despite rounding.
+pub const LIPSCHITZ_PROJECTION_MARGIN: f64 = 1e-10;
+/// A trained student's MSE relative to the variance of its targets, on smooth
+/// test problems given enough steps (a fit, not an identity).
+pub const STUDENT_FIT_REL: f64 = 1e-2;
