@@ -276,6 +276,19 @@ fn backward_with_mse_seed_matches_loss_and_grad() {
     }
 }
 
+/// Same architecture and parameters up to rounding (serde_json's default float
+/// parser is not always correctly rounded, so JSON round trips may move the last bit).
+fn assert_close(a: &Mlp, b: &Mlp) {
+    assert_eq!(a.weights().len(), b.weights().len());
+    assert_eq!(
+        (a.activation(), a.is_residual()),
+        (b.activation(), b.is_residual())
+    );
+    for (x, y) in a.params().iter().zip(&b.params()) {
+        assert!((x - y).abs() <= EXACT * y.abs(), "{x} vs {y}");
+    }
+}
+
 #[test]
 fn parameter_count_and_roundtrip() {
     let cfg = MlpConfig::new(4, vec![64, 64], 4, Activation::Relu)
@@ -292,7 +305,7 @@ fn parameter_count_and_roundtrip() {
     let err = net.set_params(&p[1..]).unwrap_err();
     assert!(matches!(err, NnError::ShapeMismatch { .. }));
     let json = serde_json::to_string(&net).unwrap();
-    assert_eq!(serde_json::from_str::<Mlp>(&json).unwrap(), net);
+    assert_close(&serde_json::from_str::<Mlp>(&json).unwrap(), &net);
     let bad_dims = MlpConfig::new(4, vec![3], 2, Activation::Relu)
         .check()
         .unwrap();
@@ -529,5 +542,18 @@ fn lipschitz_projection_binds_on_a_steep_target() {
     )
     .unwrap();
     assert_eq!(free, *net.network());
+    let json = serde_json::to_string(&net).unwrap();
+    assert_close(
+        serde_json::from_str::<LipschitzMlp>(&json)
+            .unwrap()
+            .network(),
+        net.network(),
+    );
+    let loose = json.replace("\"budget\":1.5", "\"budget\":0.5");
+    let reloaded: LipschitzMlp = serde_json::from_str(&loose).unwrap();
+    assert!(
+        reloaded.certified_lipschitz() <= 0.5,
+        "loading projects into the new budget"
+    );
     assert_eq!(net.into_network(), free);
 }

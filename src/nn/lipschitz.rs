@@ -129,7 +129,11 @@ impl LipschitzConfig {
 }
 
 /// An [`Mlp`] kept inside `{Lip(Psi) <= M}` by projection (see the module docs).
+///
+/// Deserialising re-checks the budget and projects, so a loaded student is
+/// always inside its budget.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "LipschitzParts")]
 pub struct LipschitzMlp {
     net: Mlp,
     budget: f64,
@@ -316,5 +320,19 @@ impl Trainable for LipschitzMlp {
     }
     fn project(&mut self) {
         LipschitzMlp::project(self)
+    }
+}
+
+/// Unchecked serde form of a [`LipschitzMlp`].
+#[derive(Deserialize)]
+struct LipschitzParts {
+    net: Mlp,
+    budget: f64,
+}
+
+impl TryFrom<LipschitzParts> for LipschitzMlp {
+    type Error = NnError;
+    fn try_from(raw: LipschitzParts) -> Result<Self, NnError> {
+        LipschitzMlp::from_mlp(raw.net, raw.budget)
     }
 }
