@@ -17,7 +17,7 @@ pub enum Init {
     Glorot,
 }
 
-/// Raw architecture of an [`Mlp`]; validate it with [`MlpConfig::check`].
+/// Raw architecture of an [`Mlp`](super::Mlp); validate it with [`MlpConfig::check`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MlpConfig {
     /// Input dimension `d_in >= 1`.
