@@ -22,7 +22,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::dynamics::{ExactFlow, FlowError};
+use crate::bounds::{Bound, BoundsError, LambdaTable, Lipschitz};
+use crate::dynamics::{ExactFlow, FlowError, Method, SolverOptions};
+use crate::grids::{GridError, GridKind};
 use crate::model::Mixture;
 use crate::nn::{Activation, Mlp, MlpConfig, NnError, TrainConfig, VectorMap, train};
 
@@ -39,6 +41,15 @@ pub enum DistillError {
     /// Training failed.
     #[error(transparent)]
     Train(#[from] NnError),
+    /// The grid could not be built.
+    #[error(transparent)]
+    Grid(#[from] GridError),
+    /// The stability coordinate could not be built.
+    #[error(transparent)]
+    Bounds(#[from] BoundsError),
+    /// The result store failed.
+    #[error(transparent)]
+    Store(#[from] super::store::StoreError),
 }
 
 /// The fixed capacity and training budget of every segment student.
@@ -198,4 +209,164 @@ pub fn run_cell(
         train_loss,
         bound: amp * amp / denom,
     })
+}
+
+/// FNV-1a hash of a string (stable across runs and platforms), for cell keys.
+///
+/// ```
+/// assert_eq!(flowcert::experiments::distill::fnv1a("a"), 0xaf63dc4c8601ec8c);
+/// ```
+pub fn fnv1a(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// A whole sweep: mixtures x grids x segment counts x seeds at one student budget.
+#[derive(Debug, Clone)]
+pub struct DistillPlan {
+    /// Named mixtures.
+    pub mixtures: Vec<(String, Mixture)>,
+    /// Grid kinds.
+    pub grids: Vec<GridKind>,
+    /// Segment counts N.
+    pub segments: Vec<usize>,
+    /// Seeds.
+    pub seeds: Vec<u64>,
+    /// `t_min`.
+    pub t_min: f64,
+    /// `T`.
+    pub t_max: f64,
+    /// Student budget per segment.
+    pub budget: StudentBudget,
+    /// Fresh samples of `p_T` for the end-to-end metric.
+    pub eval_samples: usize,
+    /// Teacher tolerance (rtol = atol).
+    pub teacher_tol: f64,
+}
+
+/// One cell of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DistillCell {
+    /// Index into `mixtures`.
+    pub mixture: usize,
+    /// Index into `grids`.
+    pub grid: usize,
+    /// N.
+    pub segments: usize,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl DistillPlan {
+    /// Validate the plan's parameters (budget, segment counts, seeds, times).
+    ///
+    /// ```
+    /// use flowcert::experiments::distill::DistillPlan;
+    /// let mut p = DistillPlan::quick();
+    /// p.segments = vec![0];
+    /// assert!(p.check().unwrap_err().to_string().contains("--segments"));
+    /// ```
+    pub fn check(self) -> Result<Self, DistillError> {
+        self.budget.check()?;
+        if self.segments.is_empty() || self.segments.contains(&0) {
+            return Err(DistillError::Budget("--segments must list counts >= 1, e.g. --segments 1,2,4,8".into()));
+        }
+        if self.seeds.is_empty() {
+            return Err(DistillError::Budget("--seeds must be at least 1".into()));
+        }
+        if self.grids.is_empty() {
+            return Err(DistillError::Budget("--grids must name at least one grid kind".into()));
+        }
+        if self.eval_samples == 0 {
+            return Err(DistillError::Budget("--eval-samples must be at least 1".into()));
+        }
+        if !(self.teacher_tol.is_finite() && self.teacher_tol >= 1e-14) {
+            return Err(DistillError::Budget("teacher tolerance must be finite and >= 1e-14".into()));
+        }
+        crate::grids::Span::new(self.t_min, self.t_max, 1)?;
+        Ok(self)
+    }
+
+    /// The quick plan of `reproduce --quick`: two-mode mixtures sigma0 in {0.05, 0.1, 0.3},
+    /// all six grids, N in {1, 2, 4, 8}, 3 seeds, a small budget.
+    pub fn quick() -> Self {
+        DistillPlan {
+            mixtures: ["two-mode-s0.05", "two-mode-s0.1", "two-mode-s0.3"]
+                .iter()
+                .map(|n| (n.to_string(), crate::model::builtin::by_name(n).expect("built-in")))
+                .collect(),
+            grids: GridKind::all().to_vec(),
+            segments: vec![1, 2, 4, 8],
+            seeds: vec![0, 1, 2],
+            t_min: 1e-3,
+            t_max: 3.0,
+            budget: StudentBudget { width: 32, depth: 2, steps: 300, batch: 128, samples: 2048, lr: 3e-3 },
+            eval_samples: 1024,
+            teacher_tol: 1e-8,
+        }
+    }
+
+    /// The full plan of `reproduce`: the whole built-in suite, all six grids,
+    /// N in {1, 2, 4, 8, 16}, 5 seeds, the default student (2 x 64 SiLU).
+    pub fn full() -> Self {
+        DistillPlan {
+            mixtures: crate::model::builtin::suite().into_iter().map(|(n, m)| (n.to_string(), m)).collect(),
+            segments: vec![1, 2, 4, 8, 16],
+            seeds: vec![0, 1, 2, 3, 4],
+            budget: StudentBudget { steps: 1000, ..StudentBudget::default() },
+            eval_samples: 2048,
+            ..Self::quick()
+        }
+    }
+
+    /// Every cell, in a fixed order (mixture, grid, N, seed).
+    pub fn cells(&self) -> Vec<DistillCell> {
+        let mut out = Vec::new();
+        for m in 0..self.mixtures.len() {
+            for g in 0..self.grids.len() {
+                for &n in &self.segments {
+                    for &s in &self.seeds {
+                        out.push(DistillCell { mixture: m, grid: g, segments: n, seed: s });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The store key of a cell: names plus a hash of everything that changes its result.
+    pub fn key(&self, c: &DistillCell) -> String {
+        let (name, mix) = &self.mixtures[c.mixture];
+        let spec = serde_json::to_string(&mix.to_spec()).unwrap_or_default();
+        let b = &self.budget;
+        let config = format!(
+            "{spec}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            b.width, b.depth, b.steps, b.batch, b.samples, b.lr, self.t_min, self.t_max, self.eval_samples, self.teacher_tol
+        );
+        format!(
+            "distill/{name}/{}/N{}/seed{}/{:016x}",
+            self.grids[c.grid].name(),
+            c.segments,
+            c.seed,
+            fnv1a(&config)
+        )
+    }
+
+    /// Compute one cell.
+    pub fn run(&self, c: &DistillCell) -> Result<DistillRow, DistillError> {
+        let (name, mix) = &self.mixtures[c.mixture];
+        let grid = self.grids[c.grid];
+        let times = grid.times(mix, self.t_min, self.t_max, c.segments)?;
+        let table = LambdaTable::new(Lipschitz::auto(mix), Bound::TwoSided, self.t_min, self.t_max)?;
+        let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
+        let opts = SolverOptions { rtol: self.teacher_tol, atol: self.teacher_tol, method: Method::Dop853, ..SolverOptions::default() }
+            .check()
+            .map_err(FlowError::from)?;
+        let flow = ExactFlow::new(mix, opts);
+        run_cell(name, mix, &flow, grid.name(), &times, &lambda, c.seed, &self.budget, self.eval_samples)
+    }
 }
