@@ -4,5 +4,7 @@
 //! Data flows one way: `model` -> `dynamics` -> `bounds`/`grids`/`nn` ->
 //! `theorems` -> `experiments` -> `report` -> `cli`.
 
+pub mod bounds;
+pub mod grids;
 pub mod model;
 pub mod tolerance;

@@ -27,3 +27,14 @@ pub const PSD_REL: f64 = 1e-12;
 /// A bound may sit below an empirical estimate of the quantity it bounds by at
 /// most this relative slack (rounding in eigen-solvers and finite differences).
 pub const BOUND_SLACK_REL: f64 = 1e-6;
+/// Relative tolerance of the adaptive quadrature behind the stability coordinate
+/// `Lambda(t)` and its inverse (relative to the integral of `|integrand|`).
+pub const QUAD_RTOL: f64 = 1e-13;
+/// Quadrature of `Lambda` versus its isotropic closed forms (relative).
+pub const CLOSED_FORM_REL: f64 = 1e-8;
+/// Equal increments of the stability coordinate along a balanced grid (relative to the
+/// increment `Lambda(T) / N`).
+pub const GRID_INVERSE_REL: f64 = 1e-10;
+/// The two-sided bound must match the empirical supremum this closely (relative) where it
+/// is provably attained (K = 2, isotropic shared covariance).
+pub const TIGHT_BOUND_REL: f64 = 1e-2;
