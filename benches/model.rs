@@ -1,3 +1,93 @@
+//! Throughput of the exact model and the teacher: `cargo bench --bench model`.
+//! Score and Hessian points/s for d in {2, 8, 32}, K in {2, 8}; flow-map trajectories/s
+//! (2-D two-mode mixture, sigma0 = 0.1, means 3 apart, T = 2.5 -> t_min = 0.01, rtol 1e-10).
+
+use divan::{Bencher, black_box};
+use flowcert::dynamics::{ExactFlow, Method, SolverOptions};
+use flowcert::model::{Marginal, Mixture, MixtureSpec, builtin};
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
 fn main() {
     divan::main();
+}
+
+fn mixture(d: usize, k: usize) -> Mixture {
+    let cov = builtin::rotated_covariance(
+        &(0..d).map(|i| 0.05 + 0.1 * i as f64).collect::<Vec<_>>(),
+        1,
+    );
+    let rows: Vec<Vec<f64>> = (0..d)
+        .map(|r| cov.row(r).iter().copied().collect())
+        .collect();
+    MixtureSpec {
+        weights: vec![1.0 / k as f64; k],
+        means: (0..k)
+            .map(|j| (0..d).map(|i| ((i + 3 * j) as f64).sin() * 2.0).collect())
+            .collect(),
+        covariances: vec![rows; k],
+    }
+    .check()
+    .unwrap()
+}
+
+const POINTS: usize = 1024;
+
+#[divan::bench(args = [(2, 2), (2, 8), (8, 2), (8, 8), (32, 2), (32, 8)])]
+fn score(bencher: Bencher, (d, k): (usize, usize)) {
+    let mix = mixture(d, k);
+    let xs = mix.sample(0.5, POINTS, &mut ChaCha8Rng::seed_from_u64(1));
+    let mut p = Marginal::new(&mix, 0.5).unwrap();
+    bencher
+        .counter(divan::counter::ItemsCount::new(POINTS))
+        .bench_local(|| black_box(p.score_batch(&xs)));
+}
+
+#[divan::bench(args = [(2, 2), (2, 8), (8, 2), (8, 8), (32, 2), (32, 8)])]
+fn hessian(bencher: Bencher, (d, k): (usize, usize)) {
+    let mix = mixture(d, k);
+    let xs = mix.sample(0.5, POINTS, &mut ChaCha8Rng::seed_from_u64(1));
+    let mut p = Marginal::new(&mix, 0.5).unwrap();
+    let mut h = DMatrix::zeros(d, d);
+    let mut s = vec![0.0; d];
+    bencher
+        .counter(divan::counter::ItemsCount::new(POINTS))
+        .bench_local(|| {
+            for x in xs.as_slice().chunks(d) {
+                p.hessian_into(x, &mut h, &mut s);
+                black_box(&h);
+            }
+        });
+}
+
+#[divan::bench(args = ["dopri5", "dop853"])]
+fn flow_trajectory(bencher: Bencher, method: &str) {
+    let mix = builtin::two_mode(0.1);
+    let method = if method == "dop853" {
+        Method::Dop853
+    } else {
+        Method::Dopri5
+    };
+    let opts = SolverOptions {
+        rtol: 1e-10,
+        atol: 1e-10,
+        method,
+        ..SolverOptions::default()
+    }
+    .check()
+    .unwrap();
+    let flow = ExactFlow::new(&mix, opts);
+    let xs = mix.sample(2.5, 64, &mut ChaCha8Rng::seed_from_u64(2));
+    let cols: Vec<Vec<f64>> = xs
+        .column_iter()
+        .map(|c| c.iter().copied().collect())
+        .collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(cols.len()))
+        .bench_local(|| {
+            for x in &cols {
+                black_box(flow.map(x, 2.5, 0.01).unwrap());
+            }
+        });
 }

@@ -2,9 +2,15 @@
 //! Gaussian-mixture Ornstein-Uhlenbeck model (see `theory/` and README.md).
 //!
 //! Data flows one way: `model` -> `dynamics` -> `bounds`/`grids`/`nn` ->
-//! `theorems` -> `experiments` -> `report` -> `cli`.
+//! `theorems` -> `experiments` -> `report` (the CLI lives in the binary, `src/cli/`).
 
 pub mod bounds;
+pub mod dynamics;
+pub mod experiments;
 pub mod grids;
+pub mod io;
 pub mod model;
+pub mod nn;
+pub mod report;
+pub mod theorems;
 pub mod tolerance;

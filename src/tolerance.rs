@@ -18,6 +18,10 @@ pub const ODE_ATOL: f64 = 1e-10;
 /// Global error factor: an adaptive solve at (rtol, atol) is trusted to
 /// `ODE_GLOBAL_FACTOR * max(rtol, atol)` relative (error amplification along the flow).
 pub const ODE_GLOBAL_FACTOR: f64 = 1e3;
+/// An observed convergence order `log2(e(h) / e(h/2))` of a fixed-step method, or the
+/// exponent of an adaptive solver's global error in its tolerance (nominally 1), may
+/// differ from its nominal value by this much (higher-order terms of the error).
+pub const ODE_ORDER_SLACK: f64 = 0.3;
 /// Tolerance on the weights summing to one (cli-contract).
 pub const WEIGHT_SUM: f64 = 1e-9;
 /// Relative asymmetry allowed in an input covariance.
@@ -27,6 +31,16 @@ pub const PSD_REL: f64 = 1e-12;
 /// A bound may sit below an empirical estimate of the quantity it bounds by at
 /// most this relative slack (rounding in eigen-solvers and finite differences).
 pub const BOUND_SLACK_REL: f64 = 1e-6;
+/// Relative rounding allowance of an SVD's largest singular value (backward
+/// error ~ n eps for the widths used here): the certified spectral norm is
+/// `sigma_max (1 + SPECTRAL_NORM_REL)`, an upper bound in floating point.
+pub const SPECTRAL_NORM_REL: f64 = 1e-13;
+/// Lipschitz projection aims at `(1 - LIPSCHITZ_PROJECTION_MARGIN) M`, so the
+/// certificate recomputed from fresh SVDs stays `<= M` despite rounding.
+pub const LIPSCHITZ_PROJECTION_MARGIN: f64 = 1e-10;
+/// A trained student's MSE relative to the variance of its targets, on smooth
+/// test problems given enough steps (a fit, not an identity).
+pub const STUDENT_FIT_REL: f64 = 1e-2;
 /// Relative tolerance of the adaptive quadrature behind the stability coordinate
 /// `Lambda(t)` and its inverse (relative to the integral of `|integrand|`).
 pub const QUAD_RTOL: f64 = 1e-13;

@@ -77,7 +77,7 @@ pub trait VelocityField {
 /// let mix = builtin::two_mode(0.1);
 /// let mut p = Marginal::new(&mix, 1.0).unwrap();
 /// let mut v = [0.0; 2];
-/// p.velocity_into(&[0.0, 0.0], 0.5, &mut v);
+/// VelocityField::velocity_into(&mut p, &[0.0, 0.0], 0.5, &mut v);
 /// assert_eq!(p.time(), 0.5);
 /// ```
 impl VelocityField for Marginal<'_> {

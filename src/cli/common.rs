@@ -1,0 +1,52 @@
+//! Pieces shared by the subcommands: loading inputs, printing, progress bars.
+
+use std::io::IsTerminal;
+
+use anyhow::{Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use flowcert::model::Mixture;
+
+/// Print a JSON document on stdout.
+pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// Load a mixture file or `builtin:NAME`.
+pub fn mixture(path: &str) -> Result<Mixture> {
+    Ok(flowcert::io::load_mixture(path)?)
+}
+
+/// A time argument that must be finite and > 0.
+pub fn time(flag: &str, t: f64) -> Result<f64> {
+    if !(t.is_finite() && t > 0.0) {
+        bail!("{flag} {t} is not a valid OU time: give a finite number > 0");
+    }
+    Ok(t)
+}
+
+/// A progress bar on stderr, hidden under --json or when stderr is not a terminal.
+pub fn progress(len: u64, json: bool, msg: &str) -> ProgressBar {
+    if json || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})") {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_message(msg.to_string());
+    pb
+}
+
+/// Format a vector compactly for tables.
+pub fn vec_str(v: &[f64]) -> String {
+    format!(
+        "[{}]",
+        v.iter()
+            .map(|x| flowcert::report::sig(*x, 6))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}

@@ -1,0 +1,8 @@
+//! Experiment sweeps: cells, seeds, a resumable store and shards.
+
+pub mod distill;
+pub mod stats;
+pub mod store;
+pub mod sweep;
+
+pub use store::{CellStore, Shard, StoreError};

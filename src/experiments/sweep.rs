@@ -1,0 +1,78 @@
+//! Running a list of cells in parallel (rayon over cells only; each cell is
+//! single-threaded), resumably (finished cells come from the [`CellStore`]) and in
+//! shards. Results are collected first and returned in cell order, so the output does
+//! not depend on scheduling.
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::store::{CellStore, Shard, StoreError};
+
+/// What happened to one cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellOutcome<T> {
+    /// Computed now (and stored).
+    Computed(T),
+    /// Found finished in the store.
+    Resumed(T),
+    /// Belongs to another shard and is not in the store.
+    Skipped,
+}
+
+impl<T> CellOutcome<T> {
+    /// The value, if this shard has it.
+    pub fn value(self) -> Option<T> {
+        match self {
+            CellOutcome::Computed(v) | CellOutcome::Resumed(v) => Some(v),
+            CellOutcome::Skipped => None,
+        }
+    }
+}
+
+/// Run `compute` on every cell this shard owns that the store does not already hold.
+/// `key` names a cell in the store; `tick` is called once per cell (for progress bars).
+///
+/// ```
+/// use flowcert::experiments::{CellStore, Shard, sweep::run_cells};
+/// let dir = std::env::temp_dir().join(format!("flowcert-doc-sweep-{}", std::process::id()));
+/// let store = CellStore::open(&dir).unwrap();
+/// let cells = vec![1u32, 2, 3];
+/// let out = run_cells(&store, &cells, |c| format!("sq/{c}"), Shard::ALL, |c| Ok::<_, String>(c * c), &|| {}).unwrap();
+/// assert_eq!(out.into_iter().map(|o| o.value().unwrap()).collect::<Vec<_>>(), vec![1, 4, 9]);
+/// ```
+pub fn run_cells<C, T, E, K, F>(
+    store: &CellStore,
+    cells: &[C],
+    key: K,
+    shard: Shard,
+    compute: F,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<CellOutcome<T>>, E>
+where
+    C: Sync,
+    T: Serialize + DeserializeOwned + Send,
+    E: From<StoreError> + Send,
+    K: Fn(&C) -> String + Sync,
+    F: Fn(&C) -> Result<T, E> + Sync,
+{
+    let results: Vec<Result<CellOutcome<T>, E>> = cells
+        .par_iter()
+        .enumerate()
+        .map(|(j, c)| {
+            let k = key(c);
+            let out = if let Some(v) = store.get::<T>(&k) {
+                CellOutcome::Resumed(v)
+            } else if shard.owns(j) {
+                let v = compute(c)?;
+                store.put(&k, &v)?;
+                CellOutcome::Computed(v)
+            } else {
+                CellOutcome::Skipped
+            };
+            tick();
+            Ok(out)
+        })
+        .collect();
+    results.into_iter().collect()
+}

@@ -1,0 +1,45 @@
+//! Input errors: unreadable files, malformed points, invalid mixtures.
+
+use thiserror::Error;
+
+use crate::model::ModelError;
+
+/// What is wrong with an input file.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The file could not be read.
+    #[error("cannot read {what} file '{path}': {source}; check the path and its permissions")]
+    Unreadable {
+        /// `mixture` or `points`.
+        what: &'static str,
+        /// The path given.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The mixture is invalid.
+    #[error("mixture file '{path}': {source}")]
+    Mixture {
+        /// The path given.
+        path: String,
+        /// What is wrong.
+        source: ModelError,
+    },
+    /// The points file is malformed.
+    #[error("points file '{path}': {message}")]
+    Points {
+        /// The path given.
+        path: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// An output file could not be written.
+    #[error("cannot write '{path}': {source}; check that the directory exists and is writable")]
+    Unwritable {
+        /// The path.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}

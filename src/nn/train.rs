@@ -1,0 +1,365 @@
+//! Minibatch training of a student by Adam on the mean squared error.
+//!
+//! ```text
+//! minimise  MSE(theta) = (1/N) sum_j |Psi_theta(x_j) - y_j|^2
+//! ```
+//!
+//! Each step draws `batch_size` columns without replacement from a permutation
+//! of the data (reshuffled whenever it runs out), takes one Adam step on the
+//! minibatch MSE, then calls [`Trainable::project`] (the Lipschitz projection
+//! of [`LipschitzMlp`](super::LipschitzMlp); nothing for a plain [`Mlp`]).
+//! Every draw comes from the caller's `ChaCha8Rng`: same seed, same bytes.
+
+use std::ops::Deref;
+
+use nalgebra::DMatrix;
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{Adam, AdamConfig, LrSchedule, Mlp, MlpWorkspace, NnError, ValidAdamConfig, VectorMap};
+
+/// Columns per chunk when evaluating the loss on a whole data set.
+const EVAL_CHUNK: usize = 4096;
+
+/// A student that [`train`] can fit: a [`VectorMap`] with parameters, an MSE
+/// gradient, and an optional projection onto a constraint set.
+pub trait Trainable: VectorMap {
+    /// Buffers reused across steps of one batch size.
+    type Workspace;
+
+    /// Buffers for batches of `batch` columns.
+    fn workspace(&self, batch: usize) -> Self::Workspace;
+
+    /// Number of trainable scalars.
+    fn param_count(&self) -> usize;
+
+    /// Minibatch MSE `(1/B) sum_j |Psi(x_j) - y_j|^2`, leaving its gradient in `ws`.
+    fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut Self::Workspace) -> f64;
+
+    /// Call `f(parameters, gradient)` for every parameter block, in a fixed order.
+    fn visit_params(&mut self, ws: &Self::Workspace, f: &mut dyn FnMut(&mut [f64], &[f64]));
+
+    /// Restore the model's constraints after an optimizer step (default: none).
+    fn project(&mut self) {}
+}
+
+impl Trainable for Mlp {
+    type Workspace = MlpWorkspace;
+    fn workspace(&self, batch: usize) -> MlpWorkspace {
+        Mlp::workspace(self, batch)
+    }
+    fn param_count(&self) -> usize {
+        Mlp::param_count(self)
+    }
+    fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut MlpWorkspace) -> f64 {
+        Mlp::loss_and_grad(self, x, y, ws)
+    }
+    fn visit_params(&mut self, ws: &MlpWorkspace, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+        Mlp::visit_params(self, ws.gradient(), f)
+    }
+}
+
+/// Raw training settings; validate with [`TrainConfig::check`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Number of Adam steps, `>= 1`.
+    pub steps: usize,
+    /// Columns per minibatch, `>= 1` (may exceed the data size: points repeat).
+    pub batch_size: usize,
+    /// Base learning rate, finite and `> 0`.
+    pub lr: f64,
+    /// Adam first-moment decay, in `[0, 1)`.
+    pub beta1: f64,
+    /// Adam second-moment decay, in `[0, 1)`.
+    pub beta2: f64,
+    /// Adam denominator guard, `> 0`.
+    pub eps: f64,
+    /// Learning-rate decay over the run.
+    pub schedule: LrSchedule,
+    /// Record the mean minibatch loss every `log_every` steps, `>= 1`.
+    pub log_every: usize,
+}
+
+impl TrainConfig {
+    /// `steps` Adam steps at learning rate `lr` on minibatches of `batch_size`,
+    /// default betas and eps, constant schedule, a record every `steps / 100` steps.
+    ///
+    /// ```
+    /// use flowcert::nn::{LrSchedule, TrainConfig};
+    /// let cfg = TrainConfig {
+    ///     schedule: LrSchedule::Cosine { final_fraction: 0.01 },
+    ///     ..TrainConfig::new(2000, 256, 3e-3)
+    /// };
+    /// assert!(cfg.check().is_ok());
+    /// ```
+    pub fn new(steps: usize, batch_size: usize, lr: f64) -> Self {
+        let adam = AdamConfig::default();
+        Self {
+            steps,
+            batch_size,
+            lr,
+            beta1: adam.beta1,
+            beta2: adam.beta2,
+            eps: adam.eps,
+            schedule: adam.schedule,
+            log_every: (steps / 100).max(1),
+        }
+    }
+
+    /// Validate every setting.
+    ///
+    /// ```
+    /// use flowcert::nn::TrainConfig;
+    /// let err = TrainConfig::new(100, 0, 1e-3).check().unwrap_err();
+    /// assert!(err.to_string().contains("batch_size"));
+    /// ```
+    pub fn check(self) -> Result<ValidTrainConfig, NnError> {
+        for (name, value) in [
+            ("steps", self.steps),
+            ("batch_size", self.batch_size),
+            ("log_every", self.log_every),
+        ] {
+            if value == 0 {
+                return Err(NnError::InvalidParameter {
+                    name,
+                    value: 0.0,
+                    fix: "use at least 1",
+                });
+            }
+        }
+        let adam = AdamConfig {
+            lr: self.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            schedule: self.schedule,
+        }
+        .check()?;
+        Ok(ValidTrainConfig { cfg: self, adam })
+    }
+}
+
+/// A [`TrainConfig`] that passed [`TrainConfig::check`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidTrainConfig {
+    cfg: TrainConfig,
+    adam: ValidAdamConfig,
+}
+
+impl Deref for ValidTrainConfig {
+    type Target = TrainConfig;
+    fn deref(&self) -> &TrainConfig {
+        &self.cfg
+    }
+}
+
+impl ValidTrainConfig {
+    /// The Adam part of the settings.
+    ///
+    /// ```
+    /// use flowcert::nn::TrainConfig;
+    /// let cfg = TrainConfig::new(10, 4, 2e-3).check().unwrap();
+    /// assert_eq!(cfg.adam().lr, 2e-3);
+    /// ```
+    pub fn adam(&self) -> &ValidAdamConfig {
+        &self.adam
+    }
+}
+
+/// Mean minibatch loss over the steps since the previous record.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LossRecord {
+    /// Steps completed when the record was taken.
+    pub step: usize,
+    /// Mean of the minibatch MSEs of those steps.
+    pub loss: f64,
+}
+
+/// Outcome of [`train`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// MSE on the whole training set after the last step.
+    pub final_loss: f64,
+    /// Sparse loss curve, one record every `log_every` steps and at the end.
+    pub loss_history: Vec<LossRecord>,
+    /// Steps taken.
+    pub steps: usize,
+}
+
+/// Fit `model` to `targets` (`d_out x N`) at `inputs` (`d_in x N`) by Adam on
+/// minibatch MSE (see the module docs). Deterministic in `rng`.
+///
+/// Errors on mismatched shapes, empty or non-finite data, and divergence
+/// (a non-finite minibatch loss).
+///
+/// ```
+/// use flowcert::nn::{Activation, Mlp, MlpConfig, TrainConfig, train};
+/// use nalgebra::DMatrix;
+/// use rand::SeedableRng;
+/// use rand_chacha::ChaCha8Rng;
+///
+/// let mut rng = ChaCha8Rng::seed_from_u64(0);
+/// let x = DMatrix::from_fn(1, 64, |_, j| j as f64 / 32.0 - 1.0);
+/// let y = x.map(|v| 2.0 * v + 1.0);
+/// let cfg = MlpConfig::new(1, vec![], 1, Activation::Identity).check().unwrap();
+/// let mut net = Mlp::new(&cfg, &mut rng);
+/// let report = train(&mut net, &x, &y, &TrainConfig::new(500, 16, 0.05).check().unwrap(), &mut rng)
+///     .unwrap();
+/// assert!(report.final_loss < 1e-3);
+/// ```
+pub fn train<M: Trainable>(
+    model: &mut M,
+    inputs: &DMatrix<f64>,
+    targets: &DMatrix<f64>,
+    cfg: &ValidTrainConfig,
+    rng: &mut ChaCha8Rng,
+) -> Result<TrainReport, NnError> {
+    check_data(model, inputs, targets)?;
+    let (d_in, d_out, n) = (inputs.nrows(), targets.nrows(), inputs.ncols());
+    let batch = cfg.batch_size;
+    let mut xb = DMatrix::zeros(d_in, batch);
+    let mut yb = DMatrix::zeros(d_out, batch);
+    let mut ws = model.workspace(batch);
+    let mut adam = Adam::new(model.param_count(), cfg.adam());
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut cursor = n;
+    let mut history = Vec::with_capacity(cfg.steps / cfg.log_every + 1);
+    let (mut window_sum, mut window_len) = (0.0, 0usize);
+
+    for step in 0..cfg.steps {
+        for j in 0..batch {
+            if cursor == n {
+                shuffle(&mut perm, rng);
+                cursor = 0;
+            }
+            let i = perm[cursor];
+            cursor += 1;
+            xb.as_mut_slice()[j * d_in..(j + 1) * d_in]
+                .copy_from_slice(&inputs.as_slice()[i * d_in..(i + 1) * d_in]);
+            yb.as_mut_slice()[j * d_out..(j + 1) * d_out]
+                .copy_from_slice(&targets.as_slice()[i * d_out..(i + 1) * d_out]);
+        }
+        let lr = adam.lr_at(step, cfg.steps);
+        let loss = model.loss_and_grad(&xb, &yb, &mut ws);
+        if !loss.is_finite() {
+            return Err(NnError::Diverged { step, loss, lr });
+        }
+        adam.step_with(lr, |update| model.visit_params(&ws, update));
+        model.project();
+        window_sum += loss;
+        window_len += 1;
+        if (step + 1) % cfg.log_every == 0 || step + 1 == cfg.steps {
+            history.push(LossRecord {
+                step: step + 1,
+                loss: window_sum / window_len as f64,
+            });
+            (window_sum, window_len) = (0.0, 0);
+        }
+    }
+
+    let final_loss = mse(model, inputs, targets);
+    if !final_loss.is_finite() {
+        return Err(NnError::Diverged {
+            step: cfg.steps,
+            loss: final_loss,
+            lr: adam.lr_at(cfg.steps, cfg.steps),
+        });
+    }
+    Ok(TrainReport {
+        final_loss,
+        loss_history: history,
+        steps: cfg.steps,
+    })
+}
+
+/// `(1/N) sum_j |map(x_j) - y_j|^2`, evaluated in chunks of columns so that
+/// large data sets do not allocate `width x N` activations.
+///
+/// # Panics
+/// If `x` is not `dim_in x N` or `y` is not `dim_out x N`.
+///
+/// ```
+/// use flowcert::nn::{Activation, Mlp, MlpConfig, train::mse};
+/// use nalgebra::DMatrix;
+/// use rand::SeedableRng;
+/// let cfg = MlpConfig::new(2, vec![4], 2, Activation::Silu).check().unwrap();
+/// let net = Mlp::new(&cfg, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
+/// let x = DMatrix::from_fn(2, 10, |i, j| (i * j) as f64);
+/// assert!((mse(&net, &x, &x) - net.mse(&x, &x)).abs() < 1e-12);
+/// ```
+pub fn mse<M: VectorMap + ?Sized>(map: &M, x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+    assert_eq!(
+        x.ncols(),
+        y.ncols(),
+        "mse: inputs and targets differ in columns"
+    );
+    assert_eq!(
+        y.nrows(),
+        map.dim_out(),
+        "mse: targets have the wrong dimension"
+    );
+    let n = x.ncols();
+    let mut sum = 0.0;
+    let mut start = 0;
+    while start < n {
+        let len = EVAL_CHUNK.min(n - start);
+        let out = map.apply_batch(&x.columns(start, len).into_owned());
+        let target = y.columns(start, len);
+        sum += out
+            .iter()
+            .zip(target.iter())
+            .map(|(o, t)| (o - t) * (o - t))
+            .sum::<f64>();
+        start += len;
+    }
+    sum / n.max(1) as f64
+}
+
+/// Fisher-Yates shuffle driven by `rng`.
+fn shuffle(perm: &mut [usize], rng: &mut ChaCha8Rng) {
+    for i in (1..perm.len()).rev() {
+        let j = rng.random_range(0..=i);
+        perm.swap(i, j);
+    }
+}
+
+fn check_data<M: VectorMap>(
+    model: &M,
+    inputs: &DMatrix<f64>,
+    targets: &DMatrix<f64>,
+) -> Result<(), NnError> {
+    if inputs.nrows() != model.dim_in() {
+        return Err(NnError::ShapeMismatch {
+            what: "inputs",
+            expected: format!("{} rows (dim_in)", model.dim_in()),
+            found: format!("{} rows", inputs.nrows()),
+            fix: "store one input point per column",
+        });
+    }
+    if targets.nrows() != model.dim_out() {
+        return Err(NnError::ShapeMismatch {
+            what: "targets",
+            expected: format!("{} rows (dim_out)", model.dim_out()),
+            found: format!("{} rows", targets.nrows()),
+            fix: "store one target point per column",
+        });
+    }
+    if inputs.ncols() != targets.ncols() || inputs.ncols() == 0 {
+        return Err(NnError::ShapeMismatch {
+            what: "the training set",
+            expected: "as many target columns as input columns, at least one".into(),
+            found: format!("{} inputs and {} targets", inputs.ncols(), targets.ncols()),
+            fix: "pass one (input, target) pair per column",
+        });
+    }
+    for (what, m) in [("inputs", inputs), ("targets", targets)] {
+        if let Some(column) = m
+            .column_iter()
+            .position(|c| !c.iter().all(|v| v.is_finite()))
+        {
+            return Err(NnError::NonFiniteData { what, column });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! A small table type rendered as aligned plain text, Markdown, CSV or LaTeX (booktabs).
+//! Numbers are formatted with [`sig`] (fixed significant digits), so pinned snapshots
+//! do not move with the last bits of floating point.
+
+/// Format `v` with `digits` significant digits (scientific outside [1e-3, 1e6)).
+///
+/// ```
+/// use flowcert::report::sig;
+/// assert_eq!(sig(3.14159, 3), "3.14");
+/// assert_eq!(sig(0.000012345, 3), "1.23e-5");
+/// assert_eq!(sig(-2.0, 3), "-2.00");
+/// assert_eq!(sig(f64::NAN, 3), "NaN");
+/// ```
+pub fn sig(v: f64, digits: usize) -> String {
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "NaN".into()
+        } else if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    if v == 0.0 {
+        return format!("{:.*}", digits.saturating_sub(1), 0.0);
+    }
+    let a = v.abs();
+    if !(1e-3..1e6).contains(&a) {
+        let s = format!("{:.*e}", digits.saturating_sub(1), v);
+        return s;
+    }
+    let mag = a.log10().floor() as i32;
+    let decimals = (digits as i32 - 1 - mag).max(0) as usize;
+    let s = format!("{:.*}", decimals, v);
+    // Rounding may carry into a new digit (9.99 -> 10.0): re-format once.
+    let rounded: f64 = s.parse().unwrap_or(v);
+    if rounded.abs() >= 10f64.powi(mag + 1) {
+        let decimals = (digits as i32 - 2 - mag).max(0) as usize;
+        return format!("{:.*}", decimals, v);
+    }
+    s
+}
+
+/// A table of strings with a header row.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Table {
+    /// Column headers.
+    pub headers: Vec<String>,
+    /// Rows (each as long as `headers`).
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these headers and no rows.
+    ///
+    /// ```
+    /// let mut t = flowcert::report::Table::new(&["a", "b"]);
+    /// t.push(vec!["1".into(), "2".into()]);
+    /// assert_eq!(t.rows.len(), 1);
+    /// ```
+    pub fn new(headers: &[&str]) -> Self {
+        Table {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Append a row.
+    pub fn push(&mut self, row: Vec<String>) {
+        self.rows.push(row);
+    }
+
+    fn widths(&self) -> Vec<usize> {
+        let mut w: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for r in &self.rows {
+            for (i, c) in r.iter().enumerate() {
+                if i < w.len() {
+                    w[i] = w[i].max(c.chars().count());
+                }
+            }
+        }
+        w
+    }
+
+    /// Aligned plain text (for terminals).
+    ///
+    /// ```
+    /// let mut t = flowcert::report::Table::new(&["x", "value"]);
+    /// t.push(vec!["1".into(), "2.50".into()]);
+    /// assert!(t.to_text().contains("value"));
+    /// ```
+    pub fn to_text(&self) -> String {
+        let w = self.widths();
+        let line = |cells: &[String]| {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{:>width$}", c, width = w[i]))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        let mut out = line(&self.headers);
+        out.push('\n');
+        out.push_str(
+            &w.iter()
+                .map(|&n| "-".repeat(n))
+                .collect::<Vec<_>>()
+                .join("  "),
+        );
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// GitHub-flavoured Markdown.
+    ///
+    /// ```
+    /// let t = flowcert::report::Table::new(&["a"]);
+    /// assert!(t.to_markdown().starts_with("| a |"));
+    /// ```
+    pub fn to_markdown(&self) -> String {
+        let w = self.widths();
+        let line = |cells: &[String]| {
+            format!(
+                "| {} |",
+                cells
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("{:>width$}", c, width = w[i]))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            )
+        };
+        let mut out = line(&self.headers);
+        out.push('\n');
+        out.push_str(&format!(
+            "|{}|",
+            w.iter()
+                .map(|&n| format!("{}:", "-".repeat(n + 1)))
+                .collect::<Vec<_>>()
+                .join("|")
+        ));
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&line(r));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// CSV (RFC 4180 quoting).
+    ///
+    /// ```
+    /// let mut t = flowcert::report::Table::new(&["a", "b"]);
+    /// t.push(vec!["1".into(), "x,y".into()]);
+    /// assert_eq!(t.to_csv(), "a,b\n1,\"x,y\"\n");
+    /// ```
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record(&self.headers);
+        for r in &self.rows {
+            let _ = w.write_record(r);
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// LaTeX `tabular` with booktabs rules, ready to paste into a paper.
+    ///
+    /// ```
+    /// let t = flowcert::report::Table::new(&["N", "rel_mse"]);
+    /// let s = t.to_latex();
+    /// assert!(s.contains("\\toprule") && s.contains("rel\\_mse"));
+    /// ```
+    pub fn to_latex(&self) -> String {
+        let esc = |s: &str| {
+            s.replace('\\', "\\textbackslash{}")
+                .replace('_', "\\_")
+                .replace('%', "\\%")
+                .replace('&', "\\&")
+                .replace('#', "\\#")
+        };
+        let mut out = format!(
+            "\\begin{{tabular}}{{{}}}\n\\toprule\n",
+            "r".repeat(self.headers.len())
+        );
+        out.push_str(
+            &self
+                .headers
+                .iter()
+                .map(|h| esc(h))
+                .collect::<Vec<_>>()
+                .join(" & "),
+        );
+        out.push_str(" \\\\\n\\midrule\n");
+        for r in &self.rows {
+            out.push_str(&r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" & "));
+            out.push_str(" \\\\\n");
+        }
+        out.push_str("\\bottomrule\n\\end{tabular}\n");
+        out
+    }
+}

@@ -1,0 +1,4 @@
+//! One checker per theorem; each returns a report that the CLI, the tests and
+//! `reproduce` share.
+
+pub mod composition;
