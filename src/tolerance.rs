@@ -41,3 +41,14 @@ pub const LIPSCHITZ_PROJECTION_MARGIN: f64 = 1e-10;
 /// A trained student's MSE relative to the variance of its targets, on smooth
 /// test problems given enough steps (a fit, not an identity).
 pub const STUDENT_FIT_REL: f64 = 1e-2;
+/// Relative tolerance of the adaptive quadrature behind the stability coordinate
+/// `Lambda(t)` and its inverse (relative to the integral of `|integrand|`).
+pub const QUAD_RTOL: f64 = 1e-13;
+/// Quadrature of `Lambda` versus its isotropic closed forms (relative).
+pub const CLOSED_FORM_REL: f64 = 1e-8;
+/// Equal increments of the stability coordinate along a balanced grid (relative to the
+/// increment `Lambda(T) / N`).
+pub const GRID_INVERSE_REL: f64 = 1e-10;
+/// The two-sided bound must match the empirical supremum this closely (relative) where it
+/// is provably attained (K = 2, isotropic shared covariance).
+pub const TIGHT_BOUND_REL: f64 = 1e-2;
