@@ -215,13 +215,22 @@ impl<'a> ExactFlow<'a> {
     /// let (b, _) = f.map_batch(&xs, 1.0, 0.1).unwrap();
     /// assert_eq!(a, b);
     /// ```
-    pub fn map_batch_serial(&self, xs: &DMatrix<f64>, from: f64, to: f64) -> Result<(DMatrix<f64>, SolverStats), FlowError> {
+    pub fn map_batch_serial(
+        &self,
+        xs: &DMatrix<f64>,
+        from: f64,
+        to: f64,
+    ) -> Result<(DMatrix<f64>, SolverStats), FlowError> {
         Mixture::check_time("to", to)?;
         let d = xs.nrows();
         let mut field = Marginal::new(self.mix, from)?;
         let mut out = DMatrix::zeros(d, xs.ncols());
         let mut stats = SolverStats::default();
-        for (x, o) in xs.as_slice().chunks(d.max(1)).zip(out.as_mut_slice().chunks_mut(d.max(1))) {
+        for (x, o) in xs
+            .as_slice()
+            .chunks(d.max(1))
+            .zip(out.as_mut_slice().chunks_mut(d.max(1)))
+        {
             let p = flow_point(&mut field, x, from, to, false, &self.opts)?;
             o.copy_from_slice(p.y.as_slice());
             stats.rhs_evals += p.stats.rhs_evals;

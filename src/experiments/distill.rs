@@ -72,7 +72,14 @@ pub struct StudentBudget {
 impl Default for StudentBudget {
     /// Two hidden layers of 64 SiLU units (issue 4's default student).
     fn default() -> Self {
-        StudentBudget { width: 64, depth: 2, steps: 1500, batch: 128, samples: 4096, lr: 2e-3 }
+        StudentBudget {
+            width: 64,
+            depth: 2,
+            steps: 1500,
+            batch: 128,
+            samples: 4096,
+            lr: 2e-3,
+        }
     }
 }
 
@@ -84,7 +91,13 @@ impl StudentBudget {
     /// assert!(StudentBudget { width: 0, ..StudentBudget::default() }.check().is_err());
     /// ```
     pub fn check(self) -> Result<Self, DistillError> {
-        for (name, v) in [("--width", self.width), ("--depth", self.depth), ("--steps", self.steps), ("--batch", self.batch), ("--samples", self.samples)] {
+        for (name, v) in [
+            ("--width", self.width),
+            ("--depth", self.depth),
+            ("--steps", self.steps),
+            ("--batch", self.batch),
+            ("--samples", self.samples),
+        ] {
             if v == 0 {
                 return Err(DistillError::Budget(format!("{name} 0 must be at least 1")));
             }
@@ -96,7 +109,10 @@ impl StudentBudget {
             )));
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(DistillError::Budget(format!("--lr {} must be a finite number > 0", self.lr)));
+            return Err(DistillError::Budget(format!(
+                "--lr {} must be a finite number > 0",
+                self.lr
+            )));
         }
         Ok(self)
     }
@@ -140,7 +156,9 @@ fn sq_norms_mean(a: &DMatrix<f64>) -> f64 {
 pub fn stream(seed: u64, parts: &[u64]) -> u64 {
     let mut z = seed ^ 0x9E37_79B9_7F4A_7C15;
     for &p in parts {
-        z = z.wrapping_add(p.wrapping_mul(0xBF58_476D_1CE4_E5B9)).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = z
+            .wrapping_add(p.wrapping_mul(0xBF58_476D_1CE4_E5B9))
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
@@ -172,7 +190,10 @@ pub fn run_cell(
     for i in 1..=n {
         // The training stream depends on the seed and the segment's end times only, so two
         // grids sharing a segment train the same student on it.
-        let mut rng = ChaCha8Rng::seed_from_u64(stream(seed, &[1, times[i].to_bits(), times[i - 1].to_bits()]));
+        let mut rng = ChaCha8Rng::seed_from_u64(stream(
+            seed,
+            &[1, times[i].to_bits(), times[i - 1].to_bits()],
+        ));
         let x = mix.sample(times[i], budget.samples, &mut rng);
         let (y, _) = flow.map_batch_serial(&x, times[i], times[i - 1])?;
         let mut net = Mlp::new(&cfg, &mut rng);
@@ -196,7 +217,9 @@ pub fn run_cell(
     }
     let denom = sq_norms_mean(&exact);
     let rel_mse = sq_norms_mean(&(&z - &exact)) / denom;
-    let amp: f64 = (1..=n).map(|i| local[i - 1] * (lambda[i - 1] - lambda[0]).exp()).sum();
+    let amp: f64 = (1..=n)
+        .map(|i| local[i - 1] * (lambda[i - 1] - lambda[0]).exp())
+        .sum();
     Ok(DistillRow {
         mixture: mixture_name.to_string(),
         grid: grid.to_string(),
@@ -273,19 +296,27 @@ impl DistillPlan {
     pub fn check(self) -> Result<Self, DistillError> {
         self.budget.check()?;
         if self.segments.is_empty() || self.segments.contains(&0) {
-            return Err(DistillError::Budget("--segments must list counts >= 1, e.g. --segments 1,2,4,8".into()));
+            return Err(DistillError::Budget(
+                "--segments must list counts >= 1, e.g. --segments 1,2,4,8".into(),
+            ));
         }
         if self.seeds.is_empty() {
             return Err(DistillError::Budget("--seeds must be at least 1".into()));
         }
         if self.grids.is_empty() {
-            return Err(DistillError::Budget("--grids must name at least one grid kind".into()));
+            return Err(DistillError::Budget(
+                "--grids must name at least one grid kind".into(),
+            ));
         }
         if self.eval_samples == 0 {
-            return Err(DistillError::Budget("--eval-samples must be at least 1".into()));
+            return Err(DistillError::Budget(
+                "--eval-samples must be at least 1".into(),
+            ));
         }
         if !(self.teacher_tol.is_finite() && self.teacher_tol >= 1e-14) {
-            return Err(DistillError::Budget("teacher tolerance must be finite and >= 1e-14".into()));
+            return Err(DistillError::Budget(
+                "teacher tolerance must be finite and >= 1e-14".into(),
+            ));
         }
         crate::grids::Span::new(self.t_min, self.t_max, 1)?;
         Ok(self)
@@ -297,14 +328,26 @@ impl DistillPlan {
         DistillPlan {
             mixtures: ["two-mode-s0.05", "two-mode-s0.1", "two-mode-s0.3"]
                 .iter()
-                .map(|n| (n.to_string(), crate::model::builtin::by_name(n).expect("built-in")))
+                .map(|n| {
+                    (
+                        n.to_string(),
+                        crate::model::builtin::by_name(n).expect("built-in"),
+                    )
+                })
                 .collect(),
             grids: GridKind::all().to_vec(),
             segments: vec![1, 2, 4, 8],
             seeds: vec![0, 1, 2],
             t_min: 1e-3,
             t_max: 3.0,
-            budget: StudentBudget { width: 32, depth: 2, steps: 300, batch: 128, samples: 2048, lr: 3e-3 },
+            budget: StudentBudget {
+                width: 32,
+                depth: 2,
+                steps: 300,
+                batch: 128,
+                samples: 2048,
+                lr: 3e-3,
+            },
             eval_samples: 1024,
             teacher_tol: 1e-8,
         }
@@ -314,10 +357,16 @@ impl DistillPlan {
     /// N in {1, 2, 4, 8, 16}, 5 seeds, the default student (2 x 64 SiLU).
     pub fn full() -> Self {
         DistillPlan {
-            mixtures: crate::model::builtin::suite().into_iter().map(|(n, m)| (n.to_string(), m)).collect(),
+            mixtures: crate::model::builtin::suite()
+                .into_iter()
+                .map(|(n, m)| (n.to_string(), m))
+                .collect(),
             segments: vec![1, 2, 4, 8, 16],
             seeds: vec![0, 1, 2, 3, 4],
-            budget: StudentBudget { steps: 1000, ..StudentBudget::default() },
+            budget: StudentBudget {
+                steps: 1000,
+                ..StudentBudget::default()
+            },
             eval_samples: 2048,
             ..Self::quick()
         }
@@ -330,7 +379,12 @@ impl DistillPlan {
             for g in 0..self.grids.len() {
                 for &n in &self.segments {
                     for &s in &self.seeds {
-                        out.push(DistillCell { mixture: m, grid: g, segments: n, seed: s });
+                        out.push(DistillCell {
+                            mixture: m,
+                            grid: g,
+                            segments: n,
+                            seed: s,
+                        });
                     }
                 }
             }
@@ -345,7 +399,16 @@ impl DistillPlan {
         let b = &self.budget;
         let config = format!(
             "{spec}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
-            b.width, b.depth, b.steps, b.batch, b.samples, b.lr, self.t_min, self.t_max, self.eval_samples, self.teacher_tol
+            b.width,
+            b.depth,
+            b.steps,
+            b.batch,
+            b.samples,
+            b.lr,
+            self.t_min,
+            self.t_max,
+            self.eval_samples,
+            self.teacher_tol
         );
         format!(
             "distill/{name}/{}/N{}/seed{}/{:016x}",
@@ -361,12 +424,32 @@ impl DistillPlan {
         let (name, mix) = &self.mixtures[c.mixture];
         let grid = self.grids[c.grid];
         let times = grid.times(mix, self.t_min, self.t_max, c.segments)?;
-        let table = LambdaTable::new(Lipschitz::auto(mix), Bound::TwoSided, self.t_min, self.t_max)?;
+        let table = LambdaTable::new(
+            Lipschitz::auto(mix),
+            Bound::TwoSided,
+            self.t_min,
+            self.t_max,
+        )?;
         let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
-        let opts = SolverOptions { rtol: self.teacher_tol, atol: self.teacher_tol, method: Method::Dop853, ..SolverOptions::default() }
-            .check()
-            .map_err(FlowError::from)?;
+        let opts = SolverOptions {
+            rtol: self.teacher_tol,
+            atol: self.teacher_tol,
+            method: Method::Dop853,
+            ..SolverOptions::default()
+        }
+        .check()
+        .map_err(FlowError::from)?;
         let flow = ExactFlow::new(mix, opts);
-        run_cell(name, mix, &flow, grid.name(), &times, &lambda, c.seed, &self.budget, self.eval_samples)
+        run_cell(
+            name,
+            mix,
+            &flow,
+            grid.name(),
+            &times,
+            &lambda,
+            c.seed,
+            &self.budget,
+            self.eval_samples,
+        )
     }
 }

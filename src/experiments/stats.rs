@@ -29,17 +29,37 @@ pub struct Summary {
 pub fn summarize(v: &[f64]) -> Summary {
     let n = v.len();
     if n == 0 {
-        return Summary { n, mean: f64::NAN, std: f64::NAN, ci_low: f64::NAN, ci_high: f64::NAN };
+        return Summary {
+            n,
+            mean: f64::NAN,
+            std: f64::NAN,
+            ci_low: f64::NAN,
+            ci_high: f64::NAN,
+        };
     }
     let mean = v.iter().sum::<f64>() / n as f64;
     if n == 1 {
-        return Summary { n, mean, std: 0.0, ci_low: mean, ci_high: mean };
+        return Summary {
+            n,
+            mean,
+            std: 0.0,
+            ci_low: mean,
+            ci_high: mean,
+        };
     }
     let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
     let std = var.sqrt();
-    let q = StudentsT::new(0.0, 1.0, (n - 1) as f64).map(|t| t.inverse_cdf(0.975)).unwrap_or(f64::NAN);
+    let q = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+        .map(|t| t.inverse_cdf(0.975))
+        .unwrap_or(f64::NAN);
     let half = q * std / (n as f64).sqrt();
-    Summary { n, mean, std, ci_low: mean - half, ci_high: mean + half }
+    Summary {
+        n,
+        mean,
+        std,
+        ci_low: mean - half,
+        ci_high: mean + half,
+    }
 }
 
 /// Paired relative reductions `1 - a_i / b_i` (how much lower `a` is than `b`, per seed).

@@ -38,7 +38,8 @@ impl<T> CellOutcome<T> {
 /// let dir = std::env::temp_dir().join(format!("flowcert-doc-sweep-{}", std::process::id()));
 /// let store = CellStore::open(&dir).unwrap();
 /// let cells = vec![1u32, 2, 3];
-/// let out = run_cells(&store, &cells, |c| format!("sq/{c}"), Shard::ALL, |c| Ok::<_, String>(c * c), &|| {}).unwrap();
+/// let out = run_cells(&store, &cells, |c| format!("sq/{c}"), Shard::ALL,
+///     |c| Ok::<_, flowcert::experiments::StoreError>(c * c), &|| {}).unwrap();
 /// assert_eq!(out.into_iter().map(|o| o.value().unwrap()).collect::<Vec<_>>(), vec![1, 4, 9]);
 /// ```
 pub fn run_cells<C, T, E, K, F>(

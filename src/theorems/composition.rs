@@ -46,17 +46,31 @@ impl Perturbation {
         let mut unit = || {
             let v = DVector::<f64>::from_fn(d, |_, _| rng.sample(StandardNormal));
             let n = v.norm();
-            if n > 0.0 { v / n } else { DVector::from_element(d, 1.0 / (d as f64).sqrt()) }
+            if n > 0.0 {
+                v / n
+            } else {
+                DVector::from_element(d, 1.0 / (d as f64).sqrt())
+            }
         };
         let direction = unit();
         let frequency = unit() * freq;
         let phase = rng.random::<f64>() * std::f64::consts::TAU;
-        Perturbation { direction, frequency, phase }
+        Perturbation {
+            direction,
+            frequency,
+            phase,
+        }
     }
 
     /// `g(x)`.
     pub fn eval(&self, x: &[f64]) -> DVector<f64> {
-        let arg: f64 = self.frequency.iter().zip(x).map(|(w, v)| w * v).sum::<f64>() + self.phase;
+        let arg: f64 = self
+            .frequency
+            .iter()
+            .zip(x)
+            .map(|(w, v)| w * v)
+            .sum::<f64>()
+            + self.phase;
         &self.direction * arg.sin()
     }
 }
@@ -103,10 +117,14 @@ pub fn check_composition(
     let n = times.len() - 1;
     let d = mix.dim();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let perts: Vec<Perturbation> = (0..n).map(|_| Perturbation::random(d, freq, &mut rng)).collect();
+    let perts: Vec<Perturbation> = (0..n)
+        .map(|_| Perturbation::random(d, freq, &mut rng))
+        .collect();
     let xs = mix.sample(times[n], points, &mut rng);
     let lam0 = lambda[0];
-    let bound: f64 = (1..=n).map(|i| eps[i - 1] * (lambda[i - 1] - lam0).exp()).sum();
+    let bound: f64 = (1..=n)
+        .map(|i| eps[i - 1] * (lambda[i - 1] - lam0).exp())
+        .sum();
     let (mut max_error, mut max_first, mut max_ratio) = (0.0f64, 0.0f64, 0.0f64);
     let (mut left, mut violations) = (0usize, 0usize);
     let t_min = times[0];
@@ -121,7 +139,9 @@ pub fn check_composition(
             z = &phi + perts[i - 1].eval(z.as_slice()) * eps[i - 1];
             inside &= region_radius.is_none_or(|r| z.norm() <= r && phi.norm() <= r);
             let lip = if i > 1 {
-                flow.map_with_jacobian(z.as_slice(), times[i - 1], t_min)?.jacobian_norm().unwrap_or(1.0)
+                flow.map_with_jacobian(z.as_slice(), times[i - 1], t_min)?
+                    .jacobian_norm()
+                    .unwrap_or(1.0)
             } else {
                 1.0
             };
@@ -152,4 +172,3 @@ pub fn check_composition(
         violations,
     })
 }
-
