@@ -50,3 +50,53 @@ pub fn vec_str(v: &[f64]) -> String {
             .join(", ")
     )
 }
+
+/// Progress for the library's long jobs: one indicatif bar per stage on stderr,
+/// hidden under --json or when stderr is not a terminal.
+pub struct Bars {
+    json: bool,
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+}
+
+impl Bars {
+    pub fn new(json: bool) -> Self {
+        Bars { json, bar: std::sync::Mutex::new(None) }
+    }
+}
+
+impl flowcert::report::reproduce::Progress for Bars {
+    fn stage(&self, name: &str, total: u64) {
+        if let Ok(mut b) = self.bar.lock() {
+            *b = Some(progress(total, self.json, name));
+        }
+    }
+    fn tick(&self) {
+        if let Ok(b) = self.bar.lock() {
+            if let Some(b) = b.as_ref() {
+                b.inc(1);
+            }
+        }
+    }
+    fn finish(&self) {
+        if let Ok(mut b) = self.bar.lock() {
+            if let Some(b) = b.take() {
+                b.finish_and_clear();
+            }
+        }
+    }
+}
+
+/// Parse a comma-separated list of numbers; `flag` names it in errors.
+pub fn list<T: std::str::FromStr>(flag: &str, s: &str) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.parse() {
+            Ok(v) => out.push(v),
+            Err(_) => bail!("{flag} '{s}': '{part}' is not a valid value; give a comma-separated list such as 1,2,4,8"),
+        }
+    }
+    if out.is_empty() {
+        bail!("{flag} is empty; give a comma-separated list such as 1,2,4,8");
+    }
+    Ok(out)
+}

@@ -3,8 +3,10 @@
 //! Exit status: 0 success, 1 a check found a violated bound, 2 bad input or usage.
 
 mod common;
+mod distill;
 mod eval;
 mod flow;
+mod reproduce;
 mod sample;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +31,12 @@ pub enum Command {
     Flow(flow::Args),
     /// Exact samples of p_t.
     Sample(sample::Args),
+    /// Trajectory distillation: students per segment on each grid, end-to-end error.
+    Distill(distill::Args),
+    /// The main job: every checker and experiment on the built-in suite.
+    Reproduce(reproduce::Args),
+    /// Combine the output directories of sharded `reproduce` runs.
+    Merge(reproduce::MergeArgs),
 }
 
 /// What a successful command found.
@@ -55,6 +63,9 @@ pub fn main() -> i32 {
         Command::Eval(a) => eval::run(a, json),
         Command::Flow(a) => flow::run(a, json),
         Command::Sample(a) => sample::run(a, json),
+        Command::Distill(a) => distill::run(a, json),
+        Command::Reproduce(a) => reproduce::run(a, json),
+        Command::Merge(a) => reproduce::merge(a, json),
     };
     match result {
         Ok(Status::Ok) => 0,

@@ -1,7 +1,9 @@
 //! Reports: formatted tables (plain text, Markdown, CSV, LaTeX booktabs) with fixed
 //! significant digits, and SVG plots. Nothing here computes mathematics.
 
+pub mod distill;
 pub mod plot;
+pub mod reproduce;
 pub mod table;
 
 pub use table::{Table, sig};

@@ -1,0 +1,117 @@
+//! Aggregating distillation cells over seeds: mean, spread and 95% intervals of the
+//! relative MSE per (mixture, grid, N), and paired reductions (same seed, same
+//! evaluation points): balanced vs uniform, and the best grid vs every other grid.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::distill::DistillRow;
+use super::stats::{Summary, paired_reductions, summarize};
+
+/// Relative MSE over seeds for one (mixture, grid, N).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GridStat {
+    /// Mixture name.
+    pub mixture: String,
+    /// Grid kind.
+    pub grid: String,
+    /// N.
+    pub segments: usize,
+    /// Relative MSE over seeds.
+    pub rel_mse: Summary,
+    /// The composition bound on the relative MSE, mean over seeds.
+    pub bound_mean: f64,
+    /// Total two-sided Lambda(T) - Lambda(t_min).
+    pub lambda_total: f64,
+}
+
+/// A paired comparison `a` vs `b` at one (mixture, N).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reduction {
+    /// Mixture name.
+    pub mixture: String,
+    /// N.
+    pub segments: usize,
+    /// The grid whose error is reduced relative to `baseline` when positive.
+    pub grid: String,
+    /// The grid compared against.
+    pub baseline: String,
+    /// Per-seed paired reductions `1 - mse_grid / mse_baseline`, summarised.
+    pub paired: Summary,
+    /// Reduction of the means, `1 - mean(mse_grid) / mean(mse_baseline)`.
+    pub of_means: f64,
+}
+
+/// Everything the distillation tables show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DistillSummary {
+    /// Per (mixture, grid, N).
+    pub stats: Vec<GridStat>,
+    /// Balanced vs uniform at every (mixture, N).
+    pub balanced_vs_uniform: Vec<Reduction>,
+    /// The best grid (lowest mean) vs each other grid at every (mixture, N).
+    pub best_vs_others: Vec<Reduction>,
+}
+
+type Key = (String, usize);
+
+/// Aggregate finished rows (any order; seeds are matched by value for pairing).
+///
+/// ```
+/// let s = flowcert::experiments::distill_summary::summarize_rows(&[]);
+/// assert!(s.stats.is_empty());
+/// ```
+pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
+    // (mixture, N) -> grid -> seed -> row
+    let mut by: BTreeMap<Key, BTreeMap<String, BTreeMap<u64, &DistillRow>>> = BTreeMap::new();
+    for r in rows {
+        by.entry((r.mixture.clone(), r.segments)).or_default().entry(r.grid.clone()).or_default().insert(r.seed, r);
+    }
+    let mut stats = Vec::new();
+    let mut bvu = Vec::new();
+    let mut best = Vec::new();
+    for ((mixture, n), grids) in &by {
+        let mut means: Vec<(String, f64)> = Vec::new();
+        for (g, seeds) in grids {
+            let v: Vec<f64> = seeds.values().map(|r| r.rel_mse).collect();
+            let s = summarize(&v);
+            let bound_mean = seeds.values().map(|r| r.bound).sum::<f64>() / seeds.len() as f64;
+            let lambda_total = seeds.values().next().map(|r| r.lambda.last().unwrap_or(&0.0) - r.lambda[0]).unwrap_or(0.0);
+            means.push((g.clone(), s.mean));
+            stats.push(GridStat { mixture: mixture.clone(), grid: g.clone(), segments: *n, rel_mse: s, bound_mean, lambda_total });
+        }
+        let reduction = |a: &str, b: &str| -> Option<Reduction> {
+            let (ga, gb) = (grids.get(a)?, grids.get(b)?);
+            let seeds: Vec<u64> = ga.keys().filter(|s| gb.contains_key(s)).copied().collect();
+            let va: Vec<f64> = seeds.iter().map(|s| ga[s].rel_mse).collect();
+            let vb: Vec<f64> = seeds.iter().map(|s| gb[s].rel_mse).collect();
+            if seeds.is_empty() {
+                return None;
+            }
+            let (ma, mb) = (summarize(&va).mean, summarize(&vb).mean);
+            Some(Reduction {
+                mixture: mixture.clone(),
+                segments: *n,
+                grid: a.to_string(),
+                baseline: b.to_string(),
+                paired: summarize(&paired_reductions(&va, &vb)),
+                of_means: 1.0 - ma / mb,
+            })
+        };
+        if let Some(r) = reduction("balanced", "uniform") {
+            bvu.push(r);
+        }
+        // Best grid: lowest mean; ties broken by name order (BTreeMap order) for determinism.
+        if let Some((bg, _)) = means.iter().min_by(|a, b| a.1.total_cmp(&b.1)) {
+            for (g, _) in &means {
+                if g != bg {
+                    if let Some(r) = reduction(bg, g) {
+                        best.push(r);
+                    }
+                }
+            }
+        }
+    }
+    DistillSummary { stats, balanced_vs_uniform: bvu, best_vs_others: best }
+}

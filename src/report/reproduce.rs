@@ -1,0 +1,234 @@
+//! The main job, `flowcert reproduce`: every checker and the distillation experiment on
+//! the built-in suite, written to `DIR/` as summary.json, Markdown/CSV/LaTeX tables and
+//! SVG plots. Resumable (experiment cells live in `DIR/cells/`), shardable, deterministic:
+//! two runs write byte-identical summary.json (no timings or paths in it).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::bounds::{Bound, LambdaTable, Lipschitz};
+use crate::dynamics::{ExactFlow, Method, SolverOptions};
+use crate::experiments::distill::{DistillError, DistillPlan, DistillRow};
+use crate::experiments::distill_summary::{DistillSummary, summarize_rows};
+use crate::experiments::sweep::{CellOutcome, run_cells};
+use crate::experiments::{CellStore, Shard, StoreError};
+use crate::grids::GridKind;
+use crate::io::{InputError, write_atomic};
+use crate::model::builtin;
+use crate::theorems::composition::{CompositionReport, check_composition};
+
+use super::distill as dtab;
+use super::table::{Table, sig};
+
+/// Errors of the main job.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ReproduceError {
+    /// The distillation sweep failed.
+    #[error(transparent)]
+    Distill(#[from] DistillError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Writing an output failed.
+    #[error(transparent)]
+    Output(#[from] InputError),
+    /// A checker failed to run.
+    #[error("{section}: {message}")]
+    Checker {
+        /// Which section.
+        section: &'static str,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// How to run the main job.
+#[derive(Debug, Clone)]
+pub struct ReproduceOptions {
+    /// The smaller, faster configuration.
+    pub quick: bool,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Which slice of the experiment cells to compute.
+    pub shard: Shard,
+}
+
+/// Progress callbacks (the CLI draws bars; tests pass no-ops).
+pub trait Progress: Sync {
+    /// A new stage with `total` units.
+    fn stage(&self, name: &str, total: u64);
+    /// One unit done.
+    fn tick(&self);
+    /// The stage is finished.
+    fn finish(&self);
+}
+
+/// A progress sink that shows nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn stage(&self, _: &str, _: u64) {}
+    fn tick(&self) {}
+    fn finish(&self) {}
+}
+
+/// One composition check in the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompositionEntry {
+    /// Mixture.
+    pub mixture: String,
+    /// Grid kind.
+    pub grid: String,
+    /// What was measured.
+    pub report: CompositionReport,
+}
+
+/// The contents of summary.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReproduceSummary {
+    /// flowcert version.
+    pub version: String,
+    /// Quick configuration?
+    pub quick: bool,
+    /// Violations found by any checker (a theorem failed: a bug, or a wrong bound).
+    pub violations: usize,
+    /// Composition checker results.
+    pub composition: Vec<CompositionEntry>,
+    /// Distillation: every cell.
+    pub distill_rows: Vec<DistillRow>,
+    /// Distillation: the aggregate.
+    pub distill: DistillSummary,
+    /// Cells of the sweep that are not finished (other shards).
+    pub distill_missing: usize,
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> Result<(), ReproduceError> {
+    Ok(write_atomic(&dir.join(name), text.as_bytes())?)
+}
+
+fn write_table(dir: &Path, stem: &str, t: &Table) -> Result<(), ReproduceError> {
+    write(dir, &format!("{stem}.md"), &t.to_markdown())?;
+    write(dir, &format!("{stem}.csv"), &t.to_csv())?;
+    write(dir, &format!("{stem}.tex"), &t.to_latex())
+}
+
+/// The composition checks: balanced and uniform grids with 4 segments, eps_i = 1e-3.
+fn composition_section(quick: bool, progress: &dyn Progress) -> Result<(Vec<CompositionEntry>, usize), ReproduceError> {
+    let names: Vec<&str> = if quick { vec!["two-mode-s0.1", "aniso8"] } else { builtin::SUITE.to_vec() };
+    let points = if quick { 12 } else { 48 };
+    let (t_min, t_max, n) = (1e-3, 3.0, 4);
+    progress.stage("composition", (names.len() * 2) as u64);
+    let mut out = Vec::new();
+    let mut violations = 0;
+    let opts = SolverOptions { rtol: 1e-10, atol: 1e-10, method: Method::Dop853, ..SolverOptions::default() }
+        .check()
+        .map_err(|e| ReproduceError::Checker { section: "composition", message: e.to_string() })?;
+    for name in names {
+        let mix = builtin::by_name(name).expect("suite name");
+        let lip = Lipschitz::auto(&mix);
+        let radius = lip.region_radius();
+        let table = LambdaTable::new(lip, Bound::TwoSided, t_min, t_max)
+            .map_err(|e| ReproduceError::Checker { section: "composition", message: e.to_string() })?;
+        let flow = ExactFlow::new(&mix, opts.clone());
+        for grid in [GridKind::Uniform, GridKind::Balanced] {
+            let times = grid
+                .times(&mix, t_min, t_max, n)
+                .map_err(|e| ReproduceError::Checker { section: "composition", message: e.to_string() })?;
+            let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
+            let eps = vec![1e-3; n];
+            let report = check_composition(&mix, &flow, &times, &lambda, &eps, radius, points, 2.0, 7)
+                .map_err(|e| ReproduceError::Checker { section: "composition", message: e.to_string() })?;
+            violations += report.violations;
+            out.push(CompositionEntry { mixture: name.to_string(), grid: grid.name().to_string(), report });
+            progress.tick();
+        }
+    }
+    progress.finish();
+    Ok((out, violations))
+}
+
+/// The composition table.
+pub fn composition_table(entries: &[CompositionEntry]) -> Table {
+    let mut t = Table::new(&["mixture", "grid", "max error", "first-order estimate", "bound sum eps e^Lambda", "error / bound", "left region", "violations"]);
+    for e in entries {
+        let r = &e.report;
+        t.push(vec![
+            e.mixture.clone(),
+            e.grid.clone(),
+            sig(r.max_error, 3),
+            sig(r.max_first_order, 3),
+            sig(r.bound, 3),
+            sig(r.max_error / r.bound, 3),
+            r.left_region.to_string(),
+            r.violations.to_string(),
+        ]);
+    }
+    t
+}
+
+/// Run the distillation sweep of a plan (resumable, sharded) and return finished rows and
+/// the number of missing cells.
+pub fn distill_section(
+    plan: &DistillPlan,
+    store: &CellStore,
+    shard: Shard,
+    progress: &dyn Progress,
+) -> Result<(Vec<DistillRow>, usize), ReproduceError> {
+    let cells = plan.cells();
+    progress.stage("distill", cells.len() as u64);
+    let outcomes = run_cells(store, &cells, |c| plan.key(c), shard, |c| plan.run(c).map_err(ReproduceError::from), &|| progress.tick())?;
+    progress.finish();
+    let missing = outcomes.iter().filter(|o| matches!(o, CellOutcome::Skipped)).count();
+    Ok((outcomes.into_iter().filter_map(CellOutcome::value).collect(), missing))
+}
+
+/// Write the distillation tables and plots.
+pub fn write_distill_outputs(dir: &Path, rows: &[DistillRow], summary: &DistillSummary) -> Result<(), ReproduceError> {
+    write_table(dir, "distill_rel_mse", &dtab::mse_table(summary, 3))?;
+    write_table(dir, "distill_rel_mse_long", &dtab::mse_long_table(summary, 3))?;
+    write_table(dir, "distill_reductions", &dtab::reduction_table(summary, 3))?;
+    let mut mixtures: Vec<&str> = Vec::new();
+    for r in rows {
+        if !mixtures.contains(&r.mixture.as_str()) {
+            mixtures.push(&r.mixture);
+        }
+    }
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots).map_err(|source| InputError::Unwritable { path: plots.display().to_string(), source })?;
+    for m in mixtures {
+        write(&plots, &format!("distill_mse_vs_n_{m}.svg"), &dtab::plot_mse_vs_n(summary, m))?;
+        write(&plots, &format!("distill_grids_lambda_{m}.svg"), &dtab::plot_grids_on_lambda(rows, m, 8))?;
+        write(&plots, &format!("distill_local_vs_lambda_{m}.svg"), &dtab::plot_local_vs_lambda(rows, m))?;
+    }
+    Ok(())
+}
+
+/// Run everything and write `DIR/`.
+pub fn reproduce(opts: &ReproduceOptions, progress: &dyn Progress) -> Result<ReproduceSummary, ReproduceError> {
+    let dir = &opts.out;
+    let store = CellStore::open(dir)?;
+    let mut violations = 0;
+    let (composition, v) = composition_section(opts.quick, progress)?;
+    violations += v;
+    let plan = if opts.quick { DistillPlan::quick() } else { DistillPlan::full() }.check()?;
+    let (rows, missing) = distill_section(&plan, &store, opts.shard, progress)?;
+    let distill = summarize_rows(&rows);
+    write_table(dir, "composition", &composition_table(&composition))?;
+    write_distill_outputs(dir, &rows, &distill)?;
+    let summary = ReproduceSummary {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        quick: opts.quick,
+        violations,
+        composition,
+        distill_rows: rows,
+        distill,
+        distill_missing: missing,
+    };
+    let json = serde_json::to_string_pretty(&summary)
+        .map_err(|e| ReproduceError::Checker { section: "summary", message: e.to_string() })?;
+    write(dir, "summary.json", &json)?;
+    Ok(summary)
+}
