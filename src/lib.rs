@@ -4,5 +4,6 @@
 //! Data flows one way: `model` -> `dynamics` -> `bounds`/`grids`/`nn` ->
 //! `theorems` -> `experiments` -> `report` -> `cli`.
 
+pub mod approx;
 pub mod model;
 pub mod tolerance;

@@ -27,3 +27,9 @@ pub const PSD_REL: f64 = 1e-12;
 /// A bound may sit below an empirical estimate of the quantity it bounds by at
 /// most this relative slack (rounding in eigen-solvers and finite differences).
 pub const BOUND_SLACK_REL: f64 = 1e-6;
+/// Share of the target accuracy of a constructive score network (`approx`) left to
+/// floating-point rounding; the rest is a proven exact-arithmetic budget.
+pub const APPROX_ROUNDING_SHARE: f64 = 0.1;
+/// Rounding of an exact ReQU gadget (square, product, Chebyshev/power trees), relative to
+/// the product of its input scales: checks that such a block is exact up to rounding.
+pub const NET_ROUNDING_REL: f64 = 1e-13;
