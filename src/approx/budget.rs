@@ -39,7 +39,7 @@
 use serde::Serialize;
 use statrs::function::erf::erfc;
 
-use super::blocks::{ExpPlan, RecipPlan};
+use super::blocks::{RecipPlan, SoftmaxPlan};
 use super::chebyshev::{ChebFit, TimeFunction, fit_time_function};
 use super::error::ApproxError;
 use crate::model::{Mixture, OuCoeffs};
@@ -218,10 +218,8 @@ pub(crate) struct Plan {
     pub alpha: ChebFit,
     pub alpha2: ChebFit,
     pub comps: Vec<ComponentPlan>,
-    /// Softmax parts (K >= 2).
-    pub exp: Option<ExpPlan>,
-    pub clip: f64,
-    pub recip_sum: Option<RecipPlan>,
+    /// Softmax (K >= 2).
+    pub softmax: Option<SoftmaxPlan>,
     pub u_max: f64,
     pub report: BudgetReport,
 }
@@ -272,7 +270,7 @@ fn inv_max(mix: &Mixture, t_min: f64, t_max: f64) -> f64 {
 /// ```
 /// use flowcert::approx::tail_bound;
 /// let mix = flowcert::model::builtin::two_mode(0.1);
-/// let (near, far) = (tail_bound(&mix, 0.01, 1.0, 3.0, 1e-3), tail_bound(&mix, 0.01, 1.0, 8.0, 1e-3));
+/// let (near, far) = (tail_bound(&mix, 0.01, 1.0, 3.0, 1e-3), tail_bound(&mix, 0.01, 1.0, 12.0, 1e-3));
 /// assert!(far < 1e-6 && near > far);
 /// ```
 pub fn tail_bound(mix: &Mixture, t_min: f64, t_max: f64, radius: f64, eps_in: f64) -> f64 {
@@ -519,20 +517,8 @@ pub(crate) fn plan(mix: &Mixture, p: &ScoreNetParams) -> Result<Plan, ApproxErro
     }
 
     // Softmax: clip, exp, 1/S.
-    let (exp, clip, recip_sum, sm_err) = if multi {
-        let part = eta_sm / 3.0;
-        let clip = (2.0 * (k_n - 1) as f64 / part).ln();
-        let rho_e = part / (2.0 + part);
-        let exp = ExpPlan::new(clip, rho_e);
-        let hi = 1.0 + (k_n - 1) as f64 * (1.0 + exp.rel_bound);
-        let rs = RecipPlan::new(1.0, hi, part);
-        let err = 2.0 * (k_n - 1) as f64 * (-clip).exp()
-            + 2.0 * exp.rel_bound / (1.0 - exp.rel_bound)
-            + rs.rel_bound;
-        (Some(exp), clip, Some(rs), err)
-    } else {
-        (None, 0.0, None, 0.0)
-    };
+    let softmax = multi.then(|| SoftmaxPlan::new(k_n, eta_sm));
+    let sm_err = softmax.map_or(0.0, |s| s.bound);
     let r_err = if multi {
         sm_err + (2.0 * l_err).exp_m1()
     } else {
@@ -543,7 +529,7 @@ pub(crate) fn plan(mix: &Mixture, p: &ScoreNetParams) -> Result<Plan, ApproxErro
     let max_steps = comps
         .iter()
         .flat_map(|c| c.recips.iter().flatten())
-        .chain(recip_sum.iter())
+        .chain(softmax.iter().map(|s| &s.recip))
         .map(|r| r.steps)
         .max()
         .unwrap_or(0);
@@ -572,18 +558,16 @@ pub(crate) fn plan(mix: &Mixture, p: &ScoreNetParams) -> Result<Plan, ApproxErro
         responsibility_error: r_err,
         chebyshev_degree: max_deg,
         newton_steps: max_steps,
-        exp_squarings: exp.map_or(0, |e| e.squarings),
-        exp_degree: exp.map_or(0, |e| e.degree),
-        softmax_clip: clip,
+        exp_squarings: softmax.map_or(0, |s| s.exp.squarings),
+        exp_degree: softmax.map_or(0, |s| s.exp.degree),
+        softmax_clip: softmax.map_or(0.0, |s| s.clip),
     };
     Ok(Plan {
         radius,
         alpha,
         alpha2,
         comps,
-        exp,
-        clip,
-        recip_sum,
+        softmax,
         u_max,
         report,
     })

@@ -336,6 +336,35 @@ impl Builder {
         self.neuron(Activation::Identity, lin)
     }
 
+    /// Evaluate the graph directly at one input, without lowering (a reference for the
+    /// lowering: the network of [`Builder::finish`] computes the same values).
+    ///
+    /// ```
+    /// use flowcert::approx::Builder;
+    /// let mut b = Builder::new(1);
+    /// let x = b.input(0);
+    /// let h = b.requ(&(&x * 2.0));
+    /// let out = vec![&h + &x];
+    /// assert_eq!(b.eval_direct(&[3.0], &out), vec![39.0]);
+    /// assert_eq!(b.finish(&out).eval(&[3.0]), vec![39.0]);
+    /// ```
+    pub fn eval_direct(&self, input: &[f64], outputs: &[Lin]) -> Vec<f64> {
+        let mut vals: Vec<f64> = Vec::with_capacity(self.neurons.len());
+        let value = |lin: &Lin, vals: &[f64]| {
+            lin.terms.iter().fold(lin.constant, |acc, &(n, w)| {
+                acc + w * match n {
+                    Node::Input(i) => input[i as usize],
+                    Node::Neuron(i) => vals[i as usize],
+                }
+            })
+        };
+        for s in &self.neurons {
+            let z = value(&s.input, &vals);
+            vals.push(s.act.apply(z));
+        }
+        outputs.iter().map(|o| value(o, &vals)).collect()
+    }
+
     /// Lower the graph to layers; the outputs form the final affine layer.
     ///
     /// ```

@@ -283,21 +283,8 @@ fn assemble(mix: &Mixture, p: &ScoreNetParams, plan: &Plan) -> Network {
             })
             .collect()
     } else {
-        let exp = plan.exp.expect("softmax plan for K >= 2");
-        let rs = plan.recip_sum.expect("softmax plan for K >= 2");
-        let m = blocks::max_tree(&mut b, &logw);
-        let e_bound = 1.0 + exp.rel_bound;
-        let mut e_k = Vec::with_capacity(k_n);
-        for l in &logw {
-            let cdiff = l - &m;
-            let ck = blocks::clip_below(&mut b, &cdiff, -plan.clip);
-            e_k.push(exp.build(&mut b, &ck));
-        }
-        let mut sum = Lin::constant(0.0);
-        for e in &e_k {
-            sum = &sum + e;
-        }
-        let inv_s = rs.build(&mut b, &sum);
+        let sm = plan.softmax.expect("softmax plan for K >= 2");
+        let (e_k, e_bound, inv_s) = sm.build_weights(&mut b, &logw);
         // w = sum_k E_k Q_k u_k
         let mut w: Vec<Lin> = vec![Lin::constant(0.0); d];
         for (k, c) in mix.components().iter().enumerate() {

@@ -22,7 +22,7 @@ pub mod construct;
 pub mod error;
 pub mod network;
 
-pub use blocks::{ExpPlan, RecipPlan};
+pub use blocks::{ExpPlan, RecipPlan, SoftmaxPlan};
 pub use budget::{BudgetReport, ScoreNetConfig, ScoreNetParams, box_radius, tail_bound};
 pub use builder::{Builder, Lin, Node};
 pub use chebyshev::{ChebFit, ChebSeries, TimeFunction, fit_time_function};
