@@ -6,6 +6,7 @@
 mod common;
 
 use flowcert::approx::checker::{self, EPS_LIST, fit_polylog};
+use flowcert::approx::trained::{DsmConfig, compare_with_dsm, train_dsm};
 use flowcert::approx::{
     Activation, Builder, ExpPlan, Lin, Network, RecipPlan, ScoreNetConfig, ScoreNetwork,
     SizeCounts, SoftmaxPlan, TimeFunction, blocks, fit_time_function,
@@ -445,6 +446,49 @@ fn report_serialises_with_the_contract_fields() {
         mix.score_into(x, 0.2, &mut exact);
         assert!(((s[0] - exact[0]).powi(2) + (s[1] - exact[1]).powi(2)).sqrt() <= 1e-2);
     }
+}
+
+#[test]
+fn dsm_trained_mlp_learns_but_is_not_uniform_like_the_construction() {
+    let mix = builtin::two_mode(0.3);
+    let p = ScoreNetConfig::new(1e-2).check().unwrap();
+    let cfg = DsmConfig {
+        steps: 300,
+        batch: 32,
+        ..Default::default()
+    };
+    let (mlp, log) = train_dsm(
+        &mix,
+        &p,
+        &DsmConfig {
+            parameters: 400,
+            ..cfg
+        },
+    )
+    .unwrap();
+    assert!(mlp.parameters() <= 400);
+    assert!(
+        log.losses.last().unwrap() < &log.losses[0],
+        "{:?}",
+        log.losses
+    );
+    let c = compare_with_dsm(&mix, &p, &cfg, &[0.01, 1.0], 200, 1).unwrap();
+    assert!(c.trained_parameters <= c.constructive_parameters);
+    assert!(c.constructive_sup <= 1e-2);
+    assert!(c.rows.iter().all(|r| r.trained.lp_error.is_finite()));
+    assert!(c.trained_sup > c.constructive_sup);
+    assert!(train_dsm(&mix, &p, &DsmConfig { batch: 0, ..cfg }).is_err());
+    assert!(
+        train_dsm(
+            &mix,
+            &p,
+            &DsmConfig {
+                learning_rate: f64::NAN,
+                ..cfg
+            }
+        )
+        .is_err()
+    );
 }
 
 #[test]

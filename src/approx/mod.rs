@@ -11,7 +11,8 @@
 //! - [`budget`]: from `eps` to the box radius, degrees and iteration counts (the error
 //!   analysis lives in its module documentation);
 //! - [`construct`]: the score network itself;
-//! - [`checker`]: the Monte Carlo checker of the theorem and the size tables.
+//! - [`checker`]: the Monte Carlo checker of the theorem and the size tables;
+//! - [`trained`]: a DSM-trained MLP of the same size, for comparison.
 
 pub mod blocks;
 pub mod budget;
@@ -21,6 +22,7 @@ pub mod checker;
 pub mod construct;
 pub mod error;
 pub mod network;
+pub mod trained;
 
 pub use blocks::{ExpPlan, RecipPlan, SoftmaxPlan};
 pub use budget::{BudgetReport, ScoreNetConfig, ScoreNetParams, box_radius, tail_bound};
