@@ -415,6 +415,55 @@ fn size_grows_polylogarithmically() {
     }
 }
 
+/// The closed-form tail bound dominates a Monte Carlo estimate of the quantity it bounds,
+/// `E[(eps_in + 2 B mu + 2 B |x|)^2 1{|x|_inf > R}]`, at every time (small R, so that the
+/// mass outside is visible).
+#[test]
+fn tail_bound_dominates_monte_carlo() {
+    let (t_min, t_max, eps_in) = (0.01, 1.0, 1e-3);
+    for mix in [builtin::two_mode(0.3), builtin::hetero3()] {
+        let s_lo = |l: f64| {
+            let s = |t: f64| (-2.0 * t).exp() * l - (-2.0 * t).exp_m1();
+            s(t_min).min(s(t_max))
+        };
+        let b = mix
+            .components()
+            .iter()
+            .flat_map(|c| c.eigvals.iter())
+            .map(|&l| 1.0 / s_lo(l))
+            .fold(0.0, f64::max);
+        let mu = (-t_min as f64).exp()
+            * mix
+                .components()
+                .iter()
+                .map(|c| c.mean.norm())
+                .fold(0.0, f64::max);
+        for radius in [2.0, 2.5, 3.0] {
+            let bound = flowcert::approx::tail_bound(&mix, t_min, t_max, radius, eps_in);
+            for (i, t) in [0.01, 0.3, 1.0].into_iter().enumerate() {
+                let mut rng = ChaCha8Rng::seed_from_u64(20 + i as u64);
+                let xs = mix.sample(t, 20000, &mut rng);
+                let mc: f64 = (0..xs.ncols())
+                    .map(|c| {
+                        let x = xs.column(c);
+                        if x.iter().any(|v| v.abs() > radius) {
+                            (eps_in + 2.0 * b * (mu + x.norm())).powi(2)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .sum::<f64>()
+                    / xs.ncols() as f64;
+                assert!(
+                    mc.sqrt() <= bound,
+                    "R={radius} t={t}: MC {} > bound {bound}",
+                    mc.sqrt()
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn report_serialises_with_the_contract_fields() {
     let mix = builtin::two_mode(0.3);

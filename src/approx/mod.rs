@@ -5,9 +5,11 @@
 //!   combinators);
 //! - [`builder`]: a computation graph that lowers to layers, carrying values through
 //!   identity neurons so that parallel branches line up;
-//! - [`blocks`]: exact products, Chebyshev and power trees, max, clipping, Newton
-//!   reciprocal and range-reduced exp, each with its error budget;
+//! - [`blocks`]: exact products, Chebyshev and power trees, max, clipping;
+//! - [`reciprocal`], [`softmax`]: Newton's reciprocal, range-reduced exp and the softmax,
+//!   each with its proven error;
 //! - [`chebyshev`]: interpolation of the time features with proven bounds;
+//! - [`tail`]: the box radius from the `p_t`-mass outside the box;
 //! - [`budget`]: from `eps` to the box radius, degrees and iteration counts (the error
 //!   analysis lives in its module documentation);
 //! - [`construct`]: the score network itself;
@@ -22,12 +24,17 @@ pub mod checker;
 pub mod construct;
 pub mod error;
 pub mod network;
+pub mod reciprocal;
+pub mod softmax;
+pub mod tail;
 pub mod trained;
 
-pub use blocks::{ExpPlan, RecipPlan, SoftmaxPlan};
-pub use budget::{BudgetReport, ScoreNetConfig, ScoreNetParams, box_radius, tail_bound};
+pub use budget::{BudgetReport, ScoreNetConfig, ScoreNetParams};
 pub use builder::{Builder, Lin, Node};
 pub use chebyshev::{ChebFit, ChebSeries, TimeFunction, fit_time_function};
 pub use construct::{NetworkSizes, ScoreNetwork};
 pub use error::ApproxError;
 pub use network::{Activation, Layer, Network, Row, SizeCounts};
+pub use reciprocal::RecipPlan;
+pub use softmax::{ExpPlan, SoftmaxPlan};
+pub use tail::{box_radius, tail_bound};
