@@ -432,7 +432,7 @@ fn tail_bound_dominates_monte_carlo() {
             .flat_map(|c| c.eigvals.iter())
             .map(|&l| 1.0 / s_lo(l))
             .fold(0.0, f64::max);
-        let mu = (-t_min as f64).exp()
+        let mu = f64::exp(-t_min)
             * mix
                 .components()
                 .iter()
