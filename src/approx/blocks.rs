@@ -101,6 +101,9 @@ pub fn max(b: &mut Builder, x: &Lin, y: &Lin) -> Lin {
 
 /// The maximum of several values by a balanced tree of [`max`]: depth `ceil(log2 K)`.
 ///
+/// # Panics
+/// On an empty slice (a programming error: the maximum of nothing is undefined).
+///
 /// ```
 /// use flowcert::approx::{blocks, Builder};
 /// let mut b = Builder::new(3);

@@ -228,6 +228,9 @@ impl Builder {
 
     /// Input coordinate `i` as an expression.
     ///
+    /// # Panics
+    /// For `i >= n_inputs` (a programming error in the construction).
+    ///
     /// ```
     /// let b = flowcert::approx::Builder::new(2);
     /// assert_eq!(b.level(&b.input(1)), 0);

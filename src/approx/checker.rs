@@ -51,6 +51,10 @@ pub struct ErrorRow {
 pub struct ScoreNetReport {
     /// Target accuracy.
     pub eps: f64,
+    /// `t_min` of the construction.
+    pub t_min: f64,
+    /// `T` of the construction.
+    pub t_max: f64,
     /// Depth (affine layers).
     pub depth: usize,
     /// Width (largest layer).
@@ -331,6 +335,8 @@ pub fn report_for(
     let sizes = net.sizes();
     Ok(ScoreNetReport {
         eps,
+        t_min: net.params().t_min(),
+        t_max: net.params().t_max(),
         depth: sizes.built.depth,
         width: sizes.built.width,
         parameters: sizes.built.parameters,

@@ -144,6 +144,9 @@ pub struct SoftmaxPlan {
 impl SoftmaxPlan {
     /// Size the softmax of `k >= 2` inputs for an `l^1` error `<= eta`.
     ///
+    /// # Panics
+    /// For `k < 2` (the softmax of one input is the constant 1: use no network).
+    ///
     /// ```
     /// let p = flowcert::approx::SoftmaxPlan::new(3, 1e-8);
     /// assert!(p.bound <= 1e-8);
