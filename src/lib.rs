@@ -9,6 +9,7 @@ pub mod dynamics;
 pub mod experiments;
 pub mod grids;
 pub mod io;
+pub mod approx;
 pub mod model;
 pub mod nn;
 pub mod report;

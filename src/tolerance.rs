@@ -52,3 +52,9 @@ pub const GRID_INVERSE_REL: f64 = 1e-10;
 /// The two-sided bound must match the empirical supremum this closely (relative) where it
 /// is provably attained (K = 2, isotropic shared covariance).
 pub const TIGHT_BOUND_REL: f64 = 1e-2;
+/// Share of the target accuracy of a constructive score network (`approx`) left to
+/// floating-point rounding; the rest is a proven exact-arithmetic budget.
+pub const APPROX_ROUNDING_SHARE: f64 = 0.1;
+/// Rounding of an exact ReQU gadget (square, product, Chebyshev/power trees), relative to
+/// the product of its input scales: checks that such a block is exact up to rounding.
+pub const NET_ROUNDING_REL: f64 = 1e-13;

@@ -1,0 +1,501 @@
+//! The checker of the score-approximation theorem (theory-brief section 7): for each
+//! target `eps`, build the network, measure `sup_t ||s_theta(., t) - s(., t)||_{L^p(p_t)}`
+//! (p = 1, 2) by Monte Carlo on exact samples of `p_t`, and relate the sizes to
+//! `log(1/eps)`.
+//!
+//! ```text
+//! L^p error     (mean_i |s_theta(x_i, t) - s(x_i, t)|^p)^{1/p},   x_i ~ p_t  (seeded)
+//! 95% CI        mean +- z_{0.975} sd / sqrt(n) of |e|^p, mapped by ^{1/p} (low end clamped at 0)
+//! polylog fit   ln(size) = a + b ln(ln(1/eps))   (least squares; b is the exponent)
+//! ```
+//! Points outside the box count in the error (the network clips them); their share of the
+//! sample is reported as `mass_outside`. The same samples serve every `eps` (common random
+//! numbers), so the rows of a sweep are directly comparable.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use super::budget::{BudgetReport, ScoreNetConfig, ScoreNetParams};
+use super::construct::ScoreNetwork;
+use super::error::ApproxError;
+use super::network::SizeCounts;
+use crate::model::{Marginal, Mixture, MixtureSpec, ScoreField, builtin};
+
+/// The target accuracies of the theorem check.
+pub const EPS_LIST: [f64; 5] = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5];
+
+/// One measured `L^p(p_t)` error.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorRow {
+    /// The time.
+    pub t: f64,
+    /// The exponent p (1 or 2).
+    pub p: u32,
+    /// Monte Carlo estimate of `||s_theta - s||_{L^p(p_t)}`.
+    pub lp_error: f64,
+    /// Lower end of the 95% confidence interval.
+    pub ci_low: f64,
+    /// Upper end of the 95% confidence interval.
+    pub ci_high: f64,
+    /// Fraction of the samples outside the box `[-R, R]^d` (0 when no box is given).
+    pub mass_outside: f64,
+    /// Number of samples.
+    pub samples: usize,
+}
+
+/// The report of one network: what `flowcert score-net` prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreNetReport {
+    /// Target accuracy.
+    pub eps: f64,
+    /// `t_min` of the construction.
+    pub t_min: f64,
+    /// `T` of the construction.
+    pub t_max: f64,
+    /// Depth (affine layers).
+    pub depth: usize,
+    /// Width (largest layer).
+    pub width: usize,
+    /// Non-zero parameters.
+    pub parameters: usize,
+    /// The same counts with identity neurons replaced by ReLU pairs.
+    pub relu_requ: SizeCounts,
+    /// Measured errors, by time then p.
+    pub errors: Vec<ErrorRow>,
+    /// `max_t` of the measured `L^1` error.
+    pub sup_l1: f64,
+    /// `max_t` of the measured `L^2` error.
+    pub sup_l2: f64,
+    /// `max_t` of the upper confidence limit of the `L^2` error.
+    pub sup_l2_ci_high: f64,
+    /// `sup_l1 <= eps` and `sup_l2 <= eps`.
+    pub passed: bool,
+    /// The error budget (proven bounds and the sizes they fix).
+    pub budget: BudgetReport,
+}
+
+/// Raw settings of a sweep over `eps`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct CheckConfig {
+    /// Target accuracies.
+    pub eps_list: Vec<f64>,
+    /// Number of times in `[t_min, T]` (geometric grid, both ends included).
+    pub n_times: usize,
+    /// Monte Carlo samples per time.
+    pub samples: usize,
+    /// Seed of the sampler.
+    pub seed: u64,
+    /// `t_min`.
+    pub t_min: f64,
+    /// `T`.
+    pub t_max: f64,
+}
+
+impl Default for CheckConfig {
+    fn default() -> Self {
+        let base = ScoreNetConfig::default();
+        CheckConfig {
+            eps_list: EPS_LIST.to_vec(),
+            n_times: 8,
+            samples: 4000,
+            seed: 0,
+            t_min: base.t_min,
+            t_max: base.t_max,
+        }
+    }
+}
+
+/// A fitted `ln(size) = intercept + exponent ln(ln(1/eps))`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PolylogFit {
+    /// The exponent `b`: size ~ log(1/eps)^b.
+    pub exponent: f64,
+    /// The intercept `a`.
+    pub intercept: f64,
+    /// Coefficient of determination.
+    pub r2: f64,
+}
+
+/// Fitted exponents of depth, width and parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SizeFits {
+    /// Depth.
+    pub depth: PolylogFit,
+    /// Width.
+    pub width: PolylogFit,
+    /// Non-zero parameters.
+    pub parameters: PolylogFit,
+}
+
+/// A sweep over `eps`: one report per `eps` and the polylog fits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScalingReport {
+    /// One row per `eps`.
+    pub rows: Vec<ScoreNetReport>,
+    /// Size against `log(1/eps)`.
+    pub fits: SizeFits,
+    /// Every row passed.
+    pub passed: bool,
+}
+
+/// One row of the table of sizes against the mixture geometry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DependenceRow {
+    /// Which factor varies: `K`, `d`, `separation` or `t_min`.
+    pub factor: String,
+    /// Its value.
+    pub value: f64,
+    /// Depth.
+    pub depth: usize,
+    /// Width.
+    pub width: usize,
+    /// Non-zero parameters.
+    pub parameters: usize,
+    /// Box half-width R.
+    pub box_radius: f64,
+    /// Largest Chebyshev degree.
+    pub chebyshev_degree: usize,
+    /// Largest Newton step count.
+    pub newton_steps: usize,
+    /// Measured `sup_t L^2` error (None when no samples were asked for).
+    pub sup_l2: Option<f64>,
+}
+
+/// `n` times from `t_min` to `t_max`, geometric (both ends included).
+///
+/// ```
+/// let g = flowcert::approx::checker::time_grid(0.01, 1.0, 3);
+/// assert!((g[1] - 0.1).abs() < 1e-12 && g[2] == 1.0);
+/// ```
+pub fn time_grid(t_min: f64, t_max: f64, n: usize) -> Vec<f64> {
+    match n {
+        0 => Vec::new(),
+        1 => vec![t_max],
+        _ => (0..n)
+            .map(|i| {
+                if i + 1 == n {
+                    t_max
+                } else {
+                    t_min * (t_max / t_min).powf(i as f64 / (n - 1) as f64)
+                }
+            })
+            .collect(),
+    }
+}
+
+fn time_seed(seed: u64, i: usize) -> u64 {
+    seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+fn ci(vals: &[f64], p: u32, z: f64) -> (f64, f64, f64) {
+    let n = vals.len() as f64;
+    let pw: Vec<f64> = vals.iter().map(|e| e.powi(p as i32)).collect();
+    let mean = pw.iter().sum::<f64>() / n;
+    let var = if vals.len() > 1 {
+        pw.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    let half = z * (var / n).sqrt();
+    let inv = 1.0 / p as f64;
+    (
+        mean.powf(inv),
+        (mean - half).max(0.0).powf(inv),
+        (mean + half).powf(inv),
+    )
+}
+
+/// Monte Carlo `L^1` and `L^2(p_t)` errors of any score field against the exact mixture
+/// score, at each time (rows ordered by time, then p = 1, 2). `radius` (the network's
+/// box) is only used to report the mass outside it.
+///
+/// ```
+/// use flowcert::approx::checker::measure_errors;
+/// let mix = flowcert::model::builtin::two_mode(0.3);
+/// // the exact score against itself: zero error
+/// let rows = measure_errors(&mix, &mix, &[0.5], 100, 1, None).unwrap();
+/// assert_eq!(rows.len(), 2);
+/// assert_eq!(rows[1].lp_error, 0.0);
+/// ```
+pub fn measure_errors<F: ScoreField + ?Sized>(
+    field: &F,
+    mix: &Mixture,
+    times: &[f64],
+    samples: usize,
+    seed: u64,
+    radius: Option<f64>,
+) -> Result<Vec<ErrorRow>, ApproxError> {
+    if samples < 2 {
+        return Err(ApproxError::BadSetting {
+            field: "samples",
+            value: samples.to_string(),
+            fix: "give at least 2 Monte Carlo samples per time",
+        });
+    }
+    for &t in times {
+        Mixture::check_time("times", t)?;
+    }
+    let z = Normal::standard().inverse_cdf(0.975);
+    let per_time: Vec<Vec<ErrorRow>> = times
+        .par_iter()
+        .enumerate()
+        .map(|(i, &t)| {
+            let mut rng = ChaCha8Rng::seed_from_u64(time_seed(seed, i));
+            let xs = mix.sample(t, samples, &mut rng);
+            let exact = Marginal::new(mix, t)
+                .expect("time checked above")
+                .score_batch(&xs);
+            let approx = field.score_batch(&xs, t);
+            let errs: Vec<f64> = (0..samples)
+                .map(|c| (approx.column(c) - exact.column(c)).norm())
+                .collect();
+            let outside = radius.map_or(0, |r| {
+                (0..samples)
+                    .filter(|&c| xs.column(c).iter().any(|v| v.abs() > r))
+                    .count()
+            });
+            [1u32, 2]
+                .iter()
+                .map(|&p| {
+                    let (est, lo, hi) = ci(&errs, p, z);
+                    ErrorRow {
+                        t,
+                        p,
+                        lp_error: if est.is_nan() { f64::INFINITY } else { est },
+                        ci_low: lo,
+                        ci_high: if hi.is_nan() { f64::INFINITY } else { hi },
+                        mass_outside: outside as f64 / samples as f64,
+                        samples,
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    Ok(per_time.into_iter().flatten().collect())
+}
+
+/// Build the network for one `eps` and measure it on `times`.
+///
+/// ```
+/// use flowcert::approx::{checker, ScoreNetConfig};
+/// let mix = flowcert::model::builtin::two_mode(0.3);
+/// let p = ScoreNetConfig::new(1e-2).check().unwrap();
+/// let rep = checker::check_network(&mix, &p, &[0.01, 1.0], 200, 7).unwrap();
+/// assert!(rep.passed && rep.sup_l2 <= 1e-2);
+/// ```
+pub fn check_network(
+    mix: &Mixture,
+    params: &ScoreNetParams,
+    times: &[f64],
+    samples: usize,
+    seed: u64,
+) -> Result<ScoreNetReport, ApproxError> {
+    let net = ScoreNetwork::build(mix, params)?;
+    report_for(&net, mix, times, samples, seed)
+}
+
+/// The report of an already built network.
+///
+/// ```
+/// use flowcert::approx::{checker, ScoreNetConfig, ScoreNetwork};
+/// let mix = flowcert::model::builtin::two_mode(0.3);
+/// let net = ScoreNetwork::build(&mix, &ScoreNetConfig::new(0.1).check().unwrap()).unwrap();
+/// let rep = checker::report_for(&net, &mix, &[0.5], 100, 0).unwrap();
+/// assert_eq!(rep.depth, net.network().counts().depth);
+/// ```
+pub fn report_for(
+    net: &ScoreNetwork,
+    mix: &Mixture,
+    times: &[f64],
+    samples: usize,
+    seed: u64,
+) -> Result<ScoreNetReport, ApproxError> {
+    let eps = net.params().eps();
+    let errors = measure_errors(
+        net,
+        mix,
+        times,
+        samples,
+        seed,
+        Some(net.budget().box_radius),
+    )?;
+    let sup = |p: u32, f: fn(&ErrorRow) -> f64| {
+        errors
+            .iter()
+            .filter(|r| r.p == p)
+            .map(f)
+            .fold(0.0, f64::max)
+    };
+    let sup_l1 = sup(1, |r| r.lp_error);
+    let sup_l2 = sup(2, |r| r.lp_error);
+    let sup_l2_ci_high = sup(2, |r| r.ci_high);
+    let sizes = net.sizes();
+    Ok(ScoreNetReport {
+        eps,
+        t_min: net.params().t_min(),
+        t_max: net.params().t_max(),
+        depth: sizes.built.depth,
+        width: sizes.built.width,
+        parameters: sizes.built.parameters,
+        relu_requ: sizes.relu_requ,
+        errors,
+        sup_l1,
+        sup_l2,
+        sup_l2_ci_high,
+        passed: sup_l1 <= eps && sup_l2 <= eps,
+        budget: net.budget().clone(),
+    })
+}
+
+/// Least squares of `ln(size)` on `ln(ln(1/eps))`.
+///
+/// ```
+/// use flowcert::approx::checker::fit_polylog;
+/// let eps = [1e-1, 1e-2, 1e-3, 1e-4];
+/// let sizes: Vec<f64> = eps.iter().map(|e: &f64| 3.0 * (1.0 / e).ln().powi(2)).collect();
+/// assert!((fit_polylog(&eps, &sizes).exponent - 2.0).abs() < 1e-12);
+/// ```
+pub fn fit_polylog(eps: &[f64], sizes: &[f64]) -> PolylogFit {
+    let xs: Vec<f64> = eps.iter().map(|e| (1.0 / e).ln().ln()).collect();
+    let ys: Vec<f64> = sizes.iter().map(|s| s.ln()).collect();
+    let n = xs.len() as f64;
+    let mx = xs.iter().sum::<f64>() / n;
+    let my = ys.iter().sum::<f64>() / n;
+    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let syy: f64 = ys.iter().map(|y| (y - my).powi(2)).sum();
+    let b = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+    let a = my - b * mx;
+    let r2 = if syy > 0.0 {
+        (sxy * sxy) / (sxx * syy)
+    } else {
+        1.0
+    };
+    PolylogFit {
+        exponent: b,
+        intercept: a,
+        r2,
+    }
+}
+
+/// The theorem check: one report per `eps` (same samples for all) and the polylog fits.
+///
+/// ```
+/// use flowcert::approx::checker::{check_scaling, CheckConfig};
+/// let mix = flowcert::model::builtin::two_mode(0.3);
+/// let cfg = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 2, samples: 100, ..Default::default() };
+/// let rep = check_scaling(&mix, &cfg).unwrap();
+/// assert!(rep.passed && rep.rows.len() == 2);
+/// ```
+pub fn check_scaling(mix: &Mixture, cfg: &CheckConfig) -> Result<ScalingReport, ApproxError> {
+    if cfg.eps_list.len() < 2 || cfg.n_times == 0 {
+        return Err(ApproxError::BadSetting {
+            field: "eps_list / n_times",
+            value: format!("{} / {}", cfg.eps_list.len(), cfg.n_times),
+            fix: "give at least two eps values (for the fit) and at least one time",
+        });
+    }
+    let times = time_grid(cfg.t_min, cfg.t_max, cfg.n_times);
+    let mut rows = Vec::with_capacity(cfg.eps_list.len());
+    for &eps in &cfg.eps_list {
+        let p = ScoreNetConfig {
+            eps,
+            t_min: cfg.t_min,
+            t_max: cfg.t_max,
+        }
+        .check()?;
+        rows.push(check_network(mix, &p, &times, cfg.samples, cfg.seed)?);
+    }
+    let eps: Vec<f64> = rows.iter().map(|r| r.eps).collect();
+    let col = |f: fn(&ScoreNetReport) -> usize| -> Vec<f64> {
+        rows.iter().map(|r| f(r) as f64).collect()
+    };
+    let fits = SizeFits {
+        depth: fit_polylog(&eps, &col(|r| r.depth)),
+        width: fit_polylog(&eps, &col(|r| r.width)),
+        parameters: fit_polylog(&eps, &col(|r| r.parameters)),
+    };
+    let passed = rows.iter().all(|r| r.passed);
+    Ok(ScalingReport { rows, fits, passed })
+}
+
+fn two_modes(d: usize, separation: f64, sigma0: f64) -> Mixture {
+    let mut a = vec![0.0; d];
+    let mut b = vec![0.0; d];
+    a[0] = -separation / 2.0;
+    b[0] = separation / 2.0;
+    let cov: Vec<Vec<f64>> = (0..d)
+        .map(|i| {
+            (0..d)
+                .map(|j| if i == j { sigma0 * sigma0 } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    MixtureSpec {
+        weights: vec![0.5, 0.5],
+        means: vec![a, b],
+        covariances: vec![cov.clone(), cov],
+    }
+    .check()
+    .expect("valid by construction")
+}
+
+/// Sizes (and, with `samples > 0`, the measured `sup_t L^2` error on `n_times` times)
+/// against K (ring of K modes, radius 3), d (two modes 3 apart), separation (two modes in
+/// 2-D) and t_min (two modes), all with `sigma0 = 0.3`, at one `eps`.
+///
+/// ```
+/// let rows = flowcert::approx::checker::dependence_table(1e-2, 0, 2, 0).unwrap();
+/// assert_eq!(rows.len(), 16);
+/// assert!(rows.iter().any(|r| r.factor == "t_min"));
+/// ```
+pub fn dependence_table(
+    eps: f64,
+    samples: usize,
+    n_times: usize,
+    seed: u64,
+) -> Result<Vec<DependenceRow>, ApproxError> {
+    let base = ScoreNetConfig::new(eps);
+    let mut cases: Vec<(&str, f64, Mixture, ScoreNetConfig)> = Vec::new();
+    for k in [1usize, 2, 4, 8] {
+        cases.push(("K", k as f64, builtin::ring(k, 3.0, 0.3), base));
+    }
+    for d in [1usize, 2, 4, 8] {
+        cases.push(("d", d as f64, two_modes(d, 3.0, 0.3), base));
+    }
+    for sep in [1.0, 3.0, 6.0, 12.0] {
+        cases.push(("separation", sep, two_modes(2, sep, 0.3), base));
+    }
+    for t_min in [0.1, 0.03, 0.01, 0.003] {
+        let cfg = ScoreNetConfig { t_min, ..base };
+        cases.push(("t_min", t_min, two_modes(2, 3.0, 0.3), cfg));
+    }
+    cases
+        .into_iter()
+        .map(|(factor, value, mix, cfg)| {
+            let p = cfg.check()?;
+            let net = ScoreNetwork::build(&mix, &p)?;
+            let c = net.network().counts();
+            let sup_l2 = if samples > 0 {
+                let times = time_grid(p.t_min(), p.t_max(), n_times.max(1));
+                Some(report_for(&net, &mix, &times, samples, seed)?.sup_l2)
+            } else {
+                None
+            };
+            Ok(DependenceRow {
+                factor: factor.to_string(),
+                value,
+                depth: c.depth,
+                width: c.width,
+                parameters: c.parameters,
+                box_radius: net.budget().box_radius,
+                chebyshev_degree: net.budget().chebyshev_degree,
+                newton_steps: net.budget().newton_steps,
+                sup_l2,
+            })
+        })
+        .collect()
+}
