@@ -4,12 +4,12 @@
 //! Data flows one way: `model` -> `dynamics` -> `bounds`/`grids`/`nn` ->
 //! `theorems` -> `experiments` -> `report` (the CLI lives in the binary, `src/cli/`).
 
+pub mod approx;
 pub mod bounds;
 pub mod dynamics;
 pub mod experiments;
 pub mod grids;
 pub mod io;
-pub mod approx;
 pub mod model;
 pub mod nn;
 pub mod report;

@@ -60,7 +60,10 @@ pub struct Bars {
 
 impl Bars {
     pub fn new(json: bool) -> Self {
-        Bars { json, bar: std::sync::Mutex::new(None) }
+        Bars {
+            json,
+            bar: std::sync::Mutex::new(None),
+        }
     }
 }
 
@@ -92,7 +95,9 @@ pub fn list<T: std::str::FromStr>(flag: &str, s: &str) -> Result<Vec<T>> {
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match part.parse() {
             Ok(v) => out.push(v),
-            Err(_) => bail!("{flag} '{s}': '{part}' is not a valid value; give a comma-separated list such as 1,2,4,8"),
+            Err(_) => bail!(
+                "{flag} '{s}': '{part}' is not a valid value; give a comma-separated list such as 1,2,4,8"
+            ),
         }
     }
     if out.is_empty() {

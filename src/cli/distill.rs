@@ -23,7 +23,10 @@ pub struct Args {
     #[arg(long, default_value = "1,2,4,8")]
     segments: String,
     /// Grid kinds, comma-separated: uniform, balanced, balanced-paper, balanced-one-sided, logsnr, edm.
-    #[arg(long, default_value = "uniform,balanced,balanced-paper,balanced-one-sided,logsnr,edm")]
+    #[arg(
+        long,
+        default_value = "uniform,balanced,balanced-paper,balanced-one-sided,logsnr,edm"
+    )]
     grids: String,
     /// Seeds: a count S (seeds 0..S-1) or a comma-separated list of seeds.
     #[arg(long, default_value = "3")]
@@ -78,10 +81,17 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let mut grids = Vec::new();
     for g in a.grids.split(',').map(str::trim).filter(|g| !g.is_empty()) {
         let k: GridKind = g.parse()?;
-        grids.push(if matches!(k, GridKind::Edm { .. }) { k.with_rho(a.rho) } else { k });
+        grids.push(if matches!(k, GridKind::Edm { .. }) {
+            k.with_rho(a.rho)
+        } else {
+            k
+        });
     }
     if grids.is_empty() {
-        bail!("--grids is empty; name at least one of {}", GridKind::NAMES.join(", "));
+        bail!(
+            "--grids is empty; name at least one of {}",
+            GridKind::NAMES.join(", ")
+        );
     }
     let seeds: Vec<u64> = if a.seeds.contains(',') {
         common::list("--seeds", &a.seeds)?
@@ -96,7 +106,10 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let name = if let Some(b) = a.mixture.strip_prefix("builtin:") {
         b.to_string()
     } else {
-        std::path::Path::new(&a.mixture).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "mixture".into())
+        std::path::Path::new(&a.mixture)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "mixture".into())
     };
     let plan = DistillPlan {
         mixtures: vec![(name, mix)],
@@ -105,12 +118,21 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         seeds,
         t_min: a.t_min,
         t_max: a.t_max,
-        budget: StudentBudget { width: a.width, depth: a.depth, steps: a.steps, batch: a.batch, samples: a.samples, lr: a.lr },
+        budget: StudentBudget {
+            width: a.width,
+            depth: a.depth,
+            steps: a.steps,
+            batch: a.batch,
+            samples: a.samples,
+            lr: a.lr,
+        },
         eval_samples: a.eval_samples,
         teacher_tol: 1e-8,
     }
     .check()?;
-    let dir = a.out.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("flowcert-distill-{}", std::process::id())));
+    let dir = a.out.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("flowcert-distill-{}", std::process::id()))
+    });
     let store = CellStore::open(&dir)?;
     let bars = common::Bars::new(json);
     let (rows, missing) = reproduce::distill_section(&plan, &store, shard, &bars)?;

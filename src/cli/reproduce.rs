@@ -7,13 +7,16 @@ use anyhow::Result;
 
 use super::{Status, common};
 use flowcert::experiments::{CellStore, Shard};
-use flowcert::report::reproduce::{ReproduceOptions, reproduce};
+use flowcert::report::reproduce::{ReproduceOptions, Scale, reproduce};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The smaller configuration (under 2 minutes on 2 cores).
     #[arg(long)]
     quick: bool,
+    /// A seconds-long smoke configuration (for testing the pipeline itself).
+    #[arg(long, hide = true)]
+    tiny: bool,
     /// Output directory (summary.json, tables, plots, cells/).
     #[arg(long, default_value = "reproduce-out")]
     out: PathBuf,
@@ -30,31 +33,58 @@ pub struct MergeArgs {
     /// Whether the shards ran `reproduce --quick`.
     #[arg(long)]
     quick: bool,
+    /// Whether the shards ran the hidden `--tiny` configuration.
+    #[arg(long, hide = true)]
+    tiny: bool,
     /// Output directories of the shards.
     #[arg(required = true)]
     shards: Vec<PathBuf>,
 }
 
-fn finish(quick: bool, out: PathBuf, shard: Shard, json: bool) -> Result<Status> {
+fn scale(quick: bool, tiny: bool) -> Scale {
+    if tiny {
+        Scale::Tiny
+    } else if quick {
+        Scale::Quick
+    } else {
+        Scale::Full
+    }
+}
+
+fn finish(scale: Scale, out: PathBuf, shard: Shard, json: bool) -> Result<Status> {
     let bars = common::Bars::new(json);
-    let s = reproduce(&ReproduceOptions { quick, out: out.clone(), shard }, &bars)?;
+    let s = reproduce(
+        &ReproduceOptions {
+            scale,
+            out: out.clone(),
+            shard,
+        },
+        &bars,
+    )?;
     if json {
         common::print_json(&s)?;
     } else {
         println!("wrote {}", out.display());
         println!("violations: {}", s.violations);
         if s.distill_missing > 0 {
-            println!("{} experiment cells belong to other shards: run them, then `flowcert merge`.", s.distill_missing);
+            println!(
+                "{} experiment cells belong to other shards: run them, then `flowcert merge`.",
+                s.distill_missing
+            );
         }
         let t = flowcert::report::distill::reduction_table(&s.distill, 3);
         print!("{}", t.to_text());
     }
-    Ok(if s.violations > 0 { Status::Violation } else { Status::Ok })
+    Ok(if s.violations > 0 {
+        Status::Violation
+    } else {
+        Status::Ok
+    })
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
     let shard: Shard = a.shard.parse()?;
-    finish(a.quick, a.out, shard, json)
+    finish(scale(a.quick, a.tiny), a.out, shard, json)
 }
 
 pub fn merge(a: MergeArgs, json: bool) -> Result<Status> {
@@ -66,5 +96,5 @@ pub fn merge(a: MergeArgs, json: bool) -> Result<Status> {
     if !json {
         eprintln!("merged {n} cells into {}", a.out.display());
     }
-    finish(a.quick, a.out, Shard::ALL, json)
+    finish(scale(a.quick, a.tiny), a.out, Shard::ALL, json)
 }

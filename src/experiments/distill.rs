@@ -353,6 +353,29 @@ impl DistillPlan {
         }
     }
 
+    /// A seconds-long plan for tests of the pipeline: one mixture, two grids, N in {1, 2}, 2 seeds.
+    pub fn tiny() -> Self {
+        DistillPlan {
+            mixtures: vec![(
+                "two-mode-s0.3".to_string(),
+                crate::model::builtin::two_mode(0.3),
+            )],
+            grids: vec![GridKind::Uniform, GridKind::Balanced],
+            segments: vec![1, 2],
+            seeds: vec![0, 1],
+            budget: StudentBudget {
+                width: 8,
+                depth: 1,
+                steps: 20,
+                batch: 32,
+                samples: 128,
+                lr: 3e-3,
+            },
+            eval_samples: 64,
+            ..Self::quick()
+        }
+    }
+
     /// The full plan of `reproduce`: the whole built-in suite, all six grids,
     /// N in {1, 2, 4, 8, 16}, 5 seeds, the default student (2 x 64 SiLU).
     pub fn full() -> Self {

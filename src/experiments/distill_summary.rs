@@ -66,7 +66,11 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
     // (mixture, N) -> grid -> seed -> row
     let mut by: BTreeMap<Key, BTreeMap<String, BTreeMap<u64, &DistillRow>>> = BTreeMap::new();
     for r in rows {
-        by.entry((r.mixture.clone(), r.segments)).or_default().entry(r.grid.clone()).or_default().insert(r.seed, r);
+        by.entry((r.mixture.clone(), r.segments))
+            .or_default()
+            .entry(r.grid.clone())
+            .or_default()
+            .insert(r.seed, r);
     }
     let mut stats = Vec::new();
     let mut bvu = Vec::new();
@@ -77,9 +81,20 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
             let v: Vec<f64> = seeds.values().map(|r| r.rel_mse).collect();
             let s = summarize(&v);
             let bound_mean = seeds.values().map(|r| r.bound).sum::<f64>() / seeds.len() as f64;
-            let lambda_total = seeds.values().next().map(|r| r.lambda.last().unwrap_or(&0.0) - r.lambda[0]).unwrap_or(0.0);
+            let lambda_total = seeds
+                .values()
+                .next()
+                .map(|r| r.lambda.last().unwrap_or(&0.0) - r.lambda[0])
+                .unwrap_or(0.0);
             means.push((g.clone(), s.mean));
-            stats.push(GridStat { mixture: mixture.clone(), grid: g.clone(), segments: *n, rel_mse: s, bound_mean, lambda_total });
+            stats.push(GridStat {
+                mixture: mixture.clone(),
+                grid: g.clone(),
+                segments: *n,
+                rel_mse: s,
+                bound_mean,
+                lambda_total,
+            });
         }
         let reduction = |a: &str, b: &str| -> Option<Reduction> {
             let (ga, gb) = (grids.get(a)?, grids.get(b)?);
@@ -103,7 +118,13 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
             bvu.push(r);
         }
         // Best grid: lowest mean; ties broken by name order (BTreeMap order) for determinism.
-        if let Some((bg, _)) = means.iter().min_by(|a, b| a.1.total_cmp(&b.1)) {
+        // (When every grid gives the same error, e.g. N = 1, there is no best grid.)
+        let all_equal = means.windows(2).all(|w| w[0].1 == w[1].1);
+        if let Some((bg, _)) = means
+            .iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .filter(|_| !all_equal)
+        {
             for (g, _) in &means {
                 if g != bg {
                     if let Some(r) = reduction(bg, g) {
@@ -113,5 +134,9 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
             }
         }
     }
-    DistillSummary { stats, balanced_vs_uniform: bvu, best_vs_others: best }
+    DistillSummary {
+        stats,
+        balanced_vs_uniform: bvu,
+        best_vs_others: best,
+    }
 }

@@ -21,7 +21,10 @@ pub fn mse_table(s: &DistillSummary, digits: usize) -> Table {
     }
     let mut headers = vec!["mixture".to_string(), "N".to_string()];
     headers.extend(grids.iter().cloned());
-    let mut tab = Table { headers, rows: Vec::new() };
+    let mut tab = Table {
+        headers,
+        rows: Vec::new(),
+    };
     let mut keys: Vec<(String, usize)> = Vec::new();
     for g in &s.stats {
         let k = (g.mixture.clone(), g.segments);
@@ -32,8 +35,14 @@ pub fn mse_table(s: &DistillSummary, digits: usize) -> Table {
     for (m, n) in keys {
         let mut row = vec![m.clone(), n.to_string()];
         for g in &grids {
-            let v = s.stats.iter().find(|x| x.mixture == m && x.segments == n && &x.grid == g);
-            row.push(v.map(|x| sig(x.rel_mse.mean, digits)).unwrap_or_else(|| "-".into()));
+            let v = s
+                .stats
+                .iter()
+                .find(|x| x.mixture == m && x.segments == n && &x.grid == g);
+            row.push(
+                v.map(|x| sig(x.rel_mse.mean, digits))
+                    .unwrap_or_else(|| "-".into()),
+            );
         }
         tab.push(row);
     }
@@ -42,7 +51,18 @@ pub fn mse_table(s: &DistillSummary, digits: usize) -> Table {
 
 /// Long table: every (mixture, grid, N) with mean, std and 95% interval over seeds, and the bound.
 pub fn mse_long_table(s: &DistillSummary, digits: usize) -> Table {
-    let mut tab = Table::new(&["mixture", "grid", "N", "seeds", "rel_mse mean", "std", "95% low", "95% high", "bound", "Lambda(T)"]);
+    let mut tab = Table::new(&[
+        "mixture",
+        "grid",
+        "N",
+        "seeds",
+        "rel_mse mean",
+        "std",
+        "95% low",
+        "95% high",
+        "bound",
+        "Lambda(T)",
+    ]);
     for g in &s.stats {
         tab.push(vec![
             g.mixture.clone(),
@@ -72,13 +92,20 @@ pub fn reduction_table(s: &DistillSummary, digits: usize) -> Table {
         "best vs uniform (of means)",
     ]);
     for r in &s.balanced_vs_uniform {
-        let best = s.best_vs_others.iter().find(|b| b.mixture == r.mixture && b.segments == r.segments);
+        let best = s
+            .best_vs_others
+            .iter()
+            .find(|b| b.mixture == r.mixture && b.segments == r.segments);
         let (best_name, best_vs_uni) = match best {
             Some(b) => {
                 let vu = s
                     .best_vs_others
                     .iter()
-                    .find(|x| x.mixture == r.mixture && x.segments == r.segments && x.baseline == "uniform")
+                    .find(|x| {
+                        x.mixture == r.mixture
+                            && x.segments == r.segments
+                            && x.baseline == "uniform"
+                    })
                     .map(|x| pct(x.of_means, digits))
                     .unwrap_or_else(|| "-".into());
                 (b.grid.clone(), vu)
@@ -89,7 +116,11 @@ pub fn reduction_table(s: &DistillSummary, digits: usize) -> Table {
             r.mixture.clone(),
             r.segments.to_string(),
             pct(r.paired.mean, digits),
-            format!("[{}, {}]", pct(r.paired.ci_low, digits), pct(r.paired.ci_high, digits)),
+            format!(
+                "[{}, {}]",
+                pct(r.paired.ci_low, digits),
+                pct(r.paired.ci_high, digits)
+            ),
             pct(r.of_means, digits),
             best_name,
             best_vs_uni,
@@ -113,7 +144,11 @@ pub fn plot_mse_vs_n(s: &DistillSummary, mixture: &str) -> String {
     for g in s.stats.iter().filter(|g| g.mixture == mixture) {
         match series.iter_mut().find(|x| x.name == g.grid) {
             Some(x) => x.points.push((g.segments as f64, g.rel_mse.mean)),
-            None => series.push(Series { name: g.grid.clone(), points: vec![(g.segments as f64, g.rel_mse.mean)], markers: true }),
+            None => series.push(Series {
+                name: g.grid.clone(),
+                points: vec![(g.segments as f64, g.rel_mse.mean)],
+                markers: true,
+            }),
         }
     }
     let spec = PlotSpec {
@@ -131,7 +166,10 @@ pub fn plot_mse_vs_n(s: &DistillSummary, mixture: &str) -> String {
 pub fn plot_grids_on_lambda(rows: &[DistillRow], mixture: &str, n: usize) -> String {
     let mut series = Vec::new();
     let mut seen: Vec<String> = Vec::new();
-    for r in rows.iter().filter(|r| r.mixture == mixture && r.segments == n) {
+    for r in rows
+        .iter()
+        .filter(|r| r.mixture == mixture && r.segments == n)
+    {
         if seen.contains(&r.grid) {
             continue;
         }
@@ -139,7 +177,12 @@ pub fn plot_grids_on_lambda(rows: &[DistillRow], mixture: &str, n: usize) -> Str
         let total = r.lambda[n] - r.lambda[0];
         series.push(Series {
             name: r.grid.clone(),
-            points: r.lambda.iter().enumerate().map(|(i, l)| (i as f64 / n as f64, (l - r.lambda[0]) / total)).collect(),
+            points: r
+                .lambda
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (i as f64 / n as f64, (l - r.lambda[0]) / total))
+                .collect(),
             markers: true,
         });
     }
@@ -161,7 +204,11 @@ pub fn plot_local_vs_lambda(rows: &[DistillRow], mixture: &str) -> String {
         let pts = (1..=r.segments).map(|i| (r.lambda[i] - r.lambda[i - 1], r.local_errors[i - 1]));
         match series.iter_mut().find(|x| x.name == r.grid) {
             Some(x) => x.points.extend(pts),
-            None => series.push(Series { name: r.grid.clone(), points: pts.collect(), markers: true }),
+            None => series.push(Series {
+                name: r.grid.clone(),
+                points: pts.collect(),
+                markers: true,
+            }),
         }
     }
     for s in &mut series {

@@ -45,11 +45,23 @@ pub enum ReproduceError {
     },
 }
 
+/// How large a run: `Full` is the main job, `Quick` its 2-minute version, `Tiny` a
+/// seconds-long smoke configuration for tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Scale {
+    /// Seconds: for tests of the pipeline itself.
+    Tiny,
+    /// Under 2 minutes on 2 cores.
+    Quick,
+    /// The full suite.
+    Full,
+}
+
 /// How to run the main job.
 #[derive(Debug, Clone)]
 pub struct ReproduceOptions {
-    /// The smaller, faster configuration.
-    pub quick: bool,
+    /// The run's size.
+    pub scale: Scale,
     /// Output directory.
     pub out: PathBuf,
     /// Which slice of the experiment cells to compute.
@@ -91,8 +103,8 @@ pub struct CompositionEntry {
 pub struct ReproduceSummary {
     /// flowcert version.
     pub version: String,
-    /// Quick configuration?
-    pub quick: bool,
+    /// The run's size.
+    pub scale: Scale,
     /// Violations found by any checker (a theorem failed: a bug, or a wrong bound).
     pub violations: usize,
     /// Composition checker results.
@@ -116,33 +128,62 @@ fn write_table(dir: &Path, stem: &str, t: &Table) -> Result<(), ReproduceError> 
 }
 
 /// The composition checks: balanced and uniform grids with 4 segments, eps_i = 1e-3.
-fn composition_section(quick: bool, progress: &dyn Progress) -> Result<(Vec<CompositionEntry>, usize), ReproduceError> {
-    let names: Vec<&str> = if quick { vec!["two-mode-s0.1", "aniso8"] } else { builtin::SUITE.to_vec() };
-    let points = if quick { 12 } else { 48 };
+fn composition_section(
+    scale: Scale,
+    progress: &dyn Progress,
+) -> Result<(Vec<CompositionEntry>, usize), ReproduceError> {
+    let (names, points): (Vec<&str>, usize) = match scale {
+        Scale::Tiny => (vec!["two-mode-s0.1"], 4),
+        Scale::Quick => (vec!["two-mode-s0.1", "aniso8"], 12),
+        Scale::Full => (builtin::SUITE.to_vec(), 48),
+    };
     let (t_min, t_max, n) = (1e-3, 3.0, 4);
     progress.stage("composition", (names.len() * 2) as u64);
     let mut out = Vec::new();
     let mut violations = 0;
-    let opts = SolverOptions { rtol: 1e-10, atol: 1e-10, method: Method::Dop853, ..SolverOptions::default() }
-        .check()
-        .map_err(|e| ReproduceError::Checker { section: "composition", message: e.to_string() })?;
+    let opts = SolverOptions {
+        rtol: 1e-10,
+        atol: 1e-10,
+        method: Method::Dop853,
+        ..SolverOptions::default()
+    }
+    .check()
+    .map_err(|e| ReproduceError::Checker {
+        section: "composition",
+        message: e.to_string(),
+    })?;
     for name in names {
         let mix = builtin::by_name(name).expect("suite name");
         let lip = Lipschitz::auto(&mix);
         let radius = lip.region_radius();
-        let table = LambdaTable::new(lip, Bound::TwoSided, t_min, t_max)
-            .map_err(|e| ReproduceError::Checker { section: "composition", message: e.to_string() })?;
+        let table = LambdaTable::new(lip, Bound::TwoSided, t_min, t_max).map_err(|e| {
+            ReproduceError::Checker {
+                section: "composition",
+                message: e.to_string(),
+            }
+        })?;
         let flow = ExactFlow::new(&mix, opts.clone());
         for grid in [GridKind::Uniform, GridKind::Balanced] {
             let times = grid
                 .times(&mix, t_min, t_max, n)
-                .map_err(|e| ReproduceError::Checker { section: "composition", message: e.to_string() })?;
+                .map_err(|e| ReproduceError::Checker {
+                    section: "composition",
+                    message: e.to_string(),
+                })?;
             let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
             let eps = vec![1e-3; n];
-            let report = check_composition(&mix, &flow, &times, &lambda, &eps, radius, points, 2.0, 7)
-                .map_err(|e| ReproduceError::Checker { section: "composition", message: e.to_string() })?;
+            let report =
+                check_composition(&mix, &flow, &times, &lambda, &eps, radius, points, 2.0, 7)
+                    .map_err(|e| ReproduceError::Checker {
+                        section: "composition",
+                        message: e.to_string(),
+                    })?;
             violations += report.violations;
-            out.push(CompositionEntry { mixture: name.to_string(), grid: grid.name().to_string(), report });
+            out.push(CompositionEntry {
+                mixture: name.to_string(),
+                grid: grid.name().to_string(),
+                report,
+            });
             progress.tick();
         }
     }
@@ -152,7 +193,16 @@ fn composition_section(quick: bool, progress: &dyn Progress) -> Result<(Vec<Comp
 
 /// The composition table.
 pub fn composition_table(entries: &[CompositionEntry]) -> Table {
-    let mut t = Table::new(&["mixture", "grid", "max error", "first-order estimate", "bound sum eps e^Lambda", "error / bound", "left region", "violations"]);
+    let mut t = Table::new(&[
+        "mixture",
+        "grid",
+        "max error",
+        "first-order estimate",
+        "bound sum eps e^Lambda",
+        "error / bound",
+        "left region",
+        "violations",
+    ]);
     for e in entries {
         let r = &e.report;
         t.push(vec![
@@ -179,17 +229,45 @@ pub fn distill_section(
 ) -> Result<(Vec<DistillRow>, usize), ReproduceError> {
     let cells = plan.cells();
     progress.stage("distill", cells.len() as u64);
-    let outcomes = run_cells(store, &cells, |c| plan.key(c), shard, |c| plan.run(c).map_err(ReproduceError::from), &|| progress.tick())?;
+    let outcomes = run_cells(
+        store,
+        &cells,
+        |c| plan.key(c),
+        shard,
+        |c| plan.run(c).map_err(ReproduceError::from),
+        &|| progress.tick(),
+    )?;
     progress.finish();
-    let missing = outcomes.iter().filter(|o| matches!(o, CellOutcome::Skipped)).count();
-    Ok((outcomes.into_iter().filter_map(CellOutcome::value).collect(), missing))
+    let missing = outcomes
+        .iter()
+        .filter(|o| matches!(o, CellOutcome::Skipped))
+        .count();
+    Ok((
+        outcomes
+            .into_iter()
+            .filter_map(CellOutcome::value)
+            .collect(),
+        missing,
+    ))
 }
 
 /// Write the distillation tables and plots.
-pub fn write_distill_outputs(dir: &Path, rows: &[DistillRow], summary: &DistillSummary) -> Result<(), ReproduceError> {
+pub fn write_distill_outputs(
+    dir: &Path,
+    rows: &[DistillRow],
+    summary: &DistillSummary,
+) -> Result<(), ReproduceError> {
     write_table(dir, "distill_rel_mse", &dtab::mse_table(summary, 3))?;
-    write_table(dir, "distill_rel_mse_long", &dtab::mse_long_table(summary, 3))?;
-    write_table(dir, "distill_reductions", &dtab::reduction_table(summary, 3))?;
+    write_table(
+        dir,
+        "distill_rel_mse_long",
+        &dtab::mse_long_table(summary, 3),
+    )?;
+    write_table(
+        dir,
+        "distill_reductions",
+        &dtab::reduction_table(summary, 3),
+    )?;
     let mut mixtures: Vec<&str> = Vec::new();
     for r in rows {
         if !mixtures.contains(&r.mixture.as_str()) {
@@ -197,38 +275,63 @@ pub fn write_distill_outputs(dir: &Path, rows: &[DistillRow], summary: &DistillS
         }
     }
     let plots = dir.join("plots");
-    std::fs::create_dir_all(&plots).map_err(|source| InputError::Unwritable { path: plots.display().to_string(), source })?;
+    std::fs::create_dir_all(&plots).map_err(|source| InputError::Unwritable {
+        path: plots.display().to_string(),
+        source,
+    })?;
     for m in mixtures {
-        write(&plots, &format!("distill_mse_vs_n_{m}.svg"), &dtab::plot_mse_vs_n(summary, m))?;
-        write(&plots, &format!("distill_grids_lambda_{m}.svg"), &dtab::plot_grids_on_lambda(rows, m, 8))?;
-        write(&plots, &format!("distill_local_vs_lambda_{m}.svg"), &dtab::plot_local_vs_lambda(rows, m))?;
+        write(
+            &plots,
+            &format!("distill_mse_vs_n_{m}.svg"),
+            &dtab::plot_mse_vs_n(summary, m),
+        )?;
+        write(
+            &plots,
+            &format!("distill_grids_lambda_{m}.svg"),
+            &dtab::plot_grids_on_lambda(rows, m, 8),
+        )?;
+        write(
+            &plots,
+            &format!("distill_local_vs_lambda_{m}.svg"),
+            &dtab::plot_local_vs_lambda(rows, m),
+        )?;
     }
     Ok(())
 }
 
 /// Run everything and write `DIR/`.
-pub fn reproduce(opts: &ReproduceOptions, progress: &dyn Progress) -> Result<ReproduceSummary, ReproduceError> {
+pub fn reproduce(
+    opts: &ReproduceOptions,
+    progress: &dyn Progress,
+) -> Result<ReproduceSummary, ReproduceError> {
     let dir = &opts.out;
     let store = CellStore::open(dir)?;
     let mut violations = 0;
-    let (composition, v) = composition_section(opts.quick, progress)?;
+    let (composition, v) = composition_section(opts.scale, progress)?;
     violations += v;
-    let plan = if opts.quick { DistillPlan::quick() } else { DistillPlan::full() }.check()?;
+    let plan = match opts.scale {
+        Scale::Tiny => DistillPlan::tiny(),
+        Scale::Quick => DistillPlan::quick(),
+        Scale::Full => DistillPlan::full(),
+    }
+    .check()?;
     let (rows, missing) = distill_section(&plan, &store, opts.shard, progress)?;
     let distill = summarize_rows(&rows);
     write_table(dir, "composition", &composition_table(&composition))?;
     write_distill_outputs(dir, &rows, &distill)?;
     let summary = ReproduceSummary {
         version: env!("CARGO_PKG_VERSION").to_string(),
-        quick: opts.quick,
+        scale: opts.scale,
         violations,
         composition,
         distill_rows: rows,
         distill,
         distill_missing: missing,
     };
-    let json = serde_json::to_string_pretty(&summary)
-        .map_err(|e| ReproduceError::Checker { section: "summary", message: e.to_string() })?;
+    let json = serde_json::to_string_pretty(&summary).map_err(|e| ReproduceError::Checker {
+        section: "summary",
+        message: e.to_string(),
+    })?;
     write(dir, "summary.json", &json)?;
     Ok(summary)
 }
