@@ -7,7 +7,7 @@ mod common;
 use flowcert::bounds::{Bound, LambdaTable, Lipschitz};
 use flowcert::dynamics::{ExactFlow, Method, SolverOptions};
 use flowcert::grids::GridKind;
-use flowcert::theorems::composition::check_composition;
+use flowcert::theorems::composition::{Probe, check_composition};
 use proptest::prelude::*;
 
 fn flow_opts() -> flowcert::dynamics::ValidSolverOptions {
@@ -42,7 +42,7 @@ proptest! {
         let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
         let eps: Vec<f64> = (0..n).map(|i| 10f64.powf(log_eps) * (1.0 + i as f64 * 0.3)).collect();
         let flow = ExactFlow::new(&mix, flow_opts());
-        let r = check_composition(&mix, &flow, &times, &lambda, &eps, None, 6, freq, seed).unwrap();
+        let r = check_composition(&mix, &flow, &times, &lambda, &eps, None, Probe { points: 6, freq, seed }).unwrap();
         prop_assert_eq!(r.violations, 0, "max error {} > bound {}", r.max_error, r.bound);
         prop_assert!(r.max_error <= r.bound);
         // The first-order estimate with measured Lipschitz constants can never exceed the bound either.
@@ -64,7 +64,20 @@ fn composition_checker_detects_a_wrong_bound() {
     // Perturbations at the boundary between the modes are amplified by the late segment.
     let eps = vec![1e-3; n];
     let zero = vec![0.0; n + 1];
-    let r = check_composition(&mix, &flow, &times, &zero, &eps, None, 64, 1.0, 3).unwrap();
+    let r = check_composition(
+        &mix,
+        &flow,
+        &times,
+        &zero,
+        &eps,
+        None,
+        Probe {
+            points: 64,
+            freq: 1.0,
+            seed: 3,
+        },
+    )
+    .unwrap();
     assert!(
         r.max_first_order > r.bound,
         "measured amplification {} should exceed the false bound {}",

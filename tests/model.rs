@@ -130,8 +130,8 @@ fn single_gaussian_closed_form() {
     }
     .check()
     .unwrap();
-    let t = 0.3;
-    let (a, s2) = ((-t as f64).exp(), -(-2.0 * t as f64).exp_m1());
+    let t: f64 = 0.3;
+    let (a, s2) = ((-t).exp(), -(-2.0 * t).exp_m1());
     let s = &cov * (a * a) + DMatrix::identity(3, 3) * s2;
     let sinv = s.clone().try_inverse().unwrap();
     let x = DVector::from_vec(vec![0.1, 0.2, -0.3]);
@@ -168,11 +168,11 @@ fn robust_far_points_large_separation_small_t() {
     }
     // Mid-point between two far modes: responsibilities (1/2, 1/2), Hessian picks up the
     // score covariance alpha^2 D^2 / (4 S^2) in the separating direction.
-    let t = 1.0;
+    let t: f64 = 1.0;
     let mut p = Marginal::new(&mix, t).unwrap();
     let e = p.eval(&[0.0, 0.0]);
     assert_relative_eq!(e.responsibilities[0], 0.5, max_relative = EXACT);
-    let (a2, s2) = ((-2.0 * t as f64).exp(), -(-2.0 * t as f64).exp_m1());
+    let (a2, s2) = ((-2.0 * t).exp(), -(-2.0 * t).exp_m1());
     let s = a2 * 1e-3 + s2;
     let expect = -1.0 / s + a2 * 1000.0f64.powi(2) / (4.0 * s * s);
     assert_relative_eq!(e.hessian[(0, 0)], expect, max_relative = 1e-9);

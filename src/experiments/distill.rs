@@ -166,19 +166,33 @@ pub fn stream(seed: u64, parts: &[u64]) -> u64 {
     z
 }
 
+/// A grid with its stability coordinate: `lambda[i]` is the two-sided `Lambda(t_i)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledGrid<'a> {
+    /// The grid kind's name.
+    pub name: &'a str,
+    /// `t_0 < ... < t_N`.
+    pub times: &'a [f64],
+    /// `Lambda(t_i)`.
+    pub lambda: &'a [f64],
+}
+
 /// Train the students of one grid and measure them (single-threaded: cells are the
-/// parallel unit). `lambda` holds the two-sided `Lambda(t_i)` at the grid times.
+/// parallel unit).
 pub fn run_cell(
     mixture_name: &str,
-    mix: &Mixture,
     flow: &ExactFlow,
-    grid: &str,
-    times: &[f64],
-    lambda: &[f64],
+    grid: &LabelledGrid,
     seed: u64,
     budget: &StudentBudget,
     eval_samples: usize,
 ) -> Result<DistillRow, DistillError> {
+    let mix = flow.mixture();
+    let LabelledGrid {
+        name: grid,
+        times,
+        lambda,
+    } = *grid;
     let n = times.len() - 1;
     let d = mix.dim();
     let cfg = MlpConfig::new(d, vec![budget.width; budget.depth], d, Activation::Silu)
@@ -463,13 +477,15 @@ impl DistillPlan {
         .check()
         .map_err(FlowError::from)?;
         let flow = ExactFlow::new(mix, opts);
+        let labelled = LabelledGrid {
+            name: grid.name(),
+            times: &times,
+            lambda: &lambda,
+        };
         run_cell(
             name,
-            mix,
             &flow,
-            grid.name(),
-            &times,
-            &lambda,
+            &labelled,
             c.seed,
             &self.budget,
             self.eval_samples,

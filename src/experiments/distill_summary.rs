@@ -125,12 +125,8 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .filter(|_| !all_equal)
         {
-            for (g, _) in &means {
-                if g != bg {
-                    if let Some(r) = reduction(bg, g) {
-                        best.push(r);
-                    }
-                }
+            for (g, _) in means.iter().filter(|(g, _)| g != bg) {
+                best.extend(reduction(bg, g));
             }
         }
     }

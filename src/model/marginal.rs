@@ -188,8 +188,8 @@ impl<'a> Marginal<'a> {
                 }
             }
             let r = self.resp[k];
-            for i in 0..d {
-                self.score[i] += r * sk[i];
+            for (s, v) in self.score.iter_mut().zip(sk.iter()) {
+                *s += r * v;
             }
         }
     }

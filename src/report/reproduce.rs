@@ -17,7 +17,7 @@ use crate::experiments::{CellStore, Shard, StoreError};
 use crate::grids::GridKind;
 use crate::io::{InputError, write_atomic};
 use crate::model::builtin;
-use crate::theorems::composition::{CompositionReport, check_composition};
+use crate::theorems::composition::{CompositionReport, Probe, check_composition};
 
 use super::distill as dtab;
 use super::table::{Table, sig};
@@ -162,7 +162,7 @@ fn composition_section(
                 message: e.to_string(),
             }
         })?;
-        let flow = ExactFlow::new(&mix, opts.clone());
+        let flow = ExactFlow::new(&mix, opts);
         for grid in [GridKind::Uniform, GridKind::Balanced] {
             let times = grid
                 .times(&mix, t_min, t_max, n)
@@ -172,12 +172,23 @@ fn composition_section(
                 })?;
             let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
             let eps = vec![1e-3; n];
-            let report =
-                check_composition(&mix, &flow, &times, &lambda, &eps, radius, points, 2.0, 7)
-                    .map_err(|e| ReproduceError::Checker {
-                        section: "composition",
-                        message: e.to_string(),
-                    })?;
+            let report = check_composition(
+                &mix,
+                &flow,
+                &times,
+                &lambda,
+                &eps,
+                radius,
+                Probe {
+                    points,
+                    freq: 2.0,
+                    seed: 7,
+                },
+            )
+            .map_err(|e| ReproduceError::Checker {
+                section: "composition",
+                message: e.to_string(),
+            })?;
             violations += report.violations;
             out.push(CompositionEntry {
                 mixture: name.to_string(),

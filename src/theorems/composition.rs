@@ -100,7 +100,19 @@ pub struct CompositionReport {
     pub violations: usize,
 }
 
-/// Run the checker: `points` starts `x ~ p_T`, perturbations of frequency `freq`.
+/// How the composition checker probes: `points` starts `x ~ p_T`, perturbations of
+/// frequency `freq`, all draws from `seed`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Probe {
+    /// Number of start points.
+    pub points: usize,
+    /// `|w_i|` of the perturbations.
+    pub freq: f64,
+    /// Seed of every draw.
+    pub seed: u64,
+}
+
+/// Run the checker with students `Phi_i + eps_i g_i` probed as `probe` says.
 /// `lambda[i]` is `Lambda(t_i)` of a bound valid on the ball of radius `region_radius`
 /// (`None`: valid on all of `R^d`).
 pub fn check_composition(
@@ -110,10 +122,9 @@ pub fn check_composition(
     lambda: &[f64],
     eps: &[f64],
     region_radius: Option<f64>,
-    points: usize,
-    freq: f64,
-    seed: u64,
+    probe: Probe,
 ) -> Result<CompositionReport, FlowError> {
+    let Probe { points, freq, seed } = probe;
     let n = times.len() - 1;
     let d = mix.dim();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
