@@ -45,8 +45,19 @@ fn s(p: &Path) -> &str {
 fn queries(d: &Path) -> QuerySet {
     let q = d.join("q");
     let (code, _, err) = run(&[
-        "queries", "--mixture", MIXTURE, "--out", s(&q), "--times", "0.01,0.1,1", "--samples",
-        "40", "--segments", "3", "--seed", "5",
+        "queries",
+        "--mixture",
+        MIXTURE,
+        "--out",
+        s(&q),
+        "--times",
+        "0.01,0.1,1",
+        "--samples",
+        "40",
+        "--segments",
+        "3",
+        "--seed",
+        "5",
     ]);
     assert_eq!(code, 0, "{err}");
     QuerySet::load(&q).unwrap()
@@ -119,7 +130,10 @@ fn exact_answers_have_zero_error_and_a_shift_has_exactly_its_size() {
     let (sc, seg, roll) = answers(&q, SHIFT);
     let a = assess_score(&q, &sc).unwrap();
     for r in &a.rows {
-        assert!((r.l1 - size).abs() <= EXACT && (r.l2 - size).abs() <= EXACT, "{r:?}");
+        assert!(
+            (r.l1 - size).abs() <= EXACT && (r.l2 - size).abs() <= EXACT,
+            "{r:?}"
+        );
         assert!((r.relative_l2 - size / r.score_l2).abs() <= EXACT);
     }
     let f = assess_flowmap(&q, &seg, Some(&roll)).unwrap();
@@ -147,8 +161,17 @@ fn cli_round_trip_csv_and_npy_and_baseline_regression() {
     save_npy(&ra, &roll);
     let (sb, fb) = (d.join("score-base.json"), d.join("flow-base.json"));
     let (code, out, err) = run(&[
-        "--json", "assess", "score", "--queries", s(&qd), "--answers", s(&sa), "--save-baseline",
-        s(&sb), "--mixture", MIXTURE,
+        "--json",
+        "assess",
+        "score",
+        "--queries",
+        s(&qd),
+        "--answers",
+        s(&sa),
+        "--save-baseline",
+        s(&sb),
+        "--mixture",
+        MIXTURE,
     ]);
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
@@ -156,8 +179,16 @@ fn cli_round_trip_csv_and_npy_and_baseline_regression() {
     assert_eq!(v["kind"], "score");
     assert!(sb.exists());
     let (code, _, err) = run(&[
-        "assess", "flowmap", "--queries", s(&qd), "--answers", s(&fa), "--rollout", s(&ra),
-        "--save-baseline", s(&fb),
+        "assess",
+        "flowmap",
+        "--queries",
+        s(&qd),
+        "--answers",
+        s(&fa),
+        "--rollout",
+        s(&ra),
+        "--save-baseline",
+        s(&fb),
     ]);
     assert_eq!(code, 0, "{err}");
 
@@ -165,14 +196,27 @@ fn cli_round_trip_csv_and_npy_and_baseline_regression() {
     let sc_csv = d.join("s.csv");
     save_csv(&sc_csv, &sc);
     let (code, out2, err) = run(&[
-        "--json", "assess", "score", "--queries", s(&qd), "--answers", s(&sc_csv),
+        "--json",
+        "assess",
+        "score",
+        "--queries",
+        s(&qd),
+        "--answers",
+        s(&sc_csv),
     ]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out2)["metrics"], v["metrics"]);
 
     // the same answers against their own baseline: exit 0, nothing regressed
     let (code, out, err) = run(&[
-        "--json", "assess", "score", "--queries", s(&qd), "--answers", s(&sa), "--baseline",
+        "--json",
+        "assess",
+        "score",
+        "--queries",
+        s(&qd),
+        "--answers",
+        s(&sa),
+        "--baseline",
         s(&sb),
     ]);
     assert_eq!(code, 0, "{err}");
@@ -185,8 +229,17 @@ fn cli_round_trip_csv_and_npy_and_baseline_regression() {
     save_npy(&ra, &roll);
     let before = std::fs::read(&sb).unwrap();
     let (code, out, err) = run(&[
-        "--json", "assess", "score", "--queries", s(&qd), "--answers", s(&sa), "--baseline",
-        s(&sb), "--save-baseline", s(&sb),
+        "--json",
+        "assess",
+        "score",
+        "--queries",
+        s(&qd),
+        "--answers",
+        s(&sa),
+        "--baseline",
+        s(&sb),
+        "--save-baseline",
+        s(&sb),
     ]);
     assert_eq!(code, 1, "{err}");
     let v = json(&out);
@@ -195,15 +248,31 @@ fn cli_round_trip_csv_and_npy_and_baseline_regression() {
     assert!(err.contains("not saving"), "{err}");
     assert_eq!(std::fs::read(&sb).unwrap(), before);
     let (code, out, err) = run(&[
-        "assess", "flowmap", "--queries", s(&qd), "--answers", s(&fa), "--rollout", s(&ra),
-        "--baseline", s(&fb),
+        "assess",
+        "flowmap",
+        "--queries",
+        s(&qd),
+        "--answers",
+        s(&fa),
+        "--rollout",
+        s(&ra),
+        "--baseline",
+        s(&fb),
     ]);
     assert_eq!(code, 1, "{err}");
     assert!(out.contains("regressed"), "{out}");
     // a tolerance above the change accepts it only where the baseline is not ~0: still 1
     let (code, _, _) = run(&[
-        "assess", "score", "--queries", s(&qd), "--answers", s(&sa), "--baseline", s(&sb),
-        "--tolerance", "1000",
+        "assess",
+        "score",
+        "--queries",
+        s(&qd),
+        "--answers",
+        s(&sa),
+        "--baseline",
+        s(&sb),
+        "--tolerance",
+        "1000",
     ]);
     assert_eq!(code, 1);
 }
@@ -217,15 +286,36 @@ fn a_small_change_within_tolerance_passes_and_a_larger_one_fails() {
     let (sc, _, _) = answers(&q, SHIFT);
     save_npy(&sa, &sc);
     let (code, _, err) = run(&[
-        "assess", "score", "--queries", s(&qd), "--answers", s(&sa), "--save-baseline", s(&sb),
+        "assess",
+        "score",
+        "--queries",
+        s(&qd),
+        "--answers",
+        s(&sa),
+        "--save-baseline",
+        s(&sb),
     ]);
     assert_eq!(code, 0, "{err}");
-    for (scale, tol, expected) in [(1.05, "0.1", 0), (1.2, "0.1", 1), (1.2, "0.25", 0), (0.5, "0.1", 0)] {
+    for (scale, tol, expected) in [
+        (1.05, "0.1", 0),
+        (1.2, "0.1", 1),
+        (1.2, "0.25", 0),
+        (0.5, "0.1", 0),
+    ] {
         let (sc, _, _) = answers(&q, [SHIFT[0] * scale, SHIFT[1] * scale]);
         save_npy(&sa, &sc);
         let (code, out, err) = run(&[
-            "--json", "assess", "score", "--queries", s(&qd), "--answers", s(&sa), "--baseline",
-            s(&sb), "--tolerance", tol,
+            "--json",
+            "assess",
+            "score",
+            "--queries",
+            s(&qd),
+            "--answers",
+            s(&sa),
+            "--baseline",
+            s(&sb),
+            "--tolerance",
+            tol,
         ]);
         assert_eq!(code, expected, "scale {scale} tol {tol}: {err}");
         if scale < 1.0 {
@@ -279,7 +369,8 @@ fn queries_are_deterministic_and_tampering_is_detected() {
 #[test]
 fn npy_reader_accepts_float32_big_endian_and_fortran_order() {
     let head = |descr: &str, fortran: &str, shape: &str| {
-        let mut h = format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}");
+        let mut h =
+            format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}");
         while (10 + h.len() + 1) % 64 != 0 {
             h.push(' ');
         }
@@ -342,23 +433,176 @@ fn bad_inputs_exit_2_with_a_fix() {
     let out = d.join("out");
     let os = s(&out);
     let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
-        (vec!["assess", "score", "--queries", "/no/such/dir", "--answers", s(&sa)], vec!["queries.json"]),
-        (vec!["assess", "score", "--queries", qs, "--answers", s(&short)], vec!["5 rows", "120"]),
-        (vec!["assess", "score", "--queries", qs, "--answers", s(&nan_p)], vec!["row 7", "NaN"]),
-        (vec!["assess", "score", "--queries", qs, "--answers", s(&csv3)], vec!["3 coordinates", "d = 2"]),
-        (vec!["assess", "score", "--queries", qs, "--answers", s(&sa), "--baseline", s(&fb)], vec!["flowmap baseline", "assess score"]),
-        (vec!["assess", "score", "--queries", qs, "--answers", s(&sa), "--tolerance", "-1"], vec!["--tolerance", ">= 0"]),
-        (vec!["assess", "score", "--queries", qs, "--answers", s(&sa), "--mixture", "builtin:ring8"], vec!["not the mixture"]),
-        (vec!["assess", "flowmap", "--queries", qs, "--answers", s(&short)], vec!["5 rows", "flowmap_queries"]),
-        (vec!["queries", "--mixture", MIXTURE, "--out", os, "--times", "0.1,-1"], vec!["--times", "> 0"]),
-        (vec!["queries", "--mixture", MIXTURE, "--out", os, "--times", "0.1,abc"], vec!["--times", "abc"]),
-        (vec!["queries", "--mixture", MIXTURE, "--out", os, "--samples", "1"], vec!["--samples", "at least 2"]),
-        (vec!["queries", "--mixture", MIXTURE, "--out", os, "--segments", "0"], vec!["--segments"]),
-        (vec!["queries", "--mixture", MIXTURE, "--out", os, "--grid", "nope"], vec!["unknown grid kind"]),
-        (vec!["queries", "--mixture", MIXTURE, "--out", os, "--t-min", "0"], vec!["--t-min"]),
-        (vec!["queries", "--mixture", MIXTURE, "--out", os, "--t-min", "2", "--t-max", "1"], vec!["--t-min"]),
-        (vec!["queries", "--mixture", "builtin:nope", "--out", os], vec!["unknown built-in"]),
-        (vec!["queries", "--mixture", MIXTURE, "--out", "/proc/flowcert-no"], vec!["cannot write"]),
+        (
+            vec![
+                "assess",
+                "score",
+                "--queries",
+                "/no/such/dir",
+                "--answers",
+                s(&sa),
+            ],
+            vec!["queries.json"],
+        ),
+        (
+            vec!["assess", "score", "--queries", qs, "--answers", s(&short)],
+            vec!["5 rows", "120"],
+        ),
+        (
+            vec!["assess", "score", "--queries", qs, "--answers", s(&nan_p)],
+            vec!["row 7", "NaN"],
+        ),
+        (
+            vec!["assess", "score", "--queries", qs, "--answers", s(&csv3)],
+            vec!["3 coordinates", "d = 2"],
+        ),
+        (
+            vec![
+                "assess",
+                "score",
+                "--queries",
+                qs,
+                "--answers",
+                s(&sa),
+                "--baseline",
+                s(&fb),
+            ],
+            vec!["flowmap baseline", "assess score"],
+        ),
+        (
+            vec![
+                "assess",
+                "score",
+                "--queries",
+                qs,
+                "--answers",
+                s(&sa),
+                "--tolerance",
+                "-1",
+            ],
+            vec!["--tolerance", ">= 0"],
+        ),
+        (
+            vec![
+                "assess",
+                "score",
+                "--queries",
+                qs,
+                "--answers",
+                s(&sa),
+                "--mixture",
+                "builtin:ring8",
+            ],
+            vec!["not the mixture"],
+        ),
+        (
+            vec!["assess", "flowmap", "--queries", qs, "--answers", s(&short)],
+            vec!["5 rows", "flowmap_queries"],
+        ),
+        (
+            vec![
+                "queries",
+                "--mixture",
+                MIXTURE,
+                "--out",
+                os,
+                "--times",
+                "0.1,-1",
+            ],
+            vec!["--times", "> 0"],
+        ),
+        (
+            vec![
+                "queries",
+                "--mixture",
+                MIXTURE,
+                "--out",
+                os,
+                "--times",
+                "0.1,abc",
+            ],
+            vec!["--times", "abc"],
+        ),
+        (
+            vec![
+                "queries",
+                "--mixture",
+                MIXTURE,
+                "--out",
+                os,
+                "--samples",
+                "1",
+            ],
+            vec!["--samples", "at least 2"],
+        ),
+        (
+            vec![
+                "queries",
+                "--mixture",
+                MIXTURE,
+                "--out",
+                os,
+                "--samples",
+                "100000000000",
+            ],
+            vec!["--samples", "rows per file"],
+        ),
+        (
+            vec![
+                "queries",
+                "--mixture",
+                MIXTURE,
+                "--out",
+                os,
+                "--segments",
+                "0",
+            ],
+            vec!["--segments"],
+        ),
+        (
+            vec![
+                "queries",
+                "--mixture",
+                MIXTURE,
+                "--out",
+                os,
+                "--grid",
+                "nope",
+            ],
+            vec!["unknown grid kind"],
+        ),
+        (
+            vec!["queries", "--mixture", MIXTURE, "--out", os, "--t-min", "0"],
+            vec!["--t-min"],
+        ),
+        (
+            vec![
+                "queries",
+                "--mixture",
+                MIXTURE,
+                "--out",
+                os,
+                "--t-min",
+                "2",
+                "--t-max",
+                "1",
+            ],
+            vec!["--t-min"],
+        ),
+        (
+            vec!["queries", "--mixture", "builtin:nope", "--out", os],
+            vec!["unknown built-in"],
+        ),
+        (
+            vec![
+                "queries",
+                "--mixture",
+                MIXTURE,
+                "--out",
+                "/proc/flowcert-no",
+            ],
+            vec!["cannot write"],
+        ),
     ];
     for (args, needles) in &cases {
         assert_bad(args, needles);

@@ -32,8 +32,16 @@ const FAST: [&str; 4] = ["--samples", "100", "--times", "3"];
 fn json_has_the_contract_fields_and_outputs() {
     let pts = tmp("p.json", "[[0.3, -0.1], [1.4, 0.2], [9.0, 9.0]]");
     let mut args = vec![
-        "--json", "score-net", "--mixture", "builtin:two-mode-s0.1", "--eps", "1e-2", "--points",
-        &pts, "--t", "0.2",
+        "--json",
+        "score-net",
+        "--mixture",
+        "builtin:two-mode-s0.1",
+        "--eps",
+        "1e-2",
+        "--points",
+        &pts,
+        "--t",
+        "0.2",
     ];
     args.extend(FAST);
     let (code, out, err) = run(&args);
@@ -59,7 +67,12 @@ fn json_has_the_contract_fields_and_outputs() {
     let outputs = v["outputs"].as_array().unwrap();
     assert_eq!(outputs.len(), 3);
     for (j, o) in outputs.iter().enumerate() {
-        let o: Vec<f64> = o.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let o: Vec<f64> = o
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
         assert_eq!(o, lib[j]);
         if j < 2 {
             let mut s = [0.0; 2];
@@ -71,7 +84,14 @@ fn json_has_the_contract_fields_and_outputs() {
     assert_eq!(v["depth"], net.network().counts().depth);
     assert_eq!(v["parameters"], net.network().counts().parameters);
     // without --points there is no outputs field
-    let mut args = vec!["--json", "score-net", "--mixture", "builtin:two-mode-s0.3", "--eps", "0.1"];
+    let mut args = vec![
+        "--json",
+        "score-net",
+        "--mixture",
+        "builtin:two-mode-s0.3",
+        "--eps",
+        "0.1",
+    ];
     args.extend(FAST);
     let (code, out, _) = run(&args);
     assert_eq!(code, 0);
@@ -86,7 +106,10 @@ fn human_table_by_default() {
     args.extend(FAST);
     let (code, out, err) = run(&args);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("non-zero parameters") && out.contains("within eps"), "{out}");
+    assert!(
+        out.contains("non-zero parameters") && out.contains("within eps"),
+        "{out}"
+    );
     assert!(out.contains("L^p error"));
 }
 
@@ -104,9 +127,8 @@ fn bad_inputs_exit_2_with_a_fix() {
     let pts = tmp("p2.json", "[[0.3, -0.1]]");
     let pts3 = tmp("p3.json", "[[0.3, -0.1, 1.0]]");
     let m = ["score-net", "--mixture", "builtin:two-mode-s0.1"];
-    let with = |extra: &[&str]| -> Vec<String> {
-        m.iter().chain(extra).map(|s| s.to_string()).collect()
-    };
+    let with =
+        |extra: &[&str]| -> Vec<String> { m.iter().chain(extra).map(|s| s.to_string()).collect() };
     let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
         (with(&["--eps", "0"]), vec!["--eps", "> 0"]),
         (with(&["--eps", "-1"]), vec!["--eps", "> 0"]),
@@ -115,19 +137,53 @@ fn bad_inputs_exit_2_with_a_fix() {
         (with(&["--eps", "1e-9"]), vec!["eps", "1e-7"]),
         (with(&["--eps", "abc"]), vec!["--eps"]),
         (with(&[]), vec!["--eps"]),
-        (with(&["--eps", "0.1", "--points", &pts]), vec!["--points needs --t"]),
-        (with(&["--eps", "0.1", "--t", "0.5"]), vec!["--t is only used with --points"]),
-        (with(&["--eps", "0.1", "--points", &pts, "--t", "2"]), vec!["outside", "[0.01, 1]"]),
-        (with(&["--eps", "0.1", "--points", &pts, "--t", "0.001"]), vec!["outside"]),
-        (with(&["--eps", "0.1", "--points", &pts, "--t", "NaN"]), vec!["outside"]),
-        (with(&["--eps", "0.1", "--points", &pts3, "--t", "0.5"]), vec!["3 coordinates", "d = 2"]),
-        (with(&["--eps", "0.1", "--points", "/no/such.json", "--t", "0.5"]), vec!["cannot read"]),
+        (
+            with(&["--eps", "0.1", "--points", &pts]),
+            vec!["--points needs --t"],
+        ),
+        (
+            with(&["--eps", "0.1", "--t", "0.5"]),
+            vec!["--t is only used with --points"],
+        ),
+        (
+            with(&["--eps", "0.1", "--points", &pts, "--t", "2"]),
+            vec!["outside", "[0.01, 1]"],
+        ),
+        (
+            with(&["--eps", "0.1", "--points", &pts, "--t", "0.001"]),
+            vec!["outside"],
+        ),
+        (
+            with(&["--eps", "0.1", "--points", &pts, "--t", "NaN"]),
+            vec!["outside"],
+        ),
+        (
+            with(&["--eps", "0.1", "--points", &pts3, "--t", "0.5"]),
+            vec!["3 coordinates", "d = 2"],
+        ),
+        (
+            with(&["--eps", "0.1", "--points", "/no/such.json", "--t", "0.5"]),
+            vec!["cannot read"],
+        ),
         (with(&["--eps", "0.1", "--t-min", "0"]), vec!["t_min"]),
-        (with(&["--eps", "0.1", "--t-min", "2", "--t-max", "1"]), vec!["t_min"]),
+        (
+            with(&["--eps", "0.1", "--t-min", "2", "--t-max", "1"]),
+            vec!["t_min"],
+        ),
         (with(&["--eps", "0.1", "--samples", "1"]), vec!["--samples"]),
         (with(&["--eps", "0.1", "--times", "0"]), vec!["--times"]),
         (
-            vec!["score-net".into(), "--mixture".into(), "builtin:nope".into(), "--eps".into(), "0.1".into()],
+            with(&["--eps", "0.1", "--samples", "1000000000000"]),
+            vec!["--samples", "between 2 and"],
+        ),
+        (
+            vec![
+                "score-net".into(),
+                "--mixture".into(),
+                "builtin:nope".into(),
+                "--eps".into(),
+                "0.1".into(),
+            ],
             vec!["unknown built-in"],
         ),
     ];

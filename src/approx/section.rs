@@ -3,9 +3,10 @@
 //! dependence table, the DSM comparison, and their SVG plots.
 //!
 //! ```text
-//! quick   two-mode-s0.1 and hetero3, eps in {1e-1, 1e-2, 1e-3}, 4 times, 400 samples per time
-//! full    the whole built-in suite, eps in {1e-1, ..., 1e-5}, 8 times, 2000 samples per time,
-//!         the dependence table (eps = 1e-3) and the DSM comparison (two-mode-s0.1, eps = 1e-3)
+//! quick   two-mode-s0.1 and hetero3, eps in {1e-1, 1e-2, 1e-3}, 6 times, 1000 samples per time
+//! full    the whole built-in suite, eps in {1e-1, ..., 1e-5}, 8 times, 4000 samples per time,
+//!         the dependence table (eps = 1e-3, 2000 samples at 4 times) and the DSM comparison
+//!         (two-mode-s0.1, eps = 1e-3, 10^4 Adam steps of batch 256)
 //! ```
 //! A violation is a (mixture, eps) whose measured `sup_t` `L^1` or `L^2(p_t)` error exceeds
 //! eps: the construction's error budget would be wrong. Everything is seeded, so two runs
@@ -82,8 +83,8 @@ pub fn score_net_section(quick: bool) -> Result<(ScoreNetSection, Table, usize),
             vec!["two-mode-s0.1", "hetero3"],
             CheckConfig {
                 eps_list: EPS_LIST[..3].to_vec(),
-                n_times: 4,
-                samples: 400,
+                n_times: 6,
+                samples: 1000,
                 seed: 0,
                 t_min: base.t_min,
                 t_max: base.t_max,
@@ -93,7 +94,7 @@ pub fn score_net_section(quick: bool) -> Result<(ScoreNetSection, Table, usize),
         (
             builtin::SUITE.to_vec(),
             CheckConfig {
-                samples: 2000,
+                samples: 4000,
                 ..CheckConfig::default()
             },
         )
@@ -111,14 +112,17 @@ pub fn score_net_section(quick: bool) -> Result<(ScoreNetSection, Table, usize),
     let (dependence, dsm) = if quick {
         (None, None)
     } else {
-        let dep = dependence_table(1e-3, 1000, 4, config.seed)?;
+        let dep = dependence_table(1e-3, 2000, 4, config.seed)?;
         let mix = builtin::two_mode(0.1);
         let p = ScoreNetConfig::new(1e-3).check()?;
         let times = time_grid(p.t_min(), p.t_max(), 8);
         let comparison = compare_with_dsm(
             &mix,
             &p,
-            &DsmConfig::default(),
+            &DsmConfig {
+                steps: 10_000,
+                ..DsmConfig::default()
+            },
             &times,
             config.samples,
             config.seed,
@@ -208,7 +212,13 @@ pub fn size_table(rows: &[(&str, &ScoreNetReport)]) -> Table {
 /// assert_eq!(fits_table(&[m]).rows.len(), 1);
 /// ```
 pub fn fits_table(mixtures: &[MixtureScaling]) -> Table {
-    let mut t = Table::new(&["mixture", "b depth", "b width", "b parameters", "R^2 parameters"]);
+    let mut t = Table::new(&[
+        "mixture",
+        "b depth",
+        "b width",
+        "b parameters",
+        "R^2 parameters",
+    ]);
     for m in mixtures {
         let f = &m.scaling.fits;
         t.push(vec![
@@ -268,12 +278,7 @@ pub fn dependence_report_table(rows: &[DependenceRow]) -> Table {
 /// assert_eq!(dsm_table(&c).rows.len(), 2);
 /// ```
 pub fn dsm_table(c: &DsmComparison) -> Table {
-    let mut t = Table::new(&[
-        "t",
-        "construction L2",
-        "DSM MLP L2",
-        "DSM / construction",
-    ]);
+    let mut t = Table::new(&["t", "construction L2", "DSM MLP L2", "DSM / construction"]);
     for r in &c.rows {
         t.push(vec![
             sig(r.t, DIGITS),

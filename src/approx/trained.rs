@@ -182,7 +182,11 @@ impl ScoreField for DsmScoreNet {
     fn score_batch(&self, xs: &DMatrix<f64>, t: f64) -> DMatrix<f64> {
         let d = xs.nrows();
         let tau = self.time_feature(t);
-        let input = DMatrix::from_fn(d + 1, xs.ncols(), |r, c| if r < d { xs[(r, c)] } else { tau });
+        let input = DMatrix::from_fn(
+            d + 1,
+            xs.ncols(),
+            |r, c| if r < d { xs[(r, c)] } else { tau },
+        );
         let sigma = OuCoeffs::at(t).sigma2.sqrt();
         self.mlp.apply_batch(&input) * (-1.0 / sigma)
     }

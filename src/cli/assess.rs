@@ -74,7 +74,10 @@ struct Out<T: Serialize> {
 
 fn load(c: &Common) -> Result<QuerySet> {
     if !(c.tolerance.is_finite() && c.tolerance >= 0.0) {
-        bail!("--tolerance {} is not usable: give a finite relative tolerance >= 0, e.g. 0.1 for 10%", c.tolerance);
+        bail!(
+            "--tolerance {} is not usable: give a finite relative tolerance >= 0, e.g. 0.1 for 10%",
+            c.tolerance
+        );
     }
     let set = QuerySet::load(&c.queries)?;
     if let Some(m) = &c.mixture {
@@ -101,14 +104,23 @@ fn finish<T: Serialize>(
     json: bool,
 ) -> Result<(Status, Option<Comparison>, Option<String>)> {
     let comparison = match &c.baseline {
-        Some(p) => Some(compare(kind, identity, metrics, &load_baseline(p)?, c.tolerance)?),
+        Some(p) => Some(compare(
+            kind,
+            identity,
+            metrics,
+            &load_baseline(p)?,
+            c.tolerance,
+        )?),
         None => None,
     };
     let regressions = comparison.as_ref().map_or(0, |c| c.regressions);
     let mut saved = None;
     if let Some(p) = &c.save_baseline {
         if regressions > 0 {
-            eprintln!("not saving {}: {regressions} metric(s) regressed against the baseline", p.display());
+            eprintln!(
+                "not saving {}: {regressions} metric(s) regressed against the baseline",
+                p.display()
+            );
         } else {
             let text = serde_json::to_string_pretty(a)?;
             flowcert::io::write_atomic(Path::new(p), text.as_bytes())?;
@@ -123,7 +135,8 @@ fn finish<T: Serialize>(
                     ch.name.clone(),
                     ch.baseline.map_or("-".into(), |b| sig(b, 4)),
                     sig(ch.current, 4),
-                    ch.relative_change.map_or("-".into(), |r| format!("{:+.1}%", 100.0 * r)),
+                    ch.relative_change
+                        .map_or("-".into(), |r| format!("{:+.1}%", 100.0 * r)),
                     ch.status.clone(),
                 ]);
             }
@@ -141,7 +154,11 @@ fn finish<T: Serialize>(
             println!("saved baseline {p}");
         }
     }
-    let status = if regressions > 0 { Status::Violation } else { Status::Ok };
+    let status = if regressions > 0 {
+        Status::Violation
+    } else {
+        Status::Ok
+    };
     Ok((status, comparison, saved))
 }
 
@@ -153,8 +170,18 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             let ans = load_answers(&c.answers, m.file.rows, set.mixture.dim(), &m.file.npy)?;
             let res = assess_score(&set, &ans)?;
             if !json {
-                println!("score model on {} queries ({} per time), mixture {}", m.file.rows, m.samples_per_time, set.manifest.mixture_hash);
-                let mut tab = Table::new(&["t", "L1 error", "L2 error", "L2 95% CI", "|s|_L2", "relative L2"]);
+                println!(
+                    "score model on {} queries ({} per time), mixture {}",
+                    m.file.rows, m.samples_per_time, set.manifest.mixture_hash
+                );
+                let mut tab = Table::new(&[
+                    "t",
+                    "L1 error",
+                    "L2 error",
+                    "L2 95% CI",
+                    "|s|_L2",
+                    "relative L2",
+                ]);
                 for r in &res.rows {
                     tab.push(vec![
                         sig(r.t, 4),
@@ -166,12 +193,20 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                     ]);
                 }
                 print!("{}", tab.to_text());
-                println!("sup_t L1 = {}, sup_t L2 = {}", sig(res.sup_l1, 3), sig(res.sup_l2, 3));
+                println!(
+                    "sup_t L1 = {}, sup_t L2 = {}",
+                    sig(res.sup_l1, 3),
+                    sig(res.sup_l2, 3)
+                );
             }
             let (status, comparison, saved_baseline) =
                 finish(&c, "score", &res, &res.queries, &res.metrics, json)?;
             if json {
-                common::print_json(&Out { assessment: &res, comparison, saved_baseline })?;
+                common::print_json(&Out {
+                    assessment: &res,
+                    comparison,
+                    saved_baseline,
+                })?;
             }
             Ok(status)
         }
@@ -189,8 +224,18 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             let res = assess_flowmap(&set, &ans, roll.as_ref())?;
             pb.finish_and_clear();
             if !json {
-                println!("flow maps on the {} grid, {} segments, {} points per segment", m.grid, m.segments, m.samples_per_segment);
-                let mut tab = Table::new(&["segment", "t_from", "t_to", "eps_i RMS", "eps_i max", "exp(Lambda(t_to))"]);
+                println!(
+                    "flow maps on the {} grid, {} segments, {} points per segment",
+                    m.grid, m.segments, m.samples_per_segment
+                );
+                let mut tab = Table::new(&[
+                    "segment",
+                    "t_from",
+                    "t_to",
+                    "eps_i RMS",
+                    "eps_i max",
+                    "exp(Lambda(t_to))",
+                ]);
                 for s in &res.segments {
                     tab.push(vec![
                         s.segment.to_string(),
@@ -206,7 +251,10 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                     "composition bound sum eps_i exp(Lambda(t_(i-1))): {} (RMS eps_i), {} (max eps_i){}",
                     sig(res.bound_rms, 3),
                     sig(res.bound_max, 3),
-                    res.region_radius.map_or(String::new(), |r| format!("; valid on the ball of radius {}", sig(r, 3)))
+                    res.region_radius.map_or(String::new(), |r| format!(
+                        "; valid on the ball of radius {}",
+                        sig(r, 3)
+                    ))
                 );
                 match &res.end_to_end {
                     Some(e) => println!(
@@ -216,13 +264,19 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                         sig(e.rel_mse, 3),
                         sig(e.rms_over_bound, 3)
                     ),
-                    None => println!("end-to-end error: give --rollout FILE (the composed map at rollout_queries)"),
+                    None => println!(
+                        "end-to-end error: give --rollout FILE (the composed map at rollout_queries)"
+                    ),
                 }
             }
             let (status, comparison, saved_baseline) =
                 finish(c, "flowmap", &res, &res.queries, &res.metrics, json)?;
             if json {
-                common::print_json(&Out { assessment: &res, comparison, saved_baseline })?;
+                common::print_json(&Out {
+                    assessment: &res,
+                    comparison,
+                    saved_baseline,
+                })?;
             }
             Ok(status)
         }

@@ -90,10 +90,20 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         m.flowmap.rollout.npy.as_str(),
     ];
     if json {
-        common::print_json(&Out { out: a.out.display().to_string(), files, manifest: m })?;
+        common::print_json(&Out {
+            out: a.out.display().to_string(),
+            files,
+            manifest: m,
+        })?;
         return Ok(Status::Ok);
     }
-    println!("wrote {} (mixture {}, seed {}, d = {})", a.out.display(), m.mixture_hash, m.seed, m.dim);
+    println!(
+        "wrote {} (mixture {}, seed {}, d = {})",
+        a.out.display(),
+        m.mixture_hash,
+        m.seed,
+        m.dim
+    );
     let mut tab = Table::new(&["file", "rows", "columns", "answer with"]);
     tab.push(vec![
         m.score.file.npy.clone(),
@@ -116,14 +126,27 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     print!("{}", tab.to_text());
     println!(
         "score times: {}",
-        m.score.times.iter().map(|t| sig(*t, 4)).collect::<Vec<_>>().join(", ")
+        m.score
+            .times
+            .iter()
+            .map(|t| sig(*t, 4))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     println!(
         "{} grid, {} segments: {}",
         m.flowmap.grid,
         m.flowmap.segments,
-        m.flowmap.times.iter().map(|t| sig(*t, 4)).collect::<Vec<_>>().join(", ")
+        m.flowmap
+            .times
+            .iter()
+            .map(|t| sig(*t, 4))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    println!("then: flowcert assess score|flowmap --queries {} --answers FILE", a.out.display());
+    println!(
+        "then: flowcert assess score|flowmap --queries {} --answers FILE",
+        a.out.display()
+    );
     Ok(Status::Ok)
 }

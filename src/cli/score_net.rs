@@ -12,6 +12,11 @@ use flowcert::approx::{ScoreNetConfig, ScoreNetwork};
 use flowcert::model::ScoreField;
 use flowcert::report::{Table, sig};
 
+/// Most measurement times (keeps a typo from running for hours).
+const MAX_TIMES: usize = 10_000;
+/// Most Monte Carlo samples per time (memory: d x samples values per time).
+const MAX_SAMPLES: usize = 10_000_000;
+
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]
 pub struct Args {
@@ -62,16 +67,26 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             a.eps
         );
     }
-    let cfg = ScoreNetConfig { eps: a.eps, t_min: a.t_min, t_max: a.t_max };
+    let cfg = ScoreNetConfig {
+        eps: a.eps,
+        t_min: a.t_min,
+        t_max: a.t_max,
+    };
     let params = match cfg.check() {
         Ok(p) => p,
         Err(e) => bail!("--eps/--t-min/--t-max: {e}"),
     };
-    if a.times == 0 {
-        bail!("--times 0: give at least 1 time at which to measure the error");
+    if a.times == 0 || a.times > MAX_TIMES {
+        bail!(
+            "--times {}: give between 1 and {MAX_TIMES} times at which to measure the error",
+            a.times
+        );
     }
-    if a.samples < 2 {
-        bail!("--samples {}: give at least 2 Monte Carlo samples per time", a.samples);
+    if a.samples < 2 || a.samples > MAX_SAMPLES {
+        bail!(
+            "--samples {}: give between 2 and {MAX_SAMPLES} Monte Carlo samples per time",
+            a.samples
+        );
     }
     let t_out = match (&a.points, a.t) {
         (Some(_), None) => bail!("--points needs --t: give the time of the outputs, e.g. --t 0.5"),
@@ -102,11 +117,22 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let outputs = match (&points, t_out) {
         (Some(xs), Some(t)) => {
             let s = net.score_batch(xs, t);
-            Some((s.as_slice().chunks(mix.dim()).map(|c| c.to_vec()).collect::<Vec<_>>(), xs, t))
+            Some((
+                s.as_slice()
+                    .chunks(mix.dim())
+                    .map(|c| c.to_vec())
+                    .collect::<Vec<_>>(),
+                xs,
+                t,
+            ))
         }
         _ => None,
     };
-    let status = if report.passed { Status::Ok } else { Status::Violation };
+    let status = if report.passed {
+        Status::Ok
+    } else {
+        Status::Violation
+    };
     if json {
         common::print_json(&Out {
             outputs_t: outputs.as_ref().map(|o| o.2),
@@ -155,7 +181,11 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         sig(report.sup_l1, 3),
         sig(report.sup_l2, 3),
         sig(report.sup_l2_ci_high, 3),
-        if report.passed { "within eps" } else { "VIOLATED: exceeds eps" }
+        if report.passed {
+            "within eps"
+        } else {
+            "VIOLATED: exceeds eps"
+        }
     );
     if let Some((out, xs, t)) = &outputs {
         let mut tab = Table::new(&["x", "s_theta(x, t)", "exact s(x, t)", "|difference|"]);
@@ -163,8 +193,18 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             let x: Vec<f64> = xs.column(j).iter().copied().collect();
             let mut e = vec![0.0; mix.dim()];
             mix.score_into(&x, *t, &mut e);
-            let diff = s.iter().zip(&e).map(|(p, q)| (p - q).powi(2)).sum::<f64>().sqrt();
-            tab.push(vec![common::vec_str(&x), common::vec_str(s), common::vec_str(&e), sig(diff, 3)]);
+            let diff = s
+                .iter()
+                .zip(&e)
+                .map(|(p, q)| (p - q).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            tab.push(vec![
+                common::vec_str(&x),
+                common::vec_str(s),
+                common::vec_str(&e),
+                sig(diff, 3),
+            ]);
         }
         println!("outputs at t = {t}");
         print!("{}", tab.to_text());

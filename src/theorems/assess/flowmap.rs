@@ -93,7 +93,7 @@ pub struct FlowmapAssessment {
 /// The solver options of the exact flow in assessments (DOP853 at [`FLOW_TOL`]).
 ///
 /// ```
-/// assert_eq!(flowcert::theorems::assess::flowmap::flow_options().rtol, 1e-10);
+/// assert_eq!(flowcert::theorems::assess::flowmap::flow_options().rtol(), 1e-10);
 /// ```
 pub fn flow_options() -> ValidSolverOptions {
     SolverOptions {

@@ -62,7 +62,9 @@ pub enum AssessError {
         fix: String,
     },
     /// A file could not be read.
-    #[error("cannot read '{path}': {source}; check the path (for --queries give the directory `flowcert queries --out` wrote)")]
+    #[error(
+        "cannot read '{path}': {source}; check the path (for --queries give the directory `flowcert queries --out` wrote)"
+    )]
     Unreadable {
         /// The path.
         path: String,

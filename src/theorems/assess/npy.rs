@@ -113,8 +113,8 @@ pub fn from_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
         .checked_add(header_len)
         .filter(|&e| e <= bytes.len())
         .ok_or_else(|| err("the header is longer than the file"))?;
-    let header = std::str::from_utf8(&bytes[start..end])
-        .map_err(|_| err("the header is not text"))?;
+    let header =
+        std::str::from_utf8(&bytes[start..end]).map_err(|_| err("the header is not text"))?;
     let descr = field(header, "descr")?.trim_matches(['\'', '"']);
     let (size, little) = match descr {
         "<f8" => (8, true),
@@ -171,9 +171,7 @@ pub fn from_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     if fortran && shape.len() == 2 {
         let (r, c) = (shape[0], shape[1]);
         let col_major = data;
-        data = (0..r * c)
-            .map(|k| col_major[(k % c) * r + k / c])
-            .collect();
+        data = (0..r * c).map(|k| col_major[(k % c) * r + k / c]).collect();
     }
     Ok(NpyArray { shape, data })
 }

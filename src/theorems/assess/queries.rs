@@ -31,7 +31,7 @@ pub const FORMAT: &str = "flowcert-queries";
 /// The manifest version this build writes and reads.
 pub const VERSION: u32 = 1;
 /// Most query rows of one kind.
-pub const MAX_ROWS: usize = 10_000_000;
+pub const MAX_ROWS: usize = 2_000_000;
 
 /// Raw settings of a query set; validate with [`QueryConfig::check`].
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +72,7 @@ impl QueryConfig {
     /// use flowcert::theorems::assess::QueryConfig;
     /// let c = QueryConfig { times: vec![0.01, 0.1], samples: 10, seed: 0, grid: GridKind::Uniform,
     ///     segments: 2, t_min: 0.01, t_max: 1.0 };
-    /// assert!(c.check().is_ok());
+    /// assert!(c.clone().check().is_ok());
     /// assert!(QueryConfig { times: vec![0.0], ..c.clone() }.check().is_err());
     /// assert!(QueryConfig { samples: 1, ..c }.check().is_err());
     /// ```
