@@ -515,6 +515,16 @@ impl QuerySet {
     }
 
     /// The identity of the flow-map queries (segment and rollout files together).
+    ///
+    /// ```
+    /// use flowcert::grids::GridKind;
+    /// use flowcert::theorems::assess::{QueryConfig, QuerySet};
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let cfg = QueryConfig { times: vec![0.5], samples: 3, seed: 9, grid: GridKind::Uniform,
+    ///     segments: 1, t_min: 0.01, t_max: 1.0 }.check().unwrap();
+    /// let id = QuerySet::generate(&mix, &cfg).unwrap().flowmap_identity();
+    /// assert_eq!(id.fingerprint.len(), 33);
+    /// ```
     pub fn flowmap_identity(&self) -> QueryIdentity {
         let f = &self.manifest.flowmap;
         QueryIdentity {
