@@ -208,6 +208,34 @@ fn ci(vals: &[f64], p: u32, z: f64) -> (f64, f64, f64) {
     )
 }
 
+/// The `L^1` and `L^2` rows (estimate and 95% confidence interval, module doc) of the
+/// pointwise error norms `errs = |s_theta(x_i, t) - s(x_i, t)|`, `x_i ~ p_t`. A non-finite
+/// error makes the estimate infinite (never NaN), so it fails every comparison with eps.
+///
+/// ```
+/// let rows = flowcert::approx::checker::error_rows(0.5, &[3.0, 4.0], 0.0);
+/// assert_eq!((rows[0].p, rows[0].lp_error), (1, 3.5));
+/// assert!((rows[1].lp_error - 12.5f64.sqrt()).abs() < 1e-12);
+/// assert!(rows[1].ci_low <= rows[1].lp_error && rows[1].lp_error <= rows[1].ci_high);
+/// assert_eq!(flowcert::approx::checker::error_rows(0.5, &[f64::NAN, 1.0], 0.0)[1].lp_error, f64::INFINITY);
+/// ```
+pub fn error_rows(t: f64, errs: &[f64], mass_outside: f64) -> [ErrorRow; 2] {
+    let z = Normal::standard().inverse_cdf(0.975);
+    let row = |p: u32| {
+        let (est, lo, hi) = ci(errs, p, z);
+        ErrorRow {
+            t,
+            p,
+            lp_error: if est.is_nan() { f64::INFINITY } else { est },
+            ci_low: if lo.is_nan() { f64::INFINITY } else { lo },
+            ci_high: if hi.is_nan() { f64::INFINITY } else { hi },
+            mass_outside,
+            samples: errs.len(),
+        }
+    };
+    [row(1), row(2)]
+}
+
 /// Monte Carlo `L^1` and `L^2(p_t)` errors of any score field against the exact mixture
 /// score, at each time (rows ordered by time, then p = 1, 2). `radius` (the network's
 /// box) is only used to report the mass outside it.
@@ -238,7 +266,6 @@ pub fn measure_errors<F: ScoreField + ?Sized>(
     for &t in times {
         Mixture::check_time("times", t)?;
     }
-    let z = Normal::standard().inverse_cdf(0.975);
     let per_time: Vec<Vec<ErrorRow>> = times
         .par_iter()
         .enumerate()
@@ -257,21 +284,7 @@ pub fn measure_errors<F: ScoreField + ?Sized>(
                     .filter(|&c| xs.column(c).iter().any(|v| v.abs() > r))
                     .count()
             });
-            [1u32, 2]
-                .iter()
-                .map(|&p| {
-                    let (est, lo, hi) = ci(&errs, p, z);
-                    ErrorRow {
-                        t,
-                        p,
-                        lp_error: if est.is_nan() { f64::INFINITY } else { est },
-                        ci_low: lo,
-                        ci_high: if hi.is_nan() { f64::INFINITY } else { hi },
-                        mass_outside: outside as f64 / samples as f64,
-                        samples,
-                    }
-                })
-                .collect()
+            error_rows(t, &errs, outside as f64 / samples as f64).to_vec()
         })
         .collect();
     Ok(per_time.into_iter().flatten().collect())

@@ -97,4 +97,7 @@ pub enum ApproxError {
     /// A point or time rejected by the model layer.
     #[error(transparent)]
     Model(#[from] ModelError),
+    /// The trained comparison network could not be built or trained.
+    #[error("DSM training: {0}")]
+    Train(#[from] crate::nn::NnError),
 }

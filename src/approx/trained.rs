@@ -8,12 +8,19 @@
 //! s_theta(x, t) = -eps_theta(x, t) / sigma_t     (the DSM minimiser is the exact score)
 //! eps_theta = MLP(x, tau(t)),  tau(t) = (2 ln t - ln t_min - ln T) / (ln T - ln t_min),  SiLU hidden
 //! ```
-//! Trained by Adam (`beta = (0.9, 0.999)`, learning rate decayed linearly to 10% of its
-//! start). The construction's error is uniform in `t` by design; the trained network's
-//! error is not: dividing by `sigma_t` amplifies the noise-prediction error at small `t`.
-//! Matrix products are plain loops over owned row-major buffers (no strided BLAS calls).
+//! The network is the crate's student [`crate::nn::Mlp`] and it is fitted by
+//! [`crate::nn::train`] (Adam, `beta = (0.9, 0.999)`, cosine decay to 10% of the learning
+//! rate): the noise-prediction loss is exactly the mean squared error of the pairs
+//! `((x_t, tau(t)), z)`. The pairs are drawn once, `min(steps * batch, DSM_MAX_PAIRS)` of
+//! them; `train` walks them in shuffled minibatches without replacement, so when
+//! `steps * batch <= DSM_MAX_PAIRS` every step sees fresh noise (one pass, as in DSM with
+//! an unlimited stream) and above the cap it makes several passes over a fixed draw.
+//!
+//! The construction's error is uniform in `t` by design; the trained network's error is
+//! not: dividing by `sigma_t` amplifies the noise-prediction error at small `t`.
 
-use rand::{Rng, RngExt, SeedableRng};
+use nalgebra::DMatrix;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::Serialize;
@@ -23,6 +30,10 @@ use super::checker::{ErrorRow, measure_errors};
 use super::construct::ScoreNetwork;
 use super::error::ApproxError;
 use crate::model::{Mixture, OuCoeffs, ScoreField};
+use crate::nn::{Activation, LrSchedule, Mlp, MlpConfig, TrainConfig, VectorMap, train};
+
+/// Most `(input, noise)` pairs drawn for one training run (memory cap; see the module doc).
+pub const DSM_MAX_PAIRS: usize = 1 << 18;
 
 /// Settings of the DSM training.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
@@ -54,213 +65,170 @@ impl Default for DsmConfig {
     }
 }
 
-/// A fully connected network with SiLU hidden layers, row-major weights.
+/// A DSM-trained noise predictor `eps_theta` read as a score field
+/// `s_theta(x, t) = -eps_theta(x, tau(t)) / sigma_t` (module doc).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Mlp {
-    sizes: Vec<usize>,
-    /// Per layer: weights (out x in, row-major) then biases.
-    params: Vec<Vec<f64>>,
-    dim: usize,
+pub struct DsmScoreNet {
+    mlp: Mlp,
     t_min: f64,
     t_max: f64,
 }
 
-fn silu(a: f64) -> f64 {
-    a / (1.0 + (-a).exp())
+/// Parameters of the SiLU MLP `(d+1) -> w -> ... -> w -> d` with `hidden` hidden layers.
+fn mlp_parameters(dim: usize, hidden: usize, w: usize) -> usize {
+    (dim + 2) * w + hidden.saturating_sub(1) * (w + 1) * w + (w + 1) * dim
 }
 
-fn silu_grad(a: f64) -> f64 {
-    let s = 1.0 / (1.0 + (-a).exp());
-    s * (1.0 + a * (1.0 - s))
-}
-
-impl Mlp {
-    /// The widest MLP `(d+1) -> w -> ... -> w -> d` with at most `budget` parameters.
+impl DsmScoreNet {
+    /// The widest untrained SiLU MLP `(d+1) -> w -> ... -> w -> d` (`hidden_layers`
+    /// hidden layers, He initialisation from `rng`) with at most `budget` parameters
+    /// (width at least 1).
     ///
     /// ```
     /// use rand::SeedableRng;
+    /// use flowcert::approx::trained::DsmScoreNet;
     /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-    /// let m = flowcert::approx::trained::Mlp::new(2, 3, 2000, 0.01, 1.0, &mut rng);
+    /// let m = DsmScoreNet::new(2, 3, 2000, 0.01, 1.0, &mut rng).unwrap();
     /// assert!(m.parameters() <= 2000 && m.parameters() > 1500);
+    /// assert_eq!(m.widths(), vec![3, m.widths()[1], m.widths()[1], m.widths()[1], 2]);
     /// ```
-    pub fn new<R: Rng + ?Sized>(
+    pub fn new(
         dim: usize,
         hidden_layers: usize,
         budget: usize,
         t_min: f64,
         t_max: f64,
-        rng: &mut R,
-    ) -> Self {
-        let count = |w: usize| {
-            (dim + 2) * w + (hidden_layers.saturating_sub(1)) * (w + 1) * w + (w + 1) * dim
-        };
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Self, ApproxError> {
+        let hidden = hidden_layers.max(1);
         let mut w = 1;
-        while count(w + 1) <= budget {
+        while mlp_parameters(dim, hidden, w + 1) <= budget {
             w += 1;
         }
-        let mut sizes = vec![dim + 1];
-        sizes.extend(std::iter::repeat_n(w, hidden_layers.max(1)));
-        sizes.push(dim);
-        let params = sizes
-            .windows(2)
-            .map(|io| {
-                let (n_in, n_out) = (io[0], io[1]);
-                let scale = (2.0 / n_in as f64).sqrt();
-                let mut p: Vec<f64> = (0..n_in * n_out)
-                    .map(|_| scale * rng.sample::<f64, _>(StandardNormal))
-                    .collect();
-                p.extend(std::iter::repeat_n(0.0, n_out));
-                p
-            })
-            .collect();
-        Mlp {
-            sizes,
-            params,
-            dim,
+        let cfg = MlpConfig::new(dim + 1, vec![w; hidden], dim, Activation::Silu).check()?;
+        Ok(DsmScoreNet {
+            mlp: Mlp::new(&cfg, rng),
             t_min,
             t_max,
-        }
+        })
     }
 
     /// Number of parameters (weights and biases).
     ///
     /// ```
     /// use rand::SeedableRng;
+    /// use flowcert::approx::trained::DsmScoreNet;
     /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-    /// let m = flowcert::approx::trained::Mlp::new(1, 1, 100, 0.01, 1.0, &mut rng);
+    /// let m = DsmScoreNet::new(1, 1, 100, 0.01, 1.0, &mut rng).unwrap();
     /// assert_eq!(m.parameters(), m.widths().windows(2).map(|w| (w[0] + 1) * w[1]).sum::<usize>());
     /// ```
     pub fn parameters(&self) -> usize {
-        self.params.iter().map(Vec::len).sum()
+        self.mlp.param_count()
     }
 
-    /// Layer widths, input and output included.
+    /// Layer widths, input `d + 1` and output `d` included.
     ///
     /// ```
     /// use rand::SeedableRng;
+    /// use flowcert::approx::trained::DsmScoreNet;
     /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-    /// let m = flowcert::approx::trained::Mlp::new(2, 2, 500, 0.01, 1.0, &mut rng);
+    /// let m = DsmScoreNet::new(2, 2, 500, 0.01, 1.0, &mut rng).unwrap();
     /// assert_eq!((m.widths()[0], m.widths()[3]), (3, 2));
     /// ```
-    pub fn widths(&self) -> &[usize] {
-        &self.sizes
+    pub fn widths(&self) -> Vec<usize> {
+        let mut w = vec![self.mlp.dim_in()];
+        w.extend(self.mlp.weights().iter().map(|m| m.nrows()));
+        w
     }
 
-    fn time_feature(&self, t: f64) -> f64 {
+    /// The underlying noise predictor `eps_theta` (input `(x, tau(t))`).
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use flowcert::{approx::trained::DsmScoreNet, nn::VectorMap};
+    /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    /// let m = DsmScoreNet::new(2, 1, 200, 0.01, 1.0, &mut rng).unwrap();
+    /// assert_eq!(m.mlp().dim_in(), 3);
+    /// ```
+    pub fn mlp(&self) -> &Mlp {
+        &self.mlp
+    }
+
+    /// The time feature `tau(t)` in `[-1, 1]` on `[t_min, T]` (log scale).
+    ///
+    /// ```
+    /// use rand::SeedableRng;
+    /// use flowcert::approx::trained::DsmScoreNet;
+    /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    /// let m = DsmScoreNet::new(2, 1, 200, 0.01, 1.0, &mut rng).unwrap();
+    /// assert!((m.time_feature(0.01) + 1.0).abs() < 1e-12 && (m.time_feature(1.0) - 1.0).abs() < 1e-12);
+    /// ```
+    pub fn time_feature(&self, t: f64) -> f64 {
         let (a, b) = (self.t_min.ln(), self.t_max.ln());
-        (2.0 * t.max(1e-300).ln() - a - b) / (b - a)
-    }
-
-    /// Forward pass on a batch (`input`: n x (d+1) row-major); returns pre-activations and
-    /// activations per layer (activations[0] = input).
-    fn forward(&self, input: &[f64], n: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
-        let n_layers = self.params.len();
-        let mut pre = Vec::with_capacity(n_layers);
-        let mut act = vec![input.to_vec()];
-        for (l, p) in self.params.iter().enumerate() {
-            let (n_in, n_out) = (self.sizes[l], self.sizes[l + 1]);
-            let (w, b) = p.split_at(n_in * n_out);
-            let h = &act[l];
-            let mut a = vec![0.0; n * n_out];
-            for s in 0..n {
-                let hs = &h[s * n_in..(s + 1) * n_in];
-                for o in 0..n_out {
-                    let row = &w[o * n_in..(o + 1) * n_in];
-                    a[s * n_out + o] = b[o] + row.iter().zip(hs).map(|(x, y)| x * y).sum::<f64>();
-                }
-            }
-            let out = if l + 1 < n_layers {
-                a.iter().map(|&v| silu(v)).collect()
-            } else {
-                a.clone()
-            };
-            pre.push(a);
-            act.push(out);
-        }
-        (pre, act)
-    }
-
-    /// Noise prediction `eps_theta(x, t)` for one point.
-    fn predict(&self, x: &[f64], t: f64) -> Vec<f64> {
-        let mut input = x.to_vec();
-        input.push(self.time_feature(t));
-        let (_, act) = self.forward(&input, 1);
-        act.last().expect("at least one layer").clone()
-    }
-
-    /// Mean DSM loss on a batch and its gradient (same layout as `params`).
-    fn loss_grad(&self, input: &[f64], target: &[f64], n: usize) -> (f64, Vec<Vec<f64>>) {
-        let (pre, act) = self.forward(input, n);
-        let n_layers = self.params.len();
-        let out = &act[n_layers];
-        let d = self.dim;
-        let mut loss = 0.0;
-        let mut g: Vec<f64> = vec![0.0; n * d];
-        for i in 0..n * d {
-            let r = out[i] - target[i];
-            loss += r * r;
-            g[i] = 2.0 * r / n as f64;
-        }
-        loss /= n as f64;
-        let mut grads: Vec<Vec<f64>> = self.params.iter().map(|p| vec![0.0; p.len()]).collect();
-        for l in (0..n_layers).rev() {
-            let (n_in, n_out) = (self.sizes[l], self.sizes[l + 1]);
-            let h = &act[l];
-            let (gw, gb) = grads[l].split_at_mut(n_in * n_out);
-            for s in 0..n {
-                let gs = &g[s * n_out..(s + 1) * n_out];
-                let hs = &h[s * n_in..(s + 1) * n_in];
-                for o in 0..n_out {
-                    gb[o] += gs[o];
-                    let row = &mut gw[o * n_in..(o + 1) * n_in];
-                    for (rw, hv) in row.iter_mut().zip(hs) {
-                        *rw += gs[o] * hv;
-                    }
-                }
-            }
-            if l > 0 {
-                let w = &self.params[l][..n_in * n_out];
-                let a = &pre[l - 1];
-                let mut gh = vec![0.0; n * n_in];
-                for s in 0..n {
-                    for o in 0..n_out {
-                        let go = g[s * n_out + o];
-                        let row = &w[o * n_in..(o + 1) * n_in];
-                        for (i, wv) in row.iter().enumerate() {
-                            gh[s * n_in + i] += go * wv;
-                        }
-                    }
-                    for i in 0..n_in {
-                        gh[s * n_in + i] *= silu_grad(a[s * n_in + i]);
-                    }
-                }
-                g = gh;
-            }
-        }
-        (loss, grads)
+        (2.0 * t.max(f64::MIN_POSITIVE).ln() - a - b) / (b - a)
     }
 }
 
-impl ScoreField for Mlp {
+impl ScoreField for DsmScoreNet {
     fn dim(&self) -> usize {
-        self.dim
+        self.mlp.dim_out()
     }
 
     fn score_into(&self, x: &[f64], t: f64, out: &mut [f64]) {
+        let xs = DMatrix::from_column_slice(x.len(), 1, x);
+        out.copy_from_slice(self.score_batch(&xs, t).as_slice());
+    }
+
+    fn score_batch(&self, xs: &DMatrix<f64>, t: f64) -> DMatrix<f64> {
+        let d = xs.nrows();
+        let tau = self.time_feature(t);
+        let input = DMatrix::from_fn(
+            d + 1,
+            xs.ncols(),
+            |r, c| if r < d { xs[(r, c)] } else { tau },
+        );
         let sigma = OuCoeffs::at(t).sigma2.sqrt();
-        for (o, e) in out.iter_mut().zip(self.predict(x, t)) {
-            *o = -e / sigma;
-        }
+        self.mlp.apply_batch(&input) * (-1.0 / sigma)
     }
 }
 
-/// The loss curve of a training run (mean loss over consecutive windows of steps).
+/// The loss curve of a training run (mean minibatch loss over consecutive windows of steps).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrainLog {
     /// Steps per window.
     pub window: usize,
     /// Mean loss per window.
     pub losses: Vec<f64>,
+    /// Loss on all the drawn pairs after training.
+    pub final_loss: f64,
+    /// Number of `(input, noise)` pairs drawn.
+    pub pairs: usize,
+}
+
+/// Draw `n` DSM pairs: inputs `(x_t, tau(t))` as columns, targets the noise `z`.
+fn dsm_pairs(
+    mix: &Mixture,
+    net: &DsmScoreNet,
+    n: usize,
+    rng: &mut ChaCha8Rng,
+) -> (DMatrix<f64>, DMatrix<f64>) {
+    let d = mix.dim();
+    let (lt0, lt1) = (net.t_min.ln(), net.t_max.ln());
+    let x0 = mix.sample(0.0, n, rng);
+    let mut input = DMatrix::zeros(d + 1, n);
+    let mut target = DMatrix::zeros(d, n);
+    for s in 0..n {
+        let t = (lt0 + (lt1 - lt0) * rng.random::<f64>()).exp();
+        let c = OuCoeffs::at(t);
+        let sigma = c.sigma2.sqrt();
+        for i in 0..d {
+            let z: f64 = rng.sample(StandardNormal);
+            input[(i, s)] = c.alpha * x0[(i, s)] + sigma * z;
+            target[(i, s)] = z;
+        }
+        input[(d, s)] = net.time_feature(t);
+    }
+    (input, target)
 }
 
 /// Train an MLP by DSM on `[t_min, T]` (module doc).
@@ -270,15 +238,15 @@ pub struct TrainLog {
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let p = ScoreNetConfig::new(0.1).check().unwrap();
 /// let cfg = DsmConfig { parameters: 300, steps: 40, batch: 32, ..Default::default() };
-/// let (mlp, log) = train_dsm(&mix, &p, &cfg).unwrap();
-/// assert!(mlp.parameters() <= 300 && log.losses.iter().all(|l| l.is_finite()));
+/// let (net, log) = train_dsm(&mix, &p, &cfg).unwrap();
+/// assert!(net.parameters() <= 300 && log.losses.iter().all(|l| l.is_finite()));
+/// assert_eq!(log.pairs, 40 * 32);
 /// ```
 pub fn train_dsm(
     mix: &Mixture,
     p: &ScoreNetParams,
     cfg: &DsmConfig,
-) -> Result<(Mlp, TrainLog), ApproxError> {
-    let d = mix.dim();
+) -> Result<(DsmScoreNet, TrainLog), ApproxError> {
     if cfg.batch == 0 || cfg.steps == 0 || cfg.hidden_layers == 0 {
         return Err(ApproxError::BadSetting {
             field: "batch / steps / hidden_layers",
@@ -294,58 +262,34 @@ pub fn train_dsm(
         });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    let mut mlp = Mlp::new(
-        d,
+    let mut net = DsmScoreNet::new(
+        mix.dim(),
         cfg.hidden_layers,
         cfg.parameters,
         p.t_min(),
         p.t_max(),
         &mut rng,
-    );
-    let (b1, b2, eps_adam) = (0.9f64, 0.999f64, 1e-8);
-    let mut m: Vec<Vec<f64>> = mlp.params.iter().map(|v| vec![0.0; v.len()]).collect();
-    let mut v = m.clone();
-    let (lt0, lt1) = (p.t_min().ln(), p.t_max().ln());
-    let n = cfg.batch;
+    )?;
+    let pairs = cfg.steps.saturating_mul(cfg.batch).min(DSM_MAX_PAIRS);
+    let (input, target) = dsm_pairs(mix, &net, pairs, &mut rng);
     let window = (cfg.steps / 20).max(1);
-    let mut losses = Vec::new();
-    let mut acc = 0.0;
-    let mut input = vec![0.0; n * (d + 1)];
-    let mut target = vec![0.0; n * d];
-    for step in 0..cfg.steps {
-        let x0 = mix.sample(0.0, n, &mut rng);
-        for s in 0..n {
-            let t = (lt0 + (lt1 - lt0) * rng.random::<f64>()).exp();
-            let c = OuCoeffs::at(t);
-            let sigma = c.sigma2.sqrt();
-            for i in 0..d {
-                let z: f64 = rng.sample(StandardNormal);
-                input[s * (d + 1) + i] = c.alpha * x0[(i, s)] + sigma * z;
-                target[s * d + i] = z;
-            }
-            input[s * (d + 1) + d] = mlp.time_feature(t);
-        }
-        let (loss, grads) = mlp.loss_grad(&input, &target, n);
-        acc += loss;
-        if (step + 1) % window == 0 {
-            losses.push(acc / window as f64);
-            acc = 0.0;
-        }
-        let lr = cfg.learning_rate * (1.0 - 0.9 * step as f64 / cfg.steps as f64);
-        let k = step as i32 + 1;
-        let (c1, c2) = (1.0 - b1.powi(k), 1.0 - b2.powi(k));
-        for l in 0..grads.len() {
-            for i in 0..grads[l].len() {
-                let gi = grads[l][i];
-                m[l][i] = b1 * m[l][i] + (1.0 - b1) * gi;
-                v[l][i] = b2 * v[l][i] + (1.0 - b2) * gi * gi;
-                mlp.params[l][i] -= lr * (m[l][i] / c1) / ((v[l][i] / c2).sqrt() + eps_adam);
-            }
-        }
+    let tcfg = TrainConfig {
+        schedule: LrSchedule::Cosine {
+            final_fraction: 0.1,
+        },
+        log_every: window,
+        ..TrainConfig::new(cfg.steps, cfg.batch, cfg.learning_rate)
     }
-    Ok((mlp, TrainLog { window, losses }))
+    .check()?;
+    let rep = train(&mut net.mlp, &input, &target, &tcfg, &mut rng)?;
+    let log = TrainLog {
+        window,
+        losses: rep.loss_history.iter().map(|r| r.loss).collect(),
+        final_loss: rep.final_loss,
+        pairs,
+    };
+    Ok((net, log))
 }
-
 /// One time of the comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ComparisonRow {
@@ -435,7 +379,7 @@ pub fn compare_with_dsm(
         eps: p.eps(),
         constructive_parameters: np,
         trained_parameters: mlp.parameters(),
-        trained_widths: mlp.widths().to_vec(),
+        trained_widths: mlp.widths(),
         constructive_sup: sup(|r| r.constructive.lp_error),
         trained_sup: sup(|r| r.trained.lp_error),
         constructive_spread: spread(|r| r.constructive.lp_error),

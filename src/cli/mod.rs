@@ -2,12 +2,15 @@
 //! Contract: `../shared/cli-contract.md` (kept working; extended freely).
 //! Exit status: 0 success, 1 a check found a violated bound, 2 bad input or usage.
 
+mod assess;
 mod common;
 mod distill;
 mod eval;
 mod flow;
+mod queries;
 mod reproduce;
 mod sample;
+mod score_net;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +36,12 @@ pub enum Command {
     Sample(sample::Args),
     /// Trajectory distillation: students per segment on each grid, end-to-end error.
     Distill(distill::Args),
+    /// Explicit ReLU-ReQU score network for a target accuracy: size, measured errors, outputs.
+    ScoreNet(score_net::Args),
+    /// Query points (x, t) and flow-map start points for checking an outside model.
+    Queries(queries::Args),
+    /// Measure an outside model's answers at the queries; compare with a baseline.
+    Assess(assess::Args),
     /// The main job: every checker and experiment on the built-in suite.
     Reproduce(reproduce::Args),
     /// Combine the output directories of sharded `reproduce` runs.
@@ -64,6 +73,9 @@ pub fn main() -> i32 {
         Command::Flow(a) => flow::run(a, json),
         Command::Sample(a) => sample::run(a, json),
         Command::Distill(a) => distill::run(a, json),
+        Command::ScoreNet(a) => score_net::run(a, json),
+        Command::Queries(a) => queries::run(a, json),
+        Command::Assess(a) => assess::run(a, json),
         Command::Reproduce(a) => reproduce::run(a, json),
         Command::Merge(a) => reproduce::merge(a, json),
     };

@@ -1,0 +1,536 @@
+//! Query sets: points where an outside model is asked for its score or its flow maps
+//! (module doc of [`super`] for the file layout), with a manifest that carries the mixture,
+//! its hash, the seed, the times, the grid and a fingerprint of every query file.
+//!
+//! ```text
+//! score    x ~ p_t, `samples` per time of `times`          (ChaCha8 stream 1 + time index)
+//! flowmap  grid t_0 = t_min < ... < t_N = T of `grid`;  x ~ p_{t_i}, `samples` per segment i
+//!                                                          (stream 1001 + i)
+//! rollout  x ~ p_T, `samples` points                       (stream 2001)
+//! ```
+//! All draws come from `ChaCha8Rng::seed_from_u64(seed)` on separate streams, so the same
+//! seed writes the same bytes.
+
+use std::path::Path;
+
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::npy::{from_npy, to_npy};
+use super::{AssessError, fnv1a_hex};
+use crate::grids::{GridKind, MAX_TIME, lambda_at};
+use crate::io::write_atomic;
+use crate::model::{Mixture, MixtureSpec};
+
+/// Manifest file name inside a query directory.
+pub const MANIFEST: &str = "queries.json";
+/// The `format` field of a manifest.
+pub const FORMAT: &str = "flowcert-queries";
+/// The manifest version this build writes and reads.
+pub const VERSION: u32 = 1;
+/// Most query rows of one kind.
+pub const MAX_ROWS: usize = 2_000_000;
+
+/// Raw settings of a query set; validate with [`QueryConfig::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryConfig {
+    /// Times of the score queries (each in `(0, MAX_TIME]`).
+    pub times: Vec<f64>,
+    /// Points per time, per segment, and rollout points.
+    pub samples: usize,
+    /// Seed of every draw.
+    pub seed: u64,
+    /// Grid of the flow-map segments.
+    pub grid: GridKind,
+    /// Number of segments N.
+    pub segments: usize,
+    /// `t_min` of the grid.
+    pub t_min: f64,
+    /// `T` of the grid.
+    pub t_max: f64,
+}
+
+/// A [`QueryConfig`] that passed [`QueryConfig::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidQueryConfig(QueryConfig);
+
+impl std::ops::Deref for ValidQueryConfig {
+    type Target = QueryConfig;
+    fn deref(&self) -> &QueryConfig {
+        &self.0
+    }
+}
+
+impl QueryConfig {
+    /// Validate: times finite in `(0, MAX_TIME]` and distinct, `samples >= 2`, at most
+    /// `MAX_ROWS` rows of each kind (grid settings are checked when the grid is built).
+    ///
+    /// ```
+    /// use flowcert::grids::GridKind;
+    /// use flowcert::theorems::assess::QueryConfig;
+    /// let c = QueryConfig { times: vec![0.01, 0.1], samples: 10, seed: 0, grid: GridKind::Uniform,
+    ///     segments: 2, t_min: 0.01, t_max: 1.0 };
+    /// assert!(c.clone().check().is_ok());
+    /// assert!(QueryConfig { times: vec![0.0], ..c.clone() }.check().is_err());
+    /// assert!(QueryConfig { samples: 1, ..c }.check().is_err());
+    /// ```
+    pub fn check(self) -> Result<ValidQueryConfig, AssessError> {
+        if self.times.is_empty() {
+            return Err(AssessError::BadSetting {
+                field: "--times",
+                value: "[]".into(),
+                fix: "give at least one time, e.g. --times 0.01,0.1,1".into(),
+            });
+        }
+        for &t in &self.times {
+            if !(t.is_finite() && t > 0.0 && t <= MAX_TIME) {
+                return Err(AssessError::BadSetting {
+                    field: "--times",
+                    value: t.to_string(),
+                    fix: format!("every time must be finite, > 0 and at most {MAX_TIME}"),
+                });
+            }
+        }
+        let mut sorted = self.times.clone();
+        sorted.sort_by(f64::total_cmp);
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return Err(AssessError::BadSetting {
+                field: "--times",
+                value: format!("{:?}", self.times),
+                fix: "give each time once".into(),
+            });
+        }
+        if self.samples < 2 {
+            return Err(AssessError::BadSetting {
+                field: "--samples",
+                value: self.samples.to_string(),
+                fix: "give at least 2 points per time and per segment (errors come with a confidence interval)".into(),
+            });
+        }
+        let rows = self
+            .samples
+            .checked_mul(self.times.len().max(self.segments))
+            .filter(|&r| r <= MAX_ROWS);
+        if rows.is_none() {
+            return Err(AssessError::BadSetting {
+                field: "--samples",
+                value: self.samples.to_string(),
+                fix: format!(
+                    "samples x max(times, segments) must stay below {MAX_ROWS} rows per file"
+                ),
+            });
+        }
+        Ok(ValidQueryConfig(self))
+    }
+}
+
+/// What identifies a query file: an assessment and a baseline are comparable only when
+/// these agree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryIdentity {
+    /// FNV-1a of the mixture JSON.
+    pub mixture_hash: String,
+    /// Seed of the draws.
+    pub seed: u64,
+    /// FNV-1a of the `.npy` query file.
+    pub fingerprint: String,
+}
+
+/// One query file pair (CSV and NPY) in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryFile {
+    /// CSV file name.
+    pub csv: String,
+    /// NPY file name.
+    pub npy: String,
+    /// Rows.
+    pub rows: usize,
+    /// Column names, in order.
+    pub columns: Vec<String>,
+    /// FNV-1a of the NPY bytes.
+    pub fingerprint: String,
+}
+
+/// The score part of a manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreManifest {
+    /// Times, in file order.
+    pub times: Vec<f64>,
+    /// Rows per time.
+    pub samples_per_time: usize,
+    /// The files.
+    pub file: QueryFile,
+}
+
+/// The flow-map part of a manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowManifest {
+    /// Grid kind.
+    pub grid: String,
+    /// EDM rho (EDM grids only).
+    pub rho: Option<f64>,
+    /// Segments N.
+    pub segments: usize,
+    /// Grid times `t_0 = t_min < ... < t_N = T`.
+    pub times: Vec<f64>,
+    /// Two-sided `Lambda(t_i) - Lambda(t_0)`.
+    pub lambda: Vec<f64>,
+    /// Rows per segment (segments in increasing order, segment i maps t_i -> t_{i-1}).
+    pub samples_per_segment: usize,
+    /// Segment start points.
+    pub file: QueryFile,
+    /// Rollout start points `x ~ p_T` (answer: the composed map at `t_min`).
+    pub rollout: QueryFile,
+}
+
+/// `DIR/queries.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryManifest {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`].
+    pub version: u32,
+    /// The flowcert that wrote it.
+    pub flowcert_version: String,
+    /// FNV-1a of the mixture JSON (`mixture` below, serialised compactly).
+    pub mixture_hash: String,
+    /// The mixture (so that `assess` needs only the directory).
+    pub mixture: MixtureSpec,
+    /// Dimension d.
+    pub dim: usize,
+    /// Seed of every draw.
+    pub seed: u64,
+    /// Score queries.
+    pub score: ScoreManifest,
+    /// Flow-map queries.
+    pub flowmap: FlowManifest,
+    /// What to answer, in words.
+    pub protocol: Vec<String>,
+}
+
+/// A generated or loaded query set.
+#[derive(Debug, Clone)]
+pub struct QuerySet {
+    /// The manifest.
+    pub manifest: QueryManifest,
+    /// The mixture.
+    pub mixture: Mixture,
+    /// Score query rows `(t, x)`: `(1 + d) x M`, one query per column.
+    pub score: DMatrix<f64>,
+    /// Flow-map query rows `(i, t_from, t_to, x)`: `(3 + d) x M`.
+    pub flowmap: DMatrix<f64>,
+    /// Rollout rows `(t_from, t_to, x)`: `(2 + d) x M`.
+    pub rollout: DMatrix<f64>,
+}
+
+/// FNV-1a of the compact JSON of a mixture (its identity in manifests and baselines).
+///
+/// ```
+/// let a = flowcert::model::builtin::two_mode(0.1);
+/// let b = flowcert::model::builtin::two_mode(0.2);
+/// use flowcert::theorems::assess::queries::mixture_hash;
+/// assert_ne!(mixture_hash(&a), mixture_hash(&b));
+/// assert_eq!(mixture_hash(&a), mixture_hash(&a.to_spec().check().unwrap()));
+/// ```
+pub fn mixture_hash(mix: &Mixture) -> String {
+    let json = serde_json::to_string(&mix.to_spec()).unwrap_or_default();
+    fnv1a_hex(json.as_bytes())
+}
+
+fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(stream);
+    r
+}
+
+/// Rows `prefix ++ x` for each column of `xs`.
+fn rows_with(prefix: &[f64], xs: &DMatrix<f64>) -> Vec<Vec<f64>> {
+    xs.column_iter()
+        .map(|c| prefix.iter().copied().chain(c.iter().copied()).collect())
+        .collect()
+}
+
+fn to_matrix(rows: &[Vec<f64>], width: usize) -> DMatrix<f64> {
+    DMatrix::from_fn(width, rows.len(), |r, c| rows[c][r])
+}
+
+fn columns(prefix: &[&str], d: usize) -> Vec<String> {
+    prefix
+        .iter()
+        .map(|s| s.to_string())
+        .chain((0..d).map(|i| format!("x{i}")))
+        .collect()
+}
+
+fn npy_of(m: &DMatrix<f64>) -> Vec<u8> {
+    // column j of m is row j of the file: the column-major slice is the row-major array
+    to_npy(m.ncols(), m.nrows(), m.as_slice())
+}
+
+fn csv_of(m: &DMatrix<f64>, columns: &[String]) -> String {
+    let mut out = columns.join(",");
+    out.push('\n');
+    for c in m.column_iter() {
+        let fields: Vec<String> = c.iter().map(|v| format!("{v:?}")).collect();
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn file(stem: &str, m: &DMatrix<f64>, columns: Vec<String>) -> QueryFile {
+    QueryFile {
+        csv: format!("{stem}.csv"),
+        npy: format!("{stem}.npy"),
+        rows: m.ncols(),
+        columns,
+        fingerprint: fnv1a_hex(&npy_of(m)),
+    }
+}
+
+fn protocol() -> Vec<String> {
+    [
+        "score_queries: answer s_theta(x, t) for every row (t, x), in row order: an M x d array (.npy float64/float32, or CSV with d columns).",
+        "flowmap_queries: answer Psi_i(x), your map of segment i from t_from = t_i down to t_to = t_{i-1}, for every row (i, t_from, t_to, x), in row order: an M x d array.",
+        "rollout_queries (optional): answer your composed sampler Psi_1 o ... o Psi_N applied to x ~ p_T, landing at t_min: an M x d array.",
+        "Then: flowcert assess score --queries DIR --answers FILE, or flowcert assess flowmap --queries DIR --answers FILE [--rollout FILE].",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+impl QuerySet {
+    /// Draw a query set for `mix` (module doc).
+    ///
+    /// ```
+    /// use flowcert::grids::GridKind;
+    /// use flowcert::theorems::assess::{QueryConfig, QuerySet};
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let cfg = QueryConfig { times: vec![0.01, 0.5], samples: 4, seed: 1, grid: GridKind::Balanced,
+    ///     segments: 3, t_min: 0.01, t_max: 1.0 }.check().unwrap();
+    /// let q = QuerySet::generate(&mix, &cfg).unwrap();
+    /// assert_eq!((q.score.shape(), q.flowmap.shape(), q.rollout.shape()), ((3, 8), (5, 12), (4, 4)));
+    /// assert_eq!(q.manifest.flowmap.times.len(), 4);
+    /// ```
+    pub fn generate(mix: &Mixture, cfg: &ValidQueryConfig) -> Result<QuerySet, AssessError> {
+        let d = mix.dim();
+        let n = cfg.samples;
+        let mut score_rows = Vec::with_capacity(n * cfg.times.len());
+        for (i, &t) in cfg.times.iter().enumerate() {
+            let xs = mix.sample(t, n, &mut rng(cfg.seed, 1 + i as u64));
+            score_rows.extend(rows_with(&[t], &xs));
+        }
+        let times = cfg.grid.times(mix, cfg.t_min, cfg.t_max, cfg.segments)?;
+        let lambda = lambda_at(mix, &times)?;
+        let mut flow_rows = Vec::with_capacity(n * cfg.segments);
+        for i in 1..times.len() {
+            let xs = mix.sample(times[i], n, &mut rng(cfg.seed, 1001 + i as u64));
+            flow_rows.extend(rows_with(&[i as f64, times[i], times[i - 1]], &xs));
+        }
+        let t_top = times[times.len() - 1];
+        let xs = mix.sample(t_top, n, &mut rng(cfg.seed, 2001));
+        let rollout_rows = rows_with(&[t_top, times[0]], &xs);
+        let score = to_matrix(&score_rows, 1 + d);
+        let flowmap = to_matrix(&flow_rows, 3 + d);
+        let rollout = to_matrix(&rollout_rows, 2 + d);
+        let manifest = QueryManifest {
+            format: FORMAT.into(),
+            version: VERSION,
+            flowcert_version: env!("CARGO_PKG_VERSION").into(),
+            mixture_hash: mixture_hash(mix),
+            mixture: mix.to_spec(),
+            dim: d,
+            seed: cfg.seed,
+            score: ScoreManifest {
+                times: cfg.times.clone(),
+                samples_per_time: n,
+                file: file("score_queries", &score, columns(&["t"], d)),
+            },
+            flowmap: FlowManifest {
+                grid: cfg.grid.name().into(),
+                rho: match cfg.grid {
+                    GridKind::Edm { rho } => Some(rho),
+                    _ => None,
+                },
+                segments: cfg.segments,
+                times,
+                lambda,
+                samples_per_segment: n,
+                file: file(
+                    "flowmap_queries",
+                    &flowmap,
+                    columns(&["segment", "t_from", "t_to"], d),
+                ),
+                rollout: file("rollout_queries", &rollout, columns(&["t_from", "t_to"], d)),
+            },
+            protocol: protocol(),
+        };
+        Ok(QuerySet {
+            manifest,
+            mixture: mix.clone(),
+            score,
+            flowmap,
+            rollout,
+        })
+    }
+
+    /// Write the manifest and the CSV and NPY files into `dir` (created if missing), each
+    /// atomically.
+    ///
+    /// ```
+    /// use flowcert::grids::GridKind;
+    /// use flowcert::theorems::assess::{QueryConfig, QuerySet};
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let cfg = QueryConfig { times: vec![0.5], samples: 3, seed: 1, grid: GridKind::Uniform,
+    ///     segments: 2, t_min: 0.01, t_max: 1.0 }.check().unwrap();
+    /// let q = QuerySet::generate(&mix, &cfg).unwrap();
+    /// let dir = std::env::temp_dir().join("flowcert-doc-queries");
+    /// q.write(&dir).unwrap();
+    /// let back = QuerySet::load(&dir).unwrap();
+    /// assert_eq!(back.score, q.score);
+    /// assert_eq!(back.manifest, q.manifest);
+    /// ```
+    pub fn write(&self, dir: &Path) -> Result<(), AssessError> {
+        std::fs::create_dir_all(dir).map_err(|source| crate::io::InputError::Unwritable {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let m = &self.manifest;
+        for (f, data) in [
+            (&m.score.file, &self.score),
+            (&m.flowmap.file, &self.flowmap),
+            (&m.flowmap.rollout, &self.rollout),
+        ] {
+            write_atomic(&dir.join(&f.npy), &npy_of(data))?;
+            write_atomic(&dir.join(&f.csv), csv_of(data, &f.columns).as_bytes())?;
+        }
+        let json = serde_json::to_string_pretty(m).map_err(|e| AssessError::Malformed {
+            path: MANIFEST.into(),
+            message: e.to_string(),
+        })?;
+        write_atomic(&dir.join(MANIFEST), json.as_bytes())?;
+        Ok(())
+    }
+
+    /// Load a query directory written by [`QuerySet::write`], checking the manifest, the
+    /// mixture hash and the fingerprint and shape of every NPY file.
+    ///
+    /// ```
+    /// let e = flowcert::theorems::assess::QuerySet::load(std::path::Path::new("/no/such/dir"));
+    /// assert!(e.unwrap_err().to_string().contains("queries.json"));
+    /// ```
+    pub fn load(dir: &Path) -> Result<QuerySet, AssessError> {
+        let path = dir.join(MANIFEST);
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|source| AssessError::Unreadable {
+            path: shown.clone(),
+            source,
+        })?;
+        let bad = |message: String| AssessError::Malformed {
+            path: shown.clone(),
+            message,
+        };
+        let manifest: QueryManifest = serde_json::from_str(&text).map_err(|e| {
+            bad(format!(
+                "not a query manifest ({e}); give a directory written by `flowcert queries`"
+            ))
+        })?;
+        if manifest.format != FORMAT || manifest.version != VERSION {
+            return Err(bad(format!(
+                "format {} version {} is not {FORMAT} version {VERSION}; regenerate it with this flowcert's `flowcert queries`",
+                manifest.format, manifest.version
+            )));
+        }
+        let mixture = manifest
+            .mixture
+            .check()
+            .map_err(|e| bad(format!("its mixture is invalid: {e}")))?;
+        if mixture_hash(&mixture) != manifest.mixture_hash || mixture.dim() != manifest.dim {
+            return Err(bad(
+                "the mixture does not match mixture_hash: the manifest was edited; regenerate the queries".into(),
+            ));
+        }
+        let d = mixture.dim();
+        let read = |f: &QueryFile, width: usize| -> Result<DMatrix<f64>, AssessError> {
+            let p = dir.join(&f.npy);
+            let ps = p.display().to_string();
+            let bytes = std::fs::read(&p).map_err(|source| AssessError::Unreadable {
+                path: ps.clone(),
+                source,
+            })?;
+            if fnv1a_hex(&bytes) != f.fingerprint {
+                return Err(AssessError::Malformed {
+                    path: ps,
+                    message: "its fingerprint differs from queries.json: the query file was changed; regenerate the queries".into(),
+                });
+            }
+            let a = from_npy(&bytes).map_err(|e| AssessError::Malformed {
+                path: ps.clone(),
+                message: e.to_string(),
+            })?;
+            if a.shape != [f.rows, width] {
+                return Err(AssessError::Malformed {
+                    path: ps,
+                    message: format!(
+                        "shape {:?} is not ({}, {width}) as queries.json says",
+                        a.shape, f.rows
+                    ),
+                });
+            }
+            Ok(DMatrix::from_column_slice(width, f.rows, &a.data))
+        };
+        let score = read(&manifest.score.file, 1 + d)?;
+        let flowmap = read(&manifest.flowmap.file, 3 + d)?;
+        let rollout = read(&manifest.flowmap.rollout, 2 + d)?;
+        Ok(QuerySet {
+            manifest,
+            mixture,
+            score,
+            flowmap,
+            rollout,
+        })
+    }
+
+    /// The identity of the score queries.
+    ///
+    /// ```
+    /// use flowcert::grids::GridKind;
+    /// use flowcert::theorems::assess::{QueryConfig, QuerySet};
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let cfg = QueryConfig { times: vec![0.5], samples: 3, seed: 9, grid: GridKind::Uniform,
+    ///     segments: 1, t_min: 0.01, t_max: 1.0 }.check().unwrap();
+    /// let q = QuerySet::generate(&mix, &cfg).unwrap();
+    /// assert_eq!(q.score_identity().seed, 9);
+    /// assert_ne!(q.score_identity(), q.flowmap_identity());
+    /// ```
+    pub fn score_identity(&self) -> QueryIdentity {
+        QueryIdentity {
+            mixture_hash: self.manifest.mixture_hash.clone(),
+            seed: self.manifest.seed,
+            fingerprint: self.manifest.score.file.fingerprint.clone(),
+        }
+    }
+
+    /// The identity of the flow-map queries (segment and rollout files together).
+    ///
+    /// ```
+    /// use flowcert::grids::GridKind;
+    /// use flowcert::theorems::assess::{QueryConfig, QuerySet};
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let cfg = QueryConfig { times: vec![0.5], samples: 3, seed: 9, grid: GridKind::Uniform,
+    ///     segments: 1, t_min: 0.01, t_max: 1.0 }.check().unwrap();
+    /// let id = QuerySet::generate(&mix, &cfg).unwrap().flowmap_identity();
+    /// assert_eq!(id.fingerprint.len(), 33);
+    /// ```
+    pub fn flowmap_identity(&self) -> QueryIdentity {
+        let f = &self.manifest.flowmap;
+        QueryIdentity {
+            mixture_hash: self.manifest.mixture_hash.clone(),
+            seed: self.manifest.seed,
+            fingerprint: format!("{}-{}", f.file.fingerprint, f.rollout.fingerprint),
+        }
+    }
+}

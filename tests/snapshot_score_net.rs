@@ -1,0 +1,26 @@
+//! Pinned table: size and measured accuracy of the explicit score network for
+//! two-mode-s0.1 at eps in {1e-1, 1e-2, 1e-3} (theory/06-score-approximation.md), 3
+//! significant digits, seeded Monte Carlo (400 samples at 4 times: a few seconds).
+
+use flowcert::approx::checker::{CheckConfig, check_scaling};
+use flowcert::approx::section::size_table;
+use flowcert::model::builtin;
+
+#[test]
+fn size_accuracy_table() {
+    let mix = builtin::two_mode(0.1);
+    let cfg = CheckConfig {
+        eps_list: vec![1e-1, 1e-2, 1e-3],
+        n_times: 4,
+        samples: 400,
+        seed: 0,
+        ..CheckConfig::default()
+    };
+    let rep = check_scaling(&mix, &cfg).unwrap();
+    assert!(rep.passed);
+    let rows: Vec<_> = rep.rows.iter().map(|r| ("two-mode-s0.1", r)).collect();
+    let tab = size_table(&rows);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("score_net_size_accuracy", tab.to_markdown());
+    });
+}
