@@ -3,7 +3,7 @@
 //! significant digits, seeded Monte Carlo (400 samples at 4 times: a few seconds).
 
 use flowcert::approx::checker::{CheckConfig, check_scaling};
-use flowcert::approx::section::size_table;
+use flowcert::report::score_net::size_table;
 use flowcert::model::builtin;
 
 #[test]

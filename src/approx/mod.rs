@@ -16,7 +16,6 @@
 //! - [`checker`]: the Monte Carlo checker of the theorem and the size tables;
 //! - [`trained`]: a DSM-trained MLP (the crate's [`crate::nn::Mlp`]) of the same size, for
 //!   comparison;
-//! - [`section`]: the section of `flowcert reproduce` / `check` (tables, plots).
 //!
 //! # What the construction achieves, and its limits
 //!
@@ -43,7 +42,6 @@ pub mod construct;
 pub mod error;
 pub mod network;
 pub mod reciprocal;
-pub mod section;
 pub mod softmax;
 pub mod tail;
 pub mod trained;

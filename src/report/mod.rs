@@ -4,6 +4,7 @@
 pub mod distill;
 pub mod plot;
 pub mod reproduce;
+pub mod score_net;
 pub mod table;
 
 pub use table::{Table, sig};

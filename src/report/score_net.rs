@@ -12,20 +12,19 @@
 //! eps: the construction's error budget would be wrong. Everything is seeded, so two runs
 //! give the same bytes.
 //!
-//! This module only formats what [`super::checker`] and [`super::trained`] measure; it uses
-//! [`crate::report`] for the tables and plots (it sits here so that the `approx` files stay
-//! together; moving it under `report/` changes no logic).
+//! This module only formats what [`crate::approx::checker`] and [`crate::approx::trained`]
+//! measure (the report layer sits above the theorem layer: data flows one way).
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::budget::ScoreNetConfig;
-use super::checker::{
+use crate::approx::budget::ScoreNetConfig;
+use crate::approx::checker::{
     CheckConfig, DependenceRow, EPS_LIST, ScalingReport, ScoreNetReport, check_scaling,
     dependence_table, time_grid,
 };
-use super::error::ApproxError;
-use super::trained::{DsmComparison, DsmConfig, compare_with_dsm};
+use crate::approx::error::ApproxError;
+use crate::approx::trained::{DsmComparison, DsmConfig, compare_with_dsm};
 use crate::model::builtin;
 use crate::report::plot::{PlotSpec, Series, line_plot_svg};
 use crate::report::{Table, sig};
@@ -72,7 +71,7 @@ pub struct ScoreNetSection {
 /// violations (module doc for the two configurations).
 ///
 /// ```
-/// let (rep, table, violations) = flowcert::approx::section::score_net_section(true).unwrap();
+/// let (rep, table, violations) = flowcert::report::score_net::score_net_section(true).unwrap();
 /// assert_eq!(violations, 0);
 /// assert_eq!(table.rows.len(), rep.mixtures.len() * 3);
 /// ```
@@ -236,7 +235,7 @@ pub fn fits_table(mixtures: &[MixtureScaling]) -> Table {
 ///
 /// ```
 /// let rows = flowcert::approx::checker::dependence_table(1e-1, 0, 1, 0).unwrap();
-/// let t = flowcert::approx::section::dependence_report_table(&rows);
+/// let t = flowcert::report::score_net::dependence_report_table(&rows);
 /// assert_eq!(t.rows.len(), rows.len());
 /// assert_eq!(t.rows[0][8], "-");
 /// ```
@@ -340,7 +339,7 @@ pub fn plot_sizes(section: &ScoreNetSection) -> String {
 /// assert!(plot_dsm(&c).starts_with("<svg"));
 /// ```
 pub fn plot_dsm(c: &DsmComparison) -> String {
-    let line = |name: &str, f: &dyn Fn(&super::trained::ComparisonRow) -> f64| Series {
+    let line = |name: &str, f: &dyn Fn(&crate::approx::trained::ComparisonRow) -> f64| Series {
         name: name.to_string(),
         points: c.rows.iter().map(|r| (r.t, f(r))).collect(),
         markers: true,
