@@ -2,3 +2,5 @@
 //! `reproduce` share.
 
 pub mod composition;
+pub mod lipschitz;
+pub mod stability;
