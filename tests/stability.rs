@@ -10,7 +10,8 @@ use flowcert::dynamics::solver::SolverOptions;
 use flowcert::grids::GridKind;
 use flowcert::model::{Mixture, MixtureSpec, OuCoeffs, builtin};
 use flowcert::theorems::stability::{
-    SegmentRow, StabilityConfig, StabilityError, boundary_points, check, check_grid,
+    SEPARATRIX_CHORDS, SegmentRow, StabilityConfig, StabilityError, boundary_points, check,
+    check_grid,
 };
 use flowcert::tolerance::{CLOSED_FORM_REL, ODE_GLOBAL_FACTOR, ODE_RTOL, QUAD_RTOL};
 use proptest::prelude::*;
@@ -30,10 +31,10 @@ fn config(samples: usize, seed: u64) -> StabilityConfig {
 
 /// Most starting points of one flow map: the samples, K means, per pair of components a
 /// midpoint and at most one equal-weight point, and per pair of destination modes two
-/// separatrix points.
+/// separatrix points per chord.
 fn max_starts(mix: &Mixture, samples: usize) -> usize {
     let k = mix.n_components();
-    samples + k + 2 * k * (k - 1)
+    samples + k + k * (k - 1) + SEPARATRIX_CHORDS * k * (k - 1)
 }
 
 /// Every flow map of the report obeys the estimate and the bookkeeping is consistent.
@@ -165,7 +166,8 @@ proptest! {
 }
 
 /// The built-in two-mode mixtures attain the estimate from T = 3 down to t_min = 0.01, even
-/// where the amplification is e^48 (sigma0 = 0.05).
+/// where the amplification is e^48 (sigma0 = 0.05): the hyperplane between the modes is
+/// invariant (exactly, in floating point, by the symmetry of the means +-1.5).
 #[test]
 fn builtin_two_mode_attains_the_estimate_over_the_whole_interval() {
     for sigma0 in [0.05, 0.1, 0.3] {
@@ -175,7 +177,8 @@ fn builtin_two_mode_attains_the_estimate_over_the_whole_interval() {
         for row in r.segments.iter().chain([&r.whole]) {
             let ratio = row.ratio.unwrap();
             assert!((ratio - 1.0).abs() <= ode_rel(), "sigma0 {sigma0}: {row:?}");
-            assert!(row.argmax.iter().all(|v| v.abs() < 1e-12), "{row:?}");
+            // Attained on the hyperplane x_1 = 0 between the modes (r = (1/2, 1/2) there).
+            assert!(row.argmax[0].abs() < 1e-12, "{row:?}");
         }
     }
 }

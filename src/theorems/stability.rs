@@ -19,9 +19,13 @@
 //!   the one-sided bound exactly;
 //! - separatrix points: the boundary at `t_i` is not invariant, so for every pair of
 //!   destination modes (the dominant component at `t_{i-1}`) reached from the points above,
-//!   bisection on the chord between the closest two starting points that land in them,
-//!   for the switch of destination. Trajectories from there follow the boundary between
-//!   two modes for most of the segment, where the backward flow expands at the rate `mu`.
+//!   bisection on the chords between the [`SEPARATRIX_CHORDS`] closest pairs of starting
+//!   points that land in them, for the switch of destination. Trajectories from there
+//!   follow the boundary between two modes for most of the segment, where the backward
+//!   flow expands at the rate `mu`.
+//!
+//! `DPhi` is integrated in pieces of two-sided increment `int L <= PIECE_LAMBDA`, each from
+//! the identity, and multiplied (chain rule): see [`PIECE_LAMBDA`] for why.
 //!
 //! The exponents are adaptive quadratures of the bounds themselves
 //! ([`crate::bounds::lambda::integrate_bound`]); the one-sided one integrates `mu` unfloored,
@@ -44,9 +48,11 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::bounds::lambda::integrate_bound;
-use crate::bounds::{Bound, BoundsError, Domain, Lipschitz};
+use crate::bounds::{Bound, BoundsError, Domain, LambdaTable, Lipschitz};
+use crate::dynamics::flow::spectral_norm;
 use crate::dynamics::solver::ValidSolverOptions;
 use crate::dynamics::{FlowError, SolverError, flow_point};
+use crate::grids::balanced::from_table;
 use crate::grids::{GridError, TimeGrid};
 use crate::model::{Marginal, Mixture, ModelError, OuCoeffs, VelocityField};
 use crate::report::plot::{PlotSpec, Series, line_plot_svg};
@@ -408,7 +414,11 @@ struct Flown {
     norm: f64,
 }
 
-/// The closest pair of starting points `(i, j)` flowing into the destinations `key`.
+/// Chords bisected per pair of destination modes in the separatrix search (the closest
+/// pairs of starting points that flow into the two modes).
+pub const SEPARATRIX_CHORDS: usize = 4;
+
+/// A pair of starting points `(i, j)` flowing into the destinations `key`, `|x_i - x_j|^2`.
 struct Closest {
     key: (usize, usize),
     i: usize,
@@ -416,32 +426,64 @@ struct Closest {
     dist: f64,
 }
 
+/// Largest two-sided stability increment `int L` of one piece of the variational
+/// equation (see [`SegmentFlow::run`]).
+///
+/// The solver's error test is component-wise, `atol + rtol |y_i|`. Where `DPhi` grows by
+/// many orders of magnitude while some of its entries stay near zero (a trajectory leaving
+/// the unstable centre of a symmetric mixture: `DPhi` is nearly a multiple of the identity),
+/// the small entries are held to `atol` while their derivatives carry the large ones, and
+/// the step size collapses. Restarting from the identity whenever the bound allows growth
+/// by `e^2` keeps every entry within a factor `e^2` of the scale the tolerances are meant
+/// for, at the cost of one extra step start per piece.
+pub const PIECE_LAMBDA: f64 = 2.0;
+
 /// The flow `Phi_{hi -> lo}` of one segment, with the bookkeeping of the search.
 struct SegmentFlow<'a> {
     field: Tracked<'a>,
     hi: f64,
     lo: f64,
+    /// `lo = u_0 < ... < u_n = hi` with `int_{u_{k-1}}^{u_k} L <= PIECE_LAMBDA`.
+    pieces: Vec<f64>,
     co_lo: OuCoeffs,
     solver: ValidSolverOptions,
 }
 
 impl SegmentFlow<'_> {
-    /// Flow `x` (with the variational equation when `jacobian`).
+    /// Flow `x` (with the variational equation when `jacobian`). The derivative is the
+    /// product of the derivatives over the pieces of [`Self::pieces`] (chain rule), each
+    /// integrated from the identity.
     fn run(&mut self, x: &[f64], jacobian: bool) -> Result<Flown, StabilityError> {
+        let (hi, lo) = (self.hi, self.lo);
+        let fail = |e: SolverError| StabilityError::Flow {
+            from: hi,
+            to: lo,
+            error: e.into(),
+        };
         self.field.max_norm = 0.0;
-        let p = flow_point(&mut self.field, x, self.hi, self.lo, jacobian, &self.solver).map_err(
-            |e: SolverError| StabilityError::Flow {
-                from: self.hi,
-                to: self.lo,
-                error: e.into(),
-            },
-        )?;
+        let (y, norm) = if jacobian {
+            let d = x.len();
+            let mut y = x.to_vec();
+            let mut m = DMatrix::<f64>::identity(d, d);
+            for w in self.pieces.windows(2).rev() {
+                let p = flow_point(&mut self.field, &y, w[1], w[0], true, &self.solver)
+                    .map_err(fail)?;
+                if let Some(j) = &p.jacobian {
+                    m = j * m;
+                }
+                y = p.y.as_slice().to_vec();
+            }
+            (DVector::from_vec(y), spectral_norm(&m))
+        } else {
+            let p = flow_point(&mut self.field, x, hi, lo, false, &self.solver).map_err(fail)?;
+            (p.y, f64::NAN)
+        };
         let mix = self.field.inner.mixture();
         Ok(Flown {
             x: x.to_vec(),
-            destination: dominant(mix, &self.co_lo, &p.y),
+            destination: dominant(mix, &self.co_lo, &y),
             max_norm: self.field.max_norm,
-            norm: p.jacobian_norm().unwrap_or(f64::NAN),
+            norm,
         })
     }
 
@@ -457,8 +499,8 @@ impl SegmentFlow<'_> {
         flown: &[Flown],
         steps: usize,
     ) -> Result<Vec<Vec<f64>>, StabilityError> {
-        // Per pair of destinations: the closest pair of starting points (i, j), |x_i - x_j|^2.
-        let mut closest: Vec<Closest> = Vec::new();
+        // Per pair of destinations: the SEPARATRIX_CHORDS closest pairs of starting points.
+        let mut chords: Vec<Closest> = Vec::new();
         for (i, a) in flown.iter().enumerate() {
             for (j, b) in flown.iter().enumerate().skip(i + 1) {
                 if a.destination == b.destination {
@@ -469,11 +511,19 @@ impl SegmentFlow<'_> {
                     a.destination.max(b.destination),
                 );
                 let dist: f64 = a.x.iter().zip(&b.x).map(|(u, v)| (u - v).powi(2)).sum();
-                match closest.iter_mut().find(|c| c.key == key) {
-                    Some(c) if dist < c.dist => *c = Closest { key, i, j, dist },
-                    Some(_) => {}
-                    None => closest.push(Closest { key, i, j, dist }),
-                }
+                chords.push(Closest { key, i, j, dist });
+            }
+        }
+        chords.sort_by(|p, q| p.key.cmp(&q.key).then(p.dist.total_cmp(&q.dist)));
+        let mut closest: Vec<Closest> = Vec::new();
+        let mut run = 0;
+        for c in chords {
+            run = match closest.last() {
+                Some(last) if last.key == c.key => run + 1,
+                _ => 0,
+            };
+            if run < SEPARATRIX_CHORDS {
+                closest.push(c);
             }
         }
         let mut out = Vec::new();
@@ -507,6 +557,23 @@ impl SegmentFlow<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+/// Times `lo = u_0 < ... < u_n = hi` with equal two-sided increments of at most
+/// [`PIECE_LAMBDA`] (one piece when `L` is flat or the table cannot be built).
+fn pieces(lip: &Lipschitz, lo: f64, hi: f64, int_l: f64) -> Vec<f64> {
+    let n = (int_l / PIECE_LAMBDA).ceil();
+    if n.is_nan() || n <= 1.0 {
+        return vec![lo, hi];
+    }
+    match LambdaTable::new(lip.clone(), Bound::TwoSided, lo, hi) {
+        Ok(tab) => {
+            let mut ts = from_table(&tab, n as usize);
+            ts.dedup();
+            ts
+        }
+        Err(_) => vec![lo, hi],
     }
 }
 
@@ -545,6 +612,7 @@ fn segment(
         lo,
         co_lo: OuCoeffs::at(lo),
         solver: cfg.solver,
+        pieces: pieces(lip, lo, hi, int_l),
     };
     let mut flown: Vec<Flown> = starts
         .iter()
