@@ -3,14 +3,18 @@
 //! Exit status: 0 success, 1 a check found a violated bound, 2 bad input or usage.
 
 mod assess;
+mod check;
 mod common;
 mod distill;
 mod eval;
 mod flow;
+mod grid;
+mod lipschitz;
 mod queries;
 mod reproduce;
 mod sample;
 mod score_net;
+mod stability;
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +38,14 @@ pub enum Command {
     Flow(flow::Args),
     /// Exact samples of p_t.
     Sample(sample::Args),
+    /// Bounds L(t), paper L(t), mu(t) on ||J|| versus empirical suprema (exit 1 on violation).
+    Lipschitz(lipschitz::Args),
+    /// Time grids (uniform, balanced kinds, logsnr, edm) with the stability coordinate Lambda.
+    Grid(grid::Args),
+    /// Per-segment flow-map amplification ||DPhi|| versus exp(int mu), exp(int L) (exit 1 on violation).
+    Stability(stability::Args),
+    /// Every theorem checker on the built-in suite (exit 1 on any violation).
+    Check(check::Args),
     /// Trajectory distillation: students per segment on each grid, end-to-end error.
     Distill(distill::Args),
     /// Explicit ReLU-ReQU score network for a target accuracy: size, measured errors, outputs.
@@ -72,6 +84,10 @@ pub fn main() -> i32 {
         Command::Eval(a) => eval::run(a, json),
         Command::Flow(a) => flow::run(a, json),
         Command::Sample(a) => sample::run(a, json),
+        Command::Lipschitz(a) => lipschitz::run(a, json),
+        Command::Grid(a) => grid::run(a, json),
+        Command::Stability(a) => stability::run(a, json),
+        Command::Check(a) => check::run(a, json),
         Command::Distill(a) => distill::run(a, json),
         Command::ScoreNet(a) => score_net::run(a, json),
         Command::Queries(a) => queries::run(a, json),

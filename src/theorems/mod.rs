@@ -4,3 +4,5 @@
 
 pub mod assess;
 pub mod composition;
+pub mod lipschitz;
+pub mod stability;

@@ -1,0 +1,304 @@
+//! Checker of the Lipschitz theorem (theory-brief section 2; theory/02-lipschitz.md):
+//! at each requested time, the three explicit bounds against empirical suprema of what
+//! they claim to dominate,
+//!
+//! ```text
+//! sup_x ||J(x, t)||_2        <= L(t) <= L_p(t)      (two-sided, paper-style)
+//! sup_x lambda_max(-J(x, t)) <= mu(t)               (one-sided, may be negative)
+//! ```
+//! on the domain of the bounds (all of `R^d` for a shared covariance, the ball `B_R` of
+//! [`crate::bounds::Region`] otherwise). The suprema come from
+//! [`crate::bounds::empirical_sup`] (samples, mode boundaries, far probes, local ascent);
+//! a time is a *violation* when any bound lies below its empirical supremum by more than
+//! [`crate::bounds::empirical::slack`]. Ratios bound / empirical measure tightness: 1 means
+//! the bound is attained (two-mode isotropic mixtures), larger means slack.
+//!
+//! The report renders as a [`Table`] (3 significant digits) and as SVG plots
+//! ([`LipschitzReport::bounds_plot_svg`], [`lambda_plot_svg`]).
+
+use rayon::prelude::*;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::bounds::{
+    Bound, BoundsError, LambdaTable, Lipschitz, SearchConfig, Tightness, empirical_sup,
+};
+use crate::model::Mixture;
+use crate::report::plot::{PlotSpec, Series, line_plot_svg};
+use crate::report::{Table, sig};
+
+/// Times of the pinned report tables: from the sharp end (`0.01`) to nearly `N(0, I)` (`3`).
+pub const REPORT_TIMES: [f64; 6] = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0];
+
+/// What is wrong with a Lipschitz check request.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LipschitzCheckError {
+    /// No time to check.
+    #[error("the list of times is empty: give at least one OU time > 0, e.g. 0.01,0.1,1")]
+    NoTimes,
+    /// A bad time or region (from the bounds layer).
+    #[error(transparent)]
+    Bounds(#[from] BoundsError),
+}
+
+/// One time of the check: the bounds, the empirical suprema and their ratios.
+///
+/// ```
+/// use flowcert::bounds::SearchConfig;
+/// use flowcert::theorems::lipschitz::check;
+/// let mix = flowcert::model::builtin::two_mode(0.3);
+/// let r = check(&mix, &[0.5], &SearchConfig::quick()).unwrap();
+/// let row = &r.rows[0];
+/// assert!(row.holds && row.ratio >= 1.0 - 1e-9 && row.ratio_paper >= row.ratio);
+/// assert_eq!(row.region_radius, None); // shared covariance: global bound
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LipschitzRow {
+    /// The time.
+    pub t: f64,
+    /// Two-sided `L(t)`.
+    pub bound: f64,
+    /// Paper-style `1 + max_k ||S_k^{-1}|| + c(t)`.
+    pub bound_paper: f64,
+    /// One-sided `mu(t)` (may be negative).
+    pub one_sided: f64,
+    /// Largest `||J(x, t)||_2` found on the domain.
+    pub empirical_sup: f64,
+    /// Largest `lambda_max(-J(x, t))` found on the domain.
+    pub empirical_one_sided: f64,
+    /// `bound / empirical_sup`.
+    pub ratio: f64,
+    /// `bound_paper / empirical_sup`.
+    pub ratio_paper: f64,
+    /// `one_sided / empirical_one_sided` when both are positive, else `None`.
+    pub ratio_one_sided: Option<f64>,
+    /// `one_sided - empirical_one_sided` (meaningful for either sign).
+    pub one_sided_gap: f64,
+    /// `R` when the bounds hold only on `B_R`; `None` (JSON `null`) for all of `R^d`.
+    pub region_radius: Option<f64>,
+    /// Search candidates moved onto the sphere of `B_R` (0 for global bounds).
+    pub projected: usize,
+    /// Jacobian evaluations spent by the search.
+    pub evaluations: usize,
+    /// Where `sup ||J||` was found.
+    pub argmax: Vec<f64>,
+    /// No bound lies below its empirical supremum beyond the rounding slack.
+    pub holds: bool,
+}
+
+/// The Lipschitz check of one mixture at a list of times.
+///
+/// ```
+/// use flowcert::bounds::SearchConfig;
+/// let mix = flowcert::model::builtin::hetero3();
+/// let r = flowcert::theorems::lipschitz::check(&mix, &[0.1, 1.0], &SearchConfig::quick()).unwrap();
+/// assert_eq!((r.rows.len(), r.violations), (2, 0));
+/// assert!(r.rows[0].region_radius.is_some()); // heterogeneous: bounds on a ball
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LipschitzReport {
+    /// One row per requested time, in the order given.
+    pub rows: Vec<LipschitzRow>,
+    /// Rows where some bound is below its empirical supremum beyond the slack.
+    pub violations: usize,
+    /// The search budget and seed used.
+    pub search: SearchConfig,
+}
+
+/// Check the bounds of `mix` on their default domain ([`crate::bounds::Domain::auto`]) at
+/// every time of `times` (each finite and `> 0`). Times run in parallel; the result is
+/// deterministic from `cfg.seed`.
+///
+/// ```
+/// use flowcert::bounds::SearchConfig;
+/// use flowcert::theorems::lipschitz::check;
+/// let mix = flowcert::model::builtin::ring(8, 3.0, 0.1);
+/// assert!(check(&mix, &[], &SearchConfig::quick()).is_err());
+/// assert!(check(&mix, &[0.0], &SearchConfig::quick()).is_err());
+/// let r = check(&mix, &[1.0], &SearchConfig::quick()).unwrap();
+/// assert!(r.rows[0].ratio > 1.0); // Popoviciu uses the diameter: slack on the ring
+/// ```
+pub fn check(
+    mix: &Mixture,
+    times: &[f64],
+    cfg: &SearchConfig,
+) -> Result<LipschitzReport, LipschitzCheckError> {
+    check_on(&Lipschitz::auto(mix), times, cfg)
+}
+
+/// [`check`] for bounds on a chosen domain (e.g. a smaller ball).
+///
+/// ```
+/// use flowcert::bounds::{Domain, Lipschitz, Region, SearchConfig};
+/// let mix = flowcert::model::builtin::hetero3();
+/// let lip = Lipschitz::new(&mix, Domain::Ball(Region::uniform(&mix, 1e-2).unwrap())).unwrap();
+/// let r = flowcert::theorems::lipschitz::check_on(&lip, &[1.0], &SearchConfig::quick()).unwrap();
+/// assert_eq!(r.rows[0].region_radius, lip.region_radius());
+/// ```
+pub fn check_on(
+    lip: &Lipschitz,
+    times: &[f64],
+    cfg: &SearchConfig,
+) -> Result<LipschitzReport, LipschitzCheckError> {
+    if times.is_empty() {
+        return Err(LipschitzCheckError::NoTimes);
+    }
+    for &t in times {
+        Mixture::check_time("t", t).map_err(BoundsError::from)?;
+    }
+    let rows: Vec<LipschitzRow> = times
+        .par_iter()
+        .map(|&t| row(lip, t, cfg))
+        .collect::<Result<_, _>>()?;
+    let violations = rows.iter().filter(|r| !r.holds).count();
+    Ok(LipschitzReport {
+        rows,
+        violations,
+        search: *cfg,
+    })
+}
+
+fn row(lip: &Lipschitz, t: f64, cfg: &SearchConfig) -> Result<LipschitzRow, BoundsError> {
+    let b = lip.at(t)?;
+    let e = empirical_sup(lip, t, cfg)?;
+    let tight = Tightness::new(&b, &e);
+    Ok(LipschitzRow {
+        t,
+        bound: b.bound,
+        bound_paper: b.bound_paper,
+        one_sided: b.one_sided,
+        empirical_sup: e.norm.value,
+        empirical_one_sided: e.one_sided.value,
+        ratio: tight.two_sided,
+        ratio_paper: tight.paper,
+        ratio_one_sided: tight.one_sided,
+        one_sided_gap: tight.one_sided_gap,
+        region_radius: b.region_radius,
+        projected: e.projected,
+        evaluations: e.evaluations,
+        argmax: e.norm.x,
+        holds: tight.holds,
+    })
+}
+
+/// Significant digits of the report tables.
+pub const TABLE_DIGITS: usize = 3;
+
+impl LipschitzReport {
+    /// The report as a table with [`TABLE_DIGITS`] significant digits: `t`, the three
+    /// bounds, both empirical suprema, the ratios and `R` (`-` for a global bound).
+    ///
+    /// ```
+    /// use flowcert::bounds::SearchConfig;
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let r = flowcert::theorems::lipschitz::check(&mix, &[1.0], &SearchConfig::quick()).unwrap();
+    /// let md = r.table().to_markdown();
+    /// assert!(md.contains("| L/sup") || md.contains("L/sup"));
+    /// assert!(md.contains("1.00")); // two-mode: L is attained
+    /// ```
+    pub fn table(&self) -> Table {
+        let mut tab = Table::new(&[
+            "t",
+            "L",
+            "L paper",
+            "mu",
+            "sup norm(J)",
+            "sup lmax(-J)",
+            "L/sup",
+            "Lp/sup",
+            "mu/sup",
+            "R",
+        ]);
+        let s = |v: f64| sig(v, TABLE_DIGITS);
+        for r in &self.rows {
+            tab.push(vec![
+                s(r.t),
+                s(r.bound),
+                s(r.bound_paper),
+                s(r.one_sided),
+                s(r.empirical_sup),
+                s(r.empirical_one_sided),
+                s(r.ratio),
+                s(r.ratio_paper),
+                r.ratio_one_sided.map_or_else(|| "-".into(), s),
+                r.region_radius.map_or_else(|| "-".into(), s),
+            ]);
+        }
+        tab
+    }
+
+    /// SVG plot against `t` on log-log axes: `L`, paper `L`, `mu` (where positive) and the
+    /// two empirical suprema (markers).
+    ///
+    /// ```
+    /// use flowcert::bounds::SearchConfig;
+    /// let mix = flowcert::model::builtin::two_mode(0.3);
+    /// let r = flowcert::theorems::lipschitz::check(&mix, &[0.1, 1.0], &SearchConfig::quick()).unwrap();
+    /// let svg = r.bounds_plot_svg("two-mode-s0.3");
+    /// assert!(svg.starts_with("<svg") && svg.contains("two-mode-s0.3"));
+    /// ```
+    pub fn bounds_plot_svg(&self, title: &str) -> String {
+        let line = |name: &str, f: &dyn Fn(&LipschitzRow) -> f64, markers: bool| Series {
+            name: name.into(),
+            points: self.rows.iter().map(|r| (r.t, f(r))).collect(),
+            markers,
+        };
+        let series = [
+            line("L(t) two-sided", &|r| r.bound, false),
+            line("L(t) paper", &|r| r.bound_paper, false),
+            line("mu(t) one-sided (> 0)", &|r| r.one_sided, false),
+            line("sup ||J||", &|r| r.empirical_sup, true),
+            line("sup lambda_max(-J) (> 0)", &|r| r.empirical_one_sided, true),
+        ];
+        let spec = PlotSpec {
+            title: format!("{title}: Lipschitz bounds vs empirical suprema"),
+            x_label: "t".into(),
+            y_label: "1/time".into(),
+            log_x: true,
+            log_y: true,
+        };
+        line_plot_svg(&spec, &series)
+    }
+}
+
+/// SVG plot of the three stability coordinates `Lambda(t) = int_{t_min}^t rate` (two-sided,
+/// paper, floored one-sided) on a log-`t` axis, at `points` geometric times of
+/// `[t_min, t_max]`. Errors as [`LambdaTable::new`].
+///
+/// ```
+/// let mix = flowcert::model::builtin::hetero3();
+/// let svg = flowcert::theorems::lipschitz::lambda_plot_svg(&mix, 0.01, 3.0, 16, "hetero3").unwrap();
+/// assert!(svg.starts_with("<svg"));
+/// assert!(flowcert::theorems::lipschitz::lambda_plot_svg(&mix, 3.0, 0.01, 16, "x").is_err());
+/// ```
+pub fn lambda_plot_svg(
+    mix: &Mixture,
+    t_min: f64,
+    t_max: f64,
+    points: usize,
+    title: &str,
+) -> Result<String, LipschitzCheckError> {
+    let n = points.max(2);
+    let ts: Vec<f64> = (0..n)
+        .map(|i| t_min * (t_max / t_min).powf(i as f64 / (n - 1) as f64))
+        .collect();
+    let lip = Lipschitz::auto(mix);
+    let mut series = Vec::new();
+    for kind in Bound::ALL {
+        let tab = LambdaTable::new(lip.clone(), kind, t_min, t_max)?;
+        series.push(Series {
+            name: format!("Lambda {}", kind.name()),
+            points: ts.iter().map(|&t| (t, tab.value(t))).collect(),
+            markers: false,
+        });
+    }
+    let spec = PlotSpec {
+        title: format!("{title}: stability coordinate Lambda(t)"),
+        x_label: "t".into(),
+        y_label: "Lambda(t) = int_{t_min}^t rate".into(),
+        log_x: true,
+        log_y: false,
+    };
+    Ok(line_plot_svg(&spec, &series))
+}

@@ -1,0 +1,52 @@
+//! Pinned tables (3 significant digits) for every built-in mixture: the Lipschitz bounds
+//! against empirical suprema at `REPORT_TIMES`, and the flow-map stability check on the
+//! balanced grid with 4 segments over [0.01, 3] (snapshots/ at the top level). The plots
+//! drawn beside them in the report are rendered here too (not pinned: SVG bytes follow the
+//! plotting library).
+
+use flowcert::bounds::SearchConfig;
+use flowcert::grids::GridKind;
+use flowcert::model::builtin;
+use flowcert::theorems::lipschitz::{self, REPORT_TIMES};
+use flowcert::theorems::stability::{self, StabilityConfig};
+
+/// Interval and segments of the pinned stability tables.
+const T_MIN: f64 = 0.01;
+const T_MAX: f64 = 3.0;
+const SEGMENTS: usize = 4;
+
+#[test]
+fn lipschitz_tables() {
+    // The quick search: a few hundred Jacobians per time, deterministic from seed 0.
+    let cfg = SearchConfig::quick();
+    for (name, mix) in builtin::suite() {
+        let r = lipschitz::check(&mix, &REPORT_TIMES, &cfg).unwrap();
+        assert_eq!(r.violations, 0, "{name}");
+        assert!(r.bounds_plot_svg(name).starts_with("<svg"));
+        assert!(
+            lipschitz::lambda_plot_svg(&mix, T_MIN, T_MAX, 24, name)
+                .unwrap()
+                .starts_with("<svg")
+        );
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("lipschitz_{name}"), r.table().to_markdown());
+        });
+    }
+}
+
+#[test]
+fn stability_tables() {
+    let cfg = StabilityConfig {
+        samples: 8,
+        ..StabilityConfig::default()
+    };
+    for (name, mix) in builtin::suite() {
+        let r =
+            stability::check_grid(&mix, &GridKind::Balanced, T_MIN, T_MAX, SEGMENTS, &cfg).unwrap();
+        assert_eq!(r.violations, 0, "{name}");
+        assert!(r.plot_svg(name).starts_with("<svg"));
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("stability_{name}"), r.table().to_markdown());
+        });
+    }
+}
