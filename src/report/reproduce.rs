@@ -17,7 +17,12 @@ use crate::experiments::{CellStore, Shard, StoreError};
 use crate::grids::GridKind;
 use crate::io::{InputError, write_atomic};
 use crate::model::builtin;
+use crate::bounds::SearchConfig;
+use crate::report::score_net::{ScoreNetSection, score_net_section, section_plots, section_tables};
 use crate::theorems::composition::{CompositionReport, Probe, check_composition};
+use crate::theorems::lipschitz::{self, LipschitzReport};
+use crate::theorems::stability::{self, StabilityConfig, StabilityReport};
+use rayon::prelude::*;
 
 use super::distill as dtab;
 use super::table::{Table, sig};
@@ -98,6 +103,17 @@ pub struct CompositionEntry {
     pub report: CompositionReport,
 }
 
+/// The L(t) and stability checks of one mixture.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoundsEntry {
+    /// Mixture.
+    pub mixture: String,
+    /// L(t), paper L, mu against empirical sups.
+    pub lipschitz: LipschitzReport,
+    /// Per-segment flow-map amplification, balanced grid with 4 segments on [0.01, 3].
+    pub stability: StabilityReport,
+}
+
 /// The contents of summary.json.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReproduceSummary {
@@ -107,6 +123,10 @@ pub struct ReproduceSummary {
     pub scale: Scale,
     /// Violations found by any checker (a theorem failed: a bug, or a wrong bound).
     pub violations: usize,
+    /// L(t) bounds and flow-map stability per built-in mixture.
+    pub bounds: Vec<BoundsEntry>,
+    /// The ReLU-ReQU score-approximation section.
+    pub score_net: ScoreNetSection,
     /// Composition checker results.
     pub composition: Vec<CompositionEntry>,
     /// Distillation: every cell.
@@ -310,6 +330,52 @@ pub fn write_distill_outputs(
     Ok(())
 }
 
+fn checker_err(section: &'static str) -> impl Fn(String) -> ReproduceError {
+    move |message| ReproduceError::Checker { section, message }
+}
+
+/// L(t) bounds against empirical sups, and stability per segment of a balanced grid,
+/// for each built-in mixture (parallel over mixtures); tables and plots written to `dir`.
+fn bounds_section(scale: Scale, dir: &Path, progress: &dyn Progress) -> Result<(Vec<BoundsEntry>, usize), ReproduceError> {
+    let names: Vec<&str> = match scale {
+        Scale::Tiny => vec!["two-mode-s0.3"],
+        _ => builtin::SUITE.to_vec(),
+    };
+    let (search, stab) = match scale {
+        Scale::Full => (SearchConfig::default(), StabilityConfig::default()),
+        _ => (SearchConfig::quick(), StabilityConfig::quick()),
+    };
+    progress.stage("bounds", names.len() as u64);
+    let results: Vec<Result<BoundsEntry, ReproduceError>> = names
+        .par_iter()
+        .map(|&name| {
+            let mix = builtin::by_name(name).expect("suite name");
+            let lip = lipschitz::check(&mix, &lipschitz::REPORT_TIMES, &search).map_err(|e| checker_err("lipschitz")(e.to_string()))?;
+            let st = stability::check_grid(&mix, &GridKind::Balanced, 0.01, 3.0, 4, &stab)
+                .map_err(|e| checker_err("stability")(e.to_string()))?;
+            progress.tick();
+            Ok(BoundsEntry { mixture: name.to_string(), lipschitz: lip, stability: st })
+        })
+        .collect();
+    progress.finish();
+    let entries: Vec<BoundsEntry> = results.into_iter().collect::<Result<_, _>>()?;
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots).map_err(|source| InputError::Unwritable { path: plots.display().to_string(), source })?;
+    let mut violations = 0;
+    for e in &entries {
+        violations += e.lipschitz.violations + e.stability.violations;
+        write_table(dir, &format!("lipschitz_{}", e.mixture), &e.lipschitz.table())?;
+        write_table(dir, &format!("stability_{}", e.mixture), &e.stability.table())?;
+        write(&plots, &format!("lipschitz_{}.svg", e.mixture), &e.lipschitz.bounds_plot_svg(&format!("{}: L(t), paper L, mu(t) and empirical sups", e.mixture)))?;
+        write(&plots, &format!("stability_{}.svg", e.mixture), &e.stability.plot_svg(&format!("{}: flow-map amplification per segment", e.mixture)))?;
+        let mix = builtin::by_name(&e.mixture).expect("suite name");
+        let svg = lipschitz::lambda_plot_svg(&mix, 1e-3, 3.0, 60, &format!("{}: Lambda(t)", e.mixture))
+            .map_err(|err| checker_err("lipschitz")(err.to_string()))?;
+        write(&plots, &format!("lambda_{}.svg", e.mixture), &svg)?;
+    }
+    Ok((entries, violations))
+}
+
 /// Run everything and write `DIR/`.
 pub fn reproduce(
     opts: &ReproduceOptions,
@@ -318,6 +384,19 @@ pub fn reproduce(
     let dir = &opts.out;
     let store = CellStore::open(dir)?;
     let mut violations = 0;
+    let (bounds, v) = bounds_section(opts.scale, dir, progress)?;
+    violations += v;
+    progress.stage("score-net", 1);
+    let (score_net, sn_table, v) = score_net_section(opts.scale == Scale::Full).map_err(|e| checker_err("score-net")(e.to_string()))?;
+    progress.finish();
+    violations += v;
+    write_table(dir, "score_net_summary", &sn_table)?;
+    for (stem, t) in section_tables(&score_net) {
+        write_table(dir, &stem, &t)?;
+    }
+    for (name, svg) in section_plots(&score_net) {
+        write(&dir.join("plots"), &name, &svg)?;
+    }
     let (composition, v) = composition_section(opts.scale, progress)?;
     violations += v;
     let plan = match opts.scale {
@@ -334,6 +413,8 @@ pub fn reproduce(
         version: env!("CARGO_PKG_VERSION").to_string(),
         scale: opts.scale,
         violations,
+        bounds,
+        score_net,
         composition,
         distill_rows: rows,
         distill,
