@@ -75,7 +75,86 @@ pub fn checkers() -> Vec<Checker> {
             theorem: "theory/03-stability.md",
             run: run_stability,
         },
+        Checker {
+            name: "composition",
+            theorem: "theory/04-composition-and-grids.md",
+            run: run_composition,
+        },
+        Checker {
+            name: "score-net",
+            theorem: "theory/06-score-approximation.md",
+            run: run_score_net,
+        },
     ]
+}
+
+/// Perturbed students with known sup error 1e-3 on the balanced grid (4 segments): the
+/// end-to-end error against sum eps_i exp(Lambda(t_{i-1})).
+fn run_composition(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
+    use flowcert::bounds::{Bound, LambdaTable, Lipschitz};
+    use flowcert::dynamics::{ExactFlow, Method, SolverOptions};
+    use flowcert::theorems::composition::{Probe, check_composition};
+    let lip = Lipschitz::auto(mix);
+    let radius = lip.region_radius();
+    let table = LambdaTable::new(lip, Bound::TwoSided, CHECK_T_MIN, CHECK_T_MAX)?;
+    let times = GridKind::Balanced.times(mix, CHECK_T_MIN, CHECK_T_MAX, CHECK_SEGMENTS)?;
+    let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
+    let opts = SolverOptions {
+        rtol: 1e-10,
+        atol: 1e-10,
+        method: Method::Dop853,
+        ..SolverOptions::default()
+    }
+    .check()?;
+    let flow = ExactFlow::new(mix, opts);
+    let eps = vec![1e-3; CHECK_SEGMENTS];
+    let r = check_composition(
+        mix,
+        &flow,
+        &times,
+        &lambda,
+        &eps,
+        radius,
+        Probe {
+            points: 8,
+            freq: 2.0,
+            seed: o.seed,
+        },
+    )?;
+    Ok(Outcome {
+        checked: r.points - r.left_region,
+        violations: r.violations,
+        tightest: Some(r.bound / r.max_error.max(f64::MIN_POSITIVE)),
+        note: format!(
+            "bound/max error; max error {}, first-order {}, {} left B_R",
+            sig(r.max_error, 3),
+            sig(r.max_first_order, 3),
+            r.left_region
+        ),
+    })
+}
+
+/// The explicit ReLU-ReQU score network at eps = 1e-2 on [0.01, 1]: measured sup_t L^2 error <= eps.
+fn run_score_net(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
+    use flowcert::approx::budget::ScoreNetConfig;
+    use flowcert::approx::checker::{check_network, time_grid};
+    let eps = 1e-2;
+    let params = ScoreNetConfig {
+        eps,
+        ..ScoreNetConfig::default()
+    }
+    .check()?;
+    let times = time_grid(params.t_min(), params.t_max(), 4);
+    let r = check_network(mix, &params, &times, 400, o.seed)?;
+    Ok(Outcome {
+        checked: r.errors.len(),
+        violations: usize::from(!r.passed),
+        tightest: Some(eps / r.sup_l2_ci_high.max(r.sup_l1).max(f64::MIN_POSITIVE)),
+        note: format!(
+            "eps/sup_t L2; depth {}, width {}, {} parameters",
+            r.depth, r.width, r.parameters
+        ),
+    })
 }
 
 fn min_ratio(it: impl Iterator<Item = f64>) -> Option<f64> {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::bounds::SearchConfig;
 use crate::bounds::{Bound, LambdaTable, Lipschitz};
 use crate::dynamics::{ExactFlow, Method, SolverOptions};
 use crate::experiments::distill::{DistillError, DistillPlan, DistillRow};
@@ -17,7 +18,6 @@ use crate::experiments::{CellStore, Shard, StoreError};
 use crate::grids::GridKind;
 use crate::io::{InputError, write_atomic};
 use crate::model::builtin;
-use crate::bounds::SearchConfig;
 use crate::report::score_net::{ScoreNetSection, score_net_section, section_plots, section_tables};
 use crate::theorems::composition::{CompositionReport, Probe, check_composition};
 use crate::theorems::lipschitz::{self, LipschitzReport};
@@ -336,7 +336,11 @@ fn checker_err(section: &'static str) -> impl Fn(String) -> ReproduceError {
 
 /// L(t) bounds against empirical sups, and stability per segment of a balanced grid,
 /// for each built-in mixture (parallel over mixtures); tables and plots written to `dir`.
-fn bounds_section(scale: Scale, dir: &Path, progress: &dyn Progress) -> Result<(Vec<BoundsEntry>, usize), ReproduceError> {
+fn bounds_section(
+    scale: Scale,
+    dir: &Path,
+    progress: &dyn Progress,
+) -> Result<(Vec<BoundsEntry>, usize), ReproduceError> {
     let names: Vec<&str> = match scale {
         Scale::Tiny => vec!["two-mode-s0.3"],
         _ => builtin::SUITE.to_vec(),
@@ -350,27 +354,58 @@ fn bounds_section(scale: Scale, dir: &Path, progress: &dyn Progress) -> Result<(
         .par_iter()
         .map(|&name| {
             let mix = builtin::by_name(name).expect("suite name");
-            let lip = lipschitz::check(&mix, &lipschitz::REPORT_TIMES, &search).map_err(|e| checker_err("lipschitz")(e.to_string()))?;
+            let lip = lipschitz::check(&mix, &lipschitz::REPORT_TIMES, &search)
+                .map_err(|e| checker_err("lipschitz")(e.to_string()))?;
             let st = stability::check_grid(&mix, &GridKind::Balanced, 0.01, 3.0, 4, &stab)
                 .map_err(|e| checker_err("stability")(e.to_string()))?;
             progress.tick();
-            Ok(BoundsEntry { mixture: name.to_string(), lipschitz: lip, stability: st })
+            Ok(BoundsEntry {
+                mixture: name.to_string(),
+                lipschitz: lip,
+                stability: st,
+            })
         })
         .collect();
     progress.finish();
     let entries: Vec<BoundsEntry> = results.into_iter().collect::<Result<_, _>>()?;
     let plots = dir.join("plots");
-    std::fs::create_dir_all(&plots).map_err(|source| InputError::Unwritable { path: plots.display().to_string(), source })?;
+    std::fs::create_dir_all(&plots).map_err(|source| InputError::Unwritable {
+        path: plots.display().to_string(),
+        source,
+    })?;
     let mut violations = 0;
     for e in &entries {
         violations += e.lipschitz.violations + e.stability.violations;
-        write_table(dir, &format!("lipschitz_{}", e.mixture), &e.lipschitz.table())?;
-        write_table(dir, &format!("stability_{}", e.mixture), &e.stability.table())?;
-        write(&plots, &format!("lipschitz_{}.svg", e.mixture), &e.lipschitz.bounds_plot_svg(&format!("{}: L(t), paper L, mu(t) and empirical sups", e.mixture)))?;
-        write(&plots, &format!("stability_{}.svg", e.mixture), &e.stability.plot_svg(&format!("{}: flow-map amplification per segment", e.mixture)))?;
+        write_table(
+            dir,
+            &format!("lipschitz_{}", e.mixture),
+            &e.lipschitz.table(),
+        )?;
+        write_table(
+            dir,
+            &format!("stability_{}", e.mixture),
+            &e.stability.table(),
+        )?;
+        write(
+            &plots,
+            &format!("lipschitz_{}.svg", e.mixture),
+            &e.lipschitz.bounds_plot_svg(&format!(
+                "{}: L(t), paper L, mu(t) and empirical sups",
+                e.mixture
+            )),
+        )?;
+        write(
+            &plots,
+            &format!("stability_{}.svg", e.mixture),
+            &e.stability.plot_svg(&format!(
+                "{}: flow-map amplification per segment",
+                e.mixture
+            )),
+        )?;
         let mix = builtin::by_name(&e.mixture).expect("suite name");
-        let svg = lipschitz::lambda_plot_svg(&mix, 1e-3, 3.0, 60, &format!("{}: Lambda(t)", e.mixture))
-            .map_err(|err| checker_err("lipschitz")(err.to_string()))?;
+        let svg =
+            lipschitz::lambda_plot_svg(&mix, 1e-3, 3.0, 60, &format!("{}: Lambda(t)", e.mixture))
+                .map_err(|err| checker_err("lipschitz")(err.to_string()))?;
         write(&plots, &format!("lambda_{}.svg", e.mixture), &svg)?;
     }
     Ok((entries, violations))
@@ -387,7 +422,8 @@ pub fn reproduce(
     let (bounds, v) = bounds_section(opts.scale, dir, progress)?;
     violations += v;
     progress.stage("score-net", 1);
-    let (score_net, sn_table, v) = score_net_section(opts.scale == Scale::Full).map_err(|e| checker_err("score-net")(e.to_string()))?;
+    let (score_net, sn_table, v) = score_net_section(opts.scale == Scale::Full)
+        .map_err(|e| checker_err("score-net")(e.to_string()))?;
     progress.finish();
     violations += v;
     write_table(dir, "score_net_summary", &sn_table)?;
