@@ -3,8 +3,8 @@
 //! significant digits, seeded Monte Carlo (400 samples at 4 times: a few seconds).
 
 use flowcert::approx::checker::{CheckConfig, check_scaling};
-use flowcert::report::score_net::size_table;
 use flowcert::model::builtin;
+use flowcert::report::score_net::size_table;
 
 #[test]
 fn size_accuracy_table() {

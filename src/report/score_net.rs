@@ -164,7 +164,8 @@ pub fn score_net_section(quick: bool) -> Result<(ScoreNetSection, Table, usize),
 /// whether the theorem held (`DIGITS` significant digits).
 ///
 /// ```
-/// use flowcert::approx::{checker, section::size_table, ScoreNetConfig};
+/// use flowcert::approx::{checker, ScoreNetConfig};
+/// use flowcert::report::score_net::{size_table};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let rep = checker::check_network(&mix, &ScoreNetConfig::new(0.1).check().unwrap(), &[0.5], 50, 0).unwrap();
 /// let t = size_table(&[("two-mode-s0.3", &rep)]);
@@ -204,7 +205,8 @@ pub fn size_table(rows: &[(&str, &ScoreNetReport)]) -> Table {
 /// The fitted polylog exponents `b` (size ~ `log(1/eps)^b`) per mixture.
 ///
 /// ```
-/// use flowcert::approx::{checker::{check_scaling, CheckConfig}, section::{fits_table, MixtureScaling}};
+/// use flowcert::approx::checker::{check_scaling, CheckConfig};
+/// use flowcert::report::score_net::{fits_table, MixtureScaling};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let cfg = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
 /// let m = MixtureScaling { mixture: "m".into(), scaling: check_scaling(&mix, &cfg).unwrap() };
@@ -270,7 +272,8 @@ pub fn dependence_report_table(rows: &[DependenceRow]) -> Table {
 /// The `L^2(p_t)` error across `t` of the construction and of the DSM-trained MLP.
 ///
 /// ```
-/// use flowcert::approx::{trained::{compare_with_dsm, DsmConfig}, section::dsm_table, ScoreNetConfig};
+/// use flowcert::approx::{trained::{compare_with_dsm, DsmConfig}, ScoreNetConfig};
+/// use flowcert::report::score_net::dsm_table;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let p = ScoreNetConfig::new(0.1).check().unwrap();
 /// let c = compare_with_dsm(&mix, &p, &DsmConfig { steps: 5, batch: 8, ..Default::default() }, &[0.1, 1.0], 20, 0).unwrap();
@@ -293,7 +296,8 @@ pub fn dsm_table(c: &DsmComparison) -> Table {
 /// slope is the fitted polylog exponent).
 ///
 /// ```
-/// use flowcert::approx::{checker::{check_scaling, CheckConfig}, section::*};
+/// use flowcert::approx::checker::{check_scaling, CheckConfig};
+/// use flowcert::report::score_net::*;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
 /// let scaling = check_scaling(&mix, &config).unwrap();
@@ -332,7 +336,8 @@ pub fn plot_sizes(section: &ScoreNetSection) -> String {
 /// size, with the target eps, log-log axes.
 ///
 /// ```
-/// use flowcert::approx::{trained::{compare_with_dsm, DsmConfig}, section::plot_dsm, ScoreNetConfig};
+/// use flowcert::approx::{trained::{compare_with_dsm, DsmConfig}, ScoreNetConfig};
+/// use flowcert::report::score_net::plot_dsm;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let p = ScoreNetConfig::new(0.1).check().unwrap();
 /// let c = compare_with_dsm(&mix, &p, &DsmConfig { steps: 5, batch: 8, ..Default::default() }, &[0.1, 1.0], 20, 0).unwrap();
@@ -372,7 +377,8 @@ pub fn plot_dsm(c: &DsmComparison) -> String {
 /// when it ran.
 ///
 /// ```
-/// use flowcert::approx::{checker::{check_scaling, CheckConfig}, section::*};
+/// use flowcert::approx::checker::{check_scaling, CheckConfig};
+/// use flowcert::report::score_net::*;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
 /// let scaling = check_scaling(&mix, &config).unwrap();
@@ -393,7 +399,8 @@ pub fn section_plots(section: &ScoreNetSection) -> Vec<(String, String)> {
 /// dependence and DSM tables.
 ///
 /// ```
-/// use flowcert::approx::{checker::{check_scaling, CheckConfig}, section::*};
+/// use flowcert::approx::checker::{check_scaling, CheckConfig};
+/// use flowcert::report::score_net::*;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
 /// let scaling = check_scaling(&mix, &config).unwrap();
