@@ -58,3 +58,6 @@ pub const APPROX_ROUNDING_SHARE: f64 = 0.1;
 /// Rounding of an exact ReQU gadget (square, product, Chebyshev/power trees), relative to
 /// the product of its input scales: checks that such a block is exact up to rounding.
 pub const NET_ROUNDING_REL: f64 = 1e-13;
+/// Relative tolerance for a mixture symmetry: weights, means and covariances of
+/// components matched by a reflection may differ by this much (relative to max(1, scale)).
+pub const MIXTURE_SYMMETRY_REL: f64 = 1e-9;

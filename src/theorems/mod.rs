@@ -5,4 +5,5 @@
 pub mod assess;
 pub mod composition;
 pub mod lipschitz;
+pub mod mismatch;
 pub mod stability;

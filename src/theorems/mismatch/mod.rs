@@ -1,0 +1,263 @@
+//! Checker for the Lipschitz-mismatch theorem (theory/05-mismatch.md, brief section 6):
+//! when one-step distillation must fail.
+//!
+//! Let `Phi = Phi_{T->t_min}` be the exact one-step flow map and `Psi` any map with
+//! `Lip(Psi) <= M`. For every pair `x, y` (triangle inequality),
+//!
+//! ```text
+//! max(|Psi(x) - Phi(x)|, |Psi(y) - Phi(y)|) >= (|Phi(x) - Phi(y)| - M |x - y|) / 2
+//! sup-error >= E_M := sup_{x,y} (|Phi(x) - Phi(y)| - M |x - y|)_+ / 2
+//! ```
+//! and, for a map `R` that preserves `p_T` (a reflection symmetry of the mixture),
+//!
+//! ```text
+//! E_{p_T} |Psi - Phi|^p >= E_x[ (|Phi(x) - Phi(Rx)| - M |x - Rx|)_+^p ] / 2^p .
+//! ```
+//! Points that straddle the boundary between modes at time `T` are close but land in
+//! different modes, so one step needs `Lip(Psi)` of order `exp(Lambda(T))`; a composition
+//! of `N` maps each `<= M` reaches `M^N`, and `N ~ Lambda(T) / ln M` removes the obstruction.
+//!
+//! ```text
+//! pairs.rs      PairSet: tested pairs (x, y, Phi(x), Phi(y)); E_M and the L^p bound
+//! search.rs     the search for pairs that straddle mode boundaries (bisection)
+//! symmetry.rs   Reflection: detection of a p_T-preserving reflection, p_T(Rx) = p_T(x)
+//! grid.rs       SegmentGrid: time grids of the N-step students (uniform, balanced, explicit)
+//! students.rs   Lipschitz-budgeted students: one-step and N-step compositions,
+//!               each step certified <= M
+//! report.rs     mismatch_rows (the CLI contract's JSON) and the checks
+//! regime.rs     the regime experiment and its table
+//! ```
+//! `Lambda(T)` is passed in by the caller (the two-sided stability integral of brief
+//! section 3); the checker only uses it for the predicted depth `Lambda(T) / ln M`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dynamics::{FlowError, Method, SolverOptions, ValidSolverOptions};
+use crate::model::ModelError;
+use crate::nn::{Activation, NnError};
+
+pub mod grid;
+pub mod pairs;
+pub mod regime;
+pub mod report;
+pub mod search;
+pub mod students;
+pub mod symmetry;
+
+pub use grid::SegmentGrid;
+pub use pairs::{PairKind, PairSet, lp_lower_bound};
+pub use regime::{REGIME_BUDGETS, REGIME_SIGMA0, RegimeCase, regime_experiment, regime_table};
+pub use report::{DepthRow, MismatchReport, MismatchRow, mismatch_rows};
+pub use search::{OneStepTeacher, PairSearch, PointMap, search_pairs};
+pub use students::{BudgetedStudent, StudentSpec, TeacherData};
+pub use symmetry::{Reflection, SymmetryInfo};
+
+/// Why the mismatch checker could not run. Each message names the setting and the fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MismatchError {
+    /// A setting is out of its allowed range.
+    #[error("{field} = {value} is invalid: {fix}")]
+    InvalidParameter {
+        /// Name of the setting, as spelled in the config (or the CLI flag).
+        field: &'static str,
+        /// The rejected value.
+        value: String,
+        /// What an acceptable value looks like.
+        fix: &'static str,
+    },
+    /// The teacher flow failed.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+    /// A query against the mixture failed.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// Building or training a student failed.
+    #[error(transparent)]
+    Nn(#[from] NnError),
+}
+
+pub(crate) fn invalid(
+    field: &'static str,
+    value: impl ToString,
+    fix: &'static str,
+) -> MismatchError {
+    MismatchError::InvalidParameter {
+        field,
+        value: value.to_string(),
+        fix,
+    }
+}
+
+/// Raw settings of the mismatch checker; validate with [`MismatchConfig::check`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MismatchConfig {
+    /// End time `t_min > 0` of sampling.
+    pub t_min: f64,
+    /// Start time `T > t_min` of sampling.
+    pub t_max: f64,
+    /// Teacher ODE solver settings.
+    pub solver: SolverOptions,
+    /// Seed of every random draw.
+    pub seed: u64,
+    /// How the pairs of the sup-norm bound are searched.
+    pub search: PairSearch,
+    /// Samples `x ~ p_T` on which the L^2 error and the L^p bound are measured.
+    pub eval_samples: usize,
+    /// The students' capacity and training budget.
+    pub student: StudentSpec,
+    /// Time grid of the N-step students.
+    pub grid: SegmentGrid,
+    /// "Measured N" of a budget is the smallest tested N whose `error_l2` is within this
+    /// factor of the lowest `error_l2` the budget reaches over the tested N: the plateau
+    /// where training error, no longer the Lipschitz obstruction, dominates.
+    pub saturation_factor: f64,
+}
+
+impl MismatchConfig {
+    /// A preset that runs in a few seconds (release) on 2-D two-mode mixtures.
+    ///
+    /// ```
+    /// let cfg = flowcert::theorems::mismatch::MismatchConfig::quick();
+    /// assert!(cfg.check().is_ok());
+    /// ```
+    pub fn quick() -> Self {
+        MismatchConfig {
+            search: PairSearch {
+                search_samples: 256,
+                boundary_points: 4,
+                h_count: 16,
+                random_pairs: 64,
+                ..PairSearch::default()
+            },
+            eval_samples: 512,
+            student: StudentSpec {
+                width: 32,
+                depth: 2,
+                steps: 600,
+                batch: 64,
+                samples: 512,
+                ..StudentSpec::default()
+            },
+            ..MismatchConfig::default()
+        }
+    }
+
+    /// Validate every setting.
+    ///
+    /// ```
+    /// use flowcert::theorems::mismatch::MismatchConfig;
+    /// let bad = MismatchConfig { t_min: 0.0, ..MismatchConfig::quick() };
+    /// assert!(bad.check().unwrap_err().to_string().contains("t_min"));
+    /// ```
+    pub fn check(&self) -> Result<ValidMismatchConfig, MismatchError> {
+        if !(self.t_min.is_finite() && self.t_min > 0.0) {
+            return Err(invalid(
+                "t_min",
+                self.t_min,
+                "use a finite time > 0, e.g. 0.05",
+            ));
+        }
+        if !(self.t_max.is_finite() && self.t_max > self.t_min) {
+            return Err(invalid(
+                "t_max",
+                self.t_max,
+                "use a finite time T > t_min, e.g. 2.0",
+            ));
+        }
+        let solver = self.solver.check().map_err(FlowError::from)?;
+        self.search.check()?;
+        if self.eval_samples < 2 {
+            return Err(invalid(
+                "eval_samples",
+                self.eval_samples,
+                "use at least 2 samples",
+            ));
+        }
+        self.student.check()?;
+        self.grid.check(self.t_min, self.t_max)?;
+        if !(self.saturation_factor.is_finite() && self.saturation_factor >= 1.0) {
+            return Err(invalid(
+                "saturation_factor",
+                self.saturation_factor,
+                "use a finite factor >= 1, e.g. 2",
+            ));
+        }
+        Ok(ValidMismatchConfig {
+            cfg: self.clone(),
+            solver,
+        })
+    }
+}
+
+impl Default for MismatchConfig {
+    /// The thorough preset: `t_min = 0.05`, `T = 2`, DOP853 at the default tolerances,
+    /// 16 boundary points, 2048 evaluation samples, 64-wide students trained 2000 steps.
+    fn default() -> Self {
+        MismatchConfig {
+            t_min: 0.05,
+            t_max: 2.0,
+            solver: SolverOptions {
+                method: Method::Dop853,
+                ..SolverOptions::default()
+            },
+            seed: 0,
+            search: PairSearch::default(),
+            eval_samples: 2048,
+            student: StudentSpec::default(),
+            grid: SegmentGrid::Uniform,
+            saturation_factor: 2.0,
+        }
+    }
+}
+
+/// A [`MismatchConfig`] that passed [`MismatchConfig::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidMismatchConfig {
+    cfg: MismatchConfig,
+    solver: ValidSolverOptions,
+}
+
+impl std::ops::Deref for ValidMismatchConfig {
+    type Target = MismatchConfig;
+    fn deref(&self) -> &MismatchConfig {
+        &self.cfg
+    }
+}
+
+impl ValidMismatchConfig {
+    /// The validated solver options.
+    ///
+    /// ```
+    /// let cfg = flowcert::theorems::mismatch::MismatchConfig::quick().check().unwrap();
+    /// assert_eq!(cfg.solver().method(), flowcert::dynamics::Method::Dop853);
+    /// ```
+    pub fn solver(&self) -> &ValidSolverOptions {
+        &self.solver
+    }
+}
+
+/// The default activation of students: ReLU, whose Lipschitz factor is exactly 1, so the
+/// certificate is the bare product of layer norms.
+pub const STUDENT_ACTIVATION: Activation = Activation::Relu;
+
+/// Mix a seed and labels into one 64-bit stream id (SplitMix64 finaliser), so that each
+/// random draw has its own reproducible stream.
+///
+/// ```
+/// use flowcert::theorems::mismatch::stream;
+/// assert_ne!(stream(1, &[2, 3]), stream(1, &[3, 2]));
+/// assert_eq!(stream(5, &[7]), stream(5, &[7]));
+/// ```
+pub fn stream(seed: u64, parts: &[u64]) -> u64 {
+    let mut z = seed ^ 0x5851_F42D_4C95_7F2D;
+    for &p in parts {
+        z = z
+            .wrapping_add(p.wrapping_mul(0xBF58_476D_1CE4_E5B9))
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+    }
+    z
+}

@@ -1,0 +1,292 @@
+//! Lipschitz-budgeted students: one-step and N-step compositions.
+//!
+//! ```text
+//! grid      t_min = t_0 < t_1 < ... < t_N = T
+//! teacher   (x, Phi_{t_i -> t_{i-1}}(x)),  x ~ p_{t_i}               (segment i = 1..N)
+//! student   Psi = Psi_1 o ... o Psi_N,  Psi_i a LipschitzMlp with Lip(Psi_i) <= M (certified)
+//! so        Lip(Psi) <= prod_i Lip(Psi_i) <= M^N                      (N = 1: one step)
+//! ```
+//! Each `Psi_i` is trained by Adam on its segment's teacher pairs, projected into the budget
+//! after every step (`nn::LipschitzMlp`); the certificate of the composition is the product
+//! of the segments' certificates, each from exact spectral norms.
+
+use nalgebra::{DMatrix, DVector};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{MismatchError, STUDENT_ACTIVATION, invalid, stream};
+use crate::dynamics::ExactFlow;
+use crate::model::{Mixture, OuCoeffs};
+use crate::nn::{
+    Activation, LipschitzConfig, LipschitzMlp, LrSchedule, MlpConfig, TrainConfig, VectorMap, train,
+};
+
+/// Teacher solves are split into chunks of this many points (the parallel work unit).
+const TEACHER_CHUNK: usize = 128;
+
+/// Capacity and training budget of every student step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StudentSpec {
+    /// Hidden width.
+    pub width: usize,
+    /// Number of hidden layers.
+    pub depth: usize,
+    /// Adam steps per student step.
+    pub steps: usize,
+    /// Minibatch size.
+    pub batch: usize,
+    /// Teacher pairs per segment.
+    pub samples: usize,
+    /// Adam learning rate (cosine decay to 5%).
+    pub lr: f64,
+    /// Residual form `x + f(x)` (certificate `1 + C(f)`), else plain `f`.
+    pub residual: bool,
+    /// Hidden activation.
+    pub activation: Activation,
+}
+
+impl Default for StudentSpec {
+    /// Two hidden ReLU layers of 64, 2000 steps of 128 on 4096 pairs, lr 2e-3, residual.
+    fn default() -> Self {
+        StudentSpec {
+            width: 64,
+            depth: 2,
+            steps: 2000,
+            batch: 128,
+            samples: 4096,
+            lr: 2e-3,
+            residual: true,
+            activation: STUDENT_ACTIVATION,
+        }
+    }
+}
+
+impl StudentSpec {
+    /// Validate: counts `>= 1`, `batch <= samples`, `lr` finite and `> 0`.
+    ///
+    /// ```
+    /// use flowcert::theorems::mismatch::StudentSpec;
+    /// let bad = StudentSpec { batch: 10, samples: 5, ..StudentSpec::default() };
+    /// assert!(bad.check().unwrap_err().to_string().contains("student.batch"));
+    /// ```
+    pub fn check(&self) -> Result<(), MismatchError> {
+        for (field, v) in [
+            ("student.width", self.width),
+            ("student.depth", self.depth),
+            ("student.steps", self.steps),
+            ("student.samples", self.samples),
+        ] {
+            if v == 0 {
+                return Err(invalid(field, 0, "use at least 1"));
+            }
+        }
+        if self.batch == 0 || self.batch > self.samples {
+            return Err(invalid(
+                "student.batch",
+                self.batch,
+                "use a batch between 1 and student.samples",
+            ));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(invalid(
+                "student.lr",
+                self.lr,
+                "use a finite learning rate > 0, e.g. 2e-3",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Teacher pairs of every segment of one grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeacherData {
+    /// The grid `t_0 .. t_N`.
+    pub times: Vec<f64>,
+    /// `inputs[i - 1]`: samples of `p_{t_i}` (d x samples).
+    pub inputs: Vec<DMatrix<f64>>,
+    /// `targets[i - 1] = Phi_{t_i -> t_{i-1}}(inputs[i - 1])`.
+    pub targets: Vec<DMatrix<f64>>,
+}
+
+impl TeacherData {
+    /// Sample and solve (parallel over chunks of points of all segments). Deterministic in
+    /// `seed`; the draws of segment i depend on `(seed, N, i)` only.
+    ///
+    /// ```
+    /// use flowcert::dynamics::{ExactFlow, SolverOptions};
+    /// use flowcert::theorems::mismatch::TeacherData;
+    /// let mix = flowcert::model::builtin::two_mode(0.3);
+    /// let flow = ExactFlow::new(&mix, SolverOptions::default().check().unwrap());
+    /// let data = TeacherData::generate(&mix, &flow, &[0.1, 0.5, 1.0], 8, 3).unwrap();
+    /// assert_eq!((data.inputs.len(), data.targets[1].ncols()), (2, 8));
+    /// ```
+    pub fn generate(
+        mix: &Mixture,
+        flow: &ExactFlow,
+        times: &[f64],
+        samples: usize,
+        seed: u64,
+    ) -> Result<Self, MismatchError> {
+        let n = times.len() - 1;
+        let inputs: Vec<DMatrix<f64>> = (1..=n)
+            .map(|i| {
+                let mut rng = ChaCha8Rng::seed_from_u64(stream(seed, &[1, n as u64, i as u64]));
+                mix.sample(times[i], samples, &mut rng)
+            })
+            .collect();
+        let tasks: Vec<(usize, usize, usize)> = (1..=n)
+            .flat_map(|i| {
+                (0..samples)
+                    .step_by(TEACHER_CHUNK)
+                    .map(move |s| (i, s, TEACHER_CHUNK.min(samples - s)))
+            })
+            .collect();
+        let solved: Vec<Result<DMatrix<f64>, MismatchError>> = tasks
+            .par_iter()
+            .map(|&(i, s, len)| {
+                let x = inputs[i - 1].columns(s, len).into_owned();
+                Ok(flow.map_batch_serial(&x, times[i], times[i - 1])?.0)
+            })
+            .collect();
+        let d = mix.dim();
+        let mut targets = vec![DMatrix::zeros(d, samples); n];
+        for (&(i, s, len), y) in tasks.iter().zip(solved) {
+            targets[i - 1].columns_mut(s, len).copy_from(&y?);
+        }
+        Ok(TeacherData {
+            times: times.to_vec(),
+            inputs,
+            targets,
+        })
+    }
+}
+
+/// `Psi = Psi_1 o ... o Psi_N`, each step a [`LipschitzMlp`] with budget `M`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetedStudent {
+    /// The grid `t_0 .. t_N`.
+    pub times: Vec<f64>,
+    /// `steps[i - 1] = Psi_i`, mapping time `t_i` to `t_{i-1}`.
+    pub steps: Vec<LipschitzMlp>,
+    /// Final training MSE of each step.
+    pub train_loss: Vec<f64>,
+}
+
+impl BudgetedStudent {
+    /// Train every step on `data` under the budget `M` (serial: cells are the parallel
+    /// unit). Initialisation and minibatches of step i depend on `(seed, N, i)` only, so
+    /// students of different budgets share their random numbers.
+    ///
+    /// ```
+    /// use flowcert::theorems::mismatch::{BudgetedStudent, StudentSpec, TeacherData};
+    /// use nalgebra::DMatrix;
+    /// let x = DMatrix::from_fn(2, 32, |i, j| (i + j) as f64 / 32.0);
+    /// let data = TeacherData { times: vec![0.1, 1.0], inputs: vec![x.clone()], targets: vec![x * 3.0] };
+    /// let spec = StudentSpec { width: 8, steps: 20, batch: 8, samples: 32, ..StudentSpec::default() };
+    /// let s = BudgetedStudent::train(&data, 2.0, &spec, 0).unwrap();
+    /// assert!(s.certified_lipschitz() <= 2.0);
+    /// ```
+    pub fn train(
+        data: &TeacherData,
+        budget: f64,
+        spec: &StudentSpec,
+        seed: u64,
+    ) -> Result<Self, MismatchError> {
+        let n = data.times.len() - 1;
+        let d = data.inputs.first().map_or(0, |x| x.nrows());
+        let mlp = MlpConfig::new(d, vec![spec.width; spec.depth], d, spec.activation)
+            .with_residual(spec.residual);
+        let cfg = LipschitzConfig { mlp, budget }.check()?;
+        let tcfg = TrainConfig {
+            schedule: LrSchedule::Cosine {
+                final_fraction: 0.05,
+            },
+            ..TrainConfig::new(spec.steps, spec.batch, spec.lr)
+        }
+        .check()?;
+        let mut steps = Vec::with_capacity(n);
+        let mut train_loss = Vec::with_capacity(n);
+        for i in 1..=n {
+            let mut rng = ChaCha8Rng::seed_from_u64(stream(seed, &[2, n as u64, i as u64]));
+            let mut net = LipschitzMlp::new(&cfg, &mut rng);
+            let rep = train(
+                &mut net,
+                &data.inputs[i - 1],
+                &data.targets[i - 1],
+                &tcfg,
+                &mut rng,
+            )?;
+            train_loss.push(rep.final_loss);
+            steps.push(net);
+        }
+        Ok(BudgetedStudent {
+            times: data.times.clone(),
+            steps,
+            train_loss,
+        })
+    }
+
+    /// Number of steps N.
+    ///
+    /// ```
+    /// use flowcert::theorems::mismatch::{BudgetedStudent, StudentSpec, TeacherData};
+    /// let x = nalgebra::DMatrix::from_fn(2, 16, |i, j| (i * j) as f64 / 16.0);
+    /// let data = TeacherData { times: vec![0.1, 0.5, 1.0], inputs: vec![x.clone(), x.clone()],
+    ///     targets: vec![x.clone(), x] };
+    /// let spec = StudentSpec { width: 4, steps: 5, batch: 4, samples: 16, ..StudentSpec::default() };
+    /// let s = BudgetedStudent::train(&data, 3.0, &spec, 1).unwrap();
+    /// assert_eq!(s.segments(), 2);
+    /// assert!(s.certified_lipschitz() <= 9.0);
+    /// ```
+    pub fn segments(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// `prod_i certified Lip(Psi_i) >= Lip(Psi)` (each factor `<= M`).
+    ///
+    /// ```
+    /// use flowcert::theorems::mismatch::{BudgetedStudent, StudentSpec, TeacherData};
+    /// let x = nalgebra::DMatrix::from_fn(2, 16, |i, j| (i * j) as f64 / 16.0);
+    /// let data = TeacherData { times: vec![0.1, 0.5, 1.0], inputs: vec![x.clone(), x.clone()],
+    ///     targets: vec![x.clone(), x] };
+    /// let spec = StudentSpec { width: 4, steps: 5, batch: 4, samples: 16, ..StudentSpec::default() };
+    /// let s = BudgetedStudent::train(&data, 3.0, &spec, 1).unwrap();
+    /// assert_eq!(s.segments(), 2);
+    /// assert!(s.certified_lipschitz() <= 9.0);
+    /// ```
+    pub fn certified_lipschitz(&self) -> f64 {
+        self.steps
+            .iter()
+            .map(LipschitzMlp::certified_lipschitz)
+            .product()
+    }
+}
+
+impl VectorMap for BudgetedStudent {
+    fn dim_in(&self) -> usize {
+        self.steps.last().map_or(0, |s| s.dim_in())
+    }
+    fn dim_out(&self) -> usize {
+        self.steps.first().map_or(0, |s| s.dim_out())
+    }
+    fn apply_batch(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
+        self.steps
+            .iter()
+            .rev()
+            .fold(x.clone(), |z, s| s.apply_batch(&z))
+    }
+}
+
+/// The mode centres `alpha_t mu_k` at time `t` (labels of the images in the pair search).
+///
+/// ```
+/// let c = flowcert::theorems::mismatch::students::centres(&flowcert::model::builtin::two_mode(0.1), 0.0);
+/// assert_eq!(c[1][0], 1.5);
+/// ```
+pub fn centres(mix: &Mixture, t: f64) -> Vec<DVector<f64>> {
+    let a = OuCoeffs::at(t).alpha;
+    mix.components().iter().map(|c| &c.mean * a).collect()
+}
