@@ -81,6 +81,11 @@ pub fn checkers() -> Vec<Checker> {
             run: run_composition,
         },
         Checker {
+            name: "mismatch",
+            theorem: "theory/05-mismatch.md",
+            run: run_mismatch,
+        },
+        Checker {
             name: "score-net",
             theorem: "theory/06-score-approximation.md",
             run: run_score_net,
@@ -130,6 +135,36 @@ fn run_composition(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
             sig(r.max_error, 3),
             sig(r.max_first_order, 3),
             r.left_region
+        ),
+    })
+}
+
+/// Lipschitz mismatch with a budget of 4, one and two steps (quick students): every trained
+/// student's error is at least the lower bound.
+fn run_mismatch(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
+    use flowcert::report::mismatch::balanced_case;
+    use flowcert::theorems::mismatch::{MismatchConfig, mismatch_rows};
+    let mut cfg = MismatchConfig::quick();
+    cfg.seed = o.seed;
+    let segments = [1, 2];
+    let (lambda_t, grid) = balanced_case(mix, cfg.t_min, cfg.t_max, &segments)?;
+    cfg.grid = grid;
+    let r = mismatch_rows(mix, lambda_t, &[4.0], &segments, &cfg.check()?)?;
+    let one = &r.rows[0];
+    Ok(Outcome {
+        checked: r.rows.len(),
+        violations: r.violations,
+        tightest: Some(
+            one.error_l2
+                / one
+                    .lower_bound_lp
+                    .unwrap_or(one.lower_bound_sup)
+                    .max(f64::MIN_POSITIVE),
+        ),
+        note: format!(
+            "one-step error/lower bound; Lambda(T) = {}, M = 4, one-step L2 error {}",
+            sig(r.lambda_t, 3),
+            sig(one.error_l2, 3)
         ),
     })
 }

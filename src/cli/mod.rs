@@ -10,6 +10,7 @@ mod eval;
 mod flow;
 mod grid;
 mod lipschitz;
+mod mismatch;
 mod queries;
 mod reproduce;
 mod sample;
@@ -48,6 +49,8 @@ pub enum Command {
     Check(check::Args),
     /// Trajectory distillation: students per segment on each grid, end-to-end error.
     Distill(distill::Args),
+    /// Lipschitz mismatch: lower bounds for budgeted students, trained students, depth.
+    Mismatch(mismatch::Args),
     /// Explicit ReLU-ReQU score network for a target accuracy: size, measured errors, outputs.
     ScoreNet(score_net::Args),
     /// Query points (x, t) and flow-map start points for checking an outside model.
@@ -89,6 +92,7 @@ pub fn main() -> i32 {
         Command::Stability(a) => stability::run(a, json),
         Command::Check(a) => check::run(a, json),
         Command::Distill(a) => distill::run(a, json),
+        Command::Mismatch(a) => mismatch::run(a, json),
         Command::ScoreNet(a) => score_net::run(a, json),
         Command::Queries(a) => queries::run(a, json),
         Command::Assess(a) => assess::run(a, json),

@@ -2,6 +2,7 @@
 //! significant digits, and SVG plots. Nothing here computes mathematics.
 
 pub mod distill;
+pub mod mismatch;
 pub mod plot;
 pub mod reproduce;
 pub mod score_net;

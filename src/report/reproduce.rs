@@ -127,6 +127,8 @@ pub struct ReproduceSummary {
     pub bounds: Vec<BoundsEntry>,
     /// The ReLU-ReQU score-approximation section.
     pub score_net: ScoreNetSection,
+    /// The Lipschitz-mismatch regime experiment.
+    pub mismatch: Vec<(String, crate::theorems::mismatch::MismatchReport)>,
     /// Composition checker results.
     pub composition: Vec<CompositionEntry>,
     /// Distillation: every cell.
@@ -433,6 +435,17 @@ pub fn reproduce(
     for (name, svg) in section_plots(&score_net) {
         write(&dir.join("plots"), &name, &svg)?;
     }
+    progress.stage("mismatch", 1);
+    let (mismatch, mm_table, v) = super::mismatch::mismatch_section(opts.scale)
+        .map_err(|e| checker_err("mismatch")(e.to_string()))?;
+    progress.finish();
+    violations += v;
+    write_table(dir, "mismatch_regime", &mm_table)?;
+    write(
+        &dir.join("plots"),
+        "mismatch_regime.svg",
+        &super::mismatch::plot_regime(&mismatch),
+    )?;
     let (composition, v) = composition_section(opts.scale, progress)?;
     violations += v;
     let plan = match opts.scale {
@@ -451,6 +464,7 @@ pub fn reproduce(
         violations,
         bounds,
         score_net,
+        mismatch,
         composition,
         distill_rows: rows,
         distill,

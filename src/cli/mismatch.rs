@@ -1,0 +1,125 @@
+//! `flowcert mismatch --mixture M --budgets 2,4,8 --segments 1,2,4,8`: lower bounds on the
+//! error of Lipschitz-budgeted students, trained students against them, predicted depth.
+
+use anyhow::{Result, bail};
+
+use super::{Status, common};
+use flowcert::bounds::{Bound, LambdaTable, Lipschitz};
+use flowcert::report::mismatch::balanced_case;
+use flowcert::report::{Table, sig};
+use flowcert::theorems::mismatch::{MismatchConfig, SegmentGrid, mismatch_rows};
+
+#[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct Args {
+    /// Mixture JSON file (or builtin:NAME).
+    #[arg(long)]
+    mixture: String,
+    /// Lipschitz budgets M (> 1), comma-separated.
+    #[arg(long, default_value = "2,4,8,16")]
+    budgets: String,
+    /// Segment counts N, comma-separated (each step certified <= M).
+    #[arg(long, default_value = "1,2,4,8")]
+    segments: String,
+    /// Smallest time t_min > 0 (default: the checker's 0.05).
+    #[arg(long)]
+    t_min: Option<f64>,
+    /// Largest time T (default: the checker's 2).
+    #[arg(long)]
+    t_max: Option<f64>,
+    /// Grid of the N-step students: balanced (on this mixture's Lambda) or uniform.
+    #[arg(long, default_value = "balanced", value_parser = ["balanced", "uniform"])]
+    grid: String,
+    /// Seed of every draw.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The faster configuration (smaller searches and students).
+    #[arg(long)]
+    quick: bool,
+}
+
+pub fn run(a: Args, json: bool) -> Result<Status> {
+    let mix = common::mixture(&a.mixture)?;
+    let budgets: Vec<f64> = common::list("--budgets", &a.budgets)?;
+    let segments: Vec<usize> = common::list("--segments", &a.segments)?;
+    if let Some(m) = budgets.iter().find(|m| !(m.is_finite() && **m > 1.0)) {
+        bail!(
+            "--budgets: {m} is not a Lipschitz budget; give finite numbers > 1, e.g. --budgets 2,4,8"
+        );
+    }
+    if segments.contains(&0) {
+        bail!("--segments: 0 segments is not a student; give counts >= 1, e.g. --segments 1,2,4");
+    }
+    let mut cfg = if a.quick {
+        MismatchConfig::quick()
+    } else {
+        MismatchConfig::default()
+    };
+    cfg.seed = a.seed;
+    if let Some(t) = a.t_min {
+        cfg.t_min = t;
+    }
+    if let Some(t) = a.t_max {
+        cfg.t_max = t;
+    }
+    flowcert::grids::Span::new(cfg.t_min, cfg.t_max, 1)?;
+    let lambda_t = if a.grid == "balanced" {
+        let (lam, grid) = balanced_case(&mix, cfg.t_min, cfg.t_max, &segments)?;
+        cfg.grid = grid;
+        lam
+    } else {
+        cfg.grid = SegmentGrid::Uniform;
+        LambdaTable::new(Lipschitz::auto(&mix), Bound::TwoSided, cfg.t_min, cfg.t_max)?.total()
+    };
+    let valid = cfg.check()?;
+    let report = mismatch_rows(&mix, lambda_t, &budgets, &segments, &valid)?;
+    if json {
+        common::print_json(&report)?;
+    } else {
+        println!(
+            "Lambda(T) = {} on [{}, {}]; symmetry: {}",
+            sig(report.lambda_t, 4),
+            report.t_min,
+            report.t_max,
+            if report.symmetry.is_some() {
+                "reflection (L^2 bound available)"
+            } else {
+                "none (no L^p bound)"
+            }
+        );
+        let mut t = Table::new(&[
+            "M",
+            "N",
+            "lower bound sup",
+            "lower bound L2",
+            "certified Lip",
+            "error sup",
+            "error L2",
+            "predicted N",
+            "violation",
+        ]);
+        for r in &report.rows {
+            t.push(vec![
+                sig(r.budget, 3),
+                r.segments.to_string(),
+                sig(r.lower_bound_sup, 3),
+                r.lower_bound_lp.map_or_else(|| "-".into(), |v| sig(v, 3)),
+                sig(r.certified_lipschitz, 3),
+                sig(r.error_sup, 3),
+                sig(r.error_l2, 3),
+                sig(r.predicted_segments, 3),
+                if r.violation {
+                    "YES".into()
+                } else {
+                    "no".into()
+                },
+            ]);
+        }
+        print!("{}", t.to_text());
+    }
+    Ok(if report.violations > 0 {
+        Status::Violation
+    } else {
+        Status::Ok
+    })
+}

@@ -1,0 +1,136 @@
+//! The Lipschitz-mismatch section of the main job (theory/05-mismatch.md): the regime
+//! experiment on the two-mode built-ins (balanced grids on each mixture's own Lambda),
+//! its table and plot.
+
+use crate::bounds::{Bound, BoundsError, LambdaTable, Lipschitz};
+use crate::grids::balanced::from_table;
+use crate::model::{Mixture, builtin};
+use crate::theorems::mismatch::{
+    MismatchConfig, MismatchError, MismatchReport, REGIME_BUDGETS, REGIME_SIGMA0, RegimeCase,
+    SegmentGrid, regime_experiment, regime_table,
+};
+
+use super::plot::{PlotSpec, Series, line_plot_svg};
+use super::reproduce::Scale;
+use super::table::Table;
+
+/// Errors of the section: the stability coordinate or the experiment failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MismatchSectionError {
+    /// Lambda could not be built.
+    #[error(transparent)]
+    Bounds(#[from] BoundsError),
+    /// The experiment failed.
+    #[error(transparent)]
+    Mismatch(#[from] MismatchError),
+}
+
+/// `Lambda(T)` (two-sided) and the balanced grids for each N, on `[t_min, t_max]`.
+///
+/// ```
+/// let mix = flowcert::model::builtin::two_mode(0.3);
+/// let (lam, grid) = flowcert::report::mismatch::balanced_case(&mix, 0.05, 2.0, &[1, 2]).unwrap();
+/// assert!(lam > 0.0);
+/// assert!(matches!(grid, flowcert::theorems::mismatch::SegmentGrid::Explicit { .. }));
+/// ```
+pub fn balanced_case(
+    mix: &Mixture,
+    t_min: f64,
+    t_max: f64,
+    segments: &[usize],
+) -> Result<(f64, SegmentGrid), BoundsError> {
+    let table = LambdaTable::new(Lipschitz::auto(mix), Bound::TwoSided, t_min, t_max)?;
+    let grids = segments.iter().map(|&n| from_table(&table, n)).collect();
+    Ok((table.total(), SegmentGrid::Explicit { grids }))
+}
+
+/// The regime experiment at a scale: `(results, table, violations)`.
+pub fn mismatch_section(
+    scale: Scale,
+) -> Result<(Vec<(String, MismatchReport)>, Table, usize), MismatchSectionError> {
+    let (sigmas, budgets, segments, cfg): (Vec<f64>, Vec<f64>, Vec<usize>, MismatchConfig) =
+        match scale {
+            Scale::Tiny => (vec![0.3], vec![4.0], vec![1, 2], MismatchConfig::quick()),
+            Scale::Quick => (
+                REGIME_SIGMA0.to_vec(),
+                REGIME_BUDGETS.to_vec(),
+                vec![1, 2, 4, 8],
+                MismatchConfig::quick(),
+            ),
+            Scale::Full => (
+                REGIME_SIGMA0.to_vec(),
+                REGIME_BUDGETS.to_vec(),
+                vec![1, 2, 4, 8, 16],
+                MismatchConfig::default(),
+            ),
+        };
+    let mut cases = Vec::new();
+    for s in sigmas {
+        let mixture = builtin::two_mode(s);
+        let (lambda_t, grid) = balanced_case(&mixture, cfg.t_min, cfg.t_max, &segments)?;
+        cases.push(RegimeCase {
+            name: format!("two-mode-s{s}"),
+            mixture,
+            lambda_t,
+            grid: Some(grid),
+        });
+    }
+    let results = regime_experiment(&cases, &budgets, &segments, &cfg)?;
+    let violations = results.iter().map(|(_, r)| r.violations).sum();
+    let table = regime_table(&results);
+    Ok((results, table, violations))
+}
+
+/// SVG: per mixture, the one-step L2 error, its lower bound and the best N-step L2 error
+/// against ln M (log y).
+pub fn plot_regime(results: &[(String, MismatchReport)]) -> String {
+    let mut series = Vec::new();
+    for (name, r) in results {
+        let mut budgets: Vec<f64> = r.rows.iter().map(|row| row.budget).collect();
+        budgets.dedup();
+        let one = |f: &dyn Fn(&crate::theorems::mismatch::MismatchRow) -> Option<f64>| -> Vec<(f64, f64)> {
+            budgets
+                .iter()
+                .filter_map(|&m| {
+                    r.rows.iter().find(|row| row.budget == m && row.segments == 1).and_then(f).map(|v| (m.ln(), v))
+                })
+                .collect()
+        };
+        let best: Vec<(f64, f64)> = budgets
+            .iter()
+            .map(|&m| {
+                let b = r
+                    .rows
+                    .iter()
+                    .filter(|row| row.budget == m)
+                    .map(|row| row.error_l2)
+                    .fold(f64::INFINITY, f64::min);
+                (m.ln(), b)
+            })
+            .collect();
+        series.push(Series {
+            name: format!("{name} one-step L2 error"),
+            points: one(&|row| Some(row.error_l2)),
+            markers: true,
+        });
+        series.push(Series {
+            name: format!("{name} lower bound"),
+            points: one(&|row| row.lower_bound_lp),
+            markers: true,
+        });
+        series.push(Series {
+            name: format!("{name} best N-step"),
+            points: best,
+            markers: true,
+        });
+    }
+    let spec = PlotSpec {
+        title: "Lipschitz mismatch: one-step error, its lower bound, best composition".into(),
+        x_label: "ln M".into(),
+        y_label: "L2 error".into(),
+        log_x: false,
+        log_y: true,
+    };
+    line_plot_svg(&spec, &series)
+}
