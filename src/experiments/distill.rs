@@ -456,39 +456,49 @@ impl DistillPlan {
         )
     }
 
-    /// Compute one cell.
-    pub fn run(&self, c: &DistillCell) -> Result<DistillRow, DistillError> {
-        let (name, mix) = &self.mixtures[c.mixture];
+    /// The store key of a cell's *result*: it depends on the grid times, not the grid's
+    /// name, so two grids that place the same times (every grid at N = 1;
+    /// `balanced-one-sided` wherever `mu = L`) share one computation.
+    fn times_key(&self, c: &DistillCell, times: &[f64]) -> String {
+        let cell = self.key(c);
+        let prefix = cell.rsplit_once('/').map(|(_, h)| h).unwrap_or("");
+        let t: String = times.iter().map(|v| format!("{:x},", v.to_bits())).collect();
+        format!("distill-times/{}/seed{}/{prefix}-{:016x}", self.mixtures[c.mixture].0, c.seed, fnv1a(&t))
+    }
+
+    /// Compute one cell, reusing the result of another grid with the same times when
+    /// `store` already holds it (the rows are then identical but for the grid name).
+    pub fn run_cached(&self, c: &DistillCell, store: &super::store::CellStore) -> Result<DistillRow, DistillError> {
+        let (_, mix) = &self.mixtures[c.mixture];
         let grid = self.grids[c.grid];
         let times = grid.times(mix, self.t_min, self.t_max, c.segments)?;
-        let table = LambdaTable::new(
-            Lipschitz::auto(mix),
-            Bound::TwoSided,
-            self.t_min,
-            self.t_max,
-        )?;
-        let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
-        let opts = SolverOptions {
-            rtol: self.teacher_tol,
-            atol: self.teacher_tol,
-            method: Method::Dop853,
-            ..SolverOptions::default()
+        let key = self.times_key(c, &times);
+        if let Some(mut row) = store.get::<DistillRow>(&key) {
+            row.grid = grid.name().to_string();
+            return Ok(row);
         }
-        .check()
-        .map_err(FlowError::from)?;
+        let row = self.run_at(c, &times)?;
+        store.put(&key, &row)?;
+        Ok(row)
+    }
+
+    /// Compute one cell.
+    pub fn run(&self, c: &DistillCell) -> Result<DistillRow, DistillError> {
+        let (_, mix) = &self.mixtures[c.mixture];
+        let times = self.grids[c.grid].times(mix, self.t_min, self.t_max, c.segments)?;
+        self.run_at(c, &times)
+    }
+
+    fn run_at(&self, c: &DistillCell, times: &[f64]) -> Result<DistillRow, DistillError> {
+        let (name, mix) = &self.mixtures[c.mixture];
+        let grid = self.grids[c.grid];
+        let table = LambdaTable::new(Lipschitz::auto(mix), Bound::TwoSided, self.t_min, self.t_max)?;
+        let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
+        let opts = SolverOptions { rtol: self.teacher_tol, atol: self.teacher_tol, method: Method::Dop853, ..SolverOptions::default() }
+            .check()
+            .map_err(FlowError::from)?;
         let flow = ExactFlow::new(mix, opts);
-        let labelled = LabelledGrid {
-            name: grid.name(),
-            times: &times,
-            lambda: &lambda,
-        };
-        run_cell(
-            name,
-            &flow,
-            &labelled,
-            c.seed,
-            &self.budget,
-            self.eval_samples,
-        )
+        let labelled = LabelledGrid { name: grid.name(), times, lambda: &lambda };
+        run_cell(name, &flow, &labelled, c.seed, &self.budget, self.eval_samples)
     }
 }

@@ -267,7 +267,7 @@ pub fn distill_section(
         &cells,
         |c| plan.key(c),
         shard,
-        |c| plan.run(c).map_err(ReproduceError::from),
+        |c| plan.run_cached(c, store).map_err(ReproduceError::from),
         &|| progress.tick(),
     )?;
     progress.finish();
