@@ -13,5 +13,6 @@ pub mod io;
 pub mod model;
 pub mod nn;
 pub mod report;
+pub mod seed;
 pub mod theorems;
 pub mod tolerance;

@@ -147,23 +147,14 @@ fn sq_norms_mean(a: &DMatrix<f64>) -> f64 {
     a.column_iter().map(|c| c.norm_squared()).sum::<f64>() / a.ncols().max(1) as f64
 }
 
-/// Mix seeds and labels into one 64-bit stream id (SplitMix64 finaliser).
+/// The distillation experiment's seed stream ([`crate::seed::stream`] with its own salt).
 ///
 /// ```
 /// use flowcert::experiments::distill::stream;
 /// assert_ne!(stream(1, &[2, 3]), stream(1, &[3, 2]));
 /// ```
 pub fn stream(seed: u64, parts: &[u64]) -> u64 {
-    let mut z = seed ^ 0x9E37_79B9_7F4A_7C15;
-    for &p in parts {
-        z = z
-            .wrapping_add(p.wrapping_mul(0xBF58_476D_1CE4_E5B9))
-            .wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-    }
-    z
+    crate::seed::stream(crate::seed::DISTILL_SALT, seed, parts)
 }
 
 /// A grid with its stability coordinate: `lambda[i]` is the two-sided `Lambda(t_i)`.
@@ -462,13 +453,25 @@ impl DistillPlan {
     fn times_key(&self, c: &DistillCell, times: &[f64]) -> String {
         let cell = self.key(c);
         let prefix = cell.rsplit_once('/').map(|(_, h)| h).unwrap_or("");
-        let t: String = times.iter().map(|v| format!("{:x},", v.to_bits())).collect();
-        format!("distill-times/{}/seed{}/{prefix}-{:016x}", self.mixtures[c.mixture].0, c.seed, fnv1a(&t))
+        let t: String = times
+            .iter()
+            .map(|v| format!("{:x},", v.to_bits()))
+            .collect();
+        format!(
+            "distill-times/{}/seed{}/{prefix}-{:016x}",
+            self.mixtures[c.mixture].0,
+            c.seed,
+            fnv1a(&t)
+        )
     }
 
     /// Compute one cell, reusing the result of another grid with the same times when
     /// `store` already holds it (the rows are then identical but for the grid name).
-    pub fn run_cached(&self, c: &DistillCell, store: &super::store::CellStore) -> Result<DistillRow, DistillError> {
+    pub fn run_cached(
+        &self,
+        c: &DistillCell,
+        store: &super::store::CellStore,
+    ) -> Result<DistillRow, DistillError> {
         let (_, mix) = &self.mixtures[c.mixture];
         let grid = self.grids[c.grid];
         let times = grid.times(mix, self.t_min, self.t_max, c.segments)?;
@@ -492,13 +495,34 @@ impl DistillPlan {
     fn run_at(&self, c: &DistillCell, times: &[f64]) -> Result<DistillRow, DistillError> {
         let (name, mix) = &self.mixtures[c.mixture];
         let grid = self.grids[c.grid];
-        let table = LambdaTable::new(Lipschitz::auto(mix), Bound::TwoSided, self.t_min, self.t_max)?;
+        let table = LambdaTable::new(
+            Lipschitz::auto(mix),
+            Bound::TwoSided,
+            self.t_min,
+            self.t_max,
+        )?;
         let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
-        let opts = SolverOptions { rtol: self.teacher_tol, atol: self.teacher_tol, method: Method::Dop853, ..SolverOptions::default() }
-            .check()
-            .map_err(FlowError::from)?;
+        let opts = SolverOptions {
+            rtol: self.teacher_tol,
+            atol: self.teacher_tol,
+            method: Method::Dop853,
+            ..SolverOptions::default()
+        }
+        .check()
+        .map_err(FlowError::from)?;
         let flow = ExactFlow::new(mix, opts);
-        let labelled = LabelledGrid { name: grid.name(), times, lambda: &lambda };
-        run_cell(name, &flow, &labelled, c.seed, &self.budget, self.eval_samples)
+        let labelled = LabelledGrid {
+            name: grid.name(),
+            times,
+            lambda: &lambda,
+        };
+        run_cell(
+            name,
+            &flow,
+            &labelled,
+            c.seed,
+            &self.budget,
+            self.eval_samples,
+        )
     }
 }

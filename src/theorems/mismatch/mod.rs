@@ -250,14 +250,5 @@ pub const STUDENT_ACTIVATION: Activation = Activation::Relu;
 /// assert_eq!(stream(5, &[7]), stream(5, &[7]));
 /// ```
 pub fn stream(seed: u64, parts: &[u64]) -> u64 {
-    let mut z = seed ^ 0x5851_F42D_4C95_7F2D;
-    for &p in parts {
-        z = z
-            .wrapping_add(p.wrapping_mul(0xBF58_476D_1CE4_E5B9))
-            .wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-    }
-    z
+    crate::seed::stream(crate::seed::MISMATCH_SALT, seed, parts)
 }
