@@ -246,7 +246,7 @@ fn check_passes_on_the_builtin_suite() {
     let rows = v["rows"].as_array().unwrap();
     let suite = flowcert::model::builtin::SUITE;
     let checkers = ["lipschitz", "stability", "composition", "score-net"];
-    assert!(rows.len() >= checkers.len() * suite.len() && rows.len() % suite.len() == 0);
+    assert!(rows.len() >= checkers.len() * suite.len() && rows.len().is_multiple_of(suite.len()));
     for name in suite {
         for checker in checkers {
             let row = rows
