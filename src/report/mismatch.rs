@@ -45,10 +45,13 @@ pub fn balanced_case(
     Ok((table.total(), SegmentGrid::Explicit { grids }))
 }
 
+/// Named regime results, one per mixture.
+pub type RegimeResults = Vec<(String, MismatchReport)>;
+
 /// The regime experiment at a scale: `(results, table, violations)`.
 pub fn mismatch_section(
     scale: Scale,
-) -> Result<(Vec<(String, MismatchReport)>, Table, usize), MismatchSectionError> {
+) -> Result<(RegimeResults, Table, usize), MismatchSectionError> {
     let (sigmas, budgets, segments, cfg): (Vec<f64>, Vec<f64>, Vec<usize>, MismatchConfig) =
         match scale {
             Scale::Tiny => (vec![0.3], vec![4.0], vec![1, 2], MismatchConfig::quick()),
