@@ -2,8 +2,11 @@
 //! their files, exact answers give zero error, a known perturbation gives exactly its size,
 //! CSV and .npy answers agree, and a regression against a saved baseline exits 1.
 
+mod common;
+
+use common::cli::run;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use flowcert::dynamics::ExactFlow;
 use flowcert::grids::GridKind;
@@ -17,18 +20,6 @@ use nalgebra::DMatrix;
 const MIXTURE: &str = "builtin:two-mode-s0.3";
 /// The perturbation added to exact answers: |SHIFT| = 0.05.
 const SHIFT: [f64; 2] = [0.03, -0.04];
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_flowcert"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("flowcert-assess-{}-{name}", std::process::id()));

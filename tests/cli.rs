@@ -1,45 +1,15 @@
 //! Drives the `flowcert` binary: the command-line contract, and every bad input of
 //! DEVELOPERS.md gets exit status 2, a message naming the problem, and no panic.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_flowcert"))
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = bin().args(args).output().expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn tmp(name: &str, contents: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("flowcert-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p: PathBuf = dir.join(name);
-    std::fs::write(&p, contents).unwrap();
-    p.display().to_string()
-}
+use common::cli::{assert_bad, run, tmp_file};
 
 const GOOD: &str = r#"{"weights":[0.5,0.5],"means":[[-1.5,0],[1.5,0]],"covariances":[[[0.01,0],[0,0.01]],[[0.01,0],[0,0.01]]]}"#;
 
-/// Asserts a bad-input outcome: status 2, every needle in stderr, no panic.
-fn assert_bad(args: &[&str], needles: &[&str]) {
-    let (code, _out, err) = run(args);
-    assert_eq!(code, 2, "args {args:?}: expected exit 2, stderr: {err}");
-    assert!(!err.contains("panicked"), "args {args:?} panicked: {err}");
-    for n in needles {
-        assert!(err.contains(n), "args {args:?}: stderr lacks {n:?}: {err}");
-    }
-}
-
 #[test]
 fn bad_mixtures_exit_2_with_a_fix() {
-    let pts = tmp("p.json", "[[0.0, 0.0]]");
+    let pts = tmp_file("cli", "p.json", "[[0.0, 0.0]]");
     let cases: &[(&str, &str, &[&str])] = &[
         ("malformed.json", "{\"weights\": [1.0", &["malformed"]),
         ("notjson.json", "hello", &["malformed"]),
@@ -98,7 +68,7 @@ fn bad_mixtures_exit_2_with_a_fix() {
         ),
     ];
     for (name, text, needles) in cases {
-        let m = tmp(name, text);
+        let m = tmp_file("cli", name, text);
         assert_bad(
             &["eval", "--mixture", &m, "--t", "0.5", "--points", &pts],
             needles,
@@ -121,12 +91,12 @@ fn bad_mixtures_exit_2_with_a_fix() {
 
 #[test]
 fn bad_points_times_and_files_exit_2() {
-    let m = tmp("good.json", GOOD);
-    let wrong_d = tmp("wrongd.json", "[[0.0, 0.0, 1.0]]");
-    let nan_csv = tmp("nan.csv", "x,y\n0,NaN\n");
-    let bad_json = tmp("bad.json", "[[0.0, ");
-    let text_csv = tmp("text.csv", "1,2\nfoo,bar\n");
-    let ok = tmp("ok.csv", "x,y\n0.1,0.2\n");
+    let m = tmp_file("cli", "good.json", GOOD);
+    let wrong_d = tmp_file("cli", "wrongd.json", "[[0.0, 0.0, 1.0]]");
+    let nan_csv = tmp_file("cli", "nan.csv", "x,y\n0,NaN\n");
+    let bad_json = tmp_file("cli", "bad.json", "[[0.0, ");
+    let text_csv = tmp_file("cli", "text.csv", "1,2\nfoo,bar\n");
+    let ok = tmp_file("cli", "ok.csv", "x,y\n0.1,0.2\n");
     assert_bad(
         &["eval", "--mixture", &m, "--t", "0.5", "--points", &wrong_d],
         &["3 coordinates", "d = 2"],
@@ -238,8 +208,8 @@ fn bad_points_times_and_files_exit_2() {
 
 #[test]
 fn eval_and_flow_follow_the_contract() {
-    let m = tmp("good2.json", GOOD);
-    let p = tmp("pts.json", "[[0.1, 0.2], [-1.0, 0.5]]");
+    let m = tmp_file("cli", "good2.json", GOOD);
+    let p = tmp_file("cli", "pts.json", "[[0.1, 0.2], [-1.0, 0.5]]");
     let (code, out, err) = run(&[
         "eval",
         "--json",

@@ -2,53 +2,15 @@
 //! (../shared/cli-contract.md) and bad inputs (exit 2, a message naming the field and the
 //! fix, no panic).
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-use serde_json::Value;
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_flowcert"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn tmp(name: &str, contents: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("flowcert-cli-bounds-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p: PathBuf = dir.join(name);
-    std::fs::write(&p, contents).unwrap();
-    p.display().to_string()
-}
-
-/// Run and parse the JSON document on stdout, demanding exit status 0.
-fn run_json(args: &[&str]) -> Value {
-    let (code, out, err) = run(args);
-    assert_eq!(code, 0, "args {args:?}: exit {code}, stderr: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("args {args:?}: bad JSON {e}: {out}"))
-}
-
-/// Asserts a bad-input outcome: status 2, every needle in stderr, no panic.
-fn assert_bad(args: &[&str], needles: &[&str]) {
-    let (code, _out, err) = run(args);
-    assert_eq!(code, 2, "args {args:?}: expected exit 2, stderr: {err}");
-    assert!(!err.contains("panicked"), "args {args:?} panicked: {err}");
-    for n in needles {
-        assert!(err.contains(n), "args {args:?}: stderr lacks {n:?}: {err}");
-    }
-}
+use common::cli::{assert_bad, run, run_json, tmp_file};
 
 const TWO_MODE: &str = r#"{"weights":[0.5,0.5],"means":[[-1.5,0],[1.5,0]],"covariances":[[[0.01,0],[0,0.01]],[[0.01,0],[0,0.01]]]}"#;
 
 #[test]
 fn lipschitz_follows_the_contract() {
-    let m = tmp("two.json", TWO_MODE);
+    let m = tmp_file("cli-bounds", "two.json", TWO_MODE);
     let v = run_json(&[
         "lipschitz",
         "--json",
@@ -262,8 +224,9 @@ fn check_passes_on_the_builtin_suite() {
 
 #[test]
 fn bad_inputs_exit_2_with_a_fix() {
-    let m = tmp("good.json", TWO_MODE);
-    let bad_mix = tmp(
+    let m = tmp_file("cli-bounds", "good.json", TWO_MODE);
+    let bad_mix = tmp_file(
+        "cli-bounds",
         "nonpsd.json",
         r#"{"weights":[1],"means":[[0,0]],"covariances":[[[1,2],[2,1]]]}"#,
     );

@@ -1,29 +1,9 @@
 //! `distill`, `mismatch`, `reproduce`/`merge`: contract fields and bad input (exit 2, a
 //! message naming the flag, no panic).
 
-use std::process::Command;
+mod common;
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_flowcert"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn assert_bad(args: &[&str], needle: &str) {
-    let (code, _, err) = run(args);
-    assert_eq!(code, 2, "{args:?}: {err}");
-    assert!(!err.contains("panicked"), "{args:?}: {err}");
-    assert!(
-        err.contains(needle),
-        "{args:?}: stderr lacks {needle:?}: {err}"
-    );
-}
+use common::cli::{assert_bad, run};
 
 const M: &str = "builtin:two-mode-s0.3";
 
@@ -79,22 +59,22 @@ fn distill_follows_the_contract() {
 fn distill_and_mismatch_reject_bad_input() {
     assert_bad(
         &["distill", "--mixture", M, "--segments", "0"],
-        "--segments",
+        &["--segments"],
     );
     assert_bad(
         &["distill", "--mixture", M, "--segments", "1,x"],
-        "--segments",
+        &["--segments"],
     );
     assert_bad(
         &["distill", "--mixture", M, "--grids", "zigzag"],
-        "unknown grid kind",
+        &["unknown grid kind"],
     );
-    assert_bad(&["distill", "--mixture", M, "--seeds", "0"], "--seeds 0");
+    assert_bad(&["distill", "--mixture", M, "--seeds", "0"], &["--seeds 0"]);
     assert_bad(
         &["distill", "--mixture", M, "--t-min", "3", "--t-max", "1"],
-        "--t-min 3 must be smaller than --t-max 1",
+        &["--t-min 3 must be smaller than --t-max 1"],
     );
-    assert_bad(&["distill", "--mixture", M, "--width", "0"], "--width 0");
+    assert_bad(&["distill", "--mixture", M, "--width", "0"], &["--width 0"]);
     assert_bad(
         &[
             "distill",
@@ -105,24 +85,27 @@ fn distill_and_mismatch_reject_bad_input() {
             "--samples",
             "10",
         ],
-        "--batch 100 exceeds --samples 10",
+        &["--batch 100 exceeds --samples 10"],
     );
-    assert_bad(&["distill", "--mixture", M, "--lr", "NaN"], "--lr NaN");
-    assert_bad(&["distill", "--mixture", M, "--shard", "2/2"], "--shard");
+    assert_bad(&["distill", "--mixture", M, "--lr", "NaN"], &["--lr NaN"]);
+    assert_bad(&["distill", "--mixture", M, "--shard", "2/2"], &["--shard"]);
     assert_bad(
         &["mismatch", "--mixture", M, "--budgets", "0.5"],
-        "--budgets",
+        &["--budgets"],
     );
     assert_bad(
         &["mismatch", "--mixture", M, "--segments", "0"],
-        "--segments",
+        &["--segments"],
     );
-    assert_bad(&["mismatch", "--mixture", M, "--t-min", "0"], "--t-min 0");
+    assert_bad(
+        &["mismatch", "--mixture", M, "--t-min", "0"],
+        &["--t-min 0"],
+    );
     assert_bad(
         &["mismatch", "--mixture", "/no/such.json"],
-        "cannot read mixture file",
+        &["cannot read mixture file"],
     );
-    assert_bad(&["reproduce", "--shard", "x"], "--shard");
+    assert_bad(&["reproduce", "--shard", "x"], &["--shard"]);
 }
 
 #[test]

@@ -1,36 +1,22 @@
 //! `flowcert score-net` against the command-line contract: the JSON fields, the outputs at
 //! --points, agreement with the library, and exit status 2 with a fix for every bad input.
 
-use std::process::Command;
+mod common;
+
+use common::cli::{assert_bad, run, tmp_file};
 
 use flowcert::approx::{ScoreNetConfig, ScoreNetwork};
 use flowcert::model::{ScoreField, builtin};
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_flowcert"))
-        .args(args)
-        .output()
-        .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn tmp(name: &str, contents: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("flowcert-cli-sn-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, contents).unwrap();
-    p.display().to_string()
-}
 
 const FAST: [&str; 4] = ["--samples", "100", "--times", "3"];
 
 #[test]
 fn json_has_the_contract_fields_and_outputs() {
-    let pts = tmp("p.json", "[[0.3, -0.1], [1.4, 0.2], [9.0, 9.0]]");
+    let pts = tmp_file(
+        "cli-score-net",
+        "p.json",
+        "[[0.3, -0.1], [1.4, 0.2], [9.0, 9.0]]",
+    );
     let mut args = vec![
         "--json",
         "score-net",
@@ -113,19 +99,10 @@ fn human_table_by_default() {
     assert!(out.contains("L^p error"));
 }
 
-fn assert_bad(args: &[&str], needles: &[&str]) {
-    let (code, _, err) = run(args);
-    assert_eq!(code, 2, "args {args:?}: stderr {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    for n in needles {
-        assert!(err.contains(n), "args {args:?}: stderr lacks {n:?}: {err}");
-    }
-}
-
 #[test]
 fn bad_inputs_exit_2_with_a_fix() {
-    let pts = tmp("p2.json", "[[0.3, -0.1]]");
-    let pts3 = tmp("p3.json", "[[0.3, -0.1, 1.0]]");
+    let pts = tmp_file("cli-score-net", "p2.json", "[[0.3, -0.1]]");
+    let pts3 = tmp_file("cli-score-net", "p3.json", "[[0.3, -0.1, 1.0]]");
     let m = ["score-net", "--mixture", "builtin:two-mode-s0.1"];
     let with =
         |extra: &[&str]| -> Vec<String> { m.iter().chain(extra).map(|s| s.to_string()).collect() };

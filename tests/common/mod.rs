@@ -2,6 +2,8 @@
 //! built from proptest's own draws so that failures shrink and replay.
 #![allow(dead_code)]
 
+pub mod cli;
+
 use flowcert::model::{Mixture, MixtureSpec};
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
