@@ -91,3 +91,25 @@ fn flow_trajectory(bencher: Bencher, method: &str) {
             }
         });
 }
+
+/// Teacher pairs per second as the distillation experiment makes them: 256 samples of
+/// p_{t_i} mapped over one segment by DOP853 at rtol = atol = 1e-8 (two-mode sigma0 0.1;
+/// the last uniform segment of N = 8 on [1e-3, 3], the hardest one).
+#[divan::bench]
+fn teacher_pairs(bencher: Bencher) {
+    let mix = builtin::two_mode(0.1);
+    let opts = SolverOptions {
+        rtol: 1e-8,
+        atol: 1e-8,
+        method: Method::Dop853,
+        ..SolverOptions::default()
+    }
+    .check()
+    .unwrap();
+    let flow = ExactFlow::new(&mix, opts);
+    let (t_hi, t_lo) = (0.376, 1e-3);
+    let xs = mix.sample(t_hi, 256, &mut ChaCha8Rng::seed_from_u64(3));
+    bencher
+        .counter(divan::counter::ItemsCount::new(256usize))
+        .bench_local(|| black_box(flow.map_batch_serial(&xs, t_hi, t_lo).unwrap()));
+}
