@@ -8,6 +8,7 @@
 
 use flowcert::dynamics::ExactFlow;
 use flowcert::model::{Mixture, MixtureSpec, OuCoeffs, builtin};
+use flowcert::report::mismatch::regime_table;
 use flowcert::theorems::mismatch::students::centres;
 use flowcert::theorems::mismatch::*;
 use flowcert::theorems::mismatch::{OneStepTeacher, PointMap};

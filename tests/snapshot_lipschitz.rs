@@ -24,7 +24,7 @@ fn lipschitz_tables() {
         assert_eq!(r.violations, 0, "{name}");
         assert!(r.bounds_plot_svg(name).starts_with("<svg"));
         assert!(
-            lipschitz::lambda_plot_svg(&mix, T_MIN, T_MAX, 24, name)
+            flowcert::report::bounds::lambda_plot_svg(&mix, T_MIN, T_MAX, 24, name)
                 .unwrap()
                 .starts_with("<svg")
         );

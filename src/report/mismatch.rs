@@ -7,12 +7,13 @@ use crate::grids::balanced::from_table;
 use crate::model::{Mixture, builtin};
 use crate::theorems::mismatch::{
     MismatchConfig, MismatchError, MismatchReport, REGIME_BUDGETS, REGIME_SIGMA0, RegimeCase,
-    SegmentGrid, regime_experiment, regime_table,
+    SegmentGrid, regime_experiment,
 };
 
 use super::plot::{PlotSpec, Series, line_plot_svg};
 use super::reproduce::Scale;
-use super::table::Table;
+use super::table::{Table, sig};
+use crate::theorems::mismatch::MismatchRow;
 
 /// Errors of the section: the stability coordinate or the experiment failed.
 #[derive(Debug, thiserror::Error)]
@@ -136,4 +137,59 @@ pub fn plot_regime(results: &[(String, MismatchReport)]) -> String {
         log_y: true,
     };
     line_plot_svg(&spec, &series)
+}
+
+/// The regime table, one line per (mixture, budget), numbers to 3 significant digits:
+/// `Lambda(T)`, `ln M`, the one-step bounds and error, the best N-step error, and the
+/// predicted, obstruction and measured depths.
+///
+/// ```
+/// let t = flowcert::report::mismatch::regime_table(&[]);
+/// assert!(t.headers.iter().any(|h| h == "predicted N"));
+/// ```
+pub fn regime_table(results: &[(String, MismatchReport)]) -> Table {
+    let mut t = Table::new(&[
+        "mixture",
+        "Lambda(T)",
+        "M",
+        "ln M",
+        "E_M",
+        "LB L2",
+        "1-step L2",
+        "1-step sup",
+        "best L2",
+        "best N",
+        "predicted N",
+        "obstruction N",
+        "measured N",
+    ]);
+    for (name, rep) in results {
+        for dr in &rep.depth {
+            let one = rep
+                .rows
+                .iter()
+                .find(|r| r.budget == dr.budget && r.segments == 1);
+            let num = |f: &dyn Fn(&MismatchRow) -> f64| one.map_or("-".into(), |r| sig(f(r), 3));
+            t.push(vec![
+                name.clone(),
+                sig(rep.lambda_t, 3),
+                sig(dr.budget, 3),
+                sig(dr.budget.ln(), 3),
+                num(&|r| r.lower_bound_sup),
+                one.and_then(|r| r.lower_bound_lp)
+                    .map_or("-".into(), |v| sig(v, 3)),
+                num(&|r| r.error_l2),
+                num(&|r| r.error_sup),
+                sig(dr.best_error_l2, 3),
+                dr.best_segments.to_string(),
+                sig(dr.predicted_segments, 3),
+                dr.obstruction_segments.to_string(),
+                dr.measured_segments
+                    .map_or(format!(">{}", dr.deepest_above_threshold), |n| {
+                        n.to_string()
+                    }),
+            ]);
+        }
+    }
+    t
 }

@@ -1,6 +1,7 @@
 //! Reports: formatted tables (plain text, Markdown, CSV, LaTeX booktabs) with fixed
 //! significant digits, and SVG plots. Nothing here computes mathematics.
 
+pub mod bounds;
 pub mod distill;
 pub mod mismatch;
 pub mod plot;

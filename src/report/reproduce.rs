@@ -405,9 +405,14 @@ fn bounds_section(
             )),
         )?;
         let mix = builtin::by_name(&e.mixture).expect("suite name");
-        let svg =
-            lipschitz::lambda_plot_svg(&mix, 1e-3, 3.0, 60, &format!("{}: Lambda(t)", e.mixture))
-                .map_err(|err| checker_err("lipschitz")(err.to_string()))?;
+        let svg = crate::report::bounds::lambda_plot_svg(
+            &mix,
+            1e-3,
+            3.0,
+            60,
+            &format!("{}: Lambda(t)", e.mixture),
+        )
+        .map_err(|err| checker_err("lipschitz")(err.to_string()))?;
         write(&plots, &format!("lambda_{}.svg", e.mixture), &svg)?;
     }
     Ok((entries, violations))

@@ -20,12 +20,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::bounds::{
-    Bound, BoundsError, LambdaTable, Lipschitz, SearchConfig, Tightness, empirical_sup,
-};
+use crate::bounds::{BoundsError, Lipschitz, SearchConfig, Tightness, empirical_sup};
 use crate::model::Mixture;
-use crate::report::plot::{PlotSpec, Series, line_plot_svg};
-use crate::report::{Table, sig};
 
 /// Times of the pinned report tables: from the sharp end (`0.01`) to nearly `N(0, I)` (`3`).
 pub const REPORT_TIMES: [f64; 6] = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0];
@@ -180,125 +176,4 @@ fn row(lip: &Lipschitz, t: f64, cfg: &SearchConfig) -> Result<LipschitzRow, Boun
         argmax: e.norm.x,
         holds: tight.holds,
     })
-}
-
-/// Significant digits of the report tables.
-pub const TABLE_DIGITS: usize = 3;
-
-impl LipschitzReport {
-    /// The report as a table with [`TABLE_DIGITS`] significant digits: `t`, the three
-    /// bounds, both empirical suprema, the ratios and `R` (`-` for a global bound).
-    ///
-    /// ```
-    /// use flowcert::bounds::SearchConfig;
-    /// let mix = flowcert::model::builtin::two_mode(0.1);
-    /// let r = flowcert::theorems::lipschitz::check(&mix, &[1.0], &SearchConfig::quick()).unwrap();
-    /// let md = r.table().to_markdown();
-    /// assert!(md.contains("| L/sup") || md.contains("L/sup"));
-    /// assert!(md.contains("1.00")); // two-mode: L is attained
-    /// ```
-    pub fn table(&self) -> Table {
-        let mut tab = Table::new(&[
-            "t",
-            "L",
-            "L paper",
-            "mu",
-            "sup norm(J)",
-            "sup lmax(-J)",
-            "L/sup",
-            "Lp/sup",
-            "mu/sup",
-            "R",
-        ]);
-        let s = |v: f64| sig(v, TABLE_DIGITS);
-        for r in &self.rows {
-            tab.push(vec![
-                s(r.t),
-                s(r.bound),
-                s(r.bound_paper),
-                s(r.one_sided),
-                s(r.empirical_sup),
-                s(r.empirical_one_sided),
-                s(r.ratio),
-                s(r.ratio_paper),
-                r.ratio_one_sided.map_or_else(|| "-".into(), s),
-                r.region_radius.map_or_else(|| "-".into(), s),
-            ]);
-        }
-        tab
-    }
-
-    /// SVG plot against `t` on log-log axes: `L`, paper `L`, `mu` (where positive) and the
-    /// two empirical suprema (markers).
-    ///
-    /// ```
-    /// use flowcert::bounds::SearchConfig;
-    /// let mix = flowcert::model::builtin::two_mode(0.3);
-    /// let r = flowcert::theorems::lipschitz::check(&mix, &[0.1, 1.0], &SearchConfig::quick()).unwrap();
-    /// let svg = r.bounds_plot_svg("two-mode-s0.3");
-    /// assert!(svg.starts_with("<svg") && svg.contains("two-mode-s0.3"));
-    /// ```
-    pub fn bounds_plot_svg(&self, title: &str) -> String {
-        let line = |name: &str, f: &dyn Fn(&LipschitzRow) -> f64, markers: bool| Series {
-            name: name.into(),
-            points: self.rows.iter().map(|r| (r.t, f(r))).collect(),
-            markers,
-        };
-        let series = [
-            line("L(t) two-sided", &|r| r.bound, false),
-            line("L(t) paper", &|r| r.bound_paper, false),
-            line("mu(t) one-sided (> 0)", &|r| r.one_sided, false),
-            line("sup ||J||", &|r| r.empirical_sup, true),
-            line("sup lambda_max(-J) (> 0)", &|r| r.empirical_one_sided, true),
-        ];
-        let spec = PlotSpec {
-            title: format!("{title}: Lipschitz bounds vs empirical suprema"),
-            x_label: "t".into(),
-            y_label: "1/time".into(),
-            log_x: true,
-            log_y: true,
-        };
-        line_plot_svg(&spec, &series)
-    }
-}
-
-/// SVG plot of the three stability coordinates `Lambda(t) = int_{t_min}^t rate` (two-sided,
-/// paper, floored one-sided) on a log-`t` axis, at `points` geometric times of
-/// `[t_min, t_max]`. Errors as [`LambdaTable::new`].
-///
-/// ```
-/// let mix = flowcert::model::builtin::hetero3();
-/// let svg = flowcert::theorems::lipschitz::lambda_plot_svg(&mix, 0.01, 3.0, 16, "hetero3").unwrap();
-/// assert!(svg.starts_with("<svg"));
-/// assert!(flowcert::theorems::lipschitz::lambda_plot_svg(&mix, 3.0, 0.01, 16, "x").is_err());
-/// ```
-pub fn lambda_plot_svg(
-    mix: &Mixture,
-    t_min: f64,
-    t_max: f64,
-    points: usize,
-    title: &str,
-) -> Result<String, LipschitzCheckError> {
-    let n = points.max(2);
-    let ts: Vec<f64> = (0..n)
-        .map(|i| t_min * (t_max / t_min).powf(i as f64 / (n - 1) as f64))
-        .collect();
-    let lip = Lipschitz::auto(mix);
-    let mut series = Vec::new();
-    for kind in Bound::ALL {
-        let tab = LambdaTable::new(lip.clone(), kind, t_min, t_max)?;
-        series.push(Series {
-            name: format!("Lambda {}", kind.name()),
-            points: ts.iter().map(|&t| (t, tab.value(t))).collect(),
-            markers: false,
-        });
-    }
-    let spec = PlotSpec {
-        title: format!("{title}: stability coordinate Lambda(t)"),
-        x_label: "t".into(),
-        y_label: "Lambda(t) = int_{t_min}^t rate".into(),
-        log_x: true,
-        log_y: false,
-    };
-    Ok(line_plot_svg(&spec, &series))
 }

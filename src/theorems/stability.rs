@@ -55,8 +55,6 @@ use crate::dynamics::{FlowError, SolverError, flow_point};
 use crate::grids::balanced::from_table;
 use crate::grids::{GridError, TimeGrid};
 use crate::model::{Marginal, Mixture, ModelError, OuCoeffs, VelocityField};
-use crate::report::plot::{PlotSpec, Series, line_plot_svg};
-use crate::report::{Table, sig};
 use crate::tolerance;
 
 /// What is wrong with a stability check request, or what failed while running it.
@@ -658,108 +656,4 @@ fn segment(
         left_region: left,
         holds,
     })
-}
-
-/// `exp(log)` to [`TABLE_DIGITS`] significant digits, or `e^log` where it overflows.
-fn exp_str(log: f64) -> String {
-    let v = log.exp();
-    if v.is_finite() {
-        sig(v, TABLE_DIGITS)
-    } else {
-        format!("e^{}", sig(log, TABLE_DIGITS))
-    }
-}
-
-/// Significant digits of the report tables.
-pub const TABLE_DIGITS: usize = 3;
-
-impl StabilityReport {
-    /// The report as a table with [`TABLE_DIGITS`] significant digits: one row per
-    /// segment (`i = 1..N`) and a last row `all` for the whole interval, with the measured
-    /// `max ||DPhi||`, `exp(int mu)`, `exp(int L)`, their exponents, the ratio
-    /// `exp(int mu) / measured` and the points compared (and left `B_R`).
-    ///
-    /// ```
-    /// use flowcert::theorems::stability::{StabilityConfig, check};
-    /// let mix = flowcert::model::builtin::two_mode(0.3);
-    /// let r = check(&mix, &[0.1, 0.5, 1.0], &StabilityConfig::quick()).unwrap();
-    /// let tab = r.table();
-    /// assert_eq!(tab.rows.len(), 3);
-    /// assert_eq!(tab.rows[2][0], "all");
-    /// ```
-    pub fn table(&self) -> Table {
-        let mut tab = Table::new(&[
-            "segment",
-            "t_hi",
-            "t_lo",
-            "max norm(DPhi)",
-            "exp(int mu)",
-            "exp(int L)",
-            "int mu",
-            "int L",
-            "ratio",
-            "points",
-            "left B_R",
-        ]);
-        let s = |v: f64| sig(v, TABLE_DIGITS);
-        let rows = self
-            .segments
-            .iter()
-            .enumerate()
-            .map(|(i, r)| ((i + 1).to_string(), r))
-            .chain([("all".to_string(), &self.whole)]);
-        for (label, r) in rows {
-            tab.push(vec![
-                label,
-                s(r.t_hi),
-                s(r.t_lo),
-                r.measured.map_or_else(|| "-".into(), s),
-                exp_str(r.int_mu),
-                exp_str(r.int_l),
-                s(r.int_mu),
-                s(r.int_l),
-                match r.measured {
-                    Some(m) => exp_str(r.int_mu - m.ln()),
-                    None => "-".into(),
-                },
-                r.points.to_string(),
-                r.left_region.to_string(),
-            ]);
-        }
-        tab
-    }
-
-    /// SVG plot of the per-segment log-amplifications against the segment's upper time
-    /// (log axis): `ln max ||DPhi||`, `int mu` and `int L`.
-    ///
-    /// ```
-    /// use flowcert::theorems::stability::{StabilityConfig, check};
-    /// let mix = flowcert::model::builtin::two_mode(0.3);
-    /// let r = check(&mix, &[0.1, 0.5, 1.0], &StabilityConfig::quick()).unwrap();
-    /// assert!(r.plot_svg("two-mode-s0.3").starts_with("<svg"));
-    /// ```
-    pub fn plot_svg(&self, title: &str) -> String {
-        let line = |name: &str, f: &dyn Fn(&SegmentRow) -> f64, markers: bool| Series {
-            name: name.into(),
-            points: self.segments.iter().map(|r| (r.t_hi, f(r))).collect(),
-            markers,
-        };
-        let series = [
-            line(
-                "ln max ||DPhi|| (measured)",
-                &|r| r.measured.map_or(f64::NAN, f64::ln),
-                true,
-            ),
-            line("int mu (one-sided)", &|r| r.int_mu, false),
-            line("int L (two-sided)", &|r| r.int_l, false),
-        ];
-        let spec = PlotSpec {
-            title: format!("{title}: per-segment log-amplification"),
-            x_label: "segment upper time t_i".into(),
-            y_label: "log amplification".into(),
-            log_x: true,
-            log_y: false,
-        };
-        line_plot_svg(&spec, &series)
-    }
 }

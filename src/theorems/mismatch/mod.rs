@@ -46,7 +46,7 @@ pub mod symmetry;
 
 pub use grid::SegmentGrid;
 pub use pairs::{PairKind, PairSet, lp_lower_bound};
-pub use regime::{REGIME_BUDGETS, REGIME_SIGMA0, RegimeCase, regime_experiment, regime_table};
+pub use regime::{REGIME_BUDGETS, REGIME_SIGMA0, RegimeCase, regime_experiment};
 pub use report::{DepthRow, MismatchReport, MismatchRow, mismatch_rows};
 pub use search::{OneStepTeacher, PairSearch, PointMap, search_pairs};
 pub use students::{BudgetedStudent, StudentSpec, TeacherData};

@@ -3,10 +3,9 @@
 //! the best N-step error, and the depth `N` predicted (`Lambda(T) / ln M`), forced by the
 //! measured Lipschitz constant (obstruction) and measured on trained students.
 
-use super::report::{MismatchReport, MismatchRow, mismatch_rows};
+use super::report::{MismatchReport, mismatch_rows};
 use super::{MismatchConfig, MismatchError, SegmentGrid};
 use crate::model::Mixture;
-use crate::report::{Table, sig};
 
 /// The `sigma0` of the built-in two-mode mixtures in the regime experiment.
 pub const REGIME_SIGMA0: [f64; 3] = [0.05, 0.1, 0.3];
@@ -39,7 +38,7 @@ pub struct RegimeCase {
 ///     ..MismatchConfig::quick()
 /// };
 /// let res = regime_experiment(&[case], &[2.0, 16.0], &[1, 2], &cfg).unwrap();
-/// assert_eq!(regime_table(&res).rows.len(), 2);
+/// assert_eq!(res[0].1.rows.len(), 4);
 /// ```
 pub fn regime_experiment(
     cases: &[RegimeCase],
@@ -61,59 +60,4 @@ pub fn regime_experiment(
             ))
         })
         .collect()
-}
-
-/// The regime table, one line per (mixture, budget), numbers to 3 significant digits:
-/// `Lambda(T)`, `ln M`, the one-step bounds and error, the best N-step error, and the
-/// predicted, obstruction and measured depths.
-///
-/// ```
-/// let t = flowcert::theorems::mismatch::regime_table(&[]);
-/// assert!(t.headers.iter().any(|h| h == "predicted N"));
-/// ```
-pub fn regime_table(results: &[(String, MismatchReport)]) -> Table {
-    let mut t = Table::new(&[
-        "mixture",
-        "Lambda(T)",
-        "M",
-        "ln M",
-        "E_M",
-        "LB L2",
-        "1-step L2",
-        "1-step sup",
-        "best L2",
-        "best N",
-        "predicted N",
-        "obstruction N",
-        "measured N",
-    ]);
-    for (name, rep) in results {
-        for dr in &rep.depth {
-            let one = rep
-                .rows
-                .iter()
-                .find(|r| r.budget == dr.budget && r.segments == 1);
-            let num = |f: &dyn Fn(&MismatchRow) -> f64| one.map_or("-".into(), |r| sig(f(r), 3));
-            t.push(vec![
-                name.clone(),
-                sig(rep.lambda_t, 3),
-                sig(dr.budget, 3),
-                sig(dr.budget.ln(), 3),
-                num(&|r| r.lower_bound_sup),
-                one.and_then(|r| r.lower_bound_lp)
-                    .map_or("-".into(), |v| sig(v, 3)),
-                num(&|r| r.error_l2),
-                num(&|r| r.error_sup),
-                sig(dr.best_error_l2, 3),
-                dr.best_segments.to_string(),
-                sig(dr.predicted_segments, 3),
-                dr.obstruction_segments.to_string(),
-                dr.measured_segments
-                    .map_or(format!(">{}", dr.deepest_above_threshold), |n| {
-                        n.to_string()
-                    }),
-            ]);
-        }
-    }
-    t
 }
