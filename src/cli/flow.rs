@@ -80,9 +80,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let mut points = Vec::with_capacity(xs.ncols());
     for x in xs.as_slice().chunks(d) {
         let p: FlowPoint = flow_point(&mut field, x, from, to, a.jacobian, &opts)?;
-        stats.rhs_evals += p.stats.rhs_evals;
-        stats.steps += p.stats.steps;
-        stats.rejected += p.stats.rejected;
+        stats += p.stats;
         let jacobian_norm = p.jacobian_norm();
         points.push(PointOut {
             x: x.to_vec(),

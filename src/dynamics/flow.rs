@@ -191,16 +191,31 @@ impl<'a> ExactFlow<'a> {
 
     /// `Phi_{from->to}(x)` (times must be > 0; checked by callers at the boundary).
     pub fn map(&self, x: &[f64], from: f64, to: f64) -> Result<FlowPoint, FlowError> {
-        Mixture::check_time("to", to)?;
-        let mut field = Marginal::new(self.mix, from)?;
-        Ok(flow_point(&mut field, x, from, to, false, &self.opts)?)
+        self.solve(x, from, to, false)
     }
 
     /// `Phi_{from->to}(x)` and `DPhi_{from->to}(x)`.
     pub fn map_with_jacobian(&self, x: &[f64], from: f64, to: f64) -> Result<FlowPoint, FlowError> {
+        self.solve(x, from, to, true)
+    }
+
+    fn solve(
+        &self,
+        x: &[f64],
+        from: f64,
+        to: f64,
+        with_jacobian: bool,
+    ) -> Result<FlowPoint, FlowError> {
         Mixture::check_time("to", to)?;
         let mut field = Marginal::new(self.mix, from)?;
-        Ok(flow_point(&mut field, x, from, to, true, &self.opts)?)
+        Ok(flow_point(
+            &mut field,
+            x,
+            from,
+            to,
+            with_jacobian,
+            &self.opts,
+        )?)
     }
 
     /// Map the columns of a d x N matrix on the current thread (for use inside an outer
@@ -233,9 +248,7 @@ impl<'a> ExactFlow<'a> {
         {
             let p = flow_point(&mut field, x, from, to, false, &self.opts)?;
             o.copy_from_slice(p.y.as_slice());
-            stats.rhs_evals += p.stats.rhs_evals;
-            stats.steps += p.stats.steps;
-            stats.rejected += p.stats.rejected;
+            stats += p.stats;
         }
         Ok((out, stats))
     }
@@ -265,9 +278,7 @@ impl<'a> ExactFlow<'a> {
         for (j, r) in results.into_iter().enumerate() {
             let p = r?;
             out.column_mut(j).copy_from(&p.y);
-            stats.rhs_evals += p.stats.rhs_evals;
-            stats.steps += p.stats.steps;
-            stats.rejected += p.stats.rejected;
+            stats += p.stats;
         }
         Ok((out, stats))
     }

@@ -288,6 +288,22 @@ pub struct SolverStats {
     pub rejected: usize,
 }
 
+/// Work of several solves adds up (e.g. over the points of a batch).
+///
+/// ```
+/// use flowcert::dynamics::SolverStats;
+/// let mut a = SolverStats { rhs_evals: 7, steps: 1, rejected: 0 };
+/// a += SolverStats { rhs_evals: 13, steps: 2, rejected: 1 };
+/// assert_eq!(a, SolverStats { rhs_evals: 20, steps: 3, rejected: 1 });
+/// ```
+impl std::ops::AddAssign for SolverStats {
+    fn add_assign(&mut self, o: SolverStats) {
+        self.rhs_evals += o.rhs_evals;
+        self.steps += o.steps;
+        self.rejected += o.rejected;
+    }
+}
+
 /// Errors of the teacher solver.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

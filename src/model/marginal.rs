@@ -353,16 +353,7 @@ impl<'a> Marginal<'a> {
     /// assert_eq!(s.shape(), (2, 3));
     /// ```
     pub fn score_batch(&mut self, xs: &DMatrix<f64>) -> DMatrix<f64> {
-        let mut out = DMatrix::zeros(xs.nrows(), xs.ncols());
-        let d = xs.nrows();
-        for (xc, oc) in xs
-            .as_slice()
-            .chunks(d)
-            .zip(out.as_mut_slice().chunks_mut(d))
-        {
-            self.score_into(xc, oc);
-        }
-        out
+        self.map_columns(xs, Self::score_into)
     }
 
     /// Velocities of the columns of a d x N matrix.
@@ -373,14 +364,23 @@ impl<'a> Marginal<'a> {
     /// assert_eq!(p.velocity_batch(&nalgebra::DMatrix::zeros(2, 4)).ncols(), 4);
     /// ```
     pub fn velocity_batch(&mut self, xs: &DMatrix<f64>) -> DMatrix<f64> {
-        let mut out = DMatrix::zeros(xs.nrows(), xs.ncols());
+        self.map_columns(xs, Self::velocity_into)
+    }
+
+    /// Apply a pointwise `f(self, x, out)` to every column of a d x N matrix.
+    fn map_columns(
+        &mut self,
+        xs: &DMatrix<f64>,
+        f: fn(&mut Self, &[f64], &mut [f64]),
+    ) -> DMatrix<f64> {
         let d = xs.nrows();
+        let mut out = DMatrix::zeros(d, xs.ncols());
         for (xc, oc) in xs
             .as_slice()
             .chunks(d)
             .zip(out.as_mut_slice().chunks_mut(d))
         {
-            self.velocity_into(xc, oc);
+            f(self, xc, oc);
         }
         out
     }

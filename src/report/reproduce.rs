@@ -170,28 +170,18 @@ fn composition_section(
         ..SolverOptions::default()
     }
     .check()
-    .map_err(|e| ReproduceError::Checker {
-        section: "composition",
-        message: e.to_string(),
-    })?;
+    .map_err(|e| checker("composition", e))?;
     for name in names {
         let mix = builtin::by_name(name).expect("suite name");
         let lip = Lipschitz::auto(&mix);
         let radius = lip.region_radius();
-        let table = LambdaTable::new(lip, Bound::TwoSided, t_min, t_max).map_err(|e| {
-            ReproduceError::Checker {
-                section: "composition",
-                message: e.to_string(),
-            }
-        })?;
+        let table = LambdaTable::new(lip, Bound::TwoSided, t_min, t_max)
+            .map_err(|e| checker("composition", e))?;
         let flow = ExactFlow::new(&mix, opts);
         for grid in [GridKind::Uniform, GridKind::Balanced] {
             let times = grid
                 .times(&mix, t_min, t_max, n)
-                .map_err(|e| ReproduceError::Checker {
-                    section: "composition",
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| checker("composition", e))?;
             let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
             let eps = vec![1e-3; n];
             let report = check_composition(
@@ -207,10 +197,7 @@ fn composition_section(
                     seed: 7,
                 },
             )
-            .map_err(|e| ReproduceError::Checker {
-                section: "composition",
-                message: e.to_string(),
-            })?;
+            .map_err(|e| checker("composition", e))?;
             violations += report.violations;
             out.push(CompositionEntry {
                 mixture: name.to_string(),
@@ -332,8 +319,12 @@ pub fn write_distill_outputs(
     Ok(())
 }
 
-fn checker_err(section: &'static str) -> impl Fn(String) -> ReproduceError {
-    move |message| ReproduceError::Checker { section, message }
+/// A checker of `section` failed to run with error `e`.
+fn checker(section: &'static str, e: impl std::fmt::Display) -> ReproduceError {
+    ReproduceError::Checker {
+        section,
+        message: e.to_string(),
+    }
 }
 
 /// L(t) bounds against empirical sups, and stability per segment of a balanced grid,
@@ -357,9 +348,9 @@ fn bounds_section(
         .map(|&name| {
             let mix = builtin::by_name(name).expect("suite name");
             let lip = lipschitz::check(&mix, &lipschitz::REPORT_TIMES, &search)
-                .map_err(|e| checker_err("lipschitz")(e.to_string()))?;
+                .map_err(|e| checker("lipschitz", e))?;
             let st = stability::check_grid(&mix, &GridKind::Balanced, 0.01, 3.0, 4, &stab)
-                .map_err(|e| checker_err("stability")(e.to_string()))?;
+                .map_err(|e| checker("stability", e))?;
             progress.tick();
             Ok(BoundsEntry {
                 mixture: name.to_string(),
@@ -412,7 +403,7 @@ fn bounds_section(
             60,
             &format!("{}: Lambda(t)", e.mixture),
         )
-        .map_err(|err| checker_err("lipschitz")(err.to_string()))?;
+        .map_err(|err| checker("lipschitz", err))?;
         write(&plots, &format!("lambda_{}.svg", e.mixture), &svg)?;
     }
     Ok((entries, violations))
@@ -429,8 +420,8 @@ pub fn reproduce(
     let (bounds, v) = bounds_section(opts.scale, dir, progress)?;
     violations += v;
     progress.stage("score-net", 1);
-    let (score_net, sn_table, v) = score_net_section(opts.scale == Scale::Full)
-        .map_err(|e| checker_err("score-net")(e.to_string()))?;
+    let (score_net, sn_table, v) =
+        score_net_section(opts.scale == Scale::Full).map_err(|e| checker("score-net", e))?;
     progress.finish();
     violations += v;
     write_table(dir, "score_net_summary", &sn_table)?;
@@ -441,8 +432,8 @@ pub fn reproduce(
         write(&dir.join("plots"), &name, &svg)?;
     }
     progress.stage("mismatch", 1);
-    let (mismatch, mm_table, v) = super::mismatch::mismatch_section(opts.scale)
-        .map_err(|e| checker_err("mismatch")(e.to_string()))?;
+    let (mismatch, mm_table, v) =
+        super::mismatch::mismatch_section(opts.scale).map_err(|e| checker("mismatch", e))?;
     progress.finish();
     violations += v;
     write_table(dir, "mismatch_regime", &mm_table)?;
@@ -475,10 +466,7 @@ pub fn reproduce(
         distill,
         distill_missing: missing,
     };
-    let json = serde_json::to_string_pretty(&summary).map_err(|e| ReproduceError::Checker {
-        section: "summary",
-        message: e.to_string(),
-    })?;
+    let json = serde_json::to_string_pretty(&summary).map_err(|e| checker("summary", e))?;
     write(dir, "summary.json", &json)?;
     Ok(summary)
 }
