@@ -2,7 +2,7 @@
 //! (../shared/cli-contract.md) and bad inputs (exit 2, a message naming the field and the
 //! fix, no panic).
 
-mod common;
+use crate::common;
 
 use common::cli::{assert_bad, run, run_json, tmp_file};
 

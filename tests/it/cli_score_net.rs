@@ -1,7 +1,7 @@
 //! `flowcert score-net` against the command-line contract: the JSON fields, the outputs at
 //! --points, agreement with the library, and exit status 2 with a fix for every bad input.
 
-mod common;
+use crate::common;
 
 use common::cli::{assert_bad, run, tmp_file};
 

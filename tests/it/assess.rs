@@ -2,7 +2,7 @@
 //! their files, exact answers give zero error, a known perturbation gives exactly its size,
 //! CSV and .npy answers agree, and a regression against a saved baseline exits 1.
 
-mod common;
+use crate::common;
 
 use common::cli::run;
 

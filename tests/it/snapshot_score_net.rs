@@ -2,6 +2,7 @@
 //! two-mode-s0.1 at eps in {1e-1, 1e-2, 1e-3} (theory/06-score-approximation.md), 3
 //! significant digits, seeded Monte Carlo (400 samples at 4 times: a few seconds).
 
+use crate::common;
 use flowcert::approx::checker::{CheckConfig, check_scaling};
 use flowcert::model::builtin;
 use flowcert::report::score_net::size_table;
@@ -20,7 +21,7 @@ fn size_accuracy_table() {
     assert!(rep.passed);
     let rows: Vec<_> = rep.rows.iter().map(|r| ("two-mode-s0.1", r)).collect();
     let tab = size_table(&rows);
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    common::pinned(|| {
         insta::assert_snapshot!("score_net_size_accuracy", tab.to_markdown());
     });
 }

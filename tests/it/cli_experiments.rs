@@ -1,7 +1,7 @@
 //! `distill`, `mismatch`, `reproduce`/`merge`: contract fields and bad input (exit 2, a
 //! message naming the flag, no panic).
 
-mod common;
+use crate::common;
 
 use common::cli::{assert_bad, run};
 

@@ -1,7 +1,7 @@
 //! The exact model: score = grad log p, Hessian = Jacobian of the score, sampling moments,
 //! numerical robustness, closed forms for one Gaussian.
 
-mod common;
+use crate::common;
 
 use approx::assert_relative_eq;
 use flowcert::model::{Marginal, Mixture, MixtureSpec, builtin};

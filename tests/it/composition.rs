@@ -2,7 +2,7 @@
 //! never exceeds sum eps_i exp(Lambda(t_{i-1})), on random shared-covariance mixtures (where
 //! the two-sided L(t) is a global bound), random grids and random perturbations.
 
-mod common;
+use crate::common;
 
 use flowcert::bounds::{Bound, LambdaTable, Lipschitz};
 use flowcert::dynamics::{ExactFlow, Method, SolverOptions};

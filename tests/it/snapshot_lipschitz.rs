@@ -4,6 +4,7 @@
 //! drawn beside them in the report are rendered here too (not pinned: SVG bytes follow the
 //! plotting library).
 
+use crate::common;
 use flowcert::bounds::SearchConfig;
 use flowcert::grids::GridKind;
 use flowcert::model::builtin;
@@ -28,7 +29,7 @@ fn lipschitz_tables() {
                 .unwrap()
                 .starts_with("<svg")
         );
-        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        common::pinned(|| {
             insta::assert_snapshot!(format!("lipschitz_{name}"), r.table().to_markdown());
         });
     }
@@ -45,7 +46,7 @@ fn stability_tables() {
             stability::check_grid(&mix, &GridKind::Balanced, T_MIN, T_MAX, SEGMENTS, &cfg).unwrap();
         assert_eq!(r.violations, 0, "{name}");
         assert!(r.plot_svg(name).starts_with("<svg"));
-        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        common::pinned(|| {
             insta::assert_snapshot!(format!("stability_{name}"), r.table().to_markdown());
         });
     }

@@ -1,6 +1,7 @@
 //! Pinned table: log p_t and |score| of the built-in mixtures at fixed points and times,
 //! formatted to 6 significant digits (snapshots/ at the top level).
 
+use crate::common;
 use flowcert::model::{Marginal, builtin};
 use flowcert::report::{Table, sig};
 
@@ -31,7 +32,7 @@ fn log_density_and_score_table() {
             }
         }
     }
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    common::pinned(|| {
         insta::assert_snapshot!("model_logp_score", tab.to_markdown());
     });
 }

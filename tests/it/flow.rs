@@ -1,7 +1,7 @@
 //! Flow maps of the PF-ODE: closed form for one Gaussian, composition and inversion,
 //! DPhi against finite differences, agreement with an independent fixed-step solver.
 
-mod common;
+use crate::common;
 
 use flowcert::dynamics::{ExactFlow, FlowSystem, Method, SolverOptions, integrate_rk4_fixed};
 use flowcert::model::{Marginal, MixtureSpec, OuCoeffs, builtin};

@@ -3,7 +3,7 @@
 //! two cases where the one-sided estimate is attained exactly (single Gaussian: closed
 //! form; two equal isotropic modes: the midpoint trajectory).
 
-mod common;
+use crate::common;
 
 use flowcert::bounds::{Domain, Region};
 use flowcert::dynamics::solver::SolverOptions;

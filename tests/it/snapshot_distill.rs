@@ -2,6 +2,7 @@
 //! seeds) and the paired reductions, at 3 significant digits. The run is deterministic
 //! from its seeds; a change here means the experiment changed: explain it in the commit.
 
+use crate::common;
 use flowcert::experiments::distill::DistillPlan;
 use flowcert::experiments::distill_summary::summarize_rows;
 use flowcert::experiments::{CellStore, Shard};
@@ -23,7 +24,7 @@ fn quick_distillation_table() {
         mse_table(&s, 3).to_markdown(),
         reduction_table(&s, 3).to_markdown()
     );
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    common::pinned(|| {
         insta::assert_snapshot!("distill_quick", text);
     });
     let _ = std::fs::remove_dir_all(&dir);

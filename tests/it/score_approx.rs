@@ -3,7 +3,7 @@
 //! to layers is exact, the score network meets eps in L^1 and L^2(p_t) on random
 //! mixtures, its counts are exact, and its size grows polylogarithmically in 1/eps.
 
-mod common;
+use crate::common;
 
 use flowcert::approx::checker::{self, EPS_LIST, fit_polylog};
 use flowcert::approx::trained::{DsmConfig, compare_with_dsm, train_dsm};

@@ -73,3 +73,12 @@ pub fn arb_mixture(
 pub fn any_mixture() -> impl Strategy<Value = Mixture> {
     arb_mixture(1..=6, 1..=8, 1e-3, 4.0, 3.0, false)
 }
+
+/// Run `assertions` under the settings of every pinned table: snapshot files in the
+/// top-level `snapshots/` directory, named without a module prefix (`distill_quick.snap`).
+pub fn pinned(assertions: impl FnOnce()) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(assertions);
+}

@@ -2,7 +2,7 @@
 //! equalise their stability coordinate; the peer grids follow their defining formulas;
 //! requests are validated with messages that name the flag and the fix.
 
-mod common;
+use crate::common;
 
 use flowcert::bounds::lambda::integrate_coordinate;
 use flowcert::bounds::{Bound, IsotropicShared, Lipschitz};

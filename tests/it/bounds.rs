@@ -1,7 +1,7 @@
 //! The L(t) bounds against computations that could violate them: empirical suprema,
 //! the exact Jacobian at sampled points, attained cases and closed forms of Lambda.
 
-mod common;
+use crate::common;
 
 use flowcert::bounds::empirical::slack;
 use flowcert::bounds::lambda::{coordinate_rate, integrate_bound, integrate_coordinate};

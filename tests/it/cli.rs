@@ -1,7 +1,7 @@
 //! Drives the `flowcert` binary: the command-line contract, and every bad input of
 //! DEVELOPERS.md gets exit status 2, a message naming the problem, and no panic.
 
-mod common;
+use crate::common;
 
 use common::cli::{assert_bad, run, tmp_file};
 

@@ -2,6 +2,7 @@
 //! error and its lower bounds; best N-step error; predicted and measured depth), the one
 //! `reproduce --quick` writes, at 3 significant digits.
 
+use crate::common;
 use flowcert::report::mismatch::mismatch_section;
 use flowcert::report::reproduce::Scale;
 
@@ -13,7 +14,7 @@ fn quick_regime_table() {
         "a trained student beat a lower bound: the theorem or the certificate is broken"
     );
     assert_eq!(results.len(), 3);
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    common::pinned(|| {
         insta::assert_snapshot!("mismatch_regime_quick", table.to_markdown());
     });
 }

@@ -1,0 +1,31 @@
+//! flowcert's integration tests, one crate (one link of the library instead of one per
+//! file): property tests per theorem, snapshot tests of the pinned tables, and tests that
+//! drive the `flowcert` binary. Each module is one former test file; `common` holds the
+//! shared strategies, the binary-driving helpers and the snapshot settings.
+//!
+//! Run one module with `cargo test --test it MODULE::`, e.g. `cargo test --test it stability::`.
+//! Proptest regressions live in `tests/proptest-regressions/MODULE.txt`.
+
+mod common;
+
+mod assess;
+mod bounds;
+mod cli;
+mod cli_bounds;
+mod cli_experiments;
+mod cli_score_net;
+mod composition;
+mod distill;
+mod flow;
+mod grids;
+mod mismatch;
+mod model;
+mod nn;
+mod score_approx;
+mod snapshot_distill;
+mod snapshot_lipschitz;
+mod snapshot_mismatch;
+mod snapshot_model;
+mod snapshot_score_net;
+mod solver;
+mod stability;
