@@ -14,5 +14,6 @@ pub mod model;
 pub mod nn;
 pub mod report;
 pub mod seed;
+pub mod suite;
 pub mod theorems;
 pub mod tolerance;

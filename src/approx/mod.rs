@@ -13,9 +13,6 @@
 //! - [`budget`]: from `eps` to the box radius, degrees and iteration counts (the error
 //!   analysis lives in its module documentation);
 //! - [`construct`]: the score network itself;
-//! - [`checker`]: the Monte Carlo checker of the theorem and the size tables;
-//! - [`trained`]: a DSM-trained MLP (the crate's [`crate::nn::Mlp`]) of the same size, for
-//!   comparison;
 //!
 //! # What the construction achieves, and its limits
 //!
@@ -37,14 +34,12 @@ pub mod blocks;
 pub mod budget;
 pub mod builder;
 pub mod chebyshev;
-pub mod checker;
 pub mod construct;
 pub mod error;
 pub mod network;
 pub mod reciprocal;
 pub mod softmax;
 pub mod tail;
-pub mod trained;
 
 pub use budget::{BudgetReport, ScoreNetConfig, ScoreNetParams};
 pub use builder::{Builder, Lin, Node};

@@ -172,7 +172,7 @@ fn run_mismatch(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
 /// The explicit ReLU-ReQU score network at eps = 1e-2 on [0.01, 1]: measured sup_t L^2 error <= eps.
 fn run_score_net(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
     use flowcert::approx::budget::ScoreNetConfig;
-    use flowcert::approx::checker::{check_network, time_grid};
+    use flowcert::theorems::score_approx::{check_network, time_grid};
     let eps = 1e-2;
     let params = ScoreNetConfig {
         eps,

@@ -11,7 +11,8 @@ use flowcert::experiments::distill::{DistillPlan, DistillRow, StudentBudget};
 use flowcert::experiments::distill_summary::summarize_rows;
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::grids::GridKind;
-use flowcert::report::{distill as dtab, reproduce};
+use flowcert::report::distill as dtab;
+use flowcert::suite::reproduce;
 
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]

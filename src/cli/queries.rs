@@ -9,10 +9,10 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Status, common};
-use flowcert::approx::checker::time_grid;
 use flowcert::grids::GridKind;
 use flowcert::report::{Table, sig};
 use flowcert::theorems::assess::{QueryConfig, QuerySet};
+use flowcert::theorems::score_approx::time_grid;
 
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::{Status, common};
 use flowcert::experiments::{CellStore, Shard};
-use flowcert::report::reproduce::{ReproduceOptions, Scale, reproduce};
+use flowcert::suite::reproduce::{ReproduceOptions, Scale, reproduce};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -7,10 +7,10 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::{Status, common};
-use flowcert::approx::checker::{ScoreNetReport, report_for, time_grid};
 use flowcert::approx::{ScoreNetConfig, ScoreNetwork};
 use flowcert::model::ScoreField;
 use flowcert::report::{Table, sig};
+use flowcert::theorems::score_approx::{ScoreNetReport, report_for, time_grid};
 
 /// Most measurement times (keeps a typo from running for hours).
 const MAX_TIMES: usize = 10_000;

@@ -11,8 +11,8 @@ use crate::theorems::mismatch::{
 };
 
 use super::plot::{PlotSpec, Series, line_plot_svg};
-use super::reproduce::Scale;
 use super::table::{Table, sig};
+use crate::suite::reproduce::Scale;
 use crate::theorems::mismatch::MismatchRow;
 
 /// Errors of the section: the stability coordinate or the experiment failed.

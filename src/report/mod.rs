@@ -5,7 +5,6 @@ pub mod bounds;
 pub mod distill;
 pub mod mismatch;
 pub mod plot;
-pub mod reproduce;
 pub mod score_net;
 pub mod table;
 

@@ -12,22 +12,22 @@
 //! eps: the construction's error budget would be wrong. Everything is seeded, so two runs
 //! give the same bytes.
 //!
-//! This module only formats what [`crate::approx::checker`] and [`crate::approx::trained`]
+//! This module only formats what [`crate::theorems::score_approx`] and [`crate::theorems::score_approx::trained`]
 //! measure (the report layer sits above the theorem layer: data flows one way).
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::approx::budget::ScoreNetConfig;
-use crate::approx::checker::{
-    CheckConfig, DependenceRow, EPS_LIST, ScalingReport, ScoreNetReport, check_scaling,
-    dependence_table, time_grid,
-};
 use crate::approx::error::ApproxError;
-use crate::approx::trained::{DsmComparison, DsmConfig, compare_with_dsm};
 use crate::model::builtin;
 use crate::report::plot::{PlotSpec, Series, line_plot_svg};
 use crate::report::{Table, sig};
+use crate::theorems::score_approx::trained::{DsmComparison, DsmConfig, compare_with_dsm};
+use crate::theorems::score_approx::{
+    CheckConfig, DependenceRow, EPS_LIST, ScalingReport, ScoreNetReport, check_scaling,
+    dependence_table, time_grid,
+};
 
 /// Significant digits of the section's tables.
 pub const DIGITS: usize = 3;
@@ -164,10 +164,10 @@ pub fn score_net_section(quick: bool) -> Result<(ScoreNetSection, Table, usize),
 /// whether the theorem held (`DIGITS` significant digits).
 ///
 /// ```
-/// use flowcert::approx::{checker, ScoreNetConfig};
+/// use flowcert::{approx::ScoreNetConfig, theorems::score_approx};
 /// use flowcert::report::score_net::{size_table};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
-/// let rep = checker::check_network(&mix, &ScoreNetConfig::new(0.1).check().unwrap(), &[0.5], 50, 0).unwrap();
+/// let rep = score_approx::check_network(&mix, &ScoreNetConfig::new(0.1).check().unwrap(), &[0.5], 50, 0).unwrap();
 /// let t = size_table(&[("two-mode-s0.3", &rep)]);
 /// assert_eq!(t.rows[0][1], "0.100");
 /// assert_eq!(t.rows[0].last().unwrap(), "yes");
@@ -205,7 +205,7 @@ pub fn size_table(rows: &[(&str, &ScoreNetReport)]) -> Table {
 /// The fitted polylog exponents `b` (size ~ `log(1/eps)^b`) per mixture.
 ///
 /// ```
-/// use flowcert::approx::checker::{check_scaling, CheckConfig};
+/// use flowcert::theorems::score_approx::{check_scaling, CheckConfig};
 /// use flowcert::report::score_net::{fits_table, MixtureScaling};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let cfg = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
@@ -236,7 +236,7 @@ pub fn fits_table(mixtures: &[MixtureScaling]) -> Table {
 /// Sizes against the mixture geometry ([`dependence_table`]).
 ///
 /// ```
-/// let rows = flowcert::approx::checker::dependence_table(1e-1, 0, 1, 0).unwrap();
+/// let rows = flowcert::theorems::score_approx::dependence_table(1e-1, 0, 1, 0).unwrap();
 /// let t = flowcert::report::score_net::dependence_report_table(&rows);
 /// assert_eq!(t.rows.len(), rows.len());
 /// assert_eq!(t.rows[0][8], "-");
@@ -272,7 +272,7 @@ pub fn dependence_report_table(rows: &[DependenceRow]) -> Table {
 /// The `L^2(p_t)` error across `t` of the construction and of the DSM-trained MLP.
 ///
 /// ```
-/// use flowcert::approx::{trained::{compare_with_dsm, DsmConfig}, ScoreNetConfig};
+/// use flowcert::{theorems::score_approx::trained::{compare_with_dsm, DsmConfig}, approx::ScoreNetConfig};
 /// use flowcert::report::score_net::dsm_table;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let p = ScoreNetConfig::new(0.1).check().unwrap();
@@ -296,7 +296,7 @@ pub fn dsm_table(c: &DsmComparison) -> Table {
 /// slope is the fitted polylog exponent).
 ///
 /// ```
-/// use flowcert::approx::checker::{check_scaling, CheckConfig};
+/// use flowcert::theorems::score_approx::{check_scaling, CheckConfig};
 /// use flowcert::report::score_net::*;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
@@ -336,7 +336,7 @@ pub fn plot_sizes(section: &ScoreNetSection) -> String {
 /// size, with the target eps, log-log axes.
 ///
 /// ```
-/// use flowcert::approx::{trained::{compare_with_dsm, DsmConfig}, ScoreNetConfig};
+/// use flowcert::{theorems::score_approx::trained::{compare_with_dsm, DsmConfig}, approx::ScoreNetConfig};
 /// use flowcert::report::score_net::plot_dsm;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let p = ScoreNetConfig::new(0.1).check().unwrap();
@@ -344,11 +344,14 @@ pub fn plot_sizes(section: &ScoreNetSection) -> String {
 /// assert!(plot_dsm(&c).starts_with("<svg"));
 /// ```
 pub fn plot_dsm(c: &DsmComparison) -> String {
-    let line = |name: &str, f: &dyn Fn(&crate::approx::trained::ComparisonRow) -> f64| Series {
-        name: name.to_string(),
-        points: c.rows.iter().map(|r| (r.t, f(r))).collect(),
-        markers: true,
-    };
+    let line =
+        |name: &str, f: &dyn Fn(&crate::theorems::score_approx::trained::ComparisonRow) -> f64| {
+            Series {
+                name: name.to_string(),
+                points: c.rows.iter().map(|r| (r.t, f(r))).collect(),
+                markers: true,
+            }
+        };
     let eps = Series {
         name: format!("target eps = {}", sig(c.eps, DIGITS)),
         points: c.rows.iter().map(|r| (r.t, c.eps)).collect(),
@@ -377,7 +380,7 @@ pub fn plot_dsm(c: &DsmComparison) -> String {
 /// when it ran.
 ///
 /// ```
-/// use flowcert::approx::checker::{check_scaling, CheckConfig};
+/// use flowcert::theorems::score_approx::{check_scaling, CheckConfig};
 /// use flowcert::report::score_net::*;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
@@ -399,7 +402,7 @@ pub fn section_plots(section: &ScoreNetSection) -> Vec<(String, String)> {
 /// dependence and DSM tables.
 ///
 /// ```
-/// use flowcert::approx::checker::{check_scaling, CheckConfig};
+/// use flowcert::theorems::score_approx::{check_scaling, CheckConfig};
 /// use flowcert::report::score_net::*;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };

@@ -6,4 +6,5 @@ pub mod assess;
 pub mod composition;
 pub mod lipschitz;
 pub mod mismatch;
+pub mod score_approx;
 pub mod stability;

@@ -4,7 +4,7 @@
 
 use flowcert::experiments::distill::{DistillPlan, StudentBudget};
 use flowcert::experiments::{CellStore, Shard};
-use flowcert::report::reproduce::{ReproduceOptions, Scale, Silent, distill_section, reproduce};
+use flowcert::suite::reproduce::{ReproduceOptions, Scale, Silent, distill_section, reproduce};
 
 fn tmp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("flowcert-test-{}-{name}", std::process::id()));

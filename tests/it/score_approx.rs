@@ -5,13 +5,13 @@
 
 use crate::common;
 
-use flowcert::approx::checker::{self, EPS_LIST, fit_polylog};
-use flowcert::approx::trained::{DsmConfig, compare_with_dsm, train_dsm};
 use flowcert::approx::{
     Activation, Builder, ExpPlan, Lin, Network, RecipPlan, ScoreNetConfig, ScoreNetwork,
     SizeCounts, SoftmaxPlan, TimeFunction, blocks, fit_time_function,
 };
 use flowcert::model::{ScoreField, builtin};
+use flowcert::theorems::score_approx::trained::{DsmConfig, compare_with_dsm, train_dsm};
+use flowcert::theorems::score_approx::{self, EPS_LIST, fit_polylog};
 use flowcert::tolerance::{APPROX_ROUNDING_SHARE, EXACT, NET_ROUNDING_REL};
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
@@ -360,7 +360,7 @@ proptest! {
         let net = ScoreNetwork::build(&mix, &p).unwrap();
         let b = net.budget();
         prop_assert!(b.total_bound + APPROX_ROUNDING_SHARE * eps <= eps);
-        let rep = checker::report_for(&net, &mix, &[0.01, 0.1, 1.0], 300, seed).unwrap();
+        let rep = score_approx::report_for(&net, &mix, &[0.01, 0.1, 1.0], 300, seed).unwrap();
         prop_assert!(rep.sup_l2 <= eps, "sup L2 {} > eps {}", rep.sup_l2, eps);
         prop_assert!(rep.sup_l1 <= eps);
         prop_assert!(rep.passed);
@@ -468,7 +468,7 @@ fn tail_bound_dominates_monte_carlo() {
 fn report_serialises_with_the_contract_fields() {
     let mix = builtin::two_mode(0.3);
     let p = ScoreNetConfig::new(1e-2).check().unwrap();
-    let rep = checker::check_network(&mix, &p, &[0.01, 0.5], 200, 3).unwrap();
+    let rep = score_approx::check_network(&mix, &p, &[0.01, 0.5], 200, 3).unwrap();
     assert_eq!(rep.errors.len(), 4);
     for r in &rep.errors {
         assert!(r.ci_low <= r.lp_error && r.lp_error <= r.ci_high);
@@ -482,7 +482,7 @@ fn report_serialises_with_the_contract_fields() {
         assert!(v["errors"][0].get(key).is_some(), "missing errors[].{key}");
     }
     // the same seed gives the same bytes
-    let again = checker::check_network(&mix, &p, &[0.01, 0.5], 200, 3).unwrap();
+    let again = score_approx::check_network(&mix, &p, &[0.01, 0.5], 200, 3).unwrap();
     assert_eq!(
         serde_json::to_string(&rep).unwrap(),
         serde_json::to_string(&again).unwrap()
@@ -564,8 +564,8 @@ fn bad_inputs_are_errors_not_panics() {
     assert!(net.score_points(&[vec![1.0, 2.0, 3.0]], 0.5).is_err());
     assert!(net.score_points(&[vec![1.0, f64::NAN]], 0.5).is_err());
     assert!(net.score_points(&[vec![1.0, 2.0]], 0.0).is_err());
-    assert!(checker::measure_errors(&net, &mix, &[0.5], 1, 0, None).is_err());
-    assert!(checker::measure_errors(&net, &mix, &[-0.5], 10, 0, None).is_err());
+    assert!(score_approx::measure_errors(&net, &mix, &[0.5], 1, 0, None).is_err());
+    assert!(score_approx::measure_errors(&net, &mix, &[-0.5], 10, 0, None).is_err());
     let e = ScoreNetConfig::new(0.0).check().unwrap_err().to_string();
     assert!(e.contains("eps"), "{e}");
 }

@@ -7,7 +7,7 @@ use flowcert::experiments::distill::DistillPlan;
 use flowcert::experiments::distill_summary::summarize_rows;
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::report::distill::{mse_table, reduction_table};
-use flowcert::report::reproduce::{Silent, distill_section};
+use flowcert::suite::reproduce::{Silent, distill_section};
 
 #[test]
 fn quick_distillation_table() {

@@ -4,7 +4,7 @@
 
 use crate::common;
 use flowcert::report::mismatch::mismatch_section;
-use flowcert::report::reproduce::Scale;
+use flowcert::suite::reproduce::Scale;
 
 #[test]
 fn quick_regime_table() {

@@ -3,9 +3,9 @@
 //! significant digits, seeded Monte Carlo (400 samples at 4 times: a few seconds).
 
 use crate::common;
-use flowcert::approx::checker::{CheckConfig, check_scaling};
 use flowcert::model::builtin;
 use flowcert::report::score_net::size_table;
+use flowcert::theorems::score_approx::{CheckConfig, check_scaling};
 
 #[test]
 fn size_accuracy_table() {

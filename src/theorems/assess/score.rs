@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! per t:  e_i = |s_theta(x_i, t) - s(x_i, t)|,  x_i ~ p_t (the queries at t)
-//!         L^p error = (mean_i e_i^p)^{1/p}, p = 1, 2, with a 95% CI (approx::checker::error_rows)
+//!         L^p error = (mean_i e_i^p)^{1/p}, p = 1, 2, with a 95% CI (theorems::score_approx::error_rows)
 //!         relative L^2 = L^2 error / (mean_i |s(x_i, t)|^2)^{1/2}
 //! metrics l1@t=<t>, l2@t=<t>, rel_l2@t=<t>, sup_l1, sup_l2
 //! ```
@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use super::AssessError;
 use super::queries::{QueryIdentity, QuerySet};
-use crate::approx::checker::error_rows;
 use crate::model::Marginal;
+use crate::theorems::score_approx::error_rows;
 
 /// The errors at one time.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -37,17 +37,17 @@ use crate::model::ModelError;
 use crate::nn::{Activation, NnError};
 
 pub mod grid;
+pub mod measure;
 pub mod pairs;
 pub mod regime;
-pub mod report;
 pub mod search;
 pub mod students;
 pub mod symmetry;
 
 pub use grid::SegmentGrid;
+pub use measure::{DepthRow, MismatchReport, MismatchRow, mismatch_rows};
 pub use pairs::{PairKind, PairSet, lp_lower_bound};
 pub use regime::{REGIME_BUDGETS, REGIME_SIGMA0, RegimeCase, regime_experiment};
-pub use report::{DepthRow, MismatchReport, MismatchRow, mismatch_rows};
 pub use search::{OneStepTeacher, PairSearch, PointMap, search_pairs};
 pub use students::{BudgetedStudent, StudentSpec, TeacherData};
 pub use symmetry::{Reflection, SymmetryInfo};

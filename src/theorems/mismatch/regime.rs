@@ -3,7 +3,7 @@
 //! the best N-step error, and the depth `N` predicted (`Lambda(T) / ln M`), forced by the
 //! measured Lipschitz constant (obstruction) and measured on trained students.
 
-use super::report::{MismatchReport, mismatch_rows};
+use super::measure::{MismatchReport, mismatch_rows};
 use super::{MismatchConfig, MismatchError, SegmentGrid};
 use crate::model::Mixture;
 

@@ -24,8 +24,8 @@ use crate::theorems::lipschitz::{self, LipschitzReport};
 use crate::theorems::stability::{self, StabilityConfig, StabilityReport};
 use rayon::prelude::*;
 
-use super::distill as dtab;
-use super::table::{Table, sig};
+use crate::report::distill as dtab;
+use crate::report::table::{Table, sig};
 
 /// Errors of the main job.
 #[derive(Debug, Error)]
@@ -432,15 +432,15 @@ pub fn reproduce(
         write(&dir.join("plots"), &name, &svg)?;
     }
     progress.stage("mismatch", 1);
-    let (mismatch, mm_table, v) =
-        super::mismatch::mismatch_section(opts.scale).map_err(|e| checker("mismatch", e))?;
+    let (mismatch, mm_table, v) = crate::report::mismatch::mismatch_section(opts.scale)
+        .map_err(|e| checker("mismatch", e))?;
     progress.finish();
     violations += v;
     write_table(dir, "mismatch_regime", &mm_table)?;
     write(
         &dir.join("plots"),
         "mismatch_regime.svg",
-        &super::mismatch::plot_regime(&mismatch),
+        &crate::report::mismatch::plot_regime(&mismatch),
     )?;
     let (composition, v) = composition_section(opts.scale, progress)?;
     violations += v;

@@ -25,10 +25,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::Serialize;
 
-use super::budget::ScoreNetParams;
-use super::checker::{ErrorRow, measure_errors};
-use super::construct::ScoreNetwork;
-use super::error::ApproxError;
+use super::{ErrorRow, measure_errors};
+use crate::approx::budget::ScoreNetParams;
+use crate::approx::construct::ScoreNetwork;
+use crate::approx::error::ApproxError;
 use crate::model::{Mixture, OuCoeffs, ScoreField};
 use crate::nn::{Activation, LrSchedule, Mlp, MlpConfig, TrainConfig, VectorMap, train};
 
@@ -86,7 +86,7 @@ impl DsmScoreNet {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use flowcert::approx::trained::DsmScoreNet;
+    /// use flowcert::theorems::score_approx::trained::DsmScoreNet;
     /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     /// let m = DsmScoreNet::new(2, 3, 2000, 0.01, 1.0, &mut rng).unwrap();
     /// assert!(m.parameters() <= 2000 && m.parameters() > 1500);
@@ -117,7 +117,7 @@ impl DsmScoreNet {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use flowcert::approx::trained::DsmScoreNet;
+    /// use flowcert::theorems::score_approx::trained::DsmScoreNet;
     /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     /// let m = DsmScoreNet::new(1, 1, 100, 0.01, 1.0, &mut rng).unwrap();
     /// assert_eq!(m.parameters(), m.widths().windows(2).map(|w| (w[0] + 1) * w[1]).sum::<usize>());
@@ -130,7 +130,7 @@ impl DsmScoreNet {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use flowcert::approx::trained::DsmScoreNet;
+    /// use flowcert::theorems::score_approx::trained::DsmScoreNet;
     /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     /// let m = DsmScoreNet::new(2, 2, 500, 0.01, 1.0, &mut rng).unwrap();
     /// assert_eq!((m.widths()[0], m.widths()[3]), (3, 2));
@@ -145,7 +145,7 @@ impl DsmScoreNet {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use flowcert::{approx::trained::DsmScoreNet, nn::VectorMap};
+    /// use flowcert::{theorems::score_approx::trained::DsmScoreNet, nn::VectorMap};
     /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     /// let m = DsmScoreNet::new(2, 1, 200, 0.01, 1.0, &mut rng).unwrap();
     /// assert_eq!(m.mlp().dim_in(), 3);
@@ -158,7 +158,7 @@ impl DsmScoreNet {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use flowcert::approx::trained::DsmScoreNet;
+    /// use flowcert::theorems::score_approx::trained::DsmScoreNet;
     /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     /// let m = DsmScoreNet::new(2, 1, 200, 0.01, 1.0, &mut rng).unwrap();
     /// assert!((m.time_feature(0.01) + 1.0).abs() < 1e-12 && (m.time_feature(1.0) - 1.0).abs() < 1e-12);
@@ -234,7 +234,7 @@ fn dsm_pairs(
 /// Train an MLP by DSM on `[t_min, T]` (module doc).
 ///
 /// ```
-/// use flowcert::approx::{trained::{train_dsm, DsmConfig}, ScoreNetConfig};
+/// use flowcert::{approx::ScoreNetConfig, theorems::score_approx::trained::{train_dsm, DsmConfig}};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let p = ScoreNetConfig::new(0.1).check().unwrap();
 /// let cfg = DsmConfig { parameters: 300, steps: 40, batch: 32, ..Default::default() };
@@ -330,7 +330,7 @@ pub struct DsmComparison {
 /// (`cfg.parameters` is overridden), and measure both on `times` with the same samples.
 ///
 /// ```
-/// use flowcert::approx::{trained::{compare_with_dsm, DsmConfig}, ScoreNetConfig};
+/// use flowcert::{theorems::score_approx::trained::{compare_with_dsm, DsmConfig}, approx::ScoreNetConfig};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let p = ScoreNetConfig::new(0.1).check().unwrap();
 /// let cfg = DsmConfig { steps: 20, batch: 16, ..Default::default() };

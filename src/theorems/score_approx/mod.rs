@@ -18,11 +18,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use super::budget::{BudgetReport, ScoreNetConfig, ScoreNetParams};
-use super::construct::ScoreNetwork;
-use super::error::ApproxError;
-use super::network::SizeCounts;
+use crate::approx::budget::{BudgetReport, ScoreNetConfig, ScoreNetParams};
+use crate::approx::construct::ScoreNetwork;
+use crate::approx::error::ApproxError;
+use crate::approx::network::SizeCounts;
 use crate::model::{Marginal, Mixture, MixtureSpec, ScoreField, builtin};
+
+pub mod trained;
 
 /// The target accuracies of the theorem check.
 pub const EPS_LIST: [f64; 5] = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5];
@@ -167,7 +169,7 @@ pub struct DependenceRow {
 /// `n` times from `t_min` to `t_max`, geometric (both ends included).
 ///
 /// ```
-/// let g = flowcert::approx::checker::time_grid(0.01, 1.0, 3);
+/// let g = flowcert::theorems::score_approx::time_grid(0.01, 1.0, 3);
 /// assert!((g[1] - 0.1).abs() < 1e-12 && g[2] == 1.0);
 /// ```
 pub fn time_grid(t_min: f64, t_max: f64, n: usize) -> Vec<f64> {
@@ -213,11 +215,11 @@ fn ci(vals: &[f64], p: u32, z: f64) -> (f64, f64, f64) {
 /// error makes the estimate infinite (never NaN), so it fails every comparison with eps.
 ///
 /// ```
-/// let rows = flowcert::approx::checker::error_rows(0.5, &[3.0, 4.0], 0.0);
+/// let rows = flowcert::theorems::score_approx::error_rows(0.5, &[3.0, 4.0], 0.0);
 /// assert_eq!((rows[0].p, rows[0].lp_error), (1, 3.5));
 /// assert!((rows[1].lp_error - 12.5f64.sqrt()).abs() < 1e-12);
 /// assert!(rows[1].ci_low <= rows[1].lp_error && rows[1].lp_error <= rows[1].ci_high);
-/// assert_eq!(flowcert::approx::checker::error_rows(0.5, &[f64::NAN, 1.0], 0.0)[1].lp_error, f64::INFINITY);
+/// assert_eq!(flowcert::theorems::score_approx::error_rows(0.5, &[f64::NAN, 1.0], 0.0)[1].lp_error, f64::INFINITY);
 /// ```
 pub fn error_rows(t: f64, errs: &[f64], mass_outside: f64) -> [ErrorRow; 2] {
     let z = Normal::standard().inverse_cdf(0.975);
@@ -241,7 +243,7 @@ pub fn error_rows(t: f64, errs: &[f64], mass_outside: f64) -> [ErrorRow; 2] {
 /// box) is only used to report the mass outside it.
 ///
 /// ```
-/// use flowcert::approx::checker::measure_errors;
+/// use flowcert::theorems::score_approx::measure_errors;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// // the exact score against itself: zero error
 /// let rows = measure_errors(&mix, &mix, &[0.5], 100, 1, None).unwrap();
@@ -293,10 +295,10 @@ pub fn measure_errors<F: ScoreField + ?Sized>(
 /// Build the network for one `eps` and measure it on `times`.
 ///
 /// ```
-/// use flowcert::approx::{checker, ScoreNetConfig};
+/// use flowcert::{approx::ScoreNetConfig, theorems::score_approx};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let p = ScoreNetConfig::new(1e-2).check().unwrap();
-/// let rep = checker::check_network(&mix, &p, &[0.01, 1.0], 200, 7).unwrap();
+/// let rep = score_approx::check_network(&mix, &p, &[0.01, 1.0], 200, 7).unwrap();
 /// assert!(rep.passed && rep.sup_l2 <= 1e-2);
 /// ```
 pub fn check_network(
@@ -313,10 +315,10 @@ pub fn check_network(
 /// The report of an already built network.
 ///
 /// ```
-/// use flowcert::approx::{checker, ScoreNetConfig, ScoreNetwork};
+/// use flowcert::{approx::{ScoreNetConfig, ScoreNetwork}, theorems::score_approx};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let net = ScoreNetwork::build(&mix, &ScoreNetConfig::new(0.1).check().unwrap()).unwrap();
-/// let rep = checker::report_for(&net, &mix, &[0.5], 100, 0).unwrap();
+/// let rep = score_approx::report_for(&net, &mix, &[0.5], 100, 0).unwrap();
 /// assert_eq!(rep.depth, net.network().counts().depth);
 /// ```
 pub fn report_for(
@@ -366,7 +368,7 @@ pub fn report_for(
 /// Least squares of `ln(size)` on `ln(ln(1/eps))`.
 ///
 /// ```
-/// use flowcert::approx::checker::fit_polylog;
+/// use flowcert::theorems::score_approx::fit_polylog;
 /// let eps = [1e-1, 1e-2, 1e-3, 1e-4];
 /// let sizes: Vec<f64> = eps.iter().map(|e: &f64| 3.0 * (1.0 / e).ln().powi(2)).collect();
 /// assert!((fit_polylog(&eps, &sizes).exponent - 2.0).abs() < 1e-12);
@@ -397,7 +399,7 @@ pub fn fit_polylog(eps: &[f64], sizes: &[f64]) -> PolylogFit {
 /// The theorem check: one report per `eps` (same samples for all) and the polylog fits.
 ///
 /// ```
-/// use flowcert::approx::checker::{check_scaling, CheckConfig};
+/// use flowcert::theorems::score_approx::{check_scaling, CheckConfig};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let cfg = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 2, samples: 100, ..Default::default() };
 /// let rep = check_scaling(&mix, &cfg).unwrap();
@@ -461,7 +463,7 @@ fn two_modes(d: usize, separation: f64, sigma0: f64) -> Mixture {
 /// 2-D) and t_min (two modes), all with `sigma0 = 0.3`, at one `eps`.
 ///
 /// ```
-/// let rows = flowcert::approx::checker::dependence_table(1e-2, 0, 2, 0).unwrap();
+/// let rows = flowcert::theorems::score_approx::dependence_table(1e-2, 0, 2, 0).unwrap();
 /// assert_eq!(rows.len(), 16);
 /// assert!(rows.iter().any(|r| r.factor == "t_min"));
 /// ```

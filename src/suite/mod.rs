@@ -1,0 +1,3 @@
+//! The built-in suite: what `flowcert check` and `flowcert reproduce` run.
+
+pub mod reproduce;
