@@ -3,9 +3,7 @@
 //! Read the `items/s` column: one item is one training step.
 
 use divan::{Bencher, counter::ItemsCount};
-use flowcert::nn::{
-    Activation, LipschitzConfig, LipschitzMlp, Mlp, MlpConfig, TrainConfig, VectorMap, train,
-};
+use flowcert::nn::{Activation, LipschitzConfig, LipschitzMlp, Mlp, MlpConfig, TrainConfig, train};
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -71,5 +69,5 @@ fn predict(bencher: Bencher, d: usize) {
     );
     bencher
         .counter(ItemsCount::new(DATA))
-        .bench_local(|| net.apply_batch(divan::black_box(&x)));
+        .bench_local(|| net.predict(divan::black_box(&x)));
 }

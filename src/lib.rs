@@ -8,6 +8,7 @@ pub mod approx;
 pub mod bounds;
 pub mod dynamics;
 pub mod experiments;
+pub mod flowmap;
 pub mod grids;
 pub mod io;
 pub mod model;

@@ -5,9 +5,11 @@
 
 mod dop853;
 pub mod flow;
+mod segment;
 pub mod solver;
 
 pub use flow::{ExactFlow, FlowError, FlowPoint, FlowSystem, flow_point};
+pub use segment::FlowSegment;
 pub use solver::{
     Method, OdeSystem, SolverError, SolverOptions, SolverStats, ValidSolverOptions, integrate,
     integrate_rk4_fixed,

@@ -24,9 +24,10 @@ use thiserror::Error;
 
 use crate::bounds::{Bound, BoundsError, LambdaTable, Lipschitz};
 use crate::dynamics::{ExactFlow, FlowError, Method, SolverOptions};
+use crate::flowmap::{FlowMap, MapError};
 use crate::grids::{GridError, GridKind};
 use crate::model::Mixture;
-use crate::nn::{Activation, Mlp, MlpConfig, NnError, TrainConfig, VectorMap, train};
+use crate::nn::{Activation, Mlp, MlpConfig, NnError, TrainConfig, train};
 
 /// Errors of the distillation experiment.
 #[derive(Debug, Error)]
@@ -50,6 +51,9 @@ pub enum DistillError {
     /// The result store failed.
     #[error(transparent)]
     Store(#[from] super::store::StoreError),
+    /// A student could not be evaluated.
+    #[error(transparent)]
+    Map(#[from] MapError),
 }
 
 /// The fixed capacity and training budget of every segment student.
@@ -215,7 +219,7 @@ pub fn run_cell(
     let mut z = x;
     let mut local = vec![0.0; n];
     for i in (1..=n).rev() {
-        let student = students[i - 1].apply_batch(&z);
+        let student = students[i - 1].map_batch(&z)?;
         let (teacher, _) = flow.map_batch_serial(&z, times[i], times[i - 1])?;
         local[i - 1] = sq_norms_mean(&(&student - &teacher)).sqrt();
         z = student;

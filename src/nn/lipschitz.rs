@@ -20,11 +20,12 @@
 //! The bound is what the stability theorems of `theory/` need from a student:
 //! a certified `Lip(Psi)`, not an estimate.
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Mlp, MlpConfig, MlpWorkspace, NnError, Trainable, ValidMlpConfig, VectorMap};
+use super::{Mlp, MlpConfig, MlpWorkspace, NnError, Trainable, ValidMlpConfig};
+use crate::flowmap::{FlowMap, MapError};
 use crate::tolerance::{LIPSCHITZ_PROJECTION_MARGIN, SPECTRAL_NORM_REL};
 
 /// Cap on the SVD's QR sweeps before falling back to the Frobenius norm.
@@ -162,12 +163,12 @@ impl LipschitzMlp {
     /// Wrap an existing network, projecting it into the budget `budget`.
     ///
     /// ```
-    /// use flowcert::nn::{Activation, LipschitzMlp, Mlp, VectorMap};
+    /// use flowcert::{flowmap::FlowMap, nn::{Activation, LipschitzMlp, Mlp}};
     /// use nalgebra::{DMatrix, DVector};
     /// let w = DMatrix::from_row_slice(1, 1, &[4.0]);
     /// let net = Mlp::from_layers(vec![w], vec![DVector::zeros(1)], Activation::Relu, false).unwrap();
     /// let lip = LipschitzMlp::from_mlp(net, 2.0).unwrap();
-    /// assert!((lip.apply(&[1.0])[0] - 2.0).abs() < 1e-8);
+    /// assert!((lip.map_point(&[1.0]).unwrap()[0] - 2.0).abs() < 1e-8);
     /// ```
     pub fn from_mlp(net: Mlp, budget: f64) -> Result<Self, NnError> {
         let floor = if net.is_residual() { 1.0 } else { 0.0 };
@@ -245,7 +246,7 @@ impl LipschitzMlp {
     /// construction and after every training step.
     ///
     /// ```
-    /// use flowcert::nn::{Activation, LipschitzMlp, Mlp, VectorMap};
+    /// use flowcert::{flowmap::FlowMap, nn::{Activation, LipschitzMlp, Mlp}};
     /// use nalgebra::{DMatrix, DVector};
     /// let w1 = DMatrix::from_row_slice(2, 1, &[1.0, -1.0]);
     /// let w2 = DMatrix::from_row_slice(1, 2, &[1.0, 1.0]);
@@ -254,7 +255,7 @@ impl LipschitzMlp {
     /// let net = Mlp::from_layers(vec![w1, w2], b, Activation::Relu, false).unwrap();
     /// let lip = LipschitzMlp::from_mlp(net, 10.0).unwrap();
     /// assert!((lip.certified_lipschitz() - 2.0).abs() < 1e-9);
-    /// assert_eq!(lip.apply(&[-3.0]), vec![3.0]);
+    /// assert_eq!(lip.map_point(&[-3.0]).unwrap().as_slice(), &[3.0]);
     /// ```
     pub fn certified_lipschitz(&self) -> f64 {
         let c: f64 = self.layer_norms().iter().product::<f64>() * self.activation_factor();
@@ -292,15 +293,18 @@ impl LipschitzMlp {
     }
 }
 
-impl VectorMap for LipschitzMlp {
+impl FlowMap for LipschitzMlp {
     fn dim_in(&self) -> usize {
         self.net.dim_in()
     }
     fn dim_out(&self) -> usize {
         self.net.dim_out()
     }
-    fn apply_batch(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
-        self.net.predict(x)
+    fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MapError> {
+        self.net.map_point(x)
+    }
+    fn map_batch(&self, xs: &DMatrix<f64>) -> Result<DMatrix<f64>, MapError> {
+        self.net.map_batch(xs)
     }
 }
 

@@ -28,7 +28,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use super::{Activation, Init, NnError, ValidMlpConfig, VectorMap};
+use super::{Activation, Init, NnError, ValidMlpConfig};
+use crate::flowmap::{FlowMap, MapError};
 
 mod backprop;
 mod kernels;
@@ -90,12 +91,12 @@ impl Mlp {
     /// has `n_{l+1}` entries. Used by constructive (hand-built) networks.
     ///
     /// ```
-    /// use flowcert::nn::{Activation, Mlp, VectorMap};
+    /// use flowcert::{flowmap::FlowMap, nn::{Activation, Mlp}};
     /// use nalgebra::{DMatrix, DVector};
     /// let w = DMatrix::from_row_slice(1, 2, &[1.0, -1.0]);
     /// let net = Mlp::from_layers(vec![w], vec![DVector::from_element(1, 0.5)], Activation::Relu, false)
     ///     .unwrap();
-    /// assert_eq!(net.apply(&[3.0, 1.0]), vec![2.5]);
+    /// assert_eq!(net.map_point(&[3.0, 1.0]).unwrap().as_slice(), &[2.5]);
     /// ```
     pub fn from_layers(
         weights: Vec<DMatrix<f64>>,
@@ -279,15 +280,20 @@ impl Mlp {
     }
 }
 
-impl VectorMap for Mlp {
+impl FlowMap for Mlp {
     fn dim_in(&self) -> usize {
         self.weights[0].ncols()
     }
     fn dim_out(&self) -> usize {
         self.weights[self.weights.len() - 1].nrows()
     }
-    fn apply_batch(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
-        self.predict(x)
+    fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MapError> {
+        let y = self.map_batch(&DMatrix::from_column_slice(x.len(), 1, x))?;
+        Ok(y.column(0).into_owned())
+    }
+    fn map_batch(&self, xs: &DMatrix<f64>) -> Result<DMatrix<f64>, MapError> {
+        MapError::check_input(self.dim_in(), xs.nrows())?;
+        Ok(self.predict(xs))
     }
 }
 

@@ -12,14 +12,12 @@
 //! train.rs      Trainable (the student capability), train(), TrainConfig
 //! ```
 //!
-//! Every student implements [`VectorMap`], so students, teachers and their
-//! compositions are evaluated the same way: a `d x N` matrix of points as
-//! columns in, a `d' x N` matrix out.
+//! Every student implements [`FlowMap`](crate::flowmap::FlowMap), so students, exact
+//! flows, their compositions and users' maps are evaluated the same way: a `d x N` matrix
+//! of points as columns in, a `d' x N` matrix out.
 //!
 //! All randomness (initialisation, minibatches) comes from a `ChaCha8Rng` passed
 //! in by the caller: the same seed gives bit-identical parameters.
-
-use nalgebra::DMatrix;
 
 pub mod activation;
 pub mod adam;
@@ -93,119 +91,4 @@ pub enum NnError {
         /// Learning rate in force at that step.
         lr: f64,
     },
-}
-
-/// A map from `R^dim_in` to `R^dim_out`, evaluated on batches stored as columns.
-///
-/// The capability shared by students (learned networks), teachers and user
-/// maps: anything the harness compares implements it.
-///
-/// # Panics
-/// Implementations may panic if `x.nrows() != self.dim_in()`: a dimension
-/// mismatch between composed maps is a programming error, not user input.
-///
-/// ```
-/// use flowcert::nn::{Activation, Mlp, MlpConfig, VectorMap};
-/// use nalgebra::DMatrix;
-/// use rand::SeedableRng;
-/// use rand_chacha::ChaCha8Rng;
-///
-/// let cfg = MlpConfig::new(2, vec![8], 2, Activation::Silu).check().unwrap();
-/// let net = Mlp::new(&cfg, &mut ChaCha8Rng::seed_from_u64(0));
-/// let y = net.apply_batch(&DMatrix::zeros(2, 5));
-/// assert_eq!(y.shape(), (2, 5));
-/// assert_eq!(net.apply(&[0.0, 0.0]), y.column(0).iter().copied().collect::<Vec<_>>());
-/// ```
-pub trait VectorMap {
-    /// Dimension of the input points.
-    fn dim_in(&self) -> usize;
-    /// Dimension of the output points.
-    fn dim_out(&self) -> usize;
-    /// Map every column of `x` (`dim_in x N`), giving a `dim_out x N` matrix.
-    fn apply_batch(&self, x: &DMatrix<f64>) -> DMatrix<f64>;
-    /// Map a single point. The default goes through [`VectorMap::apply_batch`].
-    fn apply(&self, x: &[f64]) -> Vec<f64> {
-        let m = DMatrix::from_column_slice(x.len(), 1, x);
-        self.apply_batch(&m).as_slice().to_vec()
-    }
-}
-
-impl<T: VectorMap + ?Sized> VectorMap for &T {
-    fn dim_in(&self) -> usize {
-        (**self).dim_in()
-    }
-    fn dim_out(&self) -> usize {
-        (**self).dim_out()
-    }
-    fn apply_batch(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
-        (**self).apply_batch(x)
-    }
-    fn apply(&self, x: &[f64]) -> Vec<f64> {
-        (**self).apply(x)
-    }
-}
-
-impl<T: VectorMap + ?Sized> VectorMap for Box<T> {
-    fn dim_in(&self) -> usize {
-        (**self).dim_in()
-    }
-    fn dim_out(&self) -> usize {
-        (**self).dim_out()
-    }
-    fn apply_batch(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
-        (**self).apply_batch(x)
-    }
-    fn apply(&self, x: &[f64]) -> Vec<f64> {
-        (**self).apply(x)
-    }
-}
-
-/// Composition `second ∘ first`: apply `first`, then `second`.
-///
-/// Used to chain students over consecutive time segments
-/// (`Psi_{s->u} = Psi_{t->u} ∘ Psi_{s->t}`).
-///
-/// ```
-/// use flowcert::nn::{Activation, Compose, Mlp, MlpConfig, VectorMap};
-/// use rand::SeedableRng;
-/// use rand_chacha::ChaCha8Rng;
-///
-/// let cfg = MlpConfig::new(2, vec![4], 2, Activation::Relu).check().unwrap();
-/// let mut rng = ChaCha8Rng::seed_from_u64(1);
-/// let (a, b) = (Mlp::new(&cfg, &mut rng), Mlp::new(&cfg, &mut rng));
-/// let ab = Compose::new(&a, &b).unwrap();
-/// assert_eq!(ab.apply(&[0.5, -1.0]), b.apply(&a.apply(&[0.5, -1.0])));
-/// ```
-#[derive(Debug, Clone)]
-pub struct Compose<A, B> {
-    first: A,
-    second: B,
-}
-
-impl<A: VectorMap, B: VectorMap> Compose<A, B> {
-    /// Compose two maps; fails if `first.dim_out() != second.dim_in()`
-    /// (see [`Compose`] for an example).
-    pub fn new(first: A, second: B) -> Result<Self, NnError> {
-        if first.dim_out() != second.dim_in() {
-            return Err(NnError::ShapeMismatch {
-                what: "the first map's output",
-                expected: format!("{} components", second.dim_in()),
-                found: format!("{} components", first.dim_out()),
-                fix: "compose maps whose dimensions chain",
-            });
-        }
-        Ok(Self { first, second })
-    }
-}
-
-impl<A: VectorMap, B: VectorMap> VectorMap for Compose<A, B> {
-    fn dim_in(&self) -> usize {
-        self.first.dim_in()
-    }
-    fn dim_out(&self) -> usize {
-        self.second.dim_out()
-    }
-    fn apply_batch(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
-        self.second.apply_batch(&self.first.apply_batch(x))
-    }
 }

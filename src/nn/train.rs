@@ -17,14 +17,15 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Adam, AdamConfig, LrSchedule, Mlp, MlpWorkspace, NnError, ValidAdamConfig, VectorMap};
+use super::{Adam, AdamConfig, LrSchedule, Mlp, MlpWorkspace, NnError, ValidAdamConfig};
+use crate::flowmap::{FlowMap, MapError};
 
 /// Columns per chunk when evaluating the loss on a whole data set.
 const EVAL_CHUNK: usize = 4096;
 
-/// A student that [`train`] can fit: a [`VectorMap`] with parameters, an MSE
+/// A student that [`train`] can fit: a [`FlowMap`] with parameters, an MSE
 /// gradient, and an optional projection onto a constraint set.
-pub trait Trainable: VectorMap {
+pub trait Trainable: FlowMap {
     /// Buffers reused across steps of one batch size.
     type Workspace;
 
@@ -258,7 +259,9 @@ pub fn train<M: Trainable>(
         }
     }
 
-    let final_loss = mse(model, inputs, targets);
+    // Inputs and targets were checked against the model's dimensions, so an evaluation
+    // error is a failure of the model itself: reported as divergence below.
+    let final_loss = mse(model, inputs, targets).unwrap_or(f64::NAN);
     if !final_loss.is_finite() {
         return Err(NnError::Diverged {
             step: cfg.steps,
@@ -286,9 +289,13 @@ pub fn train<M: Trainable>(
 /// let cfg = MlpConfig::new(2, vec![4], 2, Activation::Silu).check().unwrap();
 /// let net = Mlp::new(&cfg, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
 /// let x = DMatrix::from_fn(2, 10, |i, j| (i * j) as f64);
-/// assert!((mse(&net, &x, &x) - net.mse(&x, &x)).abs() < 1e-12);
+/// assert!((mse(&net, &x, &x).unwrap() - net.mse(&x, &x)).abs() < 1e-12);
 /// ```
-pub fn mse<M: VectorMap + ?Sized>(map: &M, x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+pub fn mse<M: FlowMap + ?Sized>(
+    map: &M,
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+) -> Result<f64, MapError> {
     assert_eq!(
         x.ncols(),
         y.ncols(),
@@ -304,7 +311,7 @@ pub fn mse<M: VectorMap + ?Sized>(map: &M, x: &DMatrix<f64>, y: &DMatrix<f64>) -
     let mut start = 0;
     while start < n {
         let len = EVAL_CHUNK.min(n - start);
-        let out = map.apply_batch(&x.columns(start, len).into_owned());
+        let out = map.map_batch(&x.columns(start, len).into_owned())?;
         let target = y.columns(start, len);
         sum += out
             .iter()
@@ -313,7 +320,7 @@ pub fn mse<M: VectorMap + ?Sized>(map: &M, x: &DMatrix<f64>, y: &DMatrix<f64>) -
             .sum::<f64>();
         start += len;
     }
-    sum / n.max(1) as f64
+    Ok(sum / n.max(1) as f64)
 }
 
 /// Fisher-Yates shuffle driven by `rng`.
@@ -324,7 +331,7 @@ fn shuffle(perm: &mut [usize], rng: &mut ChaCha8Rng) {
     }
 }
 
-fn check_data<M: VectorMap>(
+fn check_data<M: FlowMap>(
     model: &M,
     inputs: &DMatrix<f64>,
     targets: &DMatrix<f64>,

@@ -7,11 +7,11 @@
 //! 2-3), integrated by composite Simpson in [`lambda_table`].
 
 use flowcert::dynamics::ExactFlow;
+use flowcert::flowmap::{FlowMap, MapError};
 use flowcert::model::{Mixture, MixtureSpec, OuCoeffs, builtin};
 use flowcert::report::mismatch::regime_table;
 use flowcert::theorems::mismatch::students::centres;
 use flowcert::theorems::mismatch::*;
-use flowcert::theorems::mismatch::{OneStepTeacher, PointMap};
 use flowcert::tolerance::{
     BOUND_SLACK_REL, EXACT, MIXTURE_SYMMETRY_REL, ODE_ATOL, ODE_GLOBAL_FACTOR, ODE_RTOL,
 };
@@ -163,11 +163,7 @@ fn bound_vanishes_at_the_measured_lipschitz_constant_and_is_positive_for_small_b
     let mix = builtin::two_mode(0.05);
     let cfg = MismatchConfig::quick().check().unwrap();
     let flow = ExactFlow::new(&mix, *cfg.solver());
-    let teacher = OneStepTeacher {
-        flow: &flow,
-        t_max: cfg.t_max,
-        t_min: cfg.t_min,
-    };
+    let teacher = flow.segment(cfg.t_max, cfg.t_min);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let starts = mix.sample(cfg.t_max, cfg.search.search_samples, &mut rng);
     let pairs = search_pairs(
@@ -206,8 +202,11 @@ fn bound_vanishes_at_the_measured_lipschitz_constant_and_is_positive_for_small_b
 #[test]
 fn linear_map_bound_is_zero_at_its_norm_and_exact_below() {
     struct Linear(DMatrix<f64>);
-    impl PointMap for Linear {
-        fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MismatchError> {
+    impl FlowMap for Linear {
+        fn dim_in(&self) -> usize {
+            self.0.ncols()
+        }
+        fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MapError> {
             Ok(&self.0 * DVector::from_column_slice(x))
         }
     }
@@ -274,11 +273,7 @@ fn single_gaussian_flow_has_no_obstruction() {
         .map(|l| ((lo.alpha2 * l + lo.sigma2) / (hi.alpha2 * l + hi.sigma2)).sqrt())
         .fold(0.0, f64::max);
     let flow = ExactFlow::new(&mix, *cfg.solver());
-    let teacher = OneStepTeacher {
-        flow: &flow,
-        t_max: cfg.t_max,
-        t_min: cfg.t_min,
-    };
+    let teacher = flow.segment(cfg.t_max, cfg.t_min);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let starts = mix.sample(cfg.t_max, cfg.search.search_samples, &mut rng);
     let pairs = search_pairs(

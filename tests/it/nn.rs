@@ -2,9 +2,10 @@
 //! against finite differences, Adam training, determinism, the Lipschitz
 //! certificate against empirical ratios, and the exact spectral norm.
 
+use flowcert::flowmap::{Compose, FlowMap};
 use flowcert::nn::{
-    Activation, Compose, LipschitzConfig, LipschitzMlp, LrSchedule, Mlp, MlpConfig, NnError,
-    TrainConfig, VectorMap, spectral_norm, train,
+    Activation, LipschitzConfig, LipschitzMlp, LrSchedule, Mlp, MlpConfig, NnError, TrainConfig,
+    spectral_norm, train,
 };
 use flowcert::tolerance::{
     BOUND_SLACK_REL, EXACT, FINITE_DIFF_ABS, FINITE_DIFF_REL, FINITE_DIFF_STEP, STUDENT_FIT_REL,
@@ -225,14 +226,14 @@ fn batched_and_single_point_evaluation_agree() {
         let cfg = MlpConfig::new(3, vec![7, 5], 3, act).with_residual(true);
         let net = random_net(cfg, &mut rng);
         let x = gaussian_matrix(3, 9, &mut rng);
-        let batch = net.apply_batch(&x);
+        let batch = net.map_batch(&x).unwrap();
         let mut ws = net.workspace(4);
         net.forward(&x, &mut ws); // resizes the workspace to 9 columns
         assert_eq!(ws.output(), &batch);
         assert_eq!(ws.batch(), 9);
         for j in 0..x.ncols() {
             let col: Vec<f64> = x.column(j).iter().copied().collect();
-            let single = net.apply(&col);
+            let single = net.map_point(&col).unwrap();
             for (s, b) in single.iter().zip(batch.column(j).iter()) {
                 assert!((s - b).abs() <= EXACT * b.abs().max(1.0));
             }
@@ -440,7 +441,7 @@ fn compose_checks_dimensions() {
     assert!(Compose::new(&a, &b).is_err());
     let ba = Compose::new(&b, &a).unwrap();
     assert_eq!((ba.dim_in(), ba.dim_out()), (2, 3));
-    let boxed: Vec<Box<dyn VectorMap>> = vec![Box::new(b.clone()), Box::new(ba)];
+    let boxed: Vec<Box<dyn FlowMap>> = vec![Box::new(b.clone()), Box::new(ba)];
     assert!(boxed.iter().all(|m| m.dim_in() == 2));
 }
 
@@ -462,15 +463,15 @@ fn steep_data(d: usize, n: usize, rng: &mut ChaCha8Rng) -> (DMatrix<f64>, DMatri
 }
 
 /// Largest |f(x) - f(y)| / |x - y| over far pairs and near pairs (|x - y| ~ 1e-3).
-fn empirical_lipschitz(map: &impl VectorMap, pairs: usize, rng: &mut ChaCha8Rng) -> f64 {
+fn empirical_lipschitz(map: &impl FlowMap, pairs: usize, rng: &mut ChaCha8Rng) -> f64 {
     let d = map.dim_in();
     let x = uniform_matrix(d, pairs, 3.0, rng);
     let far = uniform_matrix(d, pairs, 3.0, rng);
     let near = &x + uniform_matrix(d, pairs, 1e-3, rng);
-    let fx = map.apply_batch(&x);
+    let fx = map.map_batch(&x).unwrap();
     let mut best: f64 = 0.0;
     for y in [far, near] {
-        let fy = map.apply_batch(&y);
+        let fy = map.map_batch(&y).unwrap();
         for j in 0..pairs {
             let dx = (x.column(j) - y.column(j)).norm();
             if dx > 0.0 {

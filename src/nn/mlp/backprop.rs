@@ -4,7 +4,7 @@
 use nalgebra::{DMatrix, DVector};
 
 use super::{Mlp, kernels};
-use crate::nn::VectorMap;
+use crate::flowmap::FlowMap;
 
 /// Gradient of a loss with respect to every parameter of an [`Mlp`],
 /// laid out like the network (layer `l`: `weights[l]`, `biases[l]`).
@@ -158,7 +158,7 @@ impl Mlp {
     /// If `x.nrows() != self.dim_in()`.
     ///
     /// ```
-    /// use flowcert::nn::{Activation, Mlp, MlpConfig, VectorMap};
+    /// use flowcert::{flowmap::FlowMap, nn::{Activation, Mlp, MlpConfig}};
     /// use nalgebra::DMatrix;
     /// use rand::SeedableRng;
     /// let cfg = MlpConfig::new(2, vec![5], 2, Activation::Silu).check().unwrap();
@@ -166,7 +166,7 @@ impl Mlp {
     /// let x = DMatrix::from_fn(2, 3, |i, j| (i + j) as f64);
     /// let mut ws = net.workspace(3);
     /// net.forward(&x, &mut ws);
-    /// assert_eq!(ws.output(), &net.apply_batch(&x));
+    /// assert_eq!(ws.output(), &net.map_batch(&x).unwrap());
     /// ```
     pub fn forward(&self, x: &DMatrix<f64>, ws: &mut MlpWorkspace) {
         self.forward_impl(x, ws, true);
@@ -298,7 +298,8 @@ impl Mlp {
     /// assert_eq!(net.mse(&x, &net.predict(&x)), 0.0);
     /// ```
     pub fn mse(&self, x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
-        crate::nn::train::mse(self, x, y)
+        // The shapes are asserted first, so evaluation cannot fail here.
+        crate::nn::train::mse(self, x, y).unwrap_or(f64::NAN)
     }
 
     /// `Psi` applied to every column of `x` (allocates a workspace).

@@ -27,13 +27,13 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::pairs::{PairKind, PairSet};
-use super::search::{OneStepTeacher, search_pairs};
+use super::search::search_pairs;
 use super::students::{BudgetedStudent, TeacherData, centres};
 use super::symmetry::{Reflection, SymmetryInfo};
 use super::{MismatchError, ValidMismatchConfig, invalid, stream};
 use crate::dynamics::ExactFlow;
+use crate::flowmap::FlowMap;
 use crate::model::Mixture;
-use crate::nn::VectorMap;
 use crate::tolerance::BOUND_SLACK_REL;
 
 /// One (budget, segments) cell: the contract's fields first, then extras.
@@ -205,11 +205,7 @@ pub fn mismatch_rows(
     check_inputs(lambda_t, budgets, segments)?;
     let (t_min, t_max) = (cfg.t_min, cfg.t_max);
     let flow = ExactFlow::new(mix, *cfg.solver());
-    let teacher = OneStepTeacher {
-        flow: &flow,
-        t_max,
-        t_min,
-    };
+    let teacher = flow.segment(t_max, t_min);
 
     // Sup-norm pairs across mode boundaries.
     let mut rng = ChaCha8Rng::seed_from_u64(stream(cfg.seed, &[0]));
@@ -277,7 +273,7 @@ pub fn mismatch_rows(
         .map(|&(m, n)| {
             let td = &data[ns.binary_search(&n).unwrap_or(0)];
             let student = BudgetedStudent::train(td, m, &cfg.student, cfg.seed)?;
-            let e = column_errors(&student.apply_batch(&test_x), &test_phi);
+            let e = column_errors(&student.map_batch(&test_x)?, &test_phi);
             let (e_eval, rest) = e.split_at(n_eval);
             let (e_px, e_py) = rest.split_at(n_pairs);
             let cert = student.certified_lipschitz();

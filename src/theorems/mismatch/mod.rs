@@ -33,6 +33,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dynamics::{FlowError, Method, SolverOptions, ValidSolverOptions};
+use crate::flowmap::MapError;
 use crate::model::ModelError;
 use crate::nn::{Activation, NnError};
 
@@ -48,7 +49,7 @@ pub use grid::SegmentGrid;
 pub use measure::{DepthRow, MismatchReport, MismatchRow, mismatch_rows};
 pub use pairs::{PairKind, PairSet, lp_lower_bound};
 pub use regime::{REGIME_BUDGETS, REGIME_SIGMA0, RegimeCase, regime_experiment};
-pub use search::{OneStepTeacher, PairSearch, PointMap, search_pairs};
+pub use search::{PairSearch, search_pairs};
 pub use students::{BudgetedStudent, StudentSpec, TeacherData};
 pub use symmetry::{Reflection, SymmetryInfo};
 
@@ -75,6 +76,9 @@ pub enum MismatchError {
     /// Building or training a student failed.
     #[error(transparent)]
     Nn(#[from] NnError),
+    /// A map (the teacher or a student) could not be evaluated.
+    #[error(transparent)]
+    Map(#[from] MapError),
 }
 
 pub(crate) fn invalid(

@@ -18,55 +18,13 @@ use serde::{Deserialize, Serialize};
 
 use super::pairs::{PairKind, PairSet};
 use super::{MismatchError, invalid};
-use crate::dynamics::{ExactFlow, flow::spectral_norm};
+use crate::dynamics::flow::spectral_norm;
+use crate::flowmap::FlowMap;
 
 /// Bisection stops when the bracketing segment is shorter than `h_min * BISECT_FRACTION`.
 const BISECT_FRACTION: f64 = 1e-2;
 /// Cap on bisection steps.
 const BISECT_MAX_STEPS: usize = 80;
-
-/// A map `R^d -> R^d` that the pair search can evaluate (the exact one-step flow, or a
-/// hand-built map in tests), optionally with its Jacobian.
-pub trait PointMap: Sync {
-    /// `Phi(x)`.
-    fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MismatchError>;
-    /// `DPhi(x)`, if available (default: none).
-    fn jacobian_at(&self, _x: &[f64]) -> Result<Option<DMatrix<f64>>, MismatchError> {
-        Ok(None)
-    }
-}
-
-/// The exact one-step map `Phi_{T -> t_min}` as a [`PointMap`].
-///
-/// ```
-/// use flowcert::dynamics::{ExactFlow, SolverOptions};
-/// use flowcert::theorems::mismatch::{OneStepTeacher, PointMap};
-/// let mix = flowcert::model::builtin::two_mode(0.3);
-/// let flow = ExactFlow::new(&mix, SolverOptions::default().check().unwrap());
-/// let phi = OneStepTeacher { flow: &flow, t_max: 2.0, t_min: 0.05 };
-/// assert!(phi.map_point(&[0.3, 0.0]).unwrap()[0] > 0.5);
-/// ```
-#[derive(Debug, Clone, Copy)]
-pub struct OneStepTeacher<'a> {
-    /// The exact flow.
-    pub flow: &'a ExactFlow<'a>,
-    /// `T`.
-    pub t_max: f64,
-    /// `t_min`.
-    pub t_min: f64,
-}
-
-impl PointMap for OneStepTeacher<'_> {
-    fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MismatchError> {
-        Ok(self.flow.map(x, self.t_max, self.t_min)?.y)
-    }
-    fn jacobian_at(&self, x: &[f64]) -> Result<Option<DMatrix<f64>>, MismatchError> {
-        Ok(self
-            .flow
-            .map_with_jacobian(x, self.t_max, self.t_min)?
-            .jacobian)
-    }
-}
 
 /// Settings of [`search_pairs`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -212,7 +170,7 @@ struct Crossing {
 
 /// Bisect the segment `[a, b]` (labels differ) for a boundary point, then evaluate pairs
 /// across it along the segment and the steepest direction.
-fn boundary_pairs<F: PointMap>(
+fn boundary_pairs<F: FlowMap>(
     map: &F,
     centres: &[DVector<f64>],
     a: DVector<f64>,
@@ -235,7 +193,7 @@ fn boundary_pairs<F: PointMap>(
     let point = (&lo + &hi) * 0.5;
     let mut dirs = vec![((&b - &a).normalize(), PairKind::Segment)];
     let mut jac_norm = None;
-    if let Some(j) = map.jacobian_at(point.as_slice())? {
+    if let Some(j) = map.jacobian(point.as_slice())? {
         jac_norm = Some(spectral_norm(&j));
         let svd = j.svd(false, true);
         if let Some(v_t) = svd.v_t {
@@ -281,26 +239,21 @@ fn pairs_to_set(pairs: Vec<Pair>, d: usize) -> PairSet {
 /// Deterministic in `rng`; the work is parallel over samples and boundary points.
 ///
 /// ```
-/// use flowcert::theorems::mismatch::{PairSearch, PointMap, search_pairs};
-/// use flowcert::theorems::mismatch::MismatchError;
+/// use flowcert::flowmap::FnMap;
+/// use flowcert::theorems::mismatch::{PairSearch, search_pairs};
 /// use nalgebra::{DMatrix, DVector};
 /// use rand::SeedableRng;
 /// // A step map in 1-D: sign(x). Its boundary is 0; E_M -> 1 as M h -> 0.
-/// struct Sign;
-/// impl PointMap for Sign {
-///     fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MismatchError> {
-///         Ok(DVector::from_element(1, x[0].signum()))
-///     }
-/// }
+/// let sign = FnMap::new(1, |x: &[f64]| vec![x[0].signum()]);
 /// let starts = DMatrix::from_row_slice(1, 4, &[-1.0, -0.5, 0.3, 1.0]);
 /// let centres = [DVector::from_element(1, -1.0), DVector::from_element(1, 1.0)];
 /// let search = PairSearch { boundary_points: 1, random_pairs: 0, ..PairSearch::default() };
 /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-/// let pairs = search_pairs(&Sign, &starts, &centres, &search, &mut rng).unwrap();
+/// let pairs = search_pairs(&sign, &starts, &centres, &search, &mut rng).unwrap();
 /// assert!(pairs.boundary[0][0].abs() < 1e-7);
 /// assert!((pairs.sup_lower_bound(10.0) - 1.0).abs() < 1e-4);
 /// ```
-pub fn search_pairs<F: PointMap>(
+pub fn search_pairs<F: FlowMap>(
     map: &F,
     starts: &DMatrix<f64>,
     centres: &[DVector<f64>],
@@ -311,7 +264,7 @@ pub fn search_pairs<F: PointMap>(
     let cols: Vec<DVector<f64>> = starts.column_iter().map(|c| c.into_owned()).collect();
     let images = collect(
         cols.par_iter()
-            .map(|x| map.map_point(x.as_slice()))
+            .map(|x| map.map_point(x.as_slice()).map_err(MismatchError::from))
             .collect(),
     )?;
     let labels: Vec<usize> = images.iter().map(|y| nearest(centres, y)).collect();
@@ -347,7 +300,7 @@ pub fn search_pairs<F: PointMap>(
     let mapped = collect(
         draws
             .par_iter()
-            .map(|(_, y)| map.map_point(y.as_slice()))
+            .map(|(_, y)| map.map_point(y.as_slice()).map_err(MismatchError::from))
             .collect(),
     )?;
     for ((i, y), fy) in draws.into_iter().zip(mapped) {

@@ -18,9 +18,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{MismatchError, STUDENT_ACTIVATION, invalid, stream};
 use crate::dynamics::ExactFlow;
+use crate::flowmap::{FlowMap, MapError};
 use crate::model::{Mixture, OuCoeffs};
 use crate::nn::{
-    Activation, LipschitzConfig, LipschitzMlp, LrSchedule, MlpConfig, TrainConfig, VectorMap, train,
+    Activation, LipschitzConfig, LipschitzMlp, LrSchedule, MlpConfig, TrainConfig, train,
 };
 
 /// Teacher solves are split into chunks of this many points (the parallel work unit).
@@ -265,18 +266,24 @@ impl BudgetedStudent {
     }
 }
 
-impl VectorMap for BudgetedStudent {
+/// `Psi(x) = Psi_1(...Psi_N(x))`: the steps are applied from `t_N = T` down to `t_0`.
+impl FlowMap for BudgetedStudent {
     fn dim_in(&self) -> usize {
         self.steps.last().map_or(0, |s| s.dim_in())
     }
     fn dim_out(&self) -> usize {
         self.steps.first().map_or(0, |s| s.dim_out())
     }
-    fn apply_batch(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
+    fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MapError> {
+        let y = self.map_batch(&DMatrix::from_column_slice(x.len(), 1, x))?;
+        Ok(y.column(0).into_owned())
+    }
+    fn map_batch(&self, xs: &DMatrix<f64>) -> Result<DMatrix<f64>, MapError> {
+        MapError::check_input(self.dim_in(), xs.nrows())?;
         self.steps
             .iter()
             .rev()
-            .fold(x.clone(), |z, s| s.apply_batch(&z))
+            .try_fold(xs.clone(), |z, s| s.map_batch(&z))
     }
 }
 

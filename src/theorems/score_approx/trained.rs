@@ -29,8 +29,9 @@ use super::{ErrorRow, measure_errors};
 use crate::approx::budget::ScoreNetParams;
 use crate::approx::construct::ScoreNetwork;
 use crate::approx::error::ApproxError;
+use crate::flowmap::FlowMap;
 use crate::model::{Mixture, OuCoeffs, ScoreField};
-use crate::nn::{Activation, LrSchedule, Mlp, MlpConfig, TrainConfig, VectorMap, train};
+use crate::nn::{Activation, LrSchedule, Mlp, MlpConfig, TrainConfig, train};
 
 /// Most `(input, noise)` pairs drawn for one training run (memory cap; see the module doc).
 pub const DSM_MAX_PAIRS: usize = 1 << 18;
@@ -145,7 +146,7 @@ impl DsmScoreNet {
     ///
     /// ```
     /// use rand::SeedableRng;
-    /// use flowcert::{theorems::score_approx::trained::DsmScoreNet, nn::VectorMap};
+    /// use flowcert::{flowmap::FlowMap, theorems::score_approx::trained::DsmScoreNet};
     /// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     /// let m = DsmScoreNet::new(2, 1, 200, 0.01, 1.0, &mut rng).unwrap();
     /// assert_eq!(m.mlp().dim_in(), 3);
@@ -188,7 +189,7 @@ impl ScoreField for DsmScoreNet {
             |r, c| if r < d { xs[(r, c)] } else { tau },
         );
         let sigma = OuCoeffs::at(t).sigma2.sqrt();
-        self.mlp.apply_batch(&input) * (-1.0 / sigma)
+        self.mlp.predict(&input) * (-1.0 / sigma)
     }
 }
 
