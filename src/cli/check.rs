@@ -97,21 +97,14 @@ pub fn checkers() -> Vec<Checker> {
 /// end-to-end error against sum eps_i exp(Lambda(t_{i-1})).
 fn run_composition(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
     use flowcert::bounds::{Bound, LambdaTable, Lipschitz};
-    use flowcert::dynamics::{ExactFlow, Method, SolverOptions};
+    use flowcert::dynamics::Teacher;
     use flowcert::theorems::composition::{Probe, check_composition};
     let lip = Lipschitz::auto(mix);
     let radius = lip.region_radius();
     let table = LambdaTable::new(lip, Bound::TwoSided, CHECK_T_MIN, CHECK_T_MAX)?;
     let times = GridKind::Balanced.times(mix, CHECK_T_MIN, CHECK_T_MAX, CHECK_SEGMENTS)?;
     let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
-    let opts = SolverOptions {
-        rtol: 1e-10,
-        atol: 1e-10,
-        method: Method::Dop853,
-        ..SolverOptions::default()
-    }
-    .check()?;
-    let flow = ExactFlow::new(mix, opts);
+    let flow = Teacher::PRECISE.flow(mix);
     let eps = vec![1e-3; CHECK_SEGMENTS];
     let r = check_composition(
         mix,

@@ -19,6 +19,24 @@ pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
     }
 }
 
+/// `--method`: the Runge-Kutta pair of the exact flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MethodArg {
+    /// Dormand-Prince 5(4).
+    Dopri5,
+    /// Dormand-Prince 8(5,3).
+    Dop853,
+}
+
+impl From<MethodArg> for flowcert::dynamics::Method {
+    fn from(m: MethodArg) -> Self {
+        match m {
+            MethodArg::Dopri5 => flowcert::dynamics::Method::Dopri5,
+            MethodArg::Dop853 => flowcert::dynamics::Method::Dop853,
+        }
+    }
+}
+
 /// Load a mixture file or `builtin:NAME`.
 pub fn mixture(path: &str) -> Result<Mixture> {
     Ok(flowcert::io::load_mixture(path)?)

@@ -128,7 +128,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             lr: a.lr,
         },
         eval_samples: a.eval_samples,
-        teacher_tol: 1e-8,
+        teacher: flowcert::dynamics::Teacher::EXPERIMENT,
     }
     .check()?;
     let dir = a.out.clone().unwrap_or_else(|| {

@@ -4,8 +4,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Status, common};
-use flowcert::dynamics::solver::{Method, SolverOptions, SolverStats};
-use flowcert::dynamics::{FlowPoint, flow_point};
+use flowcert::dynamics::solver::SolverStats;
+use flowcert::dynamics::{FlowPoint, Teacher, flow_point};
 use flowcert::model::Marginal;
 use flowcert::report::{Table, sig};
 
@@ -34,8 +34,8 @@ pub struct Args {
     #[arg(long, default_value_t = flowcert::tolerance::ODE_ATOL)]
     atol: f64,
     /// Integration method: dopri5 (Dormand-Prince 5(4)) or dop853 (8(5,3)).
-    #[arg(long, default_value = "dopri5", value_parser = ["dopri5", "dop853"])]
-    method: String,
+    #[arg(long, value_enum, default_value_t = common::MethodArg::Dopri5)]
+    method: common::MethodArg,
 }
 
 #[derive(Serialize)]
@@ -60,18 +60,8 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let mix = common::mixture(&a.mixture)?;
     let from = common::time("--from", a.from)?;
     let to = common::time("--to", a.to)?;
-    let method = if a.method == "dop853" {
-        Method::Dop853
-    } else {
-        Method::Dopri5
-    };
-    let opts = SolverOptions {
-        rtol: a.rtol,
-        atol: a.atol,
-        method,
-        ..SolverOptions::default()
-    }
-    .check()?;
+    let teacher = Teacher::new(a.method.into(), a.rtol, a.atol)?;
+    let opts = teacher.options();
     let xs = flowcert::io::load_points(&a.points, mix.dim())?;
     let d = mix.dim();
     let mut field = Marginal::new(&mix, from)?;
@@ -79,7 +69,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let pb = common::progress(xs.ncols() as u64, json, "flow");
     let mut points = Vec::with_capacity(xs.ncols());
     for x in xs.as_slice().chunks(d) {
-        let p: FlowPoint = flow_point(&mut field, x, from, to, a.jacobian, &opts)?;
+        let p: FlowPoint = flow_point(&mut field, x, from, to, a.jacobian, opts)?;
         stats += p.stats;
         let jacobian_norm = p.jacobian_norm();
         points.push(PointOut {

@@ -5,7 +5,7 @@
 use anyhow::{Result, bail};
 
 use super::{Status, common};
-use flowcert::dynamics::solver::{Method, SolverOptions};
+use flowcert::dynamics::Teacher;
 use flowcert::grids::{DEFAULT_RHO, GridError, GridKind, MAX_TIME};
 use flowcert::report::sig;
 use flowcert::theorems::stability::{self, StabilityConfig};
@@ -48,8 +48,8 @@ pub struct Args {
     #[arg(long, default_value_t = flowcert::tolerance::ODE_ATOL)]
     atol: f64,
     /// Integration method: dopri5 (Dormand-Prince 5(4)) or dop853 (8(5,3)).
-    #[arg(long, default_value = "dopri5", value_parser = ["dopri5", "dop853"])]
-    method: String,
+    #[arg(long, value_enum, default_value_t = common::MethodArg::Dopri5)]
+    method: common::MethodArg,
     /// Also write an SVG plot of the per-segment log-amplifications to this file.
     #[arg(long)]
     svg: Option<String>,
@@ -74,21 +74,11 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     }
     let kind: GridKind = a.grid.parse()?;
     let kind = kind.with_rho(a.rho);
-    let solver = SolverOptions {
-        rtol: a.rtol,
-        atol: a.atol,
-        method: if a.method == "dop853" {
-            Method::Dop853
-        } else {
-            Method::Dopri5
-        },
-        ..SolverOptions::default()
-    }
-    .check()?;
+    let teacher = Teacher::new(a.method.into(), a.rtol, a.atol)?;
     let cfg = StabilityConfig {
         samples: a.samples,
         seed: a.seed,
-        solver,
+        teacher,
         domain: None,
         separatrix_steps: a.separatrix_steps,
     };

@@ -166,7 +166,8 @@ pub struct ExactFlow<'a> {
 }
 
 impl<'a> ExactFlow<'a> {
-    /// The exact flow of `mix` solved at `opts`.
+    /// The exact flow of `mix` solved at `opts` (validated solver options or a
+    /// [`super::Teacher`]; [`super::Teacher::flow`] says the same).
     ///
     /// ```
     /// use flowcert::dynamics::{ExactFlow, solver::SolverOptions};
@@ -175,8 +176,11 @@ impl<'a> ExactFlow<'a> {
     /// let y = f.map(&[0.1, 0.2], 2.0, 0.01).unwrap();
     /// assert!(y.y[0] > 1.0); // lands near the right mode
     /// ```
-    pub fn new(mix: &'a Mixture, opts: ValidSolverOptions) -> Self {
-        ExactFlow { mix, opts }
+    pub fn new(mix: &'a Mixture, opts: impl Into<ValidSolverOptions>) -> Self {
+        ExactFlow {
+            mix,
+            opts: opts.into(),
+        }
     }
 
     /// The mixture.

@@ -7,10 +7,12 @@ mod dop853;
 pub mod flow;
 mod segment;
 pub mod solver;
+mod teacher;
 
 pub use flow::{ExactFlow, FlowError, FlowPoint, FlowSystem, flow_point};
 pub use segment::FlowSegment;
 pub use solver::{
-    Method, OdeSystem, SolverError, SolverOptions, SolverStats, ValidSolverOptions, integrate,
-    integrate_rk4_fixed,
+    DEFAULT_MAX_STEPS, Method, OdeSystem, SolverError, SolverOptions, SolverStats,
+    ValidSolverOptions, integrate, integrate_rk4_fixed,
 };
+pub use teacher::{Teacher, TeacherSpec};

@@ -16,9 +16,9 @@ impl From<FlowError> for MapError {
 /// solved on the calling thread, one point after the other (parallelise outer loops).
 ///
 /// ```
-/// use flowcert::{dynamics::{ExactFlow, SolverOptions}, flowmap::FlowMap};
+/// use flowcert::{dynamics::Teacher, flowmap::FlowMap};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
-/// let flow = ExactFlow::new(&mix, SolverOptions::default().check().unwrap());
+/// let flow = Teacher::PRECISE.flow(&mix);
 /// let phi = flow.segment(2.0, 0.05);
 /// let y = phi.map_point(&[0.3, 0.0]).unwrap();
 /// assert!(y[0] > 0.5); // flows into the right mode
@@ -48,9 +48,8 @@ impl FlowSegment<'_> {
     /// Start time.
     ///
     /// ```
-    /// use flowcert::dynamics::{ExactFlow, SolverOptions};
     /// let mix = flowcert::model::builtin::two_mode(0.3);
-    /// let s = ExactFlow::new(&mix, SolverOptions::default().check().unwrap()).segment(1.0, 0.5);
+    /// let s = flowcert::dynamics::Teacher::PRECISE.flow(&mix).segment(1.0, 0.5);
     /// assert_eq!((s.from(), s.to()), (1.0, 0.5));
     /// ```
     pub fn from(&self) -> f64 {

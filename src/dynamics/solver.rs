@@ -119,6 +119,41 @@ pub enum Method {
     Dop853,
 }
 
+impl Method {
+    /// The command-line name: `dopri5` or `dop853`.
+    ///
+    /// ```
+    /// use flowcert::dynamics::Method;
+    /// assert_eq!(Method::Dop853.name(), "dop853");
+    /// assert_eq!("dopri5".parse::<Method>().unwrap(), Method::Dopri5);
+    /// assert!("rk4".parse::<Method>().unwrap_err().to_string().contains("dopri5, dop853"));
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Dopri5 => "dopri5",
+            Method::Dop853 => "dop853",
+        }
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = SolverError;
+    fn from_str(s: &str) -> Result<Self, SolverError> {
+        [Method::Dopri5, Method::Dop853]
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| SolverError::InvalidOption {
+                option: "method",
+                value: s.to_owned(),
+                requirement: "one of dopri5, dop853",
+                fix: "pass --method dopri5 or --method dop853",
+            })
+    }
+}
+
+/// Largest number of attempted steps per solve by default.
+pub const DEFAULT_MAX_STEPS: usize = 1_000_000;
+
 /// Raw solver settings, as read from a config or the command line. Validate with
 /// [`SolverOptions::check`] before use.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -144,7 +179,7 @@ impl Default for SolverOptions {
             rtol: ODE_RTOL,
             atol: ODE_ATOL,
             method: Method::Dopri5,
-            max_steps: 1_000_000,
+            max_steps: DEFAULT_MAX_STEPS,
             initial_step: None,
         }
     }
@@ -233,6 +268,19 @@ impl Default for ValidSolverOptions {
 }
 
 impl ValidSolverOptions {
+    /// Options fixed in the source (the [`super::Teacher`] presets): automatic first step,
+    /// [`DEFAULT_MAX_STEPS`]. Not validated: a unit test checks every preset passes
+    /// [`SolverOptions::check`].
+    pub(crate) const fn preset(method: Method, rtol: f64, atol: f64) -> Self {
+        Self(SolverOptions {
+            rtol,
+            atol,
+            method,
+            max_steps: DEFAULT_MAX_STEPS,
+            initial_step: None,
+        })
+    }
+
     /// Relative tolerance.
     #[must_use]
     pub fn rtol(&self) -> f64 {

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::bounds::{Bound, BoundsError, LambdaTable, Lipschitz};
-use crate::dynamics::{ExactFlow, FlowError, Method, SolverOptions};
+use crate::dynamics::{ExactFlow, FlowError, Teacher};
 use crate::flowmap::{FlowMap, MapError};
 use crate::grids::{GridError, GridKind};
 use crate::model::Mixture;
@@ -276,8 +276,8 @@ pub struct DistillPlan {
     pub budget: StudentBudget,
     /// Fresh samples of `p_T` for the end-to-end metric.
     pub eval_samples: usize,
-    /// Teacher tolerance (rtol = atol).
-    pub teacher_tol: f64,
+    /// The teacher's solver ([`Teacher::EXPERIMENT`] in every preset).
+    pub teacher: Teacher,
 }
 
 /// One cell of a plan.
@@ -322,11 +322,6 @@ impl DistillPlan {
                 "--eval-samples must be at least 1".into(),
             ));
         }
-        if !(self.teacher_tol.is_finite() && self.teacher_tol >= 1e-14) {
-            return Err(DistillError::Budget(
-                "teacher tolerance must be finite and >= 1e-14".into(),
-            ));
-        }
         crate::grids::Span::new(self.t_min, self.t_max, 1)?;
         Ok(self)
     }
@@ -358,7 +353,7 @@ impl DistillPlan {
                 lr: 3e-3,
             },
             eval_samples: 1024,
-            teacher_tol: 1e-8,
+            teacher: Teacher::EXPERIMENT,
         }
     }
 
@@ -440,7 +435,7 @@ impl DistillPlan {
             self.t_min,
             self.t_max,
             self.eval_samples,
-            self.teacher_tol
+            self.teacher.key()
         );
         format!(
             "distill/{name}/{}/N{}/seed{}/{:016x}",
@@ -506,15 +501,7 @@ impl DistillPlan {
             self.t_max,
         )?;
         let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
-        let opts = SolverOptions {
-            rtol: self.teacher_tol,
-            atol: self.teacher_tol,
-            method: Method::Dop853,
-            ..SolverOptions::default()
-        }
-        .check()
-        .map_err(FlowError::from)?;
-        let flow = ExactFlow::new(mix, opts);
+        let flow = self.teacher.flow(mix);
         let labelled = LabelledGrid {
             name: grid.name(),
             times,

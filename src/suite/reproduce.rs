@@ -10,7 +10,7 @@ use thiserror::Error;
 
 use crate::bounds::SearchConfig;
 use crate::bounds::{Bound, LambdaTable, Lipschitz};
-use crate::dynamics::{ExactFlow, Method, SolverOptions};
+use crate::dynamics::Teacher;
 use crate::experiments::distill::{DistillError, DistillPlan, DistillRow};
 use crate::experiments::distill_summary::{DistillSummary, summarize_rows};
 use crate::experiments::sweep::{CellOutcome, run_cells};
@@ -163,21 +163,13 @@ fn composition_section(
     progress.stage("composition", (names.len() * 2) as u64);
     let mut out = Vec::new();
     let mut violations = 0;
-    let opts = SolverOptions {
-        rtol: 1e-10,
-        atol: 1e-10,
-        method: Method::Dop853,
-        ..SolverOptions::default()
-    }
-    .check()
-    .map_err(|e| checker("composition", e))?;
     for name in names {
         let mix = builtin::by_name(name).expect("suite name");
         let lip = Lipschitz::auto(&mix);
         let radius = lip.region_radius();
         let table = LambdaTable::new(lip, Bound::TwoSided, t_min, t_max)
             .map_err(|e| checker("composition", e))?;
-        let flow = ExactFlow::new(&mix, opts);
+        let flow = Teacher::PRECISE.flow(&mix);
         for grid in [GridKind::Uniform, GridKind::Balanced] {
             let times = grid
                 .times(&mix, t_min, t_max, n)

@@ -49,6 +49,7 @@ use thiserror::Error;
 
 use crate::bounds::lambda::integrate_bound;
 use crate::bounds::{Bound, BoundsError, Domain, LambdaTable, Lipschitz};
+use crate::dynamics::Teacher;
 use crate::dynamics::flow::spectral_norm;
 use crate::dynamics::solver::ValidSolverOptions;
 use crate::dynamics::{FlowError, SolverError, flow_point};
@@ -112,8 +113,8 @@ pub struct StabilityConfig {
     pub samples: usize,
     /// Seed of the ChaCha8 generator (segment `i` uses stream `i`, the whole interval 0).
     pub seed: u64,
-    /// Solver options of the variational equation.
-    pub solver: ValidSolverOptions,
+    /// The solver of the flow and its variational equation.
+    pub teacher: Teacher,
     /// Domain of the bounds; `None` is [`Domain::auto`].
     pub domain: Option<Domain>,
     /// Bisection steps of the separatrix search (0 switches it off; 60 reaches adjacent
@@ -126,7 +127,7 @@ impl Default for StabilityConfig {
         StabilityConfig {
             samples: 64,
             seed: 0,
-            solver: ValidSolverOptions::default(),
+            teacher: Teacher::REFERENCE,
             domain: None,
             separatrix_steps: 60,
         }
@@ -281,7 +282,7 @@ pub fn check(
         Some(domain) => Lipschitz::new(mix, domain)?,
     };
     let n = times.len() - 1;
-    let log_slack_base = tolerance::ODE_GLOBAL_FACTOR * cfg.solver.rtol().max(cfg.solver.atol());
+    let log_slack_base = tolerance::ODE_GLOBAL_FACTOR * cfg.teacher.rtol().max(cfg.teacher.atol());
     // Job 0 is the whole interval, job i the segment [t_{i-1}, t_i].
     let jobs: Vec<(usize, f64, f64)> = std::iter::once((0, times[n], times[0]))
         .chain((1..=n).map(|i| (i, times[i], times[i - 1])))
@@ -303,8 +304,8 @@ pub fn check(
         log_slack,
         samples: cfg.samples,
         seed: cfg.seed,
-        rtol: cfg.solver.rtol(),
-        atol: cfg.solver.atol(),
+        rtol: cfg.teacher.rtol(),
+        atol: cfg.teacher.atol(),
     })
 }
 
@@ -609,7 +610,7 @@ fn segment(
         hi,
         lo,
         co_lo: OuCoeffs::at(lo),
-        solver: cfg.solver,
+        solver: *cfg.teacher.options(),
         pieces: pieces(lip, lo, hi, int_l),
     };
     let mut flown: Vec<Flown> = starts

@@ -8,10 +8,8 @@ use common::cli::run;
 
 use std::path::{Path, PathBuf};
 
-use flowcert::dynamics::ExactFlow;
 use flowcert::grids::GridKind;
 use flowcert::model::{ScoreField, builtin};
-use flowcert::theorems::assess::flowmap::flow_options;
 use flowcert::theorems::assess::npy::{from_npy, to_npy};
 use flowcert::theorems::assess::{QueryConfig, QuerySet, assess_flowmap, assess_score};
 use flowcert::tolerance::EXACT;
@@ -65,7 +63,7 @@ fn answers(q: &QuerySet, shift: [f64; 2]) -> (DMatrix<f64>, DMatrix<f64>, DMatri
         mix.score_into(&x, q.score[(0, c)], &mut out);
         score.set_column(c, &nalgebra::Vector2::from(out));
     }
-    let flow = ExactFlow::new(mix, flow_options());
+    let flow = flowcert::dynamics::Teacher::PRECISE.flow(mix);
     let m = &q.manifest.flowmap;
     let n = m.samples_per_segment;
     let mut seg = DMatrix::zeros(2, q.flowmap.ncols());

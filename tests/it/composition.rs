@@ -5,21 +5,10 @@
 use crate::common;
 
 use flowcert::bounds::{Bound, LambdaTable, Lipschitz};
-use flowcert::dynamics::{ExactFlow, Method, SolverOptions};
+use flowcert::dynamics::Teacher;
 use flowcert::grids::GridKind;
 use flowcert::theorems::composition::{Probe, check_composition};
 use proptest::prelude::*;
-
-fn flow_opts() -> flowcert::dynamics::ValidSolverOptions {
-    SolverOptions {
-        rtol: 1e-10,
-        atol: 1e-10,
-        method: Method::Dop853,
-        ..SolverOptions::default()
-    }
-    .check()
-    .unwrap()
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
@@ -41,7 +30,7 @@ proptest! {
         let table = LambdaTable::new(lip, Bound::TwoSided, t_min, t_max).unwrap();
         let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
         let eps: Vec<f64> = (0..n).map(|i| 10f64.powf(log_eps) * (1.0 + i as f64 * 0.3)).collect();
-        let flow = ExactFlow::new(&mix, flow_opts());
+        let flow = Teacher::PRECISE.flow(&mix);
         let r = check_composition(&mix, &flow, &times, &lambda, &eps, None, Probe { points: 6, freq, seed }).unwrap();
         prop_assert_eq!(r.violations, 0, "max error {} > bound {}", r.max_error, r.bound);
         prop_assert!(r.max_error <= r.bound);
@@ -60,7 +49,7 @@ fn composition_checker_detects_a_wrong_bound() {
     let mix = flowcert::model::builtin::two_mode(0.05);
     let (t_min, t_max, n) = (0.01, 2.0, 2);
     let times = GridKind::Uniform.times(&mix, t_min, t_max, n).unwrap();
-    let flow = ExactFlow::new(&mix, flow_opts());
+    let flow = Teacher::PRECISE.flow(&mix);
     // Perturbations at the boundary between the modes are amplified by the late segment.
     let eps = vec![1e-3; n];
     let zero = vec![0.0; n + 1];

@@ -6,7 +6,6 @@
 //! `Lambda(T)` comes from the isotropic closed form of the two-sided `L(t)` (brief sections
 //! 2-3), integrated by composite Simpson in [`lambda_table`].
 
-use flowcert::dynamics::ExactFlow;
 use flowcert::flowmap::{FlowMap, MapError};
 use flowcert::model::{Mixture, MixtureSpec, OuCoeffs, builtin};
 use flowcert::report::mismatch::regime_table;
@@ -162,7 +161,7 @@ proptest! {
 fn bound_vanishes_at_the_measured_lipschitz_constant_and_is_positive_for_small_budgets() {
     let mix = builtin::two_mode(0.05);
     let cfg = MismatchConfig::quick().check().unwrap();
-    let flow = ExactFlow::new(&mix, *cfg.solver());
+    let flow = cfg.teacher.flow(&mix);
     let teacher = flow.segment(cfg.t_max, cfg.t_min);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let starts = mix.sample(cfg.t_max, cfg.search.search_samples, &mut rng);
@@ -272,7 +271,7 @@ fn single_gaussian_flow_has_no_obstruction() {
         .iter()
         .map(|l| ((lo.alpha2 * l + lo.sigma2) / (hi.alpha2 * l + hi.sigma2)).sqrt())
         .fold(0.0, f64::max);
-    let flow = ExactFlow::new(&mix, *cfg.solver());
+    let flow = cfg.teacher.flow(&mix);
     let teacher = flow.segment(cfg.t_max, cfg.t_min);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let starts = mix.sample(cfg.t_max, cfg.search.search_samples, &mut rng);

@@ -6,7 +6,7 @@
 use crate::common;
 
 use flowcert::bounds::{Domain, Region};
-use flowcert::dynamics::solver::SolverOptions;
+use flowcert::dynamics::{Method, Teacher};
 use flowcert::grids::GridKind;
 use flowcert::model::{Mixture, MixtureSpec, OuCoeffs, builtin};
 use flowcert::theorems::stability::{
@@ -214,13 +214,7 @@ fn deterministic_and_slack_tied_to_solver_tolerance() {
     let b = check(&mix, &[0.05, 0.3, 1.5], &config(8, 7)).unwrap();
     assert_eq!(a, b);
     let loose = StabilityConfig {
-        solver: SolverOptions {
-            rtol: 1e-6,
-            atol: 1e-6,
-            ..SolverOptions::default()
-        }
-        .check()
-        .unwrap(),
+        teacher: Teacher::new(Method::Dopri5, 1e-6, 1e-6).unwrap(),
         ..config(8, 7)
     };
     let l = check(&mix, &[0.05, 0.3, 1.5], &loose).unwrap();

@@ -16,7 +16,7 @@
 //! certified sup, and the rollout visits the model's own states rather than `p_{t_i}`, so
 //! `end_to_end / bound` is reported, never judged. The bound holds on all of `R^d` for shared
 //! covariances and on the ball of radius `region_radius` otherwise. The exact flow is solved
-//! by DOP853 at `rtol = atol = 1e-10`: errors below about `1e-8` are at the solver's level.
+//! by [`Teacher::PRECISE`] (DOP853 at `rtol = atol = 1e-10`): errors below about `1e-8` are at the solver's level.
 
 use std::collections::BTreeMap;
 
@@ -26,10 +26,7 @@ use serde::Serialize;
 use super::AssessError;
 use super::queries::{QueryIdentity, QuerySet};
 use crate::bounds::Lipschitz;
-use crate::dynamics::{ExactFlow, Method, SolverOptions, ValidSolverOptions};
-
-/// Solver tolerance of the exact flow in assessments.
-pub const FLOW_TOL: f64 = 1e-10;
+use crate::dynamics::Teacher;
 
 /// The errors of one segment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,22 +87,6 @@ pub struct FlowmapAssessment {
     pub metrics: BTreeMap<String, f64>,
 }
 
-/// The solver options of the exact flow in assessments (DOP853 at [`FLOW_TOL`]).
-///
-/// ```
-/// assert_eq!(flowcert::theorems::assess::flowmap::flow_options().rtol(), 1e-10);
-/// ```
-pub fn flow_options() -> ValidSolverOptions {
-    SolverOptions {
-        rtol: FLOW_TOL,
-        atol: FLOW_TOL,
-        method: Method::Dop853,
-        ..SolverOptions::default()
-    }
-    .check()
-    .expect("valid fixed options")
-}
-
 fn sq_norms(a: &DMatrix<f64>, b: &DMatrix<f64>) -> Vec<f64> {
     (0..a.ncols())
         .map(|c| (a.column(c) - b.column(c)).norm_squared())
@@ -118,13 +99,14 @@ fn sq_norms(a: &DMatrix<f64>, b: &DMatrix<f64>) -> Vec<f64> {
 /// ```
 /// use flowcert::grids::GridKind;
 /// use flowcert::dynamics::ExactFlow;
-/// use flowcert::theorems::assess::{QueryConfig, QuerySet, assess_flowmap, flowmap::flow_options};
+/// use flowcert::theorems::assess::{QueryConfig, QuerySet, assess_flowmap};
+/// use flowcert::dynamics::Teacher;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let cfg = QueryConfig { times: vec![0.5], samples: 4, seed: 0, grid: GridKind::Uniform,
 ///     segments: 2, t_min: 0.1, t_max: 1.0 }.check().unwrap();
 /// let q = QuerySet::generate(&mix, &cfg).unwrap();
 /// // answers: the exact flow of each start point, shifted by 0.01 in x0
-/// let flow = ExactFlow::new(&mix, flow_options());
+/// let flow = Teacher::PRECISE.flow(&mix);
 /// let answers = nalgebra::DMatrix::from_fn(2, q.flowmap.ncols(), |r, c| {
 ///     let x = [q.flowmap[(3, c)], q.flowmap[(4, c)]];
 ///     flow.map(&x, q.flowmap[(1, c)], q.flowmap[(2, c)]).unwrap().y[r] + if r == 0 { 0.01 } else { 0.0 }
@@ -155,7 +137,7 @@ pub fn assess_flowmap(
     {
         return Err(shape_err("--rollout", r.shape(), m.rollout.rows));
     }
-    let flow = ExactFlow::new(&set.mixture, flow_options());
+    let flow = Teacher::PRECISE.flow(&set.mixture);
     let n = m.samples_per_segment;
     let lam0 = m.lambda[0];
     let mut segments = Vec::with_capacity(m.segments);

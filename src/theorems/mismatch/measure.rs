@@ -31,7 +31,6 @@ use super::search::search_pairs;
 use super::students::{BudgetedStudent, TeacherData, centres};
 use super::symmetry::{Reflection, SymmetryInfo};
 use super::{MismatchError, ValidMismatchConfig, invalid, stream};
-use crate::dynamics::ExactFlow;
 use crate::flowmap::FlowMap;
 use crate::model::Mixture;
 use crate::tolerance::BOUND_SLACK_REL;
@@ -204,7 +203,7 @@ pub fn mismatch_rows(
 ) -> Result<MismatchReport, MismatchError> {
     check_inputs(lambda_t, budgets, segments)?;
     let (t_min, t_max) = (cfg.t_min, cfg.t_max);
-    let flow = ExactFlow::new(mix, *cfg.solver());
+    let flow = cfg.teacher.flow(mix);
     let teacher = flow.segment(t_max, t_min);
 
     // Sup-norm pairs across mode boundaries.

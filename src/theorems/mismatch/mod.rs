@@ -32,7 +32,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dynamics::{FlowError, Method, SolverOptions, ValidSolverOptions};
+use crate::dynamics::{FlowError, Teacher};
 use crate::flowmap::MapError;
 use crate::model::ModelError;
 use crate::nn::{Activation, NnError};
@@ -100,8 +100,8 @@ pub struct MismatchConfig {
     pub t_min: f64,
     /// Start time `T > t_min` of sampling.
     pub t_max: f64,
-    /// Teacher ODE solver settings.
-    pub solver: SolverOptions,
+    /// The teacher flow's solver.
+    pub teacher: Teacher,
     /// Seed of every random draw.
     pub seed: u64,
     /// How the pairs of the sup-norm bound are searched.
@@ -169,7 +169,6 @@ impl MismatchConfig {
                 "use a finite time T > t_min, e.g. 2.0",
             ));
         }
-        let solver = self.solver.check().map_err(FlowError::from)?;
         self.search.check()?;
         if self.eval_samples < 2 {
             return Err(invalid(
@@ -187,24 +186,18 @@ impl MismatchConfig {
                 "use a finite factor >= 1, e.g. 2",
             ));
         }
-        Ok(ValidMismatchConfig {
-            cfg: self.clone(),
-            solver,
-        })
+        Ok(ValidMismatchConfig { cfg: self.clone() })
     }
 }
 
 impl Default for MismatchConfig {
-    /// The thorough preset: `t_min = 0.05`, `T = 2`, DOP853 at the default tolerances,
+    /// The thorough preset: `t_min = 0.05`, `T = 2`, the [`Teacher::PRECISE`] flow,
     /// 16 boundary points, 2048 evaluation samples, 64-wide students trained 2000 steps.
     fn default() -> Self {
         MismatchConfig {
             t_min: 0.05,
             t_max: 2.0,
-            solver: SolverOptions {
-                method: Method::Dop853,
-                ..SolverOptions::default()
-            },
+            teacher: Teacher::PRECISE,
             seed: 0,
             search: PairSearch::default(),
             eval_samples: 2048,
@@ -219,25 +212,12 @@ impl Default for MismatchConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidMismatchConfig {
     cfg: MismatchConfig,
-    solver: ValidSolverOptions,
 }
 
 impl std::ops::Deref for ValidMismatchConfig {
     type Target = MismatchConfig;
     fn deref(&self) -> &MismatchConfig {
         &self.cfg
-    }
-}
-
-impl ValidMismatchConfig {
-    /// The validated solver options.
-    ///
-    /// ```
-    /// let cfg = flowcert::theorems::mismatch::MismatchConfig::quick().check().unwrap();
-    /// assert_eq!(cfg.solver().method(), flowcert::dynamics::Method::Dop853);
-    /// ```
-    pub fn solver(&self) -> &ValidSolverOptions {
-        &self.solver
     }
 }
 

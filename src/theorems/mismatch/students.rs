@@ -117,10 +117,10 @@ impl TeacherData {
     /// `seed`; the draws of segment i depend on `(seed, N, i)` only.
     ///
     /// ```
-    /// use flowcert::dynamics::{ExactFlow, SolverOptions};
+    /// use flowcert::dynamics::Teacher;
     /// use flowcert::theorems::mismatch::TeacherData;
     /// let mix = flowcert::model::builtin::two_mode(0.3);
-    /// let flow = ExactFlow::new(&mix, SolverOptions::default().check().unwrap());
+    /// let flow = Teacher::REFERENCE.flow(&mix);
     /// let data = TeacherData::generate(&mix, &flow, &[0.1, 0.5, 1.0], 8, 3).unwrap();
     /// assert_eq!((data.inputs.len(), data.targets[1].ncols()), (2, 8));
     /// ```
