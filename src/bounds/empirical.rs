@@ -36,7 +36,7 @@ use serde::Serialize;
 
 use super::BoundsError;
 use super::lipschitz::{Lipschitz, LipschitzBounds};
-use crate::model::{Component, Marginal, Mixture, OuCoeffs};
+use crate::model::{Marginal, Mixture, OuCoeffs};
 use crate::tolerance;
 
 /// Budget and seed of the search.
@@ -188,17 +188,6 @@ impl Tightness {
     }
 }
 
-/// `ln pi_k + ln N(x; m_k, S_k)` up to the shared `-(d/2) ln 2 pi`.
-fn log_weight(comp: &Component, co: &OuCoeffs, x: &DVector<f64>) -> f64 {
-    let mut acc = comp.log_weight;
-    for (j, &l) in comp.eigvals.iter().enumerate() {
-        let s = co.alpha2 * l + co.sigma2;
-        let z = comp.eigvecs.column(j).dot(x) - co.alpha * comp.mean_rot[j];
-        acc -= 0.5 * (z * z / s + s.ln());
-    }
-    acc
-}
-
 /// Evaluates both objectives inside the domain and remembers the best of each.
 struct Probe<'a> {
     marginal: Marginal<'a>,
@@ -287,7 +276,7 @@ pub fn empirical_sup(
     let mut points: Vec<Vec<f64>> = Vec::new();
 
     let comps = mix.components();
-    let lw = |x: &DVector<f64>, k: usize| log_weight(&comps[k], &co, x);
+    let lw = |x: &DVector<f64>, k: usize| comps[k].log_joint(&co, x);
     let dominant = |x: &DVector<f64>| {
         (0..comps.len())
             .map(|k| (k, lw(x, k)))

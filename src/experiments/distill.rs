@@ -17,8 +17,6 @@
 //! covariances); for heterogeneous covariances it holds on the ball the bound is local to.
 
 use nalgebra::DMatrix;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -28,6 +26,7 @@ use crate::flowmap::{FlowMap, MapError};
 use crate::grids::{GridError, GridKind};
 use crate::model::Mixture;
 use crate::nn::{Activation, Mlp, MlpConfig, NnError, TrainConfig, train};
+use crate::seed;
 
 /// Errors of the distillation experiment.
 #[derive(Debug, Error)]
@@ -151,16 +150,6 @@ fn sq_norms_mean(a: &DMatrix<f64>) -> f64 {
     a.column_iter().map(|c| c.norm_squared()).sum::<f64>() / a.ncols().max(1) as f64
 }
 
-/// The distillation experiment's seed stream ([`crate::seed::stream`] with its own salt).
-///
-/// ```
-/// use flowcert::experiments::distill::stream;
-/// assert_ne!(stream(1, &[2, 3]), stream(1, &[3, 2]));
-/// ```
-pub fn stream(seed: u64, parts: &[u64]) -> u64 {
-    crate::seed::stream(crate::seed::DISTILL_SALT, seed, parts)
-}
-
 /// A grid with its stability coordinate: `lambda[i]` is the two-sided `Lambda(t_i)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelledGrid<'a> {
@@ -199,10 +188,11 @@ pub fn run_cell(
     for i in 1..=n {
         // The training stream depends on the seed and the segment's end times only, so two
         // grids sharing a segment train the same student on it.
-        let mut rng = ChaCha8Rng::seed_from_u64(stream(
+        let mut rng = seed::rng(
+            seed::DISTILL,
             seed,
             &[1, times[i].to_bits(), times[i - 1].to_bits()],
-        ));
+        );
         let x = mix.sample(times[i], budget.samples, &mut rng);
         let (y, _) = flow.map_batch_serial(&x, times[i], times[i - 1])?;
         let mut net = Mlp::new(&cfg, &mut rng);
@@ -213,7 +203,7 @@ pub fn run_cell(
     // Common random numbers: evaluation points depend on the seed only.
     let t_max = times[n];
     let t_min = times[0];
-    let mut rng = ChaCha8Rng::seed_from_u64(stream(seed, &[2]));
+    let mut rng = seed::rng(seed::DISTILL, seed, &[2]);
     let x = mix.sample(t_max, eval_samples, &mut rng);
     let (exact, _) = flow.map_batch_serial(&x, t_max, t_min)?;
     let mut z = x;
@@ -241,20 +231,6 @@ pub fn run_cell(
         train_loss,
         bound: amp * amp / denom,
     })
-}
-
-/// FNV-1a hash of a string (stable across runs and platforms), for cell keys.
-///
-/// ```
-/// assert_eq!(flowcert::experiments::distill::fnv1a("a"), 0xaf63dc4c8601ec8c);
-/// ```
-pub fn fnv1a(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 /// A whole sweep: mixtures x grids x segment counts x seeds at one student budget.
@@ -442,7 +418,7 @@ impl DistillPlan {
             self.grids[c.grid].name(),
             c.segments,
             c.seed,
-            fnv1a(&config)
+            seed::fnv1a(config.as_bytes())
         )
     }
 
@@ -460,7 +436,7 @@ impl DistillPlan {
             "distill-times/{}/seed{}/{prefix}-{:016x}",
             self.mixtures[c.mixture].0,
             c.seed,
-            fnv1a(&t)
+            seed::fnv1a(t.as_bytes())
         )
     }
 

@@ -14,6 +14,7 @@ use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 
 use super::error::ModelError;
+use super::process::OuCoeffs;
 use crate::tolerance;
 
 /// Raw mixture description, as in the JSON mixture file of the CLI contract.
@@ -68,6 +69,33 @@ impl Component {
             hi = hi.max(s);
         }
         (lo, hi)
+    }
+
+    /// `ln pi_k + ln N(x; alpha_t mu_k, S_k(t))` up to the constant `-(d/2) ln 2 pi` shared by
+    /// every component, with `S_k(t) = alpha_t^2 Sigma_k + sigma_t^2 I` (theory/01-model.md):
+    ///
+    /// ```text
+    /// ln pi_k - 1/2 sum_j [ (q_j . x - alpha mu_rot_j)^2 / s_j + ln s_j ],   s_j = alpha^2 lambda_j + sigma^2
+    /// ```
+    /// The component with the largest value at `x` is the dominant one there; two
+    /// components with equal values meet on the boundary between their modes.
+    ///
+    /// ```
+    /// use flowcert::model::{builtin, OuCoeffs};
+    /// let mix = builtin::two_mode(0.1);
+    /// let co = OuCoeffs::at(0.5);
+    /// let origin = nalgebra::DVector::zeros(2);
+    /// let (a, b) = (mix.components()[0].log_joint(&co, &origin), mix.components()[1].log_joint(&co, &origin));
+    /// assert!((a - b).abs() < 1e-12); // the origin is on the boundary of the two modes
+    /// ```
+    pub fn log_joint(&self, co: &OuCoeffs, x: &DVector<f64>) -> f64 {
+        let mut acc = self.log_weight;
+        for (j, &l) in self.eigvals.iter().enumerate() {
+            let s = co.alpha2 * l + co.sigma2;
+            let z = self.eigvecs.column(j).dot(x) - co.alpha * self.mean_rot[j];
+            acc -= 0.5 * (z * z / s + s.ln());
+        }
+        acc
     }
 
     /// `S_k(t)^{-1} = Q diag(1/(alpha^2 lambda + sigma^2)) Q^T` as a dense matrix.

@@ -12,13 +12,14 @@
 //! variational equation along the student's own states.
 
 use nalgebra::DVector;
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 use crate::dynamics::{ExactFlow, FlowError};
 use crate::model::Mixture;
+use crate::seed;
 use crate::tolerance;
 
 /// A smooth perturbation `g(x) = u sin(w . x + phase)` with `|u| = 1`.
@@ -127,7 +128,7 @@ pub fn check_composition(
     let Probe { points, freq, seed } = probe;
     let n = times.len() - 1;
     let d = mix.dim();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rng = seed::rng(seed::COMPOSITION, seed, &[]);
     let perts: Vec<Perturbation> = (0..n)
         .map(|_| Perturbation::random(d, freq, &mut rng))
         .collect();

@@ -41,8 +41,6 @@
 //! relative error in `DPhi`, and the quadrature tolerance; `|mu| <= L`).
 
 use nalgebra::{DMatrix, DVector};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 use thiserror::Error;
@@ -56,6 +54,7 @@ use crate::dynamics::{FlowError, SolverError, flow_point};
 use crate::grids::balanced::from_table;
 use crate::grids::{GridError, TimeGrid};
 use crate::model::{Marginal, Mixture, ModelError, OuCoeffs, VelocityField};
+use crate::seed;
 use crate::tolerance;
 
 /// What is wrong with a stability check request, or what failed while running it.
@@ -111,7 +110,8 @@ pub enum StabilityError {
 pub struct StabilityConfig {
     /// Exact samples of `p_{t_i}` per segment (boundary points and means come on top).
     pub samples: usize,
-    /// Seed of the ChaCha8 generator (segment `i` uses stream `i`, the whole interval 0).
+    /// Seed of the samples ([`crate::seed::STABILITY`]: segment `i` uses stream `i`, the
+    /// whole interval 0).
     pub seed: u64,
     /// The solver of the flow and its variational equation.
     pub teacher: Teacher,
@@ -341,18 +341,6 @@ impl VelocityField for Tracked<'_> {
     }
 }
 
-/// `ln pi_k + ln N(x; m_k, S_k)` up to the shared `-(d/2) ln 2 pi`.
-fn log_weight(mix: &Mixture, k: usize, co: &OuCoeffs, x: &DVector<f64>) -> f64 {
-    let comp = &mix.components()[k];
-    let mut acc = comp.log_weight;
-    for (j, &l) in comp.eigvals.iter().enumerate() {
-        let s = co.alpha2 * l + co.sigma2;
-        let z = comp.eigvecs.column(j).dot(x) - co.alpha * comp.mean_rot[j];
-        acc -= 0.5 * (z * z / s + s.ln());
-    }
-    acc
-}
-
 /// The deterministic starting points at time `t`: means, pairwise midpoints and
 /// equal-weight points on the segments between means.
 ///
@@ -375,7 +363,8 @@ pub fn boundary_points(mix: &Mixture, t: f64) -> Vec<Vec<f64>> {
         for j in (k + 1)..means.len() {
             let at = |u: f64| &means[k] + (&means[j] - &means[k]) * u;
             pts.push(at(0.5).as_slice().to_vec());
-            let h = |u: f64| log_weight(mix, k, &co, &at(u)) - log_weight(mix, j, &co, &at(u));
+            let comps = mix.components();
+            let h = |u: f64| comps[k].log_joint(&co, &at(u)) - comps[j].log_joint(&co, &at(u));
             let (h0, h1) = (h(0.0), h(1.0));
             if h0.is_finite() && h1.is_finite() && (h0 > 0.0) != (h1 > 0.0) {
                 let (mut lo, mut hi) = (0.0f64, 1.0f64);
@@ -400,7 +389,7 @@ pub fn boundary_points(mix: &Mixture, t: f64) -> Vec<Vec<f64>> {
 /// Index of the component with the largest log-weight at `x` (time `t`).
 fn dominant(mix: &Mixture, co: &OuCoeffs, x: &DVector<f64>) -> usize {
     (0..mix.n_components())
-        .map(|k| (k, log_weight(mix, k, co, x)))
+        .map(|k| (k, mix.components()[k].log_joint(co, x)))
         .fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a })
         .0
 }
@@ -589,8 +578,7 @@ fn segment(
     let int_l = integrate_bound(lip, Bound::TwoSided, lo, hi)?.value;
     let log_slack = log_slack_base + tolerance::QUAD_RTOL * int_l;
 
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    rng.set_stream(stream);
+    let mut rng = seed::rng(seed::STABILITY, cfg.seed, &[stream]);
     let xs = mix.sample(hi, cfg.samples, &mut rng);
     let mut starts: Vec<Vec<f64>> = xs
         .column_iter()

@@ -92,18 +92,3 @@ pub enum AssessError {
     #[error(transparent)]
     Flow(#[from] crate::dynamics::FlowError),
 }
-
-/// FNV-1a (64 bit) of bytes as 16 hex digits: stable across runs and platforms, used for
-/// the mixture hash and the fingerprints of query files.
-///
-/// ```
-/// assert_eq!(flowcert::theorems::assess::fnv1a_hex(b"a"), "af63dc4c8601ec8c");
-/// ```
-pub fn fnv1a_hex(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}

@@ -8,21 +8,21 @@
 //!                                                          (stream 1001 + i)
 //! rollout  x ~ p_T, `samples` points                       (stream 2001)
 //! ```
-//! All draws come from `ChaCha8Rng::seed_from_u64(seed)` on separate streams, so the same
+//! All draws come from [`crate::seed::rng`] (salt [`crate::seed::QUERIES`]) on separate streams, so the same
 //! seed writes the same bytes.
 
 use std::path::Path;
 
 use nalgebra::DMatrix;
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::AssessError;
 use super::npy::{from_npy, to_npy};
-use super::{AssessError, fnv1a_hex};
 use crate::grids::{GridKind, MAX_TIME, lambda_at};
 use crate::io::write_atomic;
 use crate::model::{Mixture, MixtureSpec};
+use crate::seed;
 
 /// Manifest file name inside a query directory.
 pub const MANIFEST: &str = "queries.json";
@@ -236,13 +236,11 @@ pub struct QuerySet {
 /// ```
 pub fn mixture_hash(mix: &Mixture) -> String {
     let json = serde_json::to_string(&mix.to_spec()).unwrap_or_default();
-    fnv1a_hex(json.as_bytes())
+    format!("{:016x}", seed::fnv1a(json.as_bytes()))
 }
 
 fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
-    let mut r = ChaCha8Rng::seed_from_u64(seed);
-    r.set_stream(stream);
-    r
+    seed::rng(seed::QUERIES, seed, &[stream])
 }
 
 /// Rows `prefix ++ x` for each column of `xs`.
@@ -286,7 +284,7 @@ fn file(stem: &str, m: &DMatrix<f64>, columns: Vec<String>) -> QueryFile {
         npy: format!("{stem}.npy"),
         rows: m.ncols(),
         columns,
-        fingerprint: fnv1a_hex(&npy_of(m)),
+        fingerprint: format!("{:016x}", seed::fnv1a(&npy_of(m))),
     }
 }
 
@@ -461,7 +459,7 @@ impl QuerySet {
                 path: ps.clone(),
                 source,
             })?;
-            if fnv1a_hex(&bytes) != f.fingerprint {
+            if format!("{:016x}", seed::fnv1a(&bytes)) != f.fingerprint {
                 return Err(AssessError::Malformed {
                     path: ps,
                     message: "its fingerprint differs from queries.json: the query file was changed; regenerate the queries".into(),

@@ -21,8 +21,6 @@
 //! depth from which the Lipschitz obstruction no longer dominates the error.
 
 use nalgebra::DMatrix;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -30,9 +28,10 @@ use super::pairs::{PairKind, PairSet};
 use super::search::search_pairs;
 use super::students::{BudgetedStudent, TeacherData, centres};
 use super::symmetry::{Reflection, SymmetryInfo};
-use super::{MismatchError, ValidMismatchConfig, invalid, stream};
+use super::{MismatchError, ValidMismatchConfig, invalid};
 use crate::flowmap::FlowMap;
 use crate::model::Mixture;
+use crate::seed;
 use crate::tolerance::BOUND_SLACK_REL;
 
 /// One (budget, segments) cell: the contract's fields first, then extras.
@@ -207,7 +206,7 @@ pub fn mismatch_rows(
     let teacher = flow.segment(t_max, t_min);
 
     // Sup-norm pairs across mode boundaries.
-    let mut rng = ChaCha8Rng::seed_from_u64(stream(cfg.seed, &[0]));
+    let mut rng = seed::rng(seed::MISMATCH, cfg.seed, &[0]);
     let starts = mix.sample(t_max, cfg.search.search_samples, &mut rng);
     let mut pairs = search_pairs(
         &teacher,
@@ -218,7 +217,7 @@ pub fn mismatch_rows(
     )?;
 
     // Evaluation samples, their reflections (L^p pairs, also sup pairs).
-    let mut rng = ChaCha8Rng::seed_from_u64(stream(cfg.seed, &[3]));
+    let mut rng = seed::rng(seed::MISMATCH, cfg.seed, &[3]);
     let xs = mix.sample(t_max, cfg.eval_samples, &mut rng);
     let (phi, _) = flow.map_batch(&xs, t_max, t_min)?;
     let reflection = Reflection::detect(mix);

@@ -224,15 +224,3 @@ impl std::ops::Deref for ValidMismatchConfig {
 /// The default activation of students: ReLU, whose Lipschitz factor is exactly 1, so the
 /// certificate is the bare product of layer norms.
 pub const STUDENT_ACTIVATION: Activation = Activation::Relu;
-
-/// Mix a seed and labels into one 64-bit stream id (SplitMix64 finaliser), so that each
-/// random draw has its own reproducible stream.
-///
-/// ```
-/// use flowcert::theorems::mismatch::stream;
-/// assert_ne!(stream(1, &[2, 3]), stream(1, &[3, 2]));
-/// assert_eq!(stream(5, &[7]), stream(5, &[7]));
-/// ```
-pub fn stream(seed: u64, parts: &[u64]) -> u64 {
-    crate::seed::stream(crate::seed::MISMATCH_SALT, seed, parts)
-}

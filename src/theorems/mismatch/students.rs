@@ -11,18 +11,17 @@
 //! of the segments' certificates, each from exact spectral norms.
 
 use nalgebra::{DMatrix, DVector};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{MismatchError, STUDENT_ACTIVATION, invalid, stream};
+use super::{MismatchError, STUDENT_ACTIVATION, invalid};
 use crate::dynamics::ExactFlow;
 use crate::flowmap::{FlowMap, MapError};
 use crate::model::{Mixture, OuCoeffs};
 use crate::nn::{
     Activation, LipschitzConfig, LipschitzMlp, LrSchedule, MlpConfig, TrainConfig, train,
 };
+use crate::seed;
 
 /// Teacher solves are split into chunks of this many points (the parallel work unit).
 const TEACHER_CHUNK: usize = 128;
@@ -134,7 +133,7 @@ impl TeacherData {
         let n = times.len() - 1;
         let inputs: Vec<DMatrix<f64>> = (1..=n)
             .map(|i| {
-                let mut rng = ChaCha8Rng::seed_from_u64(stream(seed, &[1, n as u64, i as u64]));
+                let mut rng = seed::rng(seed::MISMATCH, seed, &[1, n as u64, i as u64]);
                 mix.sample(times[i], samples, &mut rng)
             })
             .collect();
@@ -211,7 +210,7 @@ impl BudgetedStudent {
         let mut steps = Vec::with_capacity(n);
         let mut train_loss = Vec::with_capacity(n);
         for i in 1..=n {
-            let mut rng = ChaCha8Rng::seed_from_u64(stream(seed, &[2, n as u64, i as u64]));
+            let mut rng = seed::rng(seed::MISMATCH, seed, &[2, n as u64, i as u64]);
             let mut net = LipschitzMlp::new(&cfg, &mut rng);
             let rep = train(
                 &mut net,

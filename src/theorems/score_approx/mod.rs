@@ -12,8 +12,6 @@
 //! sample is reported as `mass_outside`. The same samples serve every `eps` (common random
 //! numbers), so the rows of a sweep are directly comparable.
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -23,6 +21,7 @@ use crate::approx::construct::ScoreNetwork;
 use crate::approx::error::ApproxError;
 use crate::approx::network::SizeCounts;
 use crate::model::{Marginal, Mixture, MixtureSpec, ScoreField, builtin};
+use crate::seed;
 
 pub mod trained;
 
@@ -188,10 +187,6 @@ pub fn time_grid(t_min: f64, t_max: f64, n: usize) -> Vec<f64> {
     }
 }
 
-fn time_seed(seed: u64, i: usize) -> u64 {
-    seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
 fn ci(vals: &[f64], p: u32, z: f64) -> (f64, f64, f64) {
     let n = vals.len() as f64;
     let pw: Vec<f64> = vals.iter().map(|e| e.powi(p as i32)).collect();
@@ -272,7 +267,7 @@ pub fn measure_errors<F: ScoreField + ?Sized>(
         .par_iter()
         .enumerate()
         .map(|(i, &t)| {
-            let mut rng = ChaCha8Rng::seed_from_u64(time_seed(seed, i));
+            let mut rng = seed::rng(seed::SCORE, seed, &[i as u64]);
             let xs = mix.sample(t, samples, &mut rng);
             let exact = Marginal::new(mix, t)
                 .expect("time checked above")
