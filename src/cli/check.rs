@@ -135,13 +135,12 @@ fn run_composition(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
 /// Lipschitz mismatch with a budget of 4, one and two steps (quick students): every trained
 /// student's error is at least the lower bound.
 fn run_mismatch(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
-    use flowcert::report::mismatch::balanced_case;
-    use flowcert::theorems::mismatch::{MismatchConfig, mismatch_rows};
+    use flowcert::theorems::mismatch::{MismatchConfig, SegmentGrid, mismatch_rows};
     let mut cfg = MismatchConfig::quick();
     cfg.seed = o.seed;
     let segments = [1, 2];
-    let (lambda_t, grid) = balanced_case(mix, cfg.t_min, cfg.t_max, &segments)?;
-    cfg.grid = grid;
+    let lambda_t = flowcert::grids::lambda_total(mix, cfg.t_min, cfg.t_max)?;
+    cfg.grid = SegmentGrid::Kind(GridKind::Balanced);
     let r = mismatch_rows(mix, lambda_t, &[4.0], &segments, &cfg.check()?)?;
     let one = &r.rows[0];
     Ok(Outcome {

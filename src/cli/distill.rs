@@ -7,12 +7,12 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::{Status, common};
-use flowcert::experiments::distill::{DistillPlan, DistillRow, StudentBudget};
+use flowcert::experiments::distill::{DistillPlan, DistillRow};
 use flowcert::experiments::distill_summary::summarize_rows;
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::grids::GridKind;
+use flowcert::nn::StudentBudget;
 use flowcert::report::distill as dtab;
-use flowcert::suite::reproduce;
 
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]
@@ -126,6 +126,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             batch: a.batch,
             samples: a.samples,
             lr: a.lr,
+            ..StudentBudget::default()
         },
         eval_samples: a.eval_samples,
         teacher: flowcert::dynamics::Teacher::EXPERIMENT,
@@ -136,7 +137,8 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     });
     let store = CellStore::open(&dir)?;
     let bars = common::Bars::new(json);
-    let (rows, missing) = reproduce::distill_section(&plan, &store, shard, &bars)?;
+    let sweep = plan.sweep(&store, shard, &bars)?;
+    let (rows, missing) = (sweep.rows, sweep.missing);
     if a.out.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }

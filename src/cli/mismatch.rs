@@ -4,8 +4,7 @@
 use anyhow::{Result, bail};
 
 use super::{Status, common};
-use flowcert::bounds::{Bound, LambdaTable, Lipschitz};
-use flowcert::report::mismatch::balanced_case;
+use flowcert::grids::{GridKind, lambda_total};
 use flowcert::report::{Table, sig};
 use flowcert::theorems::mismatch::{MismatchConfig, SegmentGrid, mismatch_rows};
 
@@ -27,9 +26,13 @@ pub struct Args {
     /// Largest time T (default: the checker's 2).
     #[arg(long)]
     t_max: Option<f64>,
-    /// Grid of the N-step students: balanced (on this mixture's Lambda) or uniform.
-    #[arg(long, default_value = "balanced", value_parser = ["balanced", "uniform"])]
-    grid: String,
+    /// Grid of the N-step students: balanced (on this mixture's Lambda), uniform, or any
+    /// other kind of `flowcert grid` (balanced-paper, balanced-one-sided, logsnr, edm).
+    #[arg(long, default_value = "balanced")]
+    grid: GridKind,
+    /// EDM/Karras exponent (used by --grid edm).
+    #[arg(long, default_value_t = flowcert::grids::DEFAULT_RHO)]
+    rho: f64,
     /// Seed of every draw.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -63,14 +66,8 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         cfg.t_max = t;
     }
     flowcert::grids::Span::new(cfg.t_min, cfg.t_max, 1)?;
-    let lambda_t = if a.grid == "balanced" {
-        let (lam, grid) = balanced_case(&mix, cfg.t_min, cfg.t_max, &segments)?;
-        cfg.grid = grid;
-        lam
-    } else {
-        cfg.grid = SegmentGrid::Uniform;
-        LambdaTable::new(Lipschitz::auto(&mix), Bound::TwoSided, cfg.t_min, cfg.t_max)?.total()
-    };
+    cfg.grid = SegmentGrid::Kind(a.grid.with_rho(a.rho));
+    let lambda_t = lambda_total(&mix, cfg.t_min, cfg.t_max)?;
     let valid = cfg.check()?;
     let report = mismatch_rows(&mix, lambda_t, &budgets, &segments, &valid)?;
     if json {

@@ -20,27 +20,34 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::bounds::{Bound, BoundsError, LambdaTable, Lipschitz};
+use super::store::{CellStore, Shard};
+use super::sweep::{CellOutcome, Progress, run_cells};
+use crate::bounds::BoundsError;
 use crate::dynamics::{ExactFlow, FlowError, Teacher};
 use crate::flowmap::{FlowMap, MapError};
-use crate::grids::{GridError, GridKind};
+use crate::grids::{GridError, GridKind, lambda_at};
 use crate::model::Mixture;
-use crate::nn::{Activation, Mlp, MlpConfig, NnError, TrainConfig, train};
+use crate::nn::{Mlp, NnError, StudentBudget, ValidStudentBudget, train};
 use crate::seed;
 
 /// Errors of the distillation experiment.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum DistillError {
-    /// An invalid student budget.
-    #[error("student budget: {0}")]
-    Budget(String),
+    /// A setting of the sweep is out of range.
+    #[error("{setting} {problem}")]
+    InvalidPlan {
+        /// The setting, named as the command-line flag (`--segments`, `--seeds`, ...).
+        setting: &'static str,
+        /// What is wrong and how to fix it.
+        problem: &'static str,
+    },
     /// The teacher flow failed.
     #[error(transparent)]
     Flow(#[from] FlowError),
-    /// Training failed.
+    /// The student budget is invalid, or training failed.
     #[error(transparent)]
-    Train(#[from] NnError),
+    Student(#[from] NnError),
     /// The grid could not be built.
     #[error(transparent)]
     Grid(#[from] GridError),
@@ -53,72 +60,6 @@ pub enum DistillError {
     /// A student could not be evaluated.
     #[error(transparent)]
     Map(#[from] MapError),
-}
-
-/// The fixed capacity and training budget of every segment student.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StudentBudget {
-    /// Hidden width.
-    pub width: usize,
-    /// Number of hidden layers.
-    pub depth: usize,
-    /// Adam steps per segment.
-    pub steps: usize,
-    /// Mini-batch size.
-    pub batch: usize,
-    /// Teacher pairs per segment.
-    pub samples: usize,
-    /// Adam learning rate.
-    pub lr: f64,
-}
-
-impl Default for StudentBudget {
-    /// Two hidden layers of 64 SiLU units (issue 4's default student).
-    fn default() -> Self {
-        StudentBudget {
-            width: 64,
-            depth: 2,
-            steps: 1500,
-            batch: 128,
-            samples: 4096,
-            lr: 2e-3,
-        }
-    }
-}
-
-impl StudentBudget {
-    /// Validate: every count >= 1, batch <= samples, lr finite and > 0.
-    ///
-    /// ```
-    /// use flowcert::experiments::distill::StudentBudget;
-    /// assert!(StudentBudget { width: 0, ..StudentBudget::default() }.check().is_err());
-    /// ```
-    pub fn check(self) -> Result<Self, DistillError> {
-        for (name, v) in [
-            ("--width", self.width),
-            ("--depth", self.depth),
-            ("--steps", self.steps),
-            ("--batch", self.batch),
-            ("--samples", self.samples),
-        ] {
-            if v == 0 {
-                return Err(DistillError::Budget(format!("{name} 0 must be at least 1")));
-            }
-        }
-        if self.batch > self.samples {
-            return Err(DistillError::Budget(format!(
-                "--batch {} exceeds --samples {}: give a batch no larger than the sample budget",
-                self.batch, self.samples
-            )));
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(DistillError::Budget(format!(
-                "--lr {} must be a finite number > 0",
-                self.lr
-            )));
-        }
-        Ok(self)
-    }
 }
 
 /// One finished cell.
@@ -168,7 +109,7 @@ pub fn run_cell(
     flow: &ExactFlow,
     grid: &LabelledGrid,
     seed: u64,
-    budget: &StudentBudget,
+    budget: &ValidStudentBudget,
     eval_samples: usize,
 ) -> Result<DistillRow, DistillError> {
     let mix = flow.mixture();
@@ -179,10 +120,8 @@ pub fn run_cell(
     } = *grid;
     let n = times.len() - 1;
     let d = mix.dim();
-    let cfg = MlpConfig::new(d, vec![budget.width; budget.depth], d, Activation::Silu)
-        .with_residual(true)
-        .check()?;
-    let tcfg = TrainConfig::new(budget.steps, budget.batch, budget.lr).check()?;
+    let cfg = budget.mlp(d)?;
+    let tcfg = budget.training()?;
     let mut students = Vec::with_capacity(n);
     let mut train_loss = Vec::with_capacity(n);
     for i in 1..=n {
@@ -256,6 +195,15 @@ pub struct DistillPlan {
     pub teacher: Teacher,
 }
 
+/// What a sweep finished: rows in cell order, and the cells left to other shards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistillSweep {
+    /// Finished cells (computed now or resumed from the store).
+    pub rows: Vec<DistillRow>,
+    /// Cells that belong to other shards and are not in the store yet.
+    pub missing: usize,
+}
+
 /// One cell of a plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DistillCell {
@@ -278,28 +226,26 @@ impl DistillPlan {
     /// p.segments = vec![0];
     /// assert!(p.check().unwrap_err().to_string().contains("--segments"));
     /// ```
-    pub fn check(self) -> Result<Self, DistillError> {
-        self.budget.check()?;
+    pub fn check(self) -> Result<ValidDistillPlan, DistillError> {
+        let budget = self.budget.check()?;
+        let bad = |setting, problem| Err(DistillError::InvalidPlan { setting, problem });
         if self.segments.is_empty() || self.segments.contains(&0) {
-            return Err(DistillError::Budget(
-                "--segments must list counts >= 1, e.g. --segments 1,2,4,8".into(),
-            ));
+            return bad(
+                "--segments",
+                "must list counts >= 1, e.g. --segments 1,2,4,8",
+            );
         }
         if self.seeds.is_empty() {
-            return Err(DistillError::Budget("--seeds must be at least 1".into()));
+            return bad("--seeds", "must be at least 1");
         }
         if self.grids.is_empty() {
-            return Err(DistillError::Budget(
-                "--grids must name at least one grid kind".into(),
-            ));
+            return bad("--grids", "must name at least one grid kind");
         }
         if self.eval_samples == 0 {
-            return Err(DistillError::Budget(
-                "--eval-samples must be at least 1".into(),
-            ));
+            return bad("--eval-samples", "must be at least 1");
         }
         crate::grids::Span::new(self.t_min, self.t_max, 1)?;
-        Ok(self)
+        Ok(ValidDistillPlan { plan: self, budget })
     }
 
     /// The quick plan of `reproduce --quick`: two-mode mixtures sigma0 in {0.05, 0.1, 0.3},
@@ -327,6 +273,7 @@ impl DistillPlan {
                 batch: 128,
                 samples: 2048,
                 lr: 3e-3,
+                ..StudentBudget::default()
             },
             eval_samples: 1024,
             teacher: Teacher::EXPERIMENT,
@@ -350,6 +297,7 @@ impl DistillPlan {
                 batch: 32,
                 samples: 128,
                 lr: 3e-3,
+                ..StudentBudget::default()
             },
             eval_samples: 64,
             ..Self::quick()
@@ -374,7 +322,23 @@ impl DistillPlan {
             ..Self::quick()
         }
     }
+}
 
+/// A [`DistillPlan`] that passed [`DistillPlan::check`]: what runs.
+#[derive(Debug, Clone)]
+pub struct ValidDistillPlan {
+    plan: DistillPlan,
+    budget: ValidStudentBudget,
+}
+
+impl std::ops::Deref for ValidDistillPlan {
+    type Target = DistillPlan;
+    fn deref(&self) -> &DistillPlan {
+        &self.plan
+    }
+}
+
+impl ValidDistillPlan {
     /// Every cell, in a fixed order (mixture, grid, N, seed).
     pub fn cells(&self) -> Vec<DistillCell> {
         let mut out = Vec::new();
@@ -400,7 +364,7 @@ impl DistillPlan {
         let (name, mix) = &self.mixtures[c.mixture];
         let spec = serde_json::to_string(&mix.to_spec()).unwrap_or_default();
         let b = &self.budget;
-        let config = format!(
+        let mut config = format!(
             "{spec}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
             b.width,
             b.depth,
@@ -413,6 +377,17 @@ impl DistillPlan {
             self.eval_samples,
             self.teacher.key()
         );
+        // The network and schedule of the default student were implicit in the first keys;
+        // any other choice is appended, so that it gets cells of its own.
+        let default = StudentBudget::default();
+        if (b.activation, b.residual, b.schedule)
+            != (default.activation, default.residual, default.schedule)
+        {
+            config.push_str(&format!(
+                "|{:?}|{}|{:?}",
+                b.activation, b.residual, b.schedule
+            ));
+        }
         format!(
             "distill/{name}/{}/N{}/seed{}/{:016x}",
             self.grids[c.grid].name(),
@@ -440,12 +415,53 @@ impl DistillPlan {
         )
     }
 
+    /// Run every cell this shard owns that `store` does not hold yet (parallel over cells,
+    /// resumable; see [`super::sweep::run_cells`]) and return the finished rows in cell
+    /// order, with the number of cells left to other shards.
+    ///
+    /// ```no_run
+    /// use flowcert::experiments::{CellStore, Shard, sweep::Silent, distill::DistillPlan};
+    /// # fn plan() -> DistillPlan { unimplemented!() }
+    /// let store = CellStore::open(std::path::Path::new("out")).unwrap();
+    /// let sweep = plan().check().unwrap().sweep(&store, Shard::ALL, &Silent).unwrap();
+    /// assert_eq!(sweep.missing, 0);
+    /// ```
+    pub fn sweep(
+        &self,
+        store: &CellStore,
+        shard: Shard,
+        progress: &dyn Progress,
+    ) -> Result<DistillSweep, DistillError> {
+        let cells = self.cells();
+        progress.stage("distill", cells.len() as u64);
+        let outcomes = run_cells(
+            store,
+            &cells,
+            |c| self.key(c),
+            shard,
+            |c| self.run_cached(c, store),
+            &|| progress.tick(),
+        )?;
+        progress.finish();
+        let missing = outcomes
+            .iter()
+            .filter(|o| matches!(o, CellOutcome::Skipped))
+            .count();
+        Ok(DistillSweep {
+            rows: outcomes
+                .into_iter()
+                .filter_map(CellOutcome::value)
+                .collect(),
+            missing,
+        })
+    }
+
     /// Compute one cell, reusing the result of another grid with the same times when
     /// `store` already holds it (the rows are then identical but for the grid name).
     pub fn run_cached(
         &self,
         c: &DistillCell,
-        store: &super::store::CellStore,
+        store: &CellStore,
     ) -> Result<DistillRow, DistillError> {
         let (_, mix) = &self.mixtures[c.mixture];
         let grid = self.grids[c.grid];
@@ -470,13 +486,7 @@ impl DistillPlan {
     fn run_at(&self, c: &DistillCell, times: &[f64]) -> Result<DistillRow, DistillError> {
         let (name, mix) = &self.mixtures[c.mixture];
         let grid = self.grids[c.grid];
-        let table = LambdaTable::new(
-            Lipschitz::auto(mix),
-            Bound::TwoSided,
-            self.t_min,
-            self.t_max,
-        )?;
-        let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
+        let lambda = lambda_at(mix, times)?;
         let flow = self.teacher.flow(mix);
         let labelled = LabelledGrid {
             name: grid.name(),

@@ -9,6 +9,26 @@ use serde::de::DeserializeOwned;
 
 use super::store::{CellStore, Shard, StoreError};
 
+/// Progress callbacks of long jobs (the CLI draws bars; tests pass [`Silent`]).
+pub trait Progress: Sync {
+    /// A new stage with `total` units.
+    fn stage(&self, name: &str, total: u64);
+    /// One unit done.
+    fn tick(&self);
+    /// The stage is finished.
+    fn finish(&self);
+}
+
+/// A progress sink that shows nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn stage(&self, _: &str, _: u64) {}
+    fn tick(&self) {}
+    fn finish(&self) {}
+}
+
 /// What happened to one cell.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CellOutcome<T> {

@@ -267,7 +267,8 @@ pub trait TimeGrid {
 /// assert_eq!(k, GridKind::Edm { rho: 7.0 });
 /// assert_eq!(k.with_rho(5.0).to_string(), "edm");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum GridKind {
     /// Equal steps in `t`.
     Uniform,
@@ -278,6 +279,7 @@ pub enum GridKind {
     /// Equal increments of the floored one-sided coordinate.
     BalancedOneSided,
     /// Equal steps in log-SNR.
+    #[serde(rename = "logsnr")]
     LogSnr,
     /// Karras steps in the VE noise level with exponent `rho`.
     Edm {
@@ -442,4 +444,16 @@ pub fn lambda_at(mix: &Mixture, times: &[f64]) -> Result<Vec<f64>, GridError> {
         Err(BoundsError::FlatCoordinate { .. }) => Ok(vec![0.0; times.len()]),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `Lambda(T) = int_{t_min}^{T} L` of the two-sided bound: [`lambda_at`] at the two ends.
+///
+/// ```
+/// let mix = flowcert::model::builtin::two_mode(0.1);
+/// let total = flowcert::grids::lambda_total(&mix, 0.01, 3.0).unwrap();
+/// let ends = flowcert::grids::lambda_at(&mix, &[0.01, 1.0, 3.0]).unwrap();
+/// assert_eq!(total, ends[2]);
+/// ```
+pub fn lambda_total(mix: &Mixture, t_min: f64, t_max: f64) -> Result<f64, GridError> {
+    Ok(lambda_at(mix, &[t_min, t_max])?[1])
 }

@@ -10,6 +10,8 @@
 //! lipschitz.rs  LipschitzMlp: prod_l ||W_l||_2 * Lip(act)^H <= M, certified
 //!               with exact spectral norms (SVD)
 //! train.rs      Trainable (the student capability), train(), TrainConfig
+//! student.rs    StudentBudget -> check() -> ValidStudentBudget: capacity and training
+//!               budget of a student (network and training run for a dimension d)
 //! ```
 //!
 //! Every student implements [`FlowMap`](crate::flowmap::FlowMap), so students, exact
@@ -24,6 +26,7 @@ pub mod adam;
 pub mod architecture;
 pub mod lipschitz;
 pub mod mlp;
+pub mod student;
 pub mod train;
 
 pub use activation::Activation;
@@ -31,6 +34,7 @@ pub use adam::{Adam, AdamConfig, LrSchedule, ValidAdamConfig};
 pub use architecture::{Init, MlpConfig, ValidMlpConfig};
 pub use lipschitz::{LipschitzConfig, LipschitzMlp, ValidLipschitzConfig, spectral_norm};
 pub use mlp::{Mlp, MlpGradient, MlpWorkspace};
+pub use student::{StudentBudget, ValidStudentBudget};
 pub use train::{LossRecord, TrainConfig, TrainReport, Trainable, ValidTrainConfig, mse, train};
 
 /// Errors of the `nn` module. Each message says what to change.
@@ -69,6 +73,16 @@ pub enum NnError {
         found: String,
         /// How to fix it.
         fix: &'static str,
+    },
+    /// A student budget setting is out of range.
+    #[error("{setting} {value} {problem}")]
+    Budget {
+        /// The setting, named as the command-line flag (`--width`, `--batch`, ...).
+        setting: &'static str,
+        /// The rejected value.
+        value: String,
+        /// What is wrong and how to fix it.
+        problem: String,
     },
     /// Training data contain NaN or infinity.
     #[error("{what} column {column} is not finite: remove or repair that sample")]

@@ -2,9 +2,8 @@
 //! experiment on the two-mode built-ins (balanced grids on each mixture's own Lambda),
 //! its table and plot.
 
-use crate::bounds::{Bound, BoundsError, LambdaTable, Lipschitz};
-use crate::grids::balanced::from_table;
-use crate::model::{Mixture, builtin};
+use crate::grids::{GridError, GridKind, lambda_total};
+use crate::model::builtin;
 use crate::theorems::mismatch::{
     MismatchConfig, MismatchError, MismatchReport, REGIME_BUDGETS, REGIME_SIGMA0, RegimeCase,
     SegmentGrid, regime_experiment,
@@ -21,29 +20,10 @@ use crate::theorems::mismatch::MismatchRow;
 pub enum MismatchSectionError {
     /// Lambda could not be built.
     #[error(transparent)]
-    Bounds(#[from] BoundsError),
+    Grid(#[from] GridError),
     /// The experiment failed.
     #[error(transparent)]
     Mismatch(#[from] MismatchError),
-}
-
-/// `Lambda(T)` (two-sided) and the balanced grids for each N, on `[t_min, t_max]`.
-///
-/// ```
-/// let mix = flowcert::model::builtin::two_mode(0.3);
-/// let (lam, grid) = flowcert::report::mismatch::balanced_case(&mix, 0.05, 2.0, &[1, 2]).unwrap();
-/// assert!(lam > 0.0);
-/// assert!(matches!(grid, flowcert::theorems::mismatch::SegmentGrid::Explicit { .. }));
-/// ```
-pub fn balanced_case(
-    mix: &Mixture,
-    t_min: f64,
-    t_max: f64,
-    segments: &[usize],
-) -> Result<(f64, SegmentGrid), BoundsError> {
-    let table = LambdaTable::new(Lipschitz::auto(mix), Bound::TwoSided, t_min, t_max)?;
-    let grids = segments.iter().map(|&n| from_table(&table, n)).collect();
-    Ok((table.total(), SegmentGrid::Explicit { grids }))
 }
 
 /// Named regime results, one per mixture.
@@ -69,15 +49,18 @@ pub fn mismatch_section(
                 MismatchConfig::default(),
             ),
         };
+    let cfg = MismatchConfig {
+        grid: SegmentGrid::Kind(GridKind::Balanced),
+        ..cfg
+    };
     let mut cases = Vec::new();
     for s in sigmas {
         let mixture = builtin::two_mode(s);
-        let (lambda_t, grid) = balanced_case(&mixture, cfg.t_min, cfg.t_max, &segments)?;
+        let lambda_t = lambda_total(&mixture, cfg.t_min, cfg.t_max)?;
         cases.push(RegimeCase {
             name: format!("two-mode-s{s}"),
             mixture,
             lambda_t,
-            grid: Some(grid),
         });
     }
     let results = regime_experiment(&cases, &budgets, &segments, &cfg)?;

@@ -13,7 +13,6 @@ use crate::bounds::{Bound, LambdaTable, Lipschitz};
 use crate::dynamics::Teacher;
 use crate::experiments::distill::{DistillError, DistillPlan, DistillRow};
 use crate::experiments::distill_summary::{DistillSummary, summarize_rows};
-use crate::experiments::sweep::{CellOutcome, run_cells};
 use crate::experiments::{CellStore, Shard, StoreError};
 use crate::grids::GridKind;
 use crate::io::{InputError, write_atomic};
@@ -73,24 +72,7 @@ pub struct ReproduceOptions {
     pub shard: Shard,
 }
 
-/// Progress callbacks (the CLI draws bars; tests pass no-ops).
-pub trait Progress: Sync {
-    /// A new stage with `total` units.
-    fn stage(&self, name: &str, total: u64);
-    /// One unit done.
-    fn tick(&self);
-    /// The stage is finished.
-    fn finish(&self);
-}
-
-/// A progress sink that shows nothing.
-pub struct Silent;
-
-impl Progress for Silent {
-    fn stage(&self, _: &str, _: u64) {}
-    fn tick(&self) {}
-    fn finish(&self) {}
-}
+pub use crate::experiments::sweep::{Progress, Silent};
 
 /// One composition check in the summary.
 #[derive(Debug, Clone, Serialize)]
@@ -229,38 +211,6 @@ pub fn composition_table(entries: &[CompositionEntry]) -> Table {
         ]);
     }
     t
-}
-
-/// Run the distillation sweep of a plan (resumable, sharded) and return finished rows and
-/// the number of missing cells.
-pub fn distill_section(
-    plan: &DistillPlan,
-    store: &CellStore,
-    shard: Shard,
-    progress: &dyn Progress,
-) -> Result<(Vec<DistillRow>, usize), ReproduceError> {
-    let cells = plan.cells();
-    progress.stage("distill", cells.len() as u64);
-    let outcomes = run_cells(
-        store,
-        &cells,
-        |c| plan.key(c),
-        shard,
-        |c| plan.run_cached(c, store).map_err(ReproduceError::from),
-        &|| progress.tick(),
-    )?;
-    progress.finish();
-    let missing = outcomes
-        .iter()
-        .filter(|o| matches!(o, CellOutcome::Skipped))
-        .count();
-    Ok((
-        outcomes
-            .into_iter()
-            .filter_map(CellOutcome::value)
-            .collect(),
-        missing,
-    ))
 }
 
 /// Write the distillation tables and plots.
@@ -442,7 +392,8 @@ pub fn reproduce(
         Scale::Full => DistillPlan::full(),
     }
     .check()?;
-    let (rows, missing) = distill_section(&plan, &store, opts.shard, progress)?;
+    let sweep = plan.sweep(&store, opts.shard, progress)?;
+    let (rows, missing) = (sweep.rows, sweep.missing);
     let distill = summarize_rows(&rows);
     write_table(dir, "composition", &composition_table(&composition))?;
     write_distill_outputs(dir, &rows, &distill)?;

@@ -2,9 +2,21 @@
 //! byte-identical summary.json, and that the per-segment local errors and the
 //! composition bound relate as the theorem says.
 
-use flowcert::experiments::distill::{DistillPlan, StudentBudget};
+use flowcert::experiments::distill::{DistillPlan, DistillRow, ValidDistillPlan};
+use flowcert::experiments::sweep::Silent;
 use flowcert::experiments::{CellStore, Shard};
-use flowcert::suite::reproduce::{ReproduceOptions, Scale, Silent, distill_section, reproduce};
+use flowcert::nn::StudentBudget;
+use flowcert::suite::reproduce::{ReproduceOptions, Scale, reproduce};
+
+/// The finished rows of a sweep and the cells left to other shards.
+fn distill_section(
+    plan: &ValidDistillPlan,
+    store: &CellStore,
+    shard: Shard,
+) -> (Vec<DistillRow>, usize) {
+    let sweep = plan.sweep(store, shard, &Silent).unwrap();
+    (sweep.rows, sweep.missing)
+}
 
 fn tmp(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("flowcert-test-{}-{name}", std::process::id()));
@@ -16,12 +28,12 @@ fn tmp(name: &str) -> std::path::PathBuf {
 fn cells_are_deterministic_resumable_and_shardable() {
     let plan = DistillPlan::tiny().check().unwrap();
     let a = CellStore::open(&tmp("a")).unwrap();
-    let (rows_a, missing) = distill_section(&plan, &a, Shard::ALL, &Silent).unwrap();
+    let (rows_a, missing) = distill_section(&plan, &a, Shard::ALL);
     assert_eq!(missing, 0);
     assert_eq!(rows_a.len(), plan.cells().len());
     // Same plan, fresh store: identical rows (bits).
     let b = CellStore::open(&tmp("b")).unwrap();
-    let (rows_b, _) = distill_section(&plan, &b, Shard::ALL, &Silent).unwrap();
+    let (rows_b, _) = distill_section(&plan, &b, Shard::ALL);
     assert_eq!(rows_a, rows_b);
     // Shards: two halves, then merged, equal the whole.
     let s0 = tmp("s0");
@@ -30,16 +42,12 @@ fn cells_are_deterministic_resumable_and_shardable() {
         &plan,
         &CellStore::open(&s0).unwrap(),
         "0/2".parse().unwrap(),
-        &Silent,
-    )
-    .unwrap();
+    );
     let (r1, m1) = distill_section(
         &plan,
         &CellStore::open(&s1).unwrap(),
         "1/2".parse().unwrap(),
-        &Silent,
-    )
-    .unwrap();
+    );
     assert_eq!(r0.len() + r1.len(), rows_a.len());
     assert_eq!(m0 + m1, rows_a.len());
     let merged = CellStore::open(&tmp("merged")).unwrap();
@@ -47,14 +55,15 @@ fn cells_are_deterministic_resumable_and_shardable() {
     merged.absorb(&s1).unwrap();
     // Everything is resumed from the store: nothing is recomputed (the compute fn would
     // produce the same values anyway, so check the store count too).
-    let (rm, mm) = distill_section(&plan, &merged, Shard::ALL, &Silent).unwrap();
+    let (rm, mm) = distill_section(&plan, &merged, Shard::ALL);
     assert_eq!((rm, mm), (rows_a.clone(), 0));
     // Changing the budget changes every key: no stale reuse.
-    let mut other = plan.clone();
+    let mut other = DistillPlan::clone(&plan);
     other.budget = StudentBudget {
         steps: 21,
         ..plan.budget
     };
+    let other = other.check().unwrap();
     assert!(plan.cells().iter().all(|c| plan.key(c) != other.key(c)));
 }
 
@@ -62,7 +71,7 @@ fn cells_are_deterministic_resumable_and_shardable() {
 fn rows_obey_the_composition_bound_in_rms_form() {
     let plan = DistillPlan::tiny().check().unwrap();
     let store = CellStore::open(&tmp("bound")).unwrap();
-    let (rows, _) = distill_section(&plan, &store, Shard::ALL, &Silent).unwrap();
+    let (rows, _) = distill_section(&plan, &store, Shard::ALL);
     for r in &rows {
         assert_eq!(r.times.len(), r.segments + 1);
         assert_eq!(r.local_errors.len(), r.segments);

@@ -63,9 +63,9 @@ fn lambda_t(mix: &Mixture, cfg: &MismatchConfig) -> f64 {
         .unwrap()
 }
 
-fn balanced(mix: &Mixture, cfg: &MismatchConfig) -> SegmentGrid {
-    let (times, lambda) = lambda_table(mix, cfg.t_min, cfg.t_max, SIMPSON_PANELS);
-    SegmentGrid::Balanced { times, lambda }
+/// The library's balanced grid, placed on the mixture's own two-sided `Lambda`.
+fn balanced() -> SegmentGrid {
+    SegmentGrid::Kind(flowcert::grids::GridKind::Balanced)
 }
 
 /// Two isotropic modes: means `c -+ (sep / 2) (cos a, sin a)`, covariance `s0^2 I`, weights `w, 1 - w`.
@@ -95,13 +95,13 @@ fn tiny() -> MismatchConfig {
             ..PairSearch::default()
         },
         eval_samples: 128,
-        student: StudentSpec {
+        student: flowcert::nn::StudentBudget {
             width: 16,
             depth: 1,
             steps: 150,
             batch: 32,
             samples: 128,
-            ..StudentSpec::default()
+            ..student()
         },
         ..MismatchConfig::quick()
     }
@@ -423,10 +423,13 @@ fn invalid_inputs_name_the_field() {
 #[test]
 fn balanced_grid_equalises_lambda_and_regime_table_has_a_line_per_budget() {
     let mix = builtin::two_mode(0.3);
-    let raw = tiny();
-    let grid = balanced(&mix, &raw);
+    let raw = MismatchConfig {
+        grid: balanced(),
+        ..tiny()
+    };
+    // The library places the grid on its own Lambda; check it against the closed form.
     let (times, lam) = lambda_table(&mix, raw.t_min, raw.t_max, SIMPSON_PANELS);
-    let t = grid.times(4, raw.t_min, raw.t_max).unwrap();
+    let t = raw.grid.times(&mix, 4, raw.t_min, raw.t_max).unwrap();
     let at = |s: f64| {
         let k = times.partition_point(|v| *v < s).clamp(1, times.len() - 1);
         lam[k - 1] + (lam[k] - lam[k - 1]) * (s - times[k - 1]) / (times[k] - times[k - 1])
@@ -442,7 +445,6 @@ fn balanced_grid_equalises_lambda_and_regime_table_has_a_line_per_budget() {
         name: "two-mode-s0.3".into(),
         mixture: mix,
         lambda_t: total,
-        grid: Some(grid),
     };
     let res = regime_experiment(&[case], &[2.0, 8.0], &[1, 2], &raw).unwrap();
     let table = regime_table(&res);
@@ -451,11 +453,14 @@ fn balanced_grid_equalises_lambda_and_regime_table_has_a_line_per_budget() {
 }
 
 /// The regime experiment of theory/05-mismatch.md (release, a few minutes):
-/// `cargo test --release --test mismatch -- --ignored --nocapture regime`.
+/// `cargo test --release --test it -- --ignored --nocapture mismatch::regime`.
 #[test]
 #[ignore]
 fn regime_table_measured() {
-    let raw = MismatchConfig::default();
+    let raw = MismatchConfig {
+        grid: balanced(),
+        ..MismatchConfig::default()
+    };
     let cases: Vec<RegimeCase> = REGIME_SIGMA0
         .iter()
         .map(|&s| {
@@ -463,7 +468,6 @@ fn regime_table_measured() {
             RegimeCase {
                 name: format!("two-mode-s{s}"),
                 lambda_t: lambda_t(&mix, &raw),
-                grid: Some(balanced(&mix, &raw)),
                 mixture: mix,
             }
         })

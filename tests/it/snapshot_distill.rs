@@ -5,17 +5,19 @@
 use crate::common;
 use flowcert::experiments::distill::DistillPlan;
 use flowcert::experiments::distill_summary::summarize_rows;
+use flowcert::experiments::sweep::Silent;
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::report::distill::{mse_table, reduction_table};
-use flowcert::suite::reproduce::{Silent, distill_section};
 
 #[test]
 fn quick_distillation_table() {
     let plan = DistillPlan::quick().check().unwrap();
     let dir = std::env::temp_dir().join(format!("flowcert-snap-distill-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let (rows, missing) =
-        distill_section(&plan, &CellStore::open(&dir).unwrap(), Shard::ALL, &Silent).unwrap();
+    let sweep = plan
+        .sweep(&CellStore::open(&dir).unwrap(), Shard::ALL, &Silent)
+        .unwrap();
+    let (rows, missing) = (sweep.rows, sweep.missing);
     assert_eq!(missing, 0);
     let s = summarize_rows(&rows);
     let text = format!(

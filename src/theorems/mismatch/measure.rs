@@ -177,12 +177,12 @@ fn check_inputs(lambda_t: f64, budgets: &[f64], segments: &[usize]) -> Result<()
 /// caller's stability bound. Parallel over cells; deterministic in `cfg.seed`.
 ///
 /// ```
-/// use flowcert::theorems::mismatch::{MismatchConfig, PairSearch, StudentSpec, mismatch_rows};
+/// use flowcert::{nn::StudentBudget, theorems::mismatch::{MismatchConfig, PairSearch, mismatch_rows, student}};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let cfg = MismatchConfig {
 ///     search: PairSearch { search_samples: 32, boundary_points: 1, h_count: 4, random_pairs: 8, ..Default::default() },
 ///     eval_samples: 32,
-///     student: StudentSpec { width: 8, depth: 1, steps: 20, batch: 16, samples: 32, ..Default::default() },
+///     student: StudentBudget { width: 8, depth: 1, steps: 20, batch: 16, samples: 32, ..student() },
 ///     ..MismatchConfig::quick()
 /// }
 /// .check()
@@ -257,7 +257,7 @@ pub fn mismatch_rows(
     let data: Vec<TeacherData> = ns
         .iter()
         .map(|&n| {
-            let times = cfg.grid.times(n, t_min, t_max)?;
+            let times = cfg.grid.times(mix, n, t_min, t_max)?;
             TeacherData::generate(mix, &flow, &times, cfg.student.samples, cfg.seed)
         })
         .collect::<Result<_, _>>()?;
@@ -270,7 +270,7 @@ pub fn mismatch_rows(
         .par_iter()
         .map(|&(m, n)| {
             let td = &data[ns.binary_search(&n).unwrap_or(0)];
-            let student = BudgetedStudent::train(td, m, &cfg.student, cfg.seed)?;
+            let student = BudgetedStudent::train(td, m, cfg.valid_student(), cfg.seed)?;
             let e = column_errors(&student.map_batch(&test_x)?, &test_phi);
             let (e_eval, rest) = e.split_at(n_eval);
             let (e_px, e_py) = rest.split_at(n_pairs);

@@ -21,7 +21,7 @@
 //! pairs.rs      PairSet: tested pairs (x, y, Phi(x), Phi(y)); E_M and the L^p bound
 //! search.rs     the search for pairs that straddle mode boundaries (bisection)
 //! symmetry.rs   Reflection: detection of a p_T-preserving reflection, p_T(Rx) = p_T(x)
-//! grid.rs       SegmentGrid: time grids of the N-step students (uniform, balanced, explicit)
+//! grid.rs       SegmentGrid: time grids of the N-step students (a grid kind, or explicit)
 //! students.rs   Lipschitz-budgeted students: one-step and N-step compositions,
 //!               each step certified <= M
 //! report.rs     mismatch_rows (the CLI contract's JSON) and the checks
@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::dynamics::{FlowError, Teacher};
 use crate::flowmap::MapError;
 use crate::model::ModelError;
-use crate::nn::{Activation, NnError};
+use crate::nn::{Activation, LrSchedule, NnError, StudentBudget, ValidStudentBudget};
 
 pub mod grid;
 pub mod measure;
@@ -50,7 +50,7 @@ pub use measure::{DepthRow, MismatchReport, MismatchRow, mismatch_rows};
 pub use pairs::{PairKind, PairSet, lp_lower_bound};
 pub use regime::{REGIME_BUDGETS, REGIME_SIGMA0, RegimeCase, regime_experiment};
 pub use search::{PairSearch, search_pairs};
-pub use students::{BudgetedStudent, StudentSpec, TeacherData};
+pub use students::{BudgetedStudent, TeacherData};
 pub use symmetry::{Reflection, SymmetryInfo};
 
 /// Why the mismatch checker could not run. Each message names the setting and the fix.
@@ -76,6 +76,9 @@ pub enum MismatchError {
     /// Building or training a student failed.
     #[error(transparent)]
     Nn(#[from] NnError),
+    /// A grid kind could not be placed.
+    #[error(transparent)]
+    Grid(#[from] crate::grids::GridError),
     /// A map (the teacher or a student) could not be evaluated.
     #[error(transparent)]
     Map(#[from] MapError),
@@ -109,7 +112,7 @@ pub struct MismatchConfig {
     /// Samples `x ~ p_T` on which the L^2 error and the L^p bound are measured.
     pub eval_samples: usize,
     /// The students' capacity and training budget.
-    pub student: StudentSpec,
+    pub student: StudentBudget,
     /// Time grid of the N-step students.
     pub grid: SegmentGrid,
     /// "Measured N" of a budget is the smallest tested N whose `error_l2` is within this
@@ -135,13 +138,13 @@ impl MismatchConfig {
                 ..PairSearch::default()
             },
             eval_samples: 512,
-            student: StudentSpec {
+            student: StudentBudget {
                 width: 32,
                 depth: 2,
                 steps: 600,
                 batch: 64,
                 samples: 512,
-                ..StudentSpec::default()
+                ..student()
             },
             ..MismatchConfig::default()
         }
@@ -169,7 +172,7 @@ impl MismatchConfig {
                 "use a finite time T > t_min, e.g. 2.0",
             ));
         }
-        self.search.check()?;
+        self.search.validate()?;
         if self.eval_samples < 2 {
             return Err(invalid(
                 "eval_samples",
@@ -177,8 +180,8 @@ impl MismatchConfig {
                 "use at least 2 samples",
             ));
         }
-        self.student.check()?;
-        self.grid.check(self.t_min, self.t_max)?;
+        let student = self.student.check()?;
+        self.grid.validate(self.t_min, self.t_max)?;
         if !(self.saturation_factor.is_finite() && self.saturation_factor >= 1.0) {
             return Err(invalid(
                 "saturation_factor",
@@ -186,7 +189,10 @@ impl MismatchConfig {
                 "use a finite factor >= 1, e.g. 2",
             ));
         }
-        Ok(ValidMismatchConfig { cfg: self.clone() })
+        Ok(ValidMismatchConfig {
+            cfg: self.clone(),
+            student,
+        })
     }
 }
 
@@ -201,8 +207,8 @@ impl Default for MismatchConfig {
             seed: 0,
             search: PairSearch::default(),
             eval_samples: 2048,
-            student: StudentSpec::default(),
-            grid: SegmentGrid::Uniform,
+            student: student(),
+            grid: SegmentGrid::default(),
             saturation_factor: 2.0,
         }
     }
@@ -212,6 +218,19 @@ impl Default for MismatchConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidMismatchConfig {
     cfg: MismatchConfig,
+    student: ValidStudentBudget,
+}
+
+impl ValidMismatchConfig {
+    /// The validated student budget.
+    ///
+    /// ```
+    /// let cfg = flowcert::theorems::mismatch::MismatchConfig::quick().check().unwrap();
+    /// assert_eq!(cfg.valid_student().width, 32);
+    /// ```
+    pub fn valid_student(&self) -> &ValidStudentBudget {
+        &self.student
+    }
 }
 
 impl std::ops::Deref for ValidMismatchConfig {
@@ -224,3 +243,22 @@ impl std::ops::Deref for ValidMismatchConfig {
 /// The default activation of students: ReLU, whose Lipschitz factor is exactly 1, so the
 /// certificate is the bare product of layer norms.
 pub const STUDENT_ACTIVATION: Activation = Activation::Relu;
+
+/// The checker's student: a residual MLP with two hidden layers of 64 ReLU units
+/// ([`STUDENT_ACTIVATION`]), 2000 Adam steps of 128 on 4096 teacher pairs, `lr = 2e-3` with
+/// cosine decay to 5%.
+///
+/// ```
+/// let s = flowcert::theorems::mismatch::student();
+/// assert_eq!((s.width, s.steps, s.residual), (64, 2000, true));
+/// ```
+pub fn student() -> StudentBudget {
+    StudentBudget {
+        steps: 2000,
+        schedule: LrSchedule::Cosine {
+            final_fraction: 0.05,
+        },
+        activation: STUDENT_ACTIVATION,
+        ..StudentBudget::default()
+    }
+}

@@ -4,7 +4,7 @@
 //! measured Lipschitz constant (obstruction) and measured on trained students.
 
 use super::measure::{MismatchReport, mismatch_rows};
-use super::{MismatchConfig, MismatchError, SegmentGrid};
+use super::{MismatchConfig, MismatchError};
 use crate::model::Mixture;
 
 /// The `sigma0` of the built-in two-mode mixtures in the regime experiment.
@@ -21,8 +21,6 @@ pub struct RegimeCase {
     pub mixture: Mixture,
     /// Its `Lambda(T)`.
     pub lambda_t: f64,
-    /// A grid for this mixture (e.g. balanced on its own `Lambda`); `None`: the config's.
-    pub grid: Option<SegmentGrid>,
 }
 
 /// Run [`mismatch_rows`] for every case (cases in order; cells parallel inside).
@@ -30,11 +28,11 @@ pub struct RegimeCase {
 /// ```
 /// use flowcert::theorems::mismatch::*;
 /// let case = RegimeCase { name: "two-mode-s0.3".into(), mixture: flowcert::model::builtin::two_mode(0.3),
-///     lambda_t: 4.88, grid: None };
+///     lambda_t: 4.88 };
 /// let cfg = MismatchConfig {
 ///     search: PairSearch { search_samples: 32, boundary_points: 1, h_count: 4, random_pairs: 8, ..Default::default() },
 ///     eval_samples: 32,
-///     student: StudentSpec { width: 8, depth: 1, steps: 20, batch: 16, samples: 32, ..Default::default() },
+///     student: flowcert::nn::StudentBudget { width: 8, depth: 1, steps: 20, batch: 16, samples: 32, ..student() },
 ///     ..MismatchConfig::quick()
 /// };
 /// let res = regime_experiment(&[case], &[2.0, 16.0], &[1, 2], &cfg).unwrap();
@@ -46,14 +44,10 @@ pub fn regime_experiment(
     segments: &[usize],
     cfg: &MismatchConfig,
 ) -> Result<Vec<(String, MismatchReport)>, MismatchError> {
+    let valid = cfg.check()?;
     cases
         .iter()
         .map(|c| {
-            let mut raw = cfg.clone();
-            if let Some(g) = &c.grid {
-                raw.grid = g.clone();
-            }
-            let valid = raw.check()?;
             Ok((
                 c.name.clone(),
                 mismatch_rows(&c.mixture, c.lambda_t, budgets, segments, &valid)?,

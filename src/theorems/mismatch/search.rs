@@ -58,14 +58,8 @@ impl Default for PairSearch {
 }
 
 impl PairSearch {
-    /// Validate.
-    ///
-    /// ```
-    /// use flowcert::theorems::mismatch::PairSearch;
-    /// let bad = PairSearch { h_min: 0.0, ..PairSearch::default() };
-    /// assert!(bad.check().unwrap_err().to_string().contains("h_min"));
-    /// ```
-    pub fn check(&self) -> Result<(), MismatchError> {
+    /// Part of [`super::MismatchConfig::check`].
+    pub(crate) fn validate(&self) -> Result<(), MismatchError> {
         if self.search_samples < 2 {
             return Err(invalid(
                 "search.search_samples",

@@ -12,93 +12,16 @@
 
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use super::{MismatchError, STUDENT_ACTIVATION, invalid};
+use super::MismatchError;
 use crate::dynamics::ExactFlow;
 use crate::flowmap::{FlowMap, MapError};
 use crate::model::{Mixture, OuCoeffs};
-use crate::nn::{
-    Activation, LipschitzConfig, LipschitzMlp, LrSchedule, MlpConfig, TrainConfig, train,
-};
+use crate::nn::{LipschitzConfig, LipschitzMlp, ValidStudentBudget, train};
 use crate::seed;
 
 /// Teacher solves are split into chunks of this many points (the parallel work unit).
 const TEACHER_CHUNK: usize = 128;
-
-/// Capacity and training budget of every student step.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StudentSpec {
-    /// Hidden width.
-    pub width: usize,
-    /// Number of hidden layers.
-    pub depth: usize,
-    /// Adam steps per student step.
-    pub steps: usize,
-    /// Minibatch size.
-    pub batch: usize,
-    /// Teacher pairs per segment.
-    pub samples: usize,
-    /// Adam learning rate (cosine decay to 5%).
-    pub lr: f64,
-    /// Residual form `x + f(x)` (certificate `1 + C(f)`), else plain `f`.
-    pub residual: bool,
-    /// Hidden activation.
-    pub activation: Activation,
-}
-
-impl Default for StudentSpec {
-    /// Two hidden ReLU layers of 64, 2000 steps of 128 on 4096 pairs, lr 2e-3, residual.
-    fn default() -> Self {
-        StudentSpec {
-            width: 64,
-            depth: 2,
-            steps: 2000,
-            batch: 128,
-            samples: 4096,
-            lr: 2e-3,
-            residual: true,
-            activation: STUDENT_ACTIVATION,
-        }
-    }
-}
-
-impl StudentSpec {
-    /// Validate: counts `>= 1`, `batch <= samples`, `lr` finite and `> 0`.
-    ///
-    /// ```
-    /// use flowcert::theorems::mismatch::StudentSpec;
-    /// let bad = StudentSpec { batch: 10, samples: 5, ..StudentSpec::default() };
-    /// assert!(bad.check().unwrap_err().to_string().contains("student.batch"));
-    /// ```
-    pub fn check(&self) -> Result<(), MismatchError> {
-        for (field, v) in [
-            ("student.width", self.width),
-            ("student.depth", self.depth),
-            ("student.steps", self.steps),
-            ("student.samples", self.samples),
-        ] {
-            if v == 0 {
-                return Err(invalid(field, 0, "use at least 1"));
-            }
-        }
-        if self.batch == 0 || self.batch > self.samples {
-            return Err(invalid(
-                "student.batch",
-                self.batch,
-                "use a batch between 1 and student.samples",
-            ));
-        }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(invalid(
-                "student.lr",
-                self.lr,
-                "use a finite learning rate > 0, e.g. 2e-3",
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// Teacher pairs of every segment of one grid.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,32 +104,28 @@ impl BudgetedStudent {
     /// students of different budgets share their random numbers.
     ///
     /// ```
-    /// use flowcert::theorems::mismatch::{BudgetedStudent, StudentSpec, TeacherData};
+    /// use flowcert::{nn::StudentBudget, theorems::mismatch::{BudgetedStudent, TeacherData, student}};
     /// use nalgebra::DMatrix;
     /// let x = DMatrix::from_fn(2, 32, |i, j| (i + j) as f64 / 32.0);
     /// let data = TeacherData { times: vec![0.1, 1.0], inputs: vec![x.clone()], targets: vec![x * 3.0] };
-    /// let spec = StudentSpec { width: 8, steps: 20, batch: 8, samples: 32, ..StudentSpec::default() };
+    /// let spec = StudentBudget { width: 8, steps: 20, batch: 8, samples: 32, ..student() }.check().unwrap();
     /// let s = BudgetedStudent::train(&data, 2.0, &spec, 0).unwrap();
     /// assert!(s.certified_lipschitz() <= 2.0);
     /// ```
     pub fn train(
         data: &TeacherData,
         budget: f64,
-        spec: &StudentSpec,
+        spec: &ValidStudentBudget,
         seed: u64,
     ) -> Result<Self, MismatchError> {
         let n = data.times.len() - 1;
         let d = data.inputs.first().map_or(0, |x| x.nrows());
-        let mlp = MlpConfig::new(d, vec![spec.width; spec.depth], d, spec.activation)
-            .with_residual(spec.residual);
-        let cfg = LipschitzConfig { mlp, budget }.check()?;
-        let tcfg = TrainConfig {
-            schedule: LrSchedule::Cosine {
-                final_fraction: 0.05,
-            },
-            ..TrainConfig::new(spec.steps, spec.batch, spec.lr)
+        let cfg = LipschitzConfig {
+            mlp: spec.network(d),
+            budget,
         }
         .check()?;
+        let tcfg = spec.training()?;
         let mut steps = Vec::with_capacity(n);
         let mut train_loss = Vec::with_capacity(n);
         for i in 1..=n {
@@ -232,11 +151,11 @@ impl BudgetedStudent {
     /// Number of steps N.
     ///
     /// ```
-    /// use flowcert::theorems::mismatch::{BudgetedStudent, StudentSpec, TeacherData};
+    /// use flowcert::{nn::StudentBudget, theorems::mismatch::{BudgetedStudent, TeacherData, student}};
     /// let x = nalgebra::DMatrix::from_fn(2, 16, |i, j| (i * j) as f64 / 16.0);
     /// let data = TeacherData { times: vec![0.1, 0.5, 1.0], inputs: vec![x.clone(), x.clone()],
     ///     targets: vec![x.clone(), x] };
-    /// let spec = StudentSpec { width: 4, steps: 5, batch: 4, samples: 16, ..StudentSpec::default() };
+    /// let spec = StudentBudget { width: 4, steps: 5, batch: 4, samples: 16, ..student() }.check().unwrap();
     /// let s = BudgetedStudent::train(&data, 3.0, &spec, 1).unwrap();
     /// assert_eq!(s.segments(), 2);
     /// assert!(s.certified_lipschitz() <= 9.0);
@@ -248,11 +167,11 @@ impl BudgetedStudent {
     /// `prod_i certified Lip(Psi_i) >= Lip(Psi)` (each factor `<= M`).
     ///
     /// ```
-    /// use flowcert::theorems::mismatch::{BudgetedStudent, StudentSpec, TeacherData};
+    /// use flowcert::{nn::StudentBudget, theorems::mismatch::{BudgetedStudent, TeacherData, student}};
     /// let x = nalgebra::DMatrix::from_fn(2, 16, |i, j| (i * j) as f64 / 16.0);
     /// let data = TeacherData { times: vec![0.1, 0.5, 1.0], inputs: vec![x.clone(), x.clone()],
     ///     targets: vec![x.clone(), x] };
-    /// let spec = StudentSpec { width: 4, steps: 5, batch: 4, samples: 16, ..StudentSpec::default() };
+    /// let spec = StudentBudget { width: 4, steps: 5, batch: 4, samples: 16, ..student() }.check().unwrap();
     /// let s = BudgetedStudent::train(&data, 3.0, &spec, 1).unwrap();
     /// assert_eq!(s.segments(), 2);
     /// assert!(s.certified_lipschitz() <= 9.0);

@@ -1,0 +1,164 @@
+//! The capacity and training budget of a student: what every segment of a distilled
+//! sampler gets (theory/04-composition-and-grids.md: fixed capacity per segment is the
+//! point of the grid comparison; theory/05-mismatch.md: the Lipschitz-budgeted students).
+//!
+//! ```text
+//! network    d -> width x depth (activation) -> d,  residual Psi(x) = x + f(x) or plain f(x)
+//! training   `steps` Adam steps of `batch` pairs out of `samples` teacher pairs,
+//!            learning rate `lr` with `schedule`
+//! ```
+//! Raw [`StudentBudget`] -> [`StudentBudget::check`] -> [`ValidStudentBudget`], which
+//! builds the network and training configurations for a dimension `d`.
+
+use std::ops::Deref;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Activation, LrSchedule, MlpConfig, NnError, TrainConfig, ValidMlpConfig, ValidTrainConfig,
+};
+
+/// Raw student budget; validate with [`StudentBudget::check`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StudentBudget {
+    /// Hidden width.
+    pub width: usize,
+    /// Number of hidden layers.
+    pub depth: usize,
+    /// Adam steps per segment.
+    pub steps: usize,
+    /// Mini-batch size.
+    pub batch: usize,
+    /// Teacher pairs per segment.
+    pub samples: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Learning-rate decay over the run.
+    pub schedule: LrSchedule,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// Residual form `Psi(x) = x + f(x)`, else plain `f(x)`.
+    pub residual: bool,
+}
+
+impl Default for StudentBudget {
+    /// The distillation experiment's student: a residual MLP with two hidden layers of 64
+    /// SiLU units, 1500 Adam steps of 128 on 4096 teacher pairs, constant `lr = 2e-3`.
+    fn default() -> Self {
+        StudentBudget {
+            width: 64,
+            depth: 2,
+            steps: 1500,
+            batch: 128,
+            samples: 4096,
+            lr: 2e-3,
+            schedule: LrSchedule::Constant,
+            activation: Activation::Silu,
+            residual: true,
+        }
+    }
+}
+
+/// A [`StudentBudget`] that passed [`StudentBudget::check`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidStudentBudget(StudentBudget);
+
+impl Deref for ValidStudentBudget {
+    type Target = StudentBudget;
+    fn deref(&self) -> &StudentBudget {
+        &self.0
+    }
+}
+
+impl StudentBudget {
+    /// Validate: every count `>= 1`, `batch <= samples`, `lr` finite and `> 0`. Settings
+    /// are named as the command-line flags of `flowcert distill`.
+    ///
+    /// ```
+    /// use flowcert::nn::StudentBudget;
+    /// assert!(StudentBudget::default().check().is_ok());
+    /// let e = StudentBudget { width: 0, ..StudentBudget::default() }.check().unwrap_err();
+    /// assert_eq!(e.to_string(), "--width 0 must be at least 1");
+    /// let e = StudentBudget { batch: 100, samples: 10, ..StudentBudget::default() }.check().unwrap_err();
+    /// assert!(e.to_string().starts_with("--batch 100 exceeds --samples 10"));
+    /// ```
+    pub fn check(self) -> Result<ValidStudentBudget, NnError> {
+        for (setting, v) in [
+            ("--width", self.width),
+            ("--depth", self.depth),
+            ("--steps", self.steps),
+            ("--batch", self.batch),
+            ("--samples", self.samples),
+        ] {
+            if v == 0 {
+                return Err(NnError::Budget {
+                    setting,
+                    value: "0".into(),
+                    problem: "must be at least 1".into(),
+                });
+            }
+        }
+        if self.batch > self.samples {
+            return Err(NnError::Budget {
+                setting: "--batch",
+                value: self.batch.to_string(),
+                problem: format!(
+                    "exceeds --samples {}: give a batch no larger than the sample budget",
+                    self.samples
+                ),
+            });
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(NnError::Budget {
+                setting: "--lr",
+                value: self.lr.to_string(),
+                problem: "must be a finite number > 0".into(),
+            });
+        }
+        // The schedule and the network shape are checked by the configurations they
+        // build; build both once here so a valid budget always builds.
+        let valid = ValidStudentBudget(self);
+        valid.mlp(1)?;
+        valid.training()?;
+        Ok(valid)
+    }
+}
+
+impl ValidStudentBudget {
+    /// The (unchecked) network configuration of a student on `R^d`, e.g. to wrap in a
+    /// [`super::LipschitzConfig`].
+    ///
+    /// ```
+    /// let b = flowcert::nn::StudentBudget::default().check().unwrap();
+    /// assert_eq!(b.network(2).hidden, vec![64, 64]);
+    /// ```
+    pub fn network(&self, d: usize) -> MlpConfig {
+        MlpConfig::new(d, vec![self.width; self.depth], d, self.activation)
+            .with_residual(self.residual)
+    }
+
+    /// The validated network of a student on `R^d`.
+    ///
+    /// ```
+    /// let b = flowcert::nn::StudentBudget::default().check().unwrap();
+    /// let m = b.mlp(3).unwrap();
+    /// assert_eq!((m.dim_in, m.hidden.clone(), m.residual), (3, vec![64, 64], true));
+    /// ```
+    pub fn mlp(&self, d: usize) -> Result<ValidMlpConfig, NnError> {
+        self.network(d).check()
+    }
+
+    /// The training run of one segment.
+    ///
+    /// ```
+    /// let b = flowcert::nn::StudentBudget::default().check().unwrap();
+    /// assert_eq!(b.training().unwrap().steps, 1500);
+    /// ```
+    pub fn training(&self) -> Result<ValidTrainConfig, NnError> {
+        TrainConfig {
+            schedule: self.schedule,
+            ..TrainConfig::new(self.steps, self.batch, self.lr)
+        }
+        .check()
+    }
+}
