@@ -44,7 +44,7 @@ fn network_hetero3(bencher: Bencher, eps: f64) {
 /// The exact mixture score, for reference.
 #[divan::bench(args = ["two-mode-s0.1", "hetero3"])]
 fn exact_score(bencher: Bencher, name: &str) {
-    let mix = builtin::by_name(name).unwrap();
+    let mix = name.parse::<builtin::Builtin>().unwrap().mixture();
     let xs = mix.sample(T, POINTS, &mut ChaCha8Rng::seed_from_u64(0));
     bencher
         .counter(ItemsCount::new(POINTS))

@@ -66,8 +66,8 @@ pub struct Args {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Run only slice i/n of the cells.
-    #[arg(long, default_value = "0/1")]
-    shard: String,
+    #[arg(long, default_value = "0/1", allow_hyphen_values = true)]
+    shard: Shard,
 }
 
 #[derive(Serialize)]
@@ -103,7 +103,6 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         }
         (0..n).collect()
     };
-    let shard: Shard = a.shard.parse()?;
     let name = if let Some(b) = a.mixture.strip_prefix("builtin:") {
         b.to_string()
     } else {
@@ -137,7 +136,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     });
     let store = CellStore::open(&dir)?;
     let bars = common::Bars::new(json);
-    let sweep = plan.sweep(&store, shard, &bars)?;
+    let sweep = plan.sweep(&store, a.shard, &bars)?;
     let (rows, missing) = (sweep.rows, sweep.missing);
     if a.out.is_none() {
         let _ = std::fs::remove_dir_all(&dir);

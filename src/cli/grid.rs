@@ -17,14 +17,15 @@ pub struct Args {
     /// Number of segments N >= 1.
     #[arg(long)]
     segments: usize,
-    /// uniform | balanced | balanced-paper | balanced-one-sided | logsnr | edm.
-    #[arg(long)]
-    kind: String,
-    /// Smallest time t_0 > 0.
-    #[arg(long)]
+    /// uniform | balanced | balanced-paper | balanced-one-sided | logsnr | edm
+    /// (`--grid` is accepted too, as in `stability` and `queries`).
+    #[arg(long, alias = "grid")]
+    kind: GridKind,
+    /// Smallest time t_0 > 0 (`--to` is accepted too, as in `stability`).
+    #[arg(long, alias = "to")]
     t_min: f64,
-    /// Largest time t_N.
-    #[arg(long)]
+    /// Largest time t_N (`--from` is accepted too, as in `stability`).
+    #[arg(long, alias = "from")]
     t_max: f64,
     /// EDM/Karras exponent (used by --kind edm, ignored by the other kinds).
     #[arg(long, default_value_t = DEFAULT_RHO)]
@@ -42,11 +43,10 @@ struct Out {
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
     let mix = common::mixture(&a.mixture)?;
-    let kind: GridKind = a.kind.parse()?;
     if !(a.rho.is_finite() && a.rho > 0.0) {
         bail!(GridError::BadRho { value: a.rho });
     }
-    let kind = kind.with_rho(a.rho);
+    let kind = a.kind.with_rho(a.rho);
     let times = kind.times(&mix, a.t_min, a.t_max, a.segments)?;
     let lambda = lambda_at(&mix, &times)?;
     let out = Out {

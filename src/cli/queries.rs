@@ -33,8 +33,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Grid of the flow-map segments: uniform, balanced, balanced-paper, balanced-one-sided, logsnr, edm.
-    #[arg(long, default_value = "balanced")]
-    grid: String,
+    #[arg(long, alias = "kind", default_value = "balanced")]
+    grid: GridKind,
     /// EDM rho (with --grid edm).
     #[arg(long, default_value_t = flowcert::grids::DEFAULT_RHO)]
     rho: f64,
@@ -57,7 +57,7 @@ struct Out<'a> {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let grid: GridKind = a.grid.parse::<GridKind>()?.with_rho(a.rho);
+    let grid = a.grid.with_rho(a.rho);
     let times = match &a.times {
         Some(s) => common::list::<f64>("--times", s)?,
         None => {

@@ -21,8 +21,8 @@ pub struct Args {
     #[arg(long, default_value = "reproduce-out")]
     out: PathBuf,
     /// Compute only slice i/n of the experiment cells (combine with `flowcert merge`).
-    #[arg(long, default_value = "0/1")]
-    shard: String,
+    #[arg(long, default_value = "0/1", allow_hyphen_values = true)]
+    shard: Shard,
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,8 +83,7 @@ fn finish(scale: Scale, out: PathBuf, shard: Shard, json: bool) -> Result<Status
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let shard: Shard = a.shard.parse()?;
-    finish(scale(a.quick, a.tiny), a.out, shard, json)
+    finish(scale(a.quick, a.tiny), a.out, a.shard, json)
 }
 
 pub fn merge(a: MergeArgs, json: bool) -> Result<Status> {

@@ -16,15 +16,17 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
-    /// Start time T of the backward flow (the largest grid time).
-    #[arg(long)]
+    /// Start time T of the backward flow (the largest grid time; `--t-max` is accepted
+    /// too, as in `grid`).
+    #[arg(long, alias = "t-max")]
     from: f64,
-    /// End time t_min > 0 (the smallest grid time, below --from).
-    #[arg(long)]
+    /// End time t_min > 0 (the smallest grid time, below --from; `--t-min` is accepted too).
+    #[arg(long, alias = "t-min")]
     to: f64,
-    /// Grid kind: uniform | balanced | balanced-paper | balanced-one-sided | logsnr | edm.
-    #[arg(long, default_value = "balanced")]
-    grid: String,
+    /// Grid kind: uniform | balanced | balanced-paper | balanced-one-sided | logsnr | edm
+    /// (`--kind` is accepted too, as in `grid`).
+    #[arg(long, alias = "kind", default_value = "balanced")]
+    grid: GridKind,
     /// Number of segments N >= 1.
     #[arg(long, default_value_t = 4)]
     segments: usize,
@@ -72,8 +74,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     if !(a.rho.is_finite() && a.rho > 0.0) {
         bail!(GridError::BadRho { value: a.rho });
     }
-    let kind: GridKind = a.grid.parse()?;
-    let kind = kind.with_rho(a.rho);
+    let kind = a.grid.with_rho(a.rho);
     let teacher = Teacher::new(a.method.into(), a.rtol, a.atol)?;
     let cfg = StabilityConfig {
         samples: a.samples,

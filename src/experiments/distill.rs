@@ -257,7 +257,9 @@ impl DistillPlan {
                 .map(|n| {
                     (
                         n.to_string(),
-                        crate::model::builtin::by_name(n).expect("built-in"),
+                        n.parse::<crate::model::builtin::Builtin>()
+                            .map(crate::model::builtin::Builtin::mixture)
+                            .expect("built-in names parse"),
                     )
                 })
                 .collect(),

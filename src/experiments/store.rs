@@ -28,17 +28,19 @@ pub enum StoreError {
     },
     /// A cell could not be written.
     #[error(transparent)]
-    Write(#[from] crate::io::InputError),
+    Write(#[from] crate::io::OutputError),
     /// A value could not be serialised.
-    #[error("cannot serialise cell '{key}': {message}")]
+    #[error("cannot serialise cell '{key}': {source}")]
     Serialise {
         /// The cell key.
         key: String,
         /// What serde said.
-        message: String,
+        source: serde_json::Error,
     },
     /// A malformed `--shard` argument.
-    #[error("--shard '{0}' is not of the form i/n with 0 <= i < n (e.g. --shard 0/4)")]
+    #[error(
+        "--shard '{0}' is not of the form i/n with 0 <= i < n (e.g. --shard 0/4 for the first of four slices)"
+    )]
     Shard(String),
 }
 
@@ -131,9 +133,9 @@ impl CellStore {
 
     /// Record a finished cell atomically.
     pub fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec_pretty(value).map_err(|e| StoreError::Serialise {
+        let bytes = serde_json::to_vec_pretty(value).map_err(|source| StoreError::Serialise {
             key: key.to_string(),
-            message: e.to_string(),
+            source,
         })?;
         write_atomic(&self.dir.join(file_name(key)), &bytes)?;
         Ok(())

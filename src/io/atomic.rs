@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::error::InputError;
+use super::error::OutputError;
 
 /// Write `bytes` to `path` atomically (temp file in the same directory + rename).
 ///
@@ -14,8 +14,8 @@ use super::error::InputError;
 /// flowcert::io::write_atomic(&p, b"hello").unwrap();
 /// assert_eq!(std::fs::read(&p).unwrap(), b"hello");
 /// ```
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InputError> {
-    let err = |source| InputError::Unwritable {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let err = |source| OutputError::Unwritable {
         path: path.display().to_string(),
         source,
     };
@@ -35,5 +35,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InputError> {
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         err(e)
+    })
+}
+
+/// Create `dir` and its parents (nothing to do when it exists).
+///
+/// ```
+/// let dir = std::env::temp_dir().join("flowcert-doc-create/a/b");
+/// flowcert::io::create_dir(&dir).unwrap();
+/// assert!(dir.is_dir());
+/// ```
+pub fn create_dir(dir: &Path) -> Result<(), OutputError> {
+    std::fs::create_dir_all(dir).map_err(|source| OutputError::Directory {
+        path: dir.display().to_string(),
+        source,
     })
 }

@@ -1,4 +1,5 @@
-//! Input errors: unreadable files, malformed points, invalid mixtures.
+//! Input errors (unreadable files, malformed points, invalid mixtures, unknown built-ins)
+//! and output errors (files or directories that cannot be written).
 
 use thiserror::Error;
 
@@ -34,9 +35,28 @@ pub enum InputError {
         /// What is wrong and how to fix it.
         message: String,
     },
-    /// An output file could not be written.
+    /// `builtin:NAME` names no built-in mixture.
+    #[error(transparent)]
+    Builtin(ModelError),
+}
+
+/// What went wrong while writing an output.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum OutputError {
+    /// A file could not be written.
     #[error("cannot write '{path}': {source}; check that the directory exists and is writable")]
     Unwritable {
+        /// The path.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A directory could not be created.
+    #[error(
+        "cannot write into '{path}': creating the directory failed ({source}); pass a writable output directory"
+    )]
+    Directory {
         /// The path.
         path: String,
         /// The OS error.

@@ -6,7 +6,8 @@ use std::path::Path;
 use nalgebra::DMatrix;
 
 use super::error::InputError;
-use crate::model::{Mixture, MixtureSpec, builtin};
+use crate::model::builtin::Builtin;
+use crate::model::{Mixture, MixtureSpec};
 
 /// Load and validate a mixture: a JSON file, or `builtin:NAME` for the built-in suite.
 ///
@@ -17,13 +18,10 @@ use crate::model::{Mixture, MixtureSpec, builtin};
 /// ```
 pub fn load_mixture(path: &str) -> Result<Mixture, InputError> {
     if let Some(name) = path.strip_prefix("builtin:") {
-        return builtin::by_name(name).ok_or_else(|| InputError::Mixture {
-            path: path.to_string(),
-            source: crate::model::ModelError::Json(format!(
-                "unknown built-in mixture '{name}'; the built-ins are {}",
-                builtin::SUITE.join(", ")
-            )),
-        });
+        return Ok(name
+            .parse::<Builtin>()
+            .map_err(InputError::Builtin)?
+            .mixture());
     }
     let text =
         std::fs::read_to_string(Path::new(path)).map_err(|source| InputError::Unreadable {

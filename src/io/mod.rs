@@ -1,10 +1,11 @@
-//! Reading user inputs (mixture and points files) and writing outputs atomically.
+//! Reading user inputs (mixture and points files, built-in names) and writing outputs
+//! atomically.
 //! Every error names the file or field and says how to fix it.
 
 pub mod atomic;
 pub mod error;
 pub mod inputs;
 
-pub use atomic::write_atomic;
-pub use error::InputError;
+pub use atomic::{create_dir, write_atomic};
+pub use error::{InputError, OutputError};
 pub use inputs::{load_mixture, load_points, parse_points};

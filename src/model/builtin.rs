@@ -8,6 +8,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+use super::error::ModelError;
 use super::mixture::{Mixture, MixtureSpec};
 
 fn rows(m: &DMatrix<f64>) -> Vec<Vec<f64>> {
@@ -136,42 +137,107 @@ pub fn hetero3() -> Mixture {
     )
 }
 
-/// The names of the built-in suite, in report order.
-pub const SUITE: [&str; 6] = [
-    "two-mode-s0.05",
-    "two-mode-s0.1",
-    "two-mode-s0.3",
-    "ring8",
-    "aniso8",
-    "hetero3",
-];
-
-/// A built-in mixture by name (see [`SUITE`]).
+/// A built-in mixture, by name: `two-mode-s0.05`, `two-mode-s0.1`, `two-mode-s0.3`
+/// ([`two_mode`]), `ring8` ([`ring`] of 8 modes, radius 3, sigma0 0.1), `aniso8`
+/// ([`aniso8`]) and `hetero3` ([`hetero3`]). `builtin:NAME` on the command line.
 ///
 /// ```
-/// assert!(flowcert::model::builtin::by_name("ring8").is_some());
-/// assert!(flowcert::model::builtin::by_name("nope").is_none());
+/// use flowcert::model::builtin::Builtin;
+/// let b: Builtin = "ring8".parse().unwrap();
+/// assert_eq!((b, b.name(), b.mixture().n_components()), (Builtin::Ring8, "ring8", 8));
+/// let e = "nope".parse::<Builtin>().unwrap_err().to_string();
+/// assert!(e.contains("unknown built-in mixture 'nope'") && e.contains("hetero3"));
 /// ```
-pub fn by_name(name: &str) -> Option<Mixture> {
-    Some(match name {
-        "two-mode-s0.05" => two_mode(0.05),
-        "two-mode-s0.1" => two_mode(0.1),
-        "two-mode-s0.3" => two_mode(0.3),
-        "ring8" => ring(8, 3.0, 0.1),
-        "aniso8" => aniso8(),
-        "hetero3" => hetero3(),
-        _ => return None,
-    })
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Builtin {
+    /// Two isotropic modes 3 apart, sigma0 = 0.05.
+    TwoModeS005,
+    /// Two isotropic modes 3 apart, sigma0 = 0.1.
+    TwoModeS01,
+    /// Two isotropic modes 3 apart, sigma0 = 0.3.
+    TwoModeS03,
+    /// Eight modes on a circle of radius 3, sigma0 = 0.1.
+    Ring8,
+    /// Three modes in `R^8` with a shared anisotropic covariance.
+    Aniso8,
+    /// Three modes in `R^3` with heterogeneous covariances.
+    Hetero3,
 }
 
-/// The whole suite as `(name, mixture)` pairs.
+impl Builtin {
+    /// The whole suite, in report order.
+    pub const ALL: [Builtin; 6] = [
+        Builtin::TwoModeS005,
+        Builtin::TwoModeS01,
+        Builtin::TwoModeS03,
+        Builtin::Ring8,
+        Builtin::Aniso8,
+        Builtin::Hetero3,
+    ];
+
+    /// The name (`builtin:NAME` on the command line, the label in reports).
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::TwoModeS005 => "two-mode-s0.05",
+            Builtin::TwoModeS01 => "two-mode-s0.1",
+            Builtin::TwoModeS03 => "two-mode-s0.3",
+            Builtin::Ring8 => "ring8",
+            Builtin::Aniso8 => "aniso8",
+            Builtin::Hetero3 => "hetero3",
+        }
+    }
+
+    /// The mixture.
+    pub fn mixture(self) -> Mixture {
+        match self {
+            Builtin::TwoModeS005 => two_mode(0.05),
+            Builtin::TwoModeS01 => two_mode(0.1),
+            Builtin::TwoModeS03 => two_mode(0.3),
+            Builtin::Ring8 => ring(8, 3.0, 0.1),
+            Builtin::Aniso8 => aniso8(),
+            Builtin::Hetero3 => hetero3(),
+        }
+    }
+}
+
+impl std::fmt::Display for Builtin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Builtin {
+    type Err = ModelError;
+    fn from_str(s: &str) -> Result<Self, ModelError> {
+        Builtin::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| ModelError::UnknownBuiltin {
+                given: s.to_string(),
+                valid: Builtin::ALL.map(Builtin::name).join(", "),
+            })
+    }
+}
+
+impl From<Builtin> for String {
+    fn from(b: Builtin) -> String {
+        b.name().to_string()
+    }
+}
+
+impl TryFrom<String> for Builtin {
+    type Error = ModelError;
+    fn try_from(s: String) -> Result<Self, ModelError> {
+        s.parse()
+    }
+}
+
+/// The whole suite as `(name, mixture)` pairs, in report order.
 ///
 /// ```
-/// assert_eq!(flowcert::model::builtin::suite().len(), flowcert::model::builtin::SUITE.len());
+/// assert_eq!(flowcert::model::builtin::suite().len(), flowcert::model::builtin::Builtin::ALL.len());
 /// ```
 pub fn suite() -> Vec<(&'static str, Mixture)> {
-    SUITE
-        .iter()
-        .map(|&n| (n, by_name(n).expect("suite names resolve")))
-        .collect()
+    Builtin::ALL.map(|b| (b.name(), b.mixture())).to_vec()
 }

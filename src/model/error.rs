@@ -117,4 +117,14 @@ pub enum ModelError {
         "mixture JSON is malformed: {0}; expected {{\"weights\": [..], \"means\": [[..], ..], \"covariances\": [[[..], ..], ..]}}"
     )]
     Json(String),
+    /// `builtin:NAME` with a name that is not built in.
+    #[error(
+        "unknown built-in mixture '{given}': the built-ins are {valid} (e.g. builtin:two-mode-s0.1)"
+    )]
+    UnknownBuiltin {
+        /// The name given.
+        given: String,
+        /// The valid names.
+        valid: String,
+    },
 }

@@ -91,7 +91,9 @@ pub fn score_net_section(quick: bool) -> Result<(ScoreNetSection, Table, usize),
         )
     } else {
         (
-            builtin::SUITE.to_vec(),
+            crate::model::builtin::Builtin::ALL
+                .map(crate::model::builtin::Builtin::name)
+                .to_vec(),
             CheckConfig {
                 samples: 4000,
                 ..CheckConfig::default()
@@ -101,7 +103,10 @@ pub fn score_net_section(quick: bool) -> Result<(ScoreNetSection, Table, usize),
     let mixtures: Vec<MixtureScaling> = names
         .par_iter()
         .map(|&name| {
-            let mix = builtin::by_name(name).expect("suite names resolve");
+            let mix = name
+                .parse::<crate::model::builtin::Builtin>()
+                .map(crate::model::builtin::Builtin::mixture)
+                .expect("built-in names parse");
             Ok(MixtureScaling {
                 mixture: name.to_string(),
                 scaling: check_scaling(&mix, &config)?,

@@ -15,8 +15,7 @@ use crate::experiments::distill::{DistillError, DistillPlan, DistillRow};
 use crate::experiments::distill_summary::{DistillSummary, summarize_rows};
 use crate::experiments::{CellStore, Shard, StoreError};
 use crate::grids::GridKind;
-use crate::io::{InputError, write_atomic};
-use crate::model::builtin;
+use crate::io::{OutputError, create_dir, write_atomic};
 use crate::report::score_net::{ScoreNetSection, score_net_section, section_plots, section_tables};
 use crate::theorems::composition::{CompositionReport, Probe, check_composition};
 use crate::theorems::lipschitz::{self, LipschitzReport};
@@ -38,7 +37,7 @@ pub enum ReproduceError {
     Store(#[from] StoreError),
     /// Writing an output failed.
     #[error(transparent)]
-    Output(#[from] InputError),
+    Output(#[from] OutputError),
     /// A checker failed to run.
     #[error("{section}: {message}")]
     Checker {
@@ -139,14 +138,22 @@ fn composition_section(
     let (names, points): (Vec<&str>, usize) = match scale {
         Scale::Tiny => (vec!["two-mode-s0.1"], 4),
         Scale::Quick => (vec!["two-mode-s0.1", "aniso8"], 12),
-        Scale::Full => (builtin::SUITE.to_vec(), 48),
+        Scale::Full => (
+            crate::model::builtin::Builtin::ALL
+                .map(crate::model::builtin::Builtin::name)
+                .to_vec(),
+            48,
+        ),
     };
     let (t_min, t_max, n) = (1e-3, 3.0, 4);
     progress.stage("composition", (names.len() * 2) as u64);
     let mut out = Vec::new();
     let mut violations = 0;
     for name in names {
-        let mix = builtin::by_name(name).expect("suite name");
+        let mix = name
+            .parse::<crate::model::builtin::Builtin>()
+            .map(crate::model::builtin::Builtin::mixture)
+            .expect("built-in names parse");
         let lip = Lipschitz::auto(&mix);
         let radius = lip.region_radius();
         let table = LambdaTable::new(lip, Bound::TwoSided, t_min, t_max)
@@ -237,10 +244,7 @@ pub fn write_distill_outputs(
         }
     }
     let plots = dir.join("plots");
-    std::fs::create_dir_all(&plots).map_err(|source| InputError::Unwritable {
-        path: plots.display().to_string(),
-        source,
-    })?;
+    create_dir(&plots)?;
     for m in mixtures {
         write(
             &plots,
@@ -278,7 +282,9 @@ fn bounds_section(
 ) -> Result<(Vec<BoundsEntry>, usize), ReproduceError> {
     let names: Vec<&str> = match scale {
         Scale::Tiny => vec!["two-mode-s0.3"],
-        _ => builtin::SUITE.to_vec(),
+        _ => crate::model::builtin::Builtin::ALL
+            .map(crate::model::builtin::Builtin::name)
+            .to_vec(),
     };
     let (search, stab) = match scale {
         Scale::Full => (SearchConfig::default(), StabilityConfig::default()),
@@ -288,7 +294,10 @@ fn bounds_section(
     let results: Vec<Result<BoundsEntry, ReproduceError>> = names
         .par_iter()
         .map(|&name| {
-            let mix = builtin::by_name(name).expect("suite name");
+            let mix = name
+                .parse::<crate::model::builtin::Builtin>()
+                .map(crate::model::builtin::Builtin::mixture)
+                .expect("built-in names parse");
             let lip = lipschitz::check(&mix, &lipschitz::REPORT_TIMES, &search)
                 .map_err(|e| checker("lipschitz", e))?;
             let st = stability::check_grid(&mix, &GridKind::Balanced, 0.01, 3.0, 4, &stab)
@@ -304,10 +313,7 @@ fn bounds_section(
     progress.finish();
     let entries: Vec<BoundsEntry> = results.into_iter().collect::<Result<_, _>>()?;
     let plots = dir.join("plots");
-    std::fs::create_dir_all(&plots).map_err(|source| InputError::Unwritable {
-        path: plots.display().to_string(),
-        source,
-    })?;
+    create_dir(&plots)?;
     let mut violations = 0;
     for e in &entries {
         violations += e.lipschitz.violations + e.stability.violations;
@@ -337,9 +343,13 @@ fn bounds_section(
                 e.mixture
             )),
         )?;
-        let mix = builtin::by_name(&e.mixture).expect("suite name");
+        let mix = &e
+            .mixture
+            .parse::<crate::model::builtin::Builtin>()
+            .map(crate::model::builtin::Builtin::mixture)
+            .expect("built-in names parse");
         let svg = crate::report::bounds::lambda_plot_svg(
-            &mix,
+            mix,
             1e-3,
             3.0,
             60,

@@ -301,3 +301,125 @@ fn eval_and_flow_follow_the_contract() {
     assert_eq!(a.0, 0);
     assert_eq!(a.1, b.1);
 }
+
+/// Typed edges of the command line: an unknown built-in names the valid ones (and is not
+/// reported as malformed JSON), a negative shard is a clear usage error, `--method` and grid
+/// kinds are checked by their types, and the flag aliases of `grid` and `stability` work.
+#[test]
+fn typed_arguments_and_aliases() {
+    let (code, _, err) = run(&[
+        "eval",
+        "--mixture",
+        "builtin:nope",
+        "--t",
+        "1",
+        "--points",
+        "x",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("unknown built-in mixture 'nope'") && err.contains("hetero3"),
+        "{err}"
+    );
+    assert!(!err.contains("malformed"), "{err}");
+    assert_bad(
+        &["reproduce", "--tiny", "--shard", "-1/2"],
+        &["--shard '-1/2' is not of the form i/n"],
+    );
+    assert_bad(
+        &[
+            "distill",
+            "--mixture",
+            "builtin:two-mode-s0.3",
+            "--shard",
+            "3/2",
+        ],
+        &["--shard '3/2'"],
+    );
+    let pts = tmp_file("cli-typed", "p.json", "[[0.1, 0.0]]");
+    assert_bad(
+        &[
+            "flow",
+            "--mixture",
+            "builtin:two-mode-s0.3",
+            "--from",
+            "1",
+            "--to",
+            "0.5",
+            "--points",
+            &pts,
+            "--method",
+            "rk4",
+        ],
+        &["--method", "dopri5", "dop853"],
+    );
+    assert_bad(
+        &[
+            "grid",
+            "--mixture",
+            "builtin:two-mode-s0.3",
+            "--segments",
+            "2",
+            "--kind",
+            "zigzag",
+            "--t-min",
+            "0.1",
+            "--t-max",
+            "1",
+        ],
+        &["unknown grid kind 'zigzag'"],
+    );
+    let grid = |args: &[&str]| {
+        let (code, out, err) = run(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out
+    };
+    let base = [
+        "grid",
+        "--json",
+        "--mixture",
+        "builtin:two-mode-s0.3",
+        "--segments",
+        "2",
+    ];
+    let kind = grid(
+        &[
+            &base[..],
+            &["--kind", "balanced", "--t-min", "0.1", "--t-max", "1"],
+        ]
+        .concat(),
+    );
+    let alias = grid(
+        &[
+            &base[..],
+            &["--grid", "balanced", "--to", "0.1", "--from", "1"],
+        ]
+        .concat(),
+    );
+    assert_eq!(kind, alias);
+    let stab = [
+        "stability",
+        "--json",
+        "--mixture",
+        "builtin:two-mode-s0.3",
+        "--segments",
+        "2",
+        "--samples",
+        "2",
+    ];
+    let a = grid(
+        &[
+            &stab[..],
+            &["--grid", "uniform", "--from", "1", "--to", "0.1"],
+        ]
+        .concat(),
+    );
+    let b = grid(
+        &[
+            &stab[..],
+            &["--kind", "uniform", "--t-max", "1", "--t-min", "0.1"],
+        ]
+        .concat(),
+    );
+    assert_eq!(a, b);
+}

@@ -206,7 +206,7 @@ fn check_passes_on_the_builtin_suite() {
     let v = run_json(&["check", "--json"]);
     assert_eq!(v["violations"], 0);
     let rows = v["rows"].as_array().unwrap();
-    let suite = flowcert::model::builtin::SUITE;
+    let suite = flowcert::model::builtin::Builtin::ALL.map(|b| b.name());
     let checkers = ["lipschitz", "stability", "composition", "score-net"];
     assert!(rows.len() >= checkers.len() * suite.len() && rows.len().is_multiple_of(suite.len()));
     for name in suite {

@@ -81,7 +81,7 @@ pub enum AssessError {
     },
     /// Writing an output failed.
     #[error(transparent)]
-    Output(#[from] crate::io::InputError),
+    Output(#[from] crate::io::OutputError),
     /// The mixture of the manifest is invalid.
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),

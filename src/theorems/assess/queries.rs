@@ -392,10 +392,7 @@ impl QuerySet {
     /// assert_eq!(back.manifest, q.manifest);
     /// ```
     pub fn write(&self, dir: &Path) -> Result<(), AssessError> {
-        std::fs::create_dir_all(dir).map_err(|source| crate::io::InputError::Unwritable {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        crate::io::create_dir(dir)?;
         let m = &self.manifest;
         for (f, data) in [
             (&m.score.file, &self.score),
