@@ -98,7 +98,7 @@ pub fn checkers() -> Vec<Checker> {
 fn run_composition(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
     use flowcert::bounds::{Bound, LambdaTable, Lipschitz};
     use flowcert::dynamics::Teacher;
-    use flowcert::theorems::composition::{Probe, check_composition};
+    use flowcert::theorems::composition::{Probe, measure_composition};
     let lip = Lipschitz::auto(mix);
     let radius = lip.region_radius();
     let table = LambdaTable::new(lip, Bound::TwoSided, CHECK_T_MIN, CHECK_T_MAX)?;
@@ -106,7 +106,7 @@ fn run_composition(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
     let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
     let flow = Teacher::PRECISE.flow(mix);
     let eps = vec![1e-3; CHECK_SEGMENTS];
-    let r = check_composition(
+    let r = measure_composition(
         mix,
         &flow,
         &times,
@@ -135,13 +135,13 @@ fn run_composition(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
 /// Lipschitz mismatch with a budget of 4, one and two steps (quick students): every trained
 /// student's error is at least the lower bound.
 fn run_mismatch(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
-    use flowcert::theorems::mismatch::{MismatchConfig, SegmentGrid, mismatch_rows};
+    use flowcert::theorems::mismatch::{MismatchConfig, SegmentGrid, measure_mismatch};
     let mut cfg = MismatchConfig::quick();
     cfg.seed = o.seed;
     let segments = [1, 2];
     let lambda_t = flowcert::grids::lambda_total(mix, cfg.t_min, cfg.t_max)?;
     cfg.grid = SegmentGrid::Kind(GridKind::Balanced);
-    let r = mismatch_rows(mix, lambda_t, &[4.0], &segments, &cfg.check()?)?;
+    let r = measure_mismatch(mix, lambda_t, &[4.0], &segments, &cfg.check()?)?;
     let one = &r.rows[0];
     Ok(Outcome {
         checked: r.rows.len(),
@@ -164,7 +164,7 @@ fn run_mismatch(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
 /// The explicit ReLU-ReQU score network at eps = 1e-2 on [0.01, 1]: measured sup_t L^2 error <= eps.
 fn run_score_net(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
     use flowcert::approx::budget::ScoreNetConfig;
-    use flowcert::theorems::score_approx::{check_network, time_grid};
+    use flowcert::theorems::score_approx::{measure_network, time_grid};
     let eps = 1e-2;
     let params = ScoreNetConfig {
         eps,
@@ -172,7 +172,7 @@ fn run_score_net(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
     }
     .check()?;
     let times = time_grid(params.t_min(), params.t_max(), 4);
-    let r = check_network(mix, &params, &times, 400, o.seed)?;
+    let r = measure_network(mix, &params, &times, 400, o.seed)?;
     Ok(Outcome {
         checked: r.errors.len(),
         violations: usize::from(!r.passed),
@@ -194,7 +194,7 @@ fn run_lipschitz(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
         seed: o.seed,
         ..SearchConfig::quick()
     };
-    let r = lipschitz::check(mix, &lipschitz::REPORT_TIMES, &cfg)?;
+    let r = lipschitz::compare_bounds(mix, &lipschitz::REPORT_TIMES, &cfg)?;
     let projected: usize = r.rows.iter().map(|row| row.projected).sum();
     Ok(Outcome {
         checked: r.rows.len(),
@@ -216,7 +216,7 @@ fn run_stability(mix: &Mixture, o: &CheckOptions) -> Result<Outcome> {
         seed: o.seed,
         ..stability::StabilityConfig::quick()
     };
-    let r = stability::check_grid(
+    let r = stability::measure_grid(
         mix,
         &GridKind::Balanced,
         CHECK_T_MIN,

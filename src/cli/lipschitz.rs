@@ -63,7 +63,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         seed: a.seed,
         ..base
     };
-    let report = lipschitz::check(&mix, &times, &cfg)?;
+    let report = lipschitz::compare_bounds(&mix, &times, &cfg)?;
     if let Some(path) = &a.svg {
         let svg = report.bounds_plot_svg(&a.mixture);
         flowcert::io::write_atomic(std::path::Path::new(path), svg.as_bytes())?;

@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use super::{Status, common};
 use flowcert::grids::{GridKind, lambda_total};
 use flowcert::report::{Table, sig};
-use flowcert::theorems::mismatch::{MismatchConfig, SegmentGrid, mismatch_rows};
+use flowcert::theorems::mismatch::{MismatchConfig, SegmentGrid, measure_mismatch};
 
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]
@@ -69,7 +69,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     cfg.grid = SegmentGrid::Kind(a.grid.with_rho(a.rho));
     let lambda_t = lambda_total(&mix, cfg.t_min, cfg.t_max)?;
     let valid = cfg.check()?;
-    let report = mismatch_rows(&mix, lambda_t, &budgets, &segments, &valid)?;
+    let report = measure_mismatch(&mix, lambda_t, &budgets, &segments, &valid)?;
     if json {
         common::print_json(&report)?;
     } else {

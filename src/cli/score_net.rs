@@ -10,7 +10,7 @@ use super::{Status, common};
 use flowcert::approx::{ScoreNetConfig, ScoreNetwork};
 use flowcert::model::ScoreField;
 use flowcert::report::{Table, sig};
-use flowcert::theorems::score_approx::{ScoreNetReport, report_for, time_grid};
+use flowcert::theorems::score_approx::{ScoreNetReport, measure_built, time_grid};
 
 /// Most measurement times (keeps a typo from running for hours).
 const MAX_TIMES: usize = 10_000;
@@ -112,7 +112,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let net = ScoreNetwork::build(&mix, &params)?;
     pb.inc(1);
     let times = time_grid(params.t_min(), params.t_max(), a.times);
-    let report = report_for(&net, &mix, &times, a.samples, a.seed)?;
+    let report = measure_built(&net, &mix, &times, a.samples, a.seed)?;
     pb.finish_and_clear();
     let outputs = match (&points, t_out) {
         (Some(xs), Some(t)) => {

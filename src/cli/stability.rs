@@ -83,7 +83,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         domain: None,
         separatrix_steps: a.separatrix_steps,
     };
-    let report = stability::check_grid(&mix, &kind, to, from, a.segments, &cfg)?;
+    let report = stability::measure_grid(&mix, &kind, to, from, a.segments, &cfg)?;
     if let Some(path) = &a.svg {
         let svg = report.plot_svg(&a.mixture);
         flowcert::io::write_atomic(std::path::Path::new(path), svg.as_bytes())?;

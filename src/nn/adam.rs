@@ -60,7 +60,7 @@ impl LrSchedule {
         }
     }
 
-    fn check(&self) -> Result<(), NnError> {
+    fn validate(&self) -> Result<(), NnError> {
         match *self {
             LrSchedule::Constant => Ok(()),
             LrSchedule::Cosine { final_fraction } => {
@@ -167,7 +167,7 @@ impl AdamConfig {
                 fix: "use a small finite positive guard, e.g. 1e-8",
             });
         }
-        self.schedule.check()?;
+        self.schedule.validate()?;
         Ok(ValidAdamConfig(self))
     }
 }

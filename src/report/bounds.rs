@@ -20,7 +20,7 @@ impl LipschitzReport {
     /// ```
     /// use flowcert::bounds::SearchConfig;
     /// let mix = flowcert::model::builtin::two_mode(0.1);
-    /// let r = flowcert::theorems::lipschitz::check(&mix, &[1.0], &SearchConfig::quick()).unwrap();
+    /// let r = flowcert::theorems::lipschitz::compare_bounds(&mix, &[1.0], &SearchConfig::quick()).unwrap();
     /// let md = r.table().to_markdown();
     /// assert!(md.contains("| L/sup") || md.contains("L/sup"));
     /// assert!(md.contains("1.00")); // two-mode: L is attained
@@ -62,7 +62,7 @@ impl LipschitzReport {
     /// ```
     /// use flowcert::bounds::SearchConfig;
     /// let mix = flowcert::model::builtin::two_mode(0.3);
-    /// let r = flowcert::theorems::lipschitz::check(&mix, &[0.1, 1.0], &SearchConfig::quick()).unwrap();
+    /// let r = flowcert::theorems::lipschitz::compare_bounds(&mix, &[0.1, 1.0], &SearchConfig::quick()).unwrap();
     /// let svg = r.bounds_plot_svg("two-mode-s0.3");
     /// assert!(svg.starts_with("<svg") && svg.contains("two-mode-s0.3"));
     /// ```
@@ -148,9 +148,9 @@ impl StabilityReport {
     /// `exp(int mu) / measured` and the points compared (and left `B_R`).
     ///
     /// ```
-    /// use flowcert::theorems::stability::{StabilityConfig, check};
+    /// use flowcert::theorems::stability::{StabilityConfig, measure_segments};
     /// let mix = flowcert::model::builtin::two_mode(0.3);
-    /// let r = check(&mix, &[0.1, 0.5, 1.0], &StabilityConfig::quick()).unwrap();
+    /// let r = measure_segments(&mix, &[0.1, 0.5, 1.0], &StabilityConfig::quick()).unwrap();
     /// let tab = r.table();
     /// assert_eq!(tab.rows.len(), 3);
     /// assert_eq!(tab.rows[2][0], "all");
@@ -201,9 +201,9 @@ impl StabilityReport {
     /// (log axis): `ln max ||DPhi||`, `int mu` and `int L`.
     ///
     /// ```
-    /// use flowcert::theorems::stability::{StabilityConfig, check};
+    /// use flowcert::theorems::stability::{StabilityConfig, measure_segments};
     /// let mix = flowcert::model::builtin::two_mode(0.3);
-    /// let r = check(&mix, &[0.1, 0.5, 1.0], &StabilityConfig::quick()).unwrap();
+    /// let r = measure_segments(&mix, &[0.1, 0.5, 1.0], &StabilityConfig::quick()).unwrap();
     /// assert!(r.plot_svg("two-mode-s0.3").starts_with("<svg"));
     /// ```
     pub fn plot_svg(&self, title: &str) -> String {

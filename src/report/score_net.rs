@@ -25,8 +25,8 @@ use crate::report::plot::{PlotSpec, Series, line_plot_svg};
 use crate::report::{Table, sig};
 use crate::theorems::score_approx::trained::{DsmComparison, DsmConfig, compare_with_dsm};
 use crate::theorems::score_approx::{
-    CheckConfig, DependenceRow, EPS_LIST, ScalingReport, ScoreNetReport, check_scaling,
-    dependence_table, time_grid,
+    CheckConfig, DependenceRow, EPS_LIST, ScalingReport, ScoreNetReport, dependence_table,
+    measure_scaling, time_grid,
 };
 
 /// Significant digits of the section's tables.
@@ -109,7 +109,7 @@ pub fn score_net_section(quick: bool) -> Result<(ScoreNetSection, Table, usize),
                 .expect("built-in names parse");
             Ok(MixtureScaling {
                 mixture: name.to_string(),
-                scaling: check_scaling(&mix, &config)?,
+                scaling: measure_scaling(&mix, &config)?,
             })
         })
         .collect::<Result<_, ApproxError>>()?;
@@ -172,7 +172,7 @@ pub fn score_net_section(quick: bool) -> Result<(ScoreNetSection, Table, usize),
 /// use flowcert::{approx::ScoreNetConfig, theorems::score_approx};
 /// use flowcert::report::score_net::{size_table};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
-/// let rep = score_approx::check_network(&mix, &ScoreNetConfig::new(0.1).check().unwrap(), &[0.5], 50, 0).unwrap();
+/// let rep = score_approx::measure_network(&mix, &ScoreNetConfig::new(0.1).check().unwrap(), &[0.5], 50, 0).unwrap();
 /// let t = size_table(&[("two-mode-s0.3", &rep)]);
 /// assert_eq!(t.rows[0][1], "0.100");
 /// assert_eq!(t.rows[0].last().unwrap(), "yes");
@@ -210,11 +210,11 @@ pub fn size_table(rows: &[(&str, &ScoreNetReport)]) -> Table {
 /// The fitted polylog exponents `b` (size ~ `log(1/eps)^b`) per mixture.
 ///
 /// ```
-/// use flowcert::theorems::score_approx::{check_scaling, CheckConfig};
+/// use flowcert::theorems::score_approx::{measure_scaling, CheckConfig};
 /// use flowcert::report::score_net::{fits_table, MixtureScaling};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let cfg = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
-/// let m = MixtureScaling { mixture: "m".into(), scaling: check_scaling(&mix, &cfg).unwrap() };
+/// let m = MixtureScaling { mixture: "m".into(), scaling: measure_scaling(&mix, &cfg).unwrap() };
 /// assert_eq!(fits_table(&[m]).rows.len(), 1);
 /// ```
 pub fn fits_table(mixtures: &[MixtureScaling]) -> Table {
@@ -301,11 +301,11 @@ pub fn dsm_table(c: &DsmComparison) -> Table {
 /// slope is the fitted polylog exponent).
 ///
 /// ```
-/// use flowcert::theorems::score_approx::{check_scaling, CheckConfig};
+/// use flowcert::theorems::score_approx::{measure_scaling, CheckConfig};
 /// use flowcert::report::score_net::*;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
-/// let scaling = check_scaling(&mix, &config).unwrap();
+/// let scaling = measure_scaling(&mix, &config).unwrap();
 /// let rep = ScoreNetSection { quick: true, config, mixtures: vec![MixtureScaling { mixture: "m".into(), scaling }],
 ///     dependence: None, dsm: None, violations: 0 };
 /// assert!(plot_sizes(&rep).starts_with("<svg"));
@@ -385,11 +385,11 @@ pub fn plot_dsm(c: &DsmComparison) -> String {
 /// when it ran.
 ///
 /// ```
-/// use flowcert::theorems::score_approx::{check_scaling, CheckConfig};
+/// use flowcert::theorems::score_approx::{measure_scaling, CheckConfig};
 /// use flowcert::report::score_net::*;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
-/// let scaling = check_scaling(&mix, &config).unwrap();
+/// let scaling = measure_scaling(&mix, &config).unwrap();
 /// let rep = ScoreNetSection { quick: true, config, mixtures: vec![MixtureScaling { mixture: "m".into(), scaling }],
 ///     dependence: None, dsm: None, violations: 0 };
 /// let plots = section_plots(&rep);
@@ -407,11 +407,11 @@ pub fn section_plots(section: &ScoreNetSection) -> Vec<(String, String)> {
 /// dependence and DSM tables.
 ///
 /// ```
-/// use flowcert::theorems::score_approx::{check_scaling, CheckConfig};
+/// use flowcert::theorems::score_approx::{measure_scaling, CheckConfig};
 /// use flowcert::report::score_net::*;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
-/// let scaling = check_scaling(&mix, &config).unwrap();
+/// let scaling = measure_scaling(&mix, &config).unwrap();
 /// let rep = ScoreNetSection { quick: true, config, mixtures: vec![MixtureScaling { mixture: "m".into(), scaling }],
 ///     dependence: None, dsm: None, violations: 0 };
 /// let tabs = section_tables(&rep);

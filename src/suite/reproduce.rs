@@ -17,7 +17,7 @@ use crate::experiments::{CellStore, Shard, StoreError};
 use crate::grids::GridKind;
 use crate::io::{OutputError, create_dir, write_atomic};
 use crate::report::score_net::{ScoreNetSection, score_net_section, section_plots, section_tables};
-use crate::theorems::composition::{CompositionReport, Probe, check_composition};
+use crate::theorems::composition::{CompositionReport, Probe, measure_composition};
 use crate::theorems::lipschitz::{self, LipschitzReport};
 use crate::theorems::stability::{self, StabilityConfig, StabilityReport};
 use rayon::prelude::*;
@@ -165,7 +165,7 @@ fn composition_section(
                 .map_err(|e| checker("composition", e))?;
             let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
             let eps = vec![1e-3; n];
-            let report = check_composition(
+            let report = measure_composition(
                 &mix,
                 &flow,
                 &times,
@@ -298,9 +298,9 @@ fn bounds_section(
                 .parse::<crate::model::builtin::Builtin>()
                 .map(crate::model::builtin::Builtin::mixture)
                 .expect("built-in names parse");
-            let lip = lipschitz::check(&mix, &lipschitz::REPORT_TIMES, &search)
+            let lip = lipschitz::compare_bounds(&mix, &lipschitz::REPORT_TIMES, &search)
                 .map_err(|e| checker("lipschitz", e))?;
-            let st = stability::check_grid(&mix, &GridKind::Balanced, 0.01, 3.0, 4, &stab)
+            let st = stability::measure_grid(&mix, &GridKind::Balanced, 0.01, 3.0, 4, &stab)
                 .map_err(|e| checker("stability", e))?;
             progress.tick();
             Ok(BoundsEntry {

@@ -116,7 +116,7 @@ pub struct Probe {
 /// Run the checker with students `Phi_i + eps_i g_i` probed as `probe` says.
 /// `lambda[i]` is `Lambda(t_i)` of a bound valid on the ball of radius `region_radius`
 /// (`None`: valid on all of `R^d`).
-pub fn check_composition(
+pub fn measure_composition(
     mix: &Mixture,
     flow: &ExactFlow,
     times: &[f64],

@@ -42,9 +42,9 @@ pub enum LipschitzCheckError {
 ///
 /// ```
 /// use flowcert::bounds::SearchConfig;
-/// use flowcert::theorems::lipschitz::check;
+/// use flowcert::theorems::lipschitz::compare_bounds;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
-/// let r = check(&mix, &[0.5], &SearchConfig::quick()).unwrap();
+/// let r = compare_bounds(&mix, &[0.5], &SearchConfig::quick()).unwrap();
 /// let row = &r.rows[0];
 /// assert!(row.holds && row.ratio >= 1.0 - 1e-9 && row.ratio_paper >= row.ratio);
 /// assert_eq!(row.region_radius, None); // shared covariance: global bound
@@ -88,7 +88,7 @@ pub struct LipschitzRow {
 /// ```
 /// use flowcert::bounds::SearchConfig;
 /// let mix = flowcert::model::builtin::hetero3();
-/// let r = flowcert::theorems::lipschitz::check(&mix, &[0.1, 1.0], &SearchConfig::quick()).unwrap();
+/// let r = flowcert::theorems::lipschitz::compare_bounds(&mix, &[0.1, 1.0], &SearchConfig::quick()).unwrap();
 /// assert_eq!((r.rows.len(), r.violations), (2, 0));
 /// assert!(r.rows[0].region_radius.is_some()); // heterogeneous: bounds on a ball
 /// ```
@@ -108,31 +108,31 @@ pub struct LipschitzReport {
 ///
 /// ```
 /// use flowcert::bounds::SearchConfig;
-/// use flowcert::theorems::lipschitz::check;
+/// use flowcert::theorems::lipschitz::compare_bounds;
 /// let mix = flowcert::model::builtin::ring(8, 3.0, 0.1);
-/// assert!(check(&mix, &[], &SearchConfig::quick()).is_err());
-/// assert!(check(&mix, &[0.0], &SearchConfig::quick()).is_err());
-/// let r = check(&mix, &[1.0], &SearchConfig::quick()).unwrap();
+/// assert!(compare_bounds(&mix, &[], &SearchConfig::quick()).is_err());
+/// assert!(compare_bounds(&mix, &[0.0], &SearchConfig::quick()).is_err());
+/// let r = compare_bounds(&mix, &[1.0], &SearchConfig::quick()).unwrap();
 /// assert!(r.rows[0].ratio > 1.0); // Popoviciu uses the diameter: slack on the ring
 /// ```
-pub fn check(
+pub fn compare_bounds(
     mix: &Mixture,
     times: &[f64],
     cfg: &SearchConfig,
 ) -> Result<LipschitzReport, LipschitzCheckError> {
-    check_on(&Lipschitz::auto(mix), times, cfg)
+    compare_bounds_on(&Lipschitz::auto(mix), times, cfg)
 }
 
-/// [`check`] for bounds on a chosen domain (e.g. a smaller ball).
+/// [`compare_bounds`] for bounds on a chosen domain (e.g. a smaller ball).
 ///
 /// ```
 /// use flowcert::bounds::{Domain, Lipschitz, Region, SearchConfig};
 /// let mix = flowcert::model::builtin::hetero3();
 /// let lip = Lipschitz::new(&mix, Domain::Ball(Region::uniform(&mix, 1e-2).unwrap())).unwrap();
-/// let r = flowcert::theorems::lipschitz::check_on(&lip, &[1.0], &SearchConfig::quick()).unwrap();
+/// let r = flowcert::theorems::lipschitz::compare_bounds_on(&lip, &[1.0], &SearchConfig::quick()).unwrap();
 /// assert_eq!(r.rows[0].region_radius, lip.region_radius());
 /// ```
-pub fn check_on(
+pub fn compare_bounds_on(
     lip: &Lipschitz,
     times: &[f64],
     cfg: &SearchConfig,

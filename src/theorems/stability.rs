@@ -151,9 +151,9 @@ impl StabilityConfig {
 /// Measured amplification of one flow map `Phi_{t_hi -> t_lo}` against its bounds.
 ///
 /// ```
-/// use flowcert::theorems::stability::{StabilityConfig, check};
+/// use flowcert::theorems::stability::{StabilityConfig, measure_segments};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
-/// let r = check(&mix, &[0.1, 1.0], &StabilityConfig::quick()).unwrap();
+/// let r = measure_segments(&mix, &[0.1, 1.0], &StabilityConfig::quick()).unwrap();
 /// let s = &r.segments[0];
 /// assert_eq!((s.t_lo, s.t_hi), (0.1, 1.0));
 /// assert!(s.holds && s.int_mu <= s.int_l);
@@ -193,9 +193,9 @@ pub struct SegmentRow {
 ///
 /// ```
 /// use flowcert::grids::GridKind;
-/// use flowcert::theorems::stability::{StabilityConfig, check_grid};
+/// use flowcert::theorems::stability::{StabilityConfig, measure_grid};
 /// let mix = flowcert::model::builtin::two_mode(0.1);
-/// let r = check_grid(&mix, &GridKind::Balanced, 0.05, 2.0, 2, &StabilityConfig::quick()).unwrap();
+/// let r = measure_grid(&mix, &GridKind::Balanced, 0.05, 2.0, 2, &StabilityConfig::quick()).unwrap();
 /// assert_eq!((r.segments.len(), r.violations), (2, 0));
 /// // Balanced grid: both segments carry the same exp(int L).
 /// assert!((r.segments[0].int_l / r.segments[1].int_l - 1.0).abs() < 1e-9);
@@ -229,13 +229,13 @@ pub struct StabilityReport {
 ///
 /// ```
 /// use flowcert::grids::GridKind;
-/// use flowcert::theorems::stability::{StabilityConfig, check_grid};
+/// use flowcert::theorems::stability::{StabilityConfig, measure_grid};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
-/// assert!(check_grid(&mix, &GridKind::Uniform, 1.0, 0.1, 2, &StabilityConfig::quick()).is_err());
-/// let r = check_grid(&mix, &GridKind::Uniform, 0.1, 1.0, 3, &StabilityConfig::quick()).unwrap();
+/// assert!(measure_grid(&mix, &GridKind::Uniform, 1.0, 0.1, 2, &StabilityConfig::quick()).is_err());
+/// let r = measure_grid(&mix, &GridKind::Uniform, 0.1, 1.0, 3, &StabilityConfig::quick()).unwrap();
 /// assert_eq!(r.times.len(), 4);
 /// ```
-pub fn check_grid<G: TimeGrid + ?Sized>(
+pub fn measure_grid<G: TimeGrid + ?Sized>(
     mix: &Mixture,
     grid: &G,
     t_min: f64,
@@ -244,7 +244,7 @@ pub fn check_grid<G: TimeGrid + ?Sized>(
     cfg: &StabilityConfig,
 ) -> Result<StabilityReport, StabilityError> {
     let times = grid.times(mix, t_min, t_max, segments)?;
-    check(mix, &times, cfg)
+    measure_segments(mix, &times, cfg)
 }
 
 /// Check the stability estimate on explicit grid times (finite, `> 0`, strictly
@@ -252,14 +252,14 @@ pub fn check_grid<G: TimeGrid + ?Sized>(
 /// is deterministic from `cfg.seed`.
 ///
 /// ```
-/// use flowcert::theorems::stability::{StabilityConfig, check};
+/// use flowcert::theorems::stability::{StabilityConfig, measure_segments};
 /// let mix = flowcert::model::builtin::ring(8, 3.0, 0.1);
-/// assert!(check(&mix, &[0.5], &StabilityConfig::quick()).is_err());
-/// assert!(check(&mix, &[0.5, 0.2], &StabilityConfig::quick()).is_err());
-/// let r = check(&mix, &[0.2, 0.5], &StabilityConfig::quick()).unwrap();
+/// assert!(measure_segments(&mix, &[0.5], &StabilityConfig::quick()).is_err());
+/// assert!(measure_segments(&mix, &[0.5, 0.2], &StabilityConfig::quick()).is_err());
+/// let r = measure_segments(&mix, &[0.2, 0.5], &StabilityConfig::quick()).unwrap();
 /// assert_eq!(r.whole.int_mu, r.segments[0].int_mu);
 /// ```
-pub fn check(
+pub fn measure_segments(
     mix: &Mixture,
     times: &[f64],
     cfg: &StabilityConfig,

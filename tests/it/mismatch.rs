@@ -148,7 +148,7 @@ proptest! {
         let mix = two_mode(s0, sep, angle, [cx, cy], 0.5);
         // quick students (two hidden layers, 600 steps) come close to the bound
         let raw = MismatchConfig { seed, student: MismatchConfig::quick().student, ..tiny() };
-        let rep = mismatch_rows(&mix, lambda_t(&mix, &raw), &[budget], &[1, 2], &raw.check().unwrap()).unwrap();
+        let rep = measure_mismatch(&mix, lambda_t(&mix, &raw), &[budget], &[1, 2], &raw.check().unwrap()).unwrap();
         prop_assert!(rep.symmetry.is_some());
         prop_assert!(rep.boundary_points > 0);
         assert_rows_respect_bounds(&rep);
@@ -328,7 +328,7 @@ fn unequal_weights_have_no_symmetry_and_the_report_says_so() {
     let mix = two_mode(0.2, 3.0, 0.0, [0.0, 0.0], 0.3);
     assert!(Reflection::detect(&mix).is_none());
     let raw = tiny();
-    let rep = mismatch_rows(
+    let rep = measure_mismatch(
         &mix,
         lambda_t(&mix, &raw),
         &[4.0],
@@ -362,7 +362,7 @@ fn boundary_lipschitz_constant_is_exp_lambda() {
     let mix = builtin::two_mode(0.3);
     let raw = tiny();
     let lam = lambda_t(&mix, &raw);
-    let rep = mismatch_rows(&mix, lam, &[2.0, 16.0], &[1], &raw.check().unwrap()).unwrap();
+    let rep = measure_mismatch(&mix, lam, &[2.0, 16.0], &[1], &raw.check().unwrap()).unwrap();
     let jac = rep.boundary_jacobian_norm.unwrap();
     assert!(
         (jac.ln() - lam).abs() <= TEACHER_ABS * (1.0 + lam),
@@ -383,8 +383,8 @@ fn same_seed_same_report() {
     let raw = tiny();
     let cfg = raw.check().unwrap();
     let lam = lambda_t(&mix, &raw);
-    let a = mismatch_rows(&mix, lam, &[3.0], &[1], &cfg).unwrap();
-    let b = mismatch_rows(&mix, lam, &[3.0], &[1], &cfg).unwrap();
+    let a = measure_mismatch(&mix, lam, &[3.0], &[1], &cfg).unwrap();
+    let b = measure_mismatch(&mix, lam, &[3.0], &[1], &cfg).unwrap();
     assert_eq!(
         serde_json::to_string(&a).unwrap(),
         serde_json::to_string(&b).unwrap()
@@ -396,7 +396,9 @@ fn invalid_inputs_name_the_field() {
     let mix = builtin::two_mode(0.3);
     let cfg = tiny().check().unwrap();
     let err = |b: &[f64], s: &[usize], l: f64| {
-        mismatch_rows(&mix, l, b, s, &cfg).unwrap_err().to_string()
+        measure_mismatch(&mix, l, b, s, &cfg)
+            .unwrap_err()
+            .to_string()
     };
     assert!(err(&[1.0], &[1], 1.0).contains("budgets"));
     assert!(err(&[2.0], &[0], 1.0).contains("segments"));
@@ -508,7 +510,7 @@ fn built_in_suite_runs_without_violations() {
     let raw = tiny();
     let cfg = raw.check().unwrap();
     for (name, mix) in builtin::suite() {
-        let rep = mismatch_rows(&mix, 0.0, &[4.0], &[1, 2], &cfg).unwrap();
+        let rep = measure_mismatch(&mix, 0.0, &[4.0], &[1, 2], &cfg).unwrap();
         assert_rows_respect_bounds(&rep);
         let expect_symmetry = name.starts_with("two-mode") || name == "ring8";
         assert_eq!(rep.symmetry.is_some(), expect_symmetry, "{name}");

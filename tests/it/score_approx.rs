@@ -360,7 +360,7 @@ proptest! {
         let net = ScoreNetwork::build(&mix, &p).unwrap();
         let b = net.budget();
         prop_assert!(b.total_bound + APPROX_ROUNDING_SHARE * eps <= eps);
-        let rep = score_approx::report_for(&net, &mix, &[0.01, 0.1, 1.0], 300, seed).unwrap();
+        let rep = score_approx::measure_built(&net, &mix, &[0.01, 0.1, 1.0], 300, seed).unwrap();
         prop_assert!(rep.sup_l2 <= eps, "sup L2 {} > eps {}", rep.sup_l2, eps);
         prop_assert!(rep.sup_l1 <= eps);
         prop_assert!(rep.passed);
@@ -468,7 +468,7 @@ fn tail_bound_dominates_monte_carlo() {
 fn report_serialises_with_the_contract_fields() {
     let mix = builtin::two_mode(0.3);
     let p = ScoreNetConfig::new(1e-2).check().unwrap();
-    let rep = score_approx::check_network(&mix, &p, &[0.01, 0.5], 200, 3).unwrap();
+    let rep = score_approx::measure_network(&mix, &p, &[0.01, 0.5], 200, 3).unwrap();
     assert_eq!(rep.errors.len(), 4);
     for r in &rep.errors {
         assert!(r.ci_low <= r.lp_error && r.lp_error <= r.ci_high);
@@ -482,7 +482,7 @@ fn report_serialises_with_the_contract_fields() {
         assert!(v["errors"][0].get(key).is_some(), "missing errors[].{key}");
     }
     // the same seed gives the same bytes
-    let again = score_approx::check_network(&mix, &p, &[0.01, 0.5], 200, 3).unwrap();
+    let again = score_approx::measure_network(&mix, &p, &[0.01, 0.5], 200, 3).unwrap();
     assert_eq!(
         serde_json::to_string(&rep).unwrap(),
         serde_json::to_string(&again).unwrap()

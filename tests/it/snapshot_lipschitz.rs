@@ -21,7 +21,7 @@ fn lipschitz_tables() {
     // The quick search: a few hundred Jacobians per time, deterministic from seed 0.
     let cfg = SearchConfig::quick();
     for (name, mix) in builtin::suite() {
-        let r = lipschitz::check(&mix, &REPORT_TIMES, &cfg).unwrap();
+        let r = lipschitz::compare_bounds(&mix, &REPORT_TIMES, &cfg).unwrap();
         assert_eq!(r.violations, 0, "{name}");
         assert!(r.bounds_plot_svg(name).starts_with("<svg"));
         assert!(
@@ -42,8 +42,8 @@ fn stability_tables() {
         ..StabilityConfig::default()
     };
     for (name, mix) in builtin::suite() {
-        let r =
-            stability::check_grid(&mix, &GridKind::Balanced, T_MIN, T_MAX, SEGMENTS, &cfg).unwrap();
+        let r = stability::measure_grid(&mix, &GridKind::Balanced, T_MIN, T_MAX, SEGMENTS, &cfg)
+            .unwrap();
         assert_eq!(r.violations, 0, "{name}");
         assert!(r.plot_svg(name).starts_with("<svg"));
         common::pinned(|| {

@@ -5,7 +5,7 @@
 use crate::common;
 use flowcert::model::builtin;
 use flowcert::report::score_net::size_table;
-use flowcert::theorems::score_approx::{CheckConfig, check_scaling};
+use flowcert::theorems::score_approx::{CheckConfig, measure_scaling};
 
 #[test]
 fn size_accuracy_table() {
@@ -17,7 +17,7 @@ fn size_accuracy_table() {
         seed: 0,
         ..CheckConfig::default()
     };
-    let rep = check_scaling(&mix, &cfg).unwrap();
+    let rep = measure_scaling(&mix, &cfg).unwrap();
     assert!(rep.passed);
     let rows: Vec<_> = rep.rows.iter().map(|r| ("two-mode-s0.1", r)).collect();
     let tab = size_table(&rows);

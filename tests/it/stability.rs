@@ -10,8 +10,8 @@ use flowcert::dynamics::{Method, Teacher};
 use flowcert::grids::GridKind;
 use flowcert::model::{Mixture, MixtureSpec, OuCoeffs, builtin};
 use flowcert::theorems::stability::{
-    SEPARATRIX_CHORDS, SegmentRow, StabilityConfig, StabilityError, boundary_points, check,
-    check_grid,
+    SEPARATRIX_CHORDS, SegmentRow, StabilityConfig, StabilityError, boundary_points, measure_grid,
+    measure_segments,
 };
 use flowcert::tolerance::{CLOSED_FORM_REL, ODE_GLOBAL_FACTOR, ODE_RTOL, QUAD_RTOL};
 use proptest::prelude::*;
@@ -100,7 +100,7 @@ proptest! {
         frac in 0.05f64..0.6,
         seed in 0u64..1000,
     ) {
-        let r = check_grid(&mix, &GridKind::Uniform, frac * t_hi, t_hi, 2, &config(6, seed)).unwrap();
+        let r = measure_grid(&mix, &GridKind::Uniform, frac * t_hi, t_hi, 2, &config(6, seed)).unwrap();
         prop_assert_eq!(r.region_radius, None);
         prop_assert_eq!(r.violations, 0);
         let rows: Vec<&SegmentRow> = r.segments.iter().chain([&r.whole]).collect();
@@ -118,7 +118,7 @@ proptest! {
         frac in 0.05f64..0.6,
         seed in 0u64..1000,
     ) {
-        let r = check_grid(&mix, &GridKind::Balanced, frac * t_hi, t_hi, 2, &config(6, seed)).unwrap();
+        let r = measure_grid(&mix, &GridKind::Balanced, frac * t_hi, t_hi, 2, &config(6, seed)).unwrap();
         prop_assert_eq!(r.violations, 0);
         let rows: Vec<&SegmentRow> = r.segments.iter().chain([&r.whole]).collect();
         assert_estimate_holds(&rows, r.log_slack, max_starts(&mix, 6))?;
@@ -135,7 +135,7 @@ proptest! {
         seed in 0u64..1000,
     ) {
         let t_lo = frac * t_hi;
-        let r = check(&mix, &[t_lo, t_hi], &config(3, seed)).unwrap();
+        let r = measure_segments(&mix, &[t_lo, t_hi], &config(3, seed)).unwrap();
         let lmax = mix.components()[0].eigvals.iter().copied().fold(0.0f64, f64::max);
         let s_max = |t: f64| { let c = OuCoeffs::at(t); c.alpha2 * lmax + c.sigma2 };
         let closed_log = 0.5 * (s_max(t_lo) / s_max(t_hi)).ln();
@@ -157,7 +157,7 @@ proptest! {
         t_hi in 0.5f64..2.5,
         frac in 0.2f64..0.7,
     ) {
-        let r = check_grid(&mix, &GridKind::Balanced, frac * t_hi, t_hi, 2, &config(2, 0)).unwrap();
+        let r = measure_grid(&mix, &GridKind::Balanced, frac * t_hi, t_hi, 2, &config(2, 0)).unwrap();
         for row in r.segments.iter().chain([&r.whole]) {
             let ratio = row.ratio.unwrap();
             prop_assert!(ratio >= 1.0 - ode_rel() && ratio <= 1.0 + ode_rel(), "{row:?}");
@@ -172,7 +172,7 @@ proptest! {
 fn builtin_two_mode_attains_the_estimate_over_the_whole_interval() {
     for sigma0 in [0.05, 0.1, 0.3] {
         let mix = builtin::two_mode(sigma0);
-        let r = check_grid(&mix, &GridKind::Balanced, 0.01, 3.0, 4, &config(4, 0)).unwrap();
+        let r = measure_grid(&mix, &GridKind::Balanced, 0.01, 3.0, 4, &config(4, 0)).unwrap();
         assert_eq!(r.violations, 0);
         for row in r.segments.iter().chain([&r.whole]) {
             let ratio = row.ratio.unwrap();
@@ -194,7 +194,7 @@ fn trajectories_leaving_the_ball_are_reported() {
         separatrix_steps: 0,
         ..config(16, 3)
     };
-    let r = check(&mix, &[0.05, 0.5, 2.0], &cfg).unwrap();
+    let r = measure_segments(&mix, &[0.05, 0.5, 2.0], &cfg).unwrap();
     assert_eq!(r.region_radius, Some(1.5));
     let starts = 16 + boundary_points(&mix, 2.0).len();
     let total_left: usize = r.segments.iter().map(|s| s.left_region).sum();
@@ -202,7 +202,7 @@ fn trajectories_leaving_the_ball_are_reported() {
     assert_eq!(r.whole.points + r.whole.left_region, starts);
     assert_eq!(r.violations, 0);
     // The default ball (mass level 1e-6) keeps every trajectory of the suite inside.
-    let r = check(&mix, &[0.05, 0.5, 2.0], &config(16, 3)).unwrap();
+    let r = measure_segments(&mix, &[0.05, 0.5, 2.0], &config(16, 3)).unwrap();
     assert!(r.segments.iter().all(|s| s.left_region == 0));
 }
 
@@ -210,14 +210,14 @@ fn trajectories_leaving_the_ball_are_reported() {
 #[test]
 fn deterministic_and_slack_tied_to_solver_tolerance() {
     let mix = builtin::aniso8();
-    let a = check(&mix, &[0.05, 0.3, 1.5], &config(8, 7)).unwrap();
-    let b = check(&mix, &[0.05, 0.3, 1.5], &config(8, 7)).unwrap();
+    let a = measure_segments(&mix, &[0.05, 0.3, 1.5], &config(8, 7)).unwrap();
+    let b = measure_segments(&mix, &[0.05, 0.3, 1.5], &config(8, 7)).unwrap();
     assert_eq!(a, b);
     let loose = StabilityConfig {
         teacher: Teacher::new(Method::Dopri5, 1e-6, 1e-6).unwrap(),
         ..config(8, 7)
     };
-    let l = check(&mix, &[0.05, 0.3, 1.5], &loose).unwrap();
+    let l = measure_segments(&mix, &[0.05, 0.3, 1.5], &loose).unwrap();
     assert!(l.log_slack > 1e3 * a.log_slack);
     assert_eq!((l.rtol, a.rtol), (1e-6, ODE_RTOL));
 }
@@ -228,12 +228,16 @@ fn bad_grids_are_rejected() {
     let mix = builtin::two_mode(0.1);
     let cfg = StabilityConfig::quick();
     let msg = |e: StabilityError| e.to_string();
-    assert!(msg(check(&mix, &[1.0], &cfg).unwrap_err()).contains("at least two"));
-    assert!(msg(check(&mix, &[0.5, 0.5], &cfg).unwrap_err()).contains("strictly increase"));
-    assert!(msg(check(&mix, &[0.0, 0.5], &cfg).unwrap_err()).contains("times[0] = 0"));
-    assert!(msg(check(&mix, &[0.1, f64::NAN], &cfg).unwrap_err()).contains("times[1] = NaN"));
-    let e = check_grid(&mix, &GridKind::Uniform, 1.0, 0.5, 2, &cfg).unwrap_err();
+    assert!(msg(measure_segments(&mix, &[1.0], &cfg).unwrap_err()).contains("at least two"));
+    assert!(
+        msg(measure_segments(&mix, &[0.5, 0.5], &cfg).unwrap_err()).contains("strictly increase")
+    );
+    assert!(msg(measure_segments(&mix, &[0.0, 0.5], &cfg).unwrap_err()).contains("times[0] = 0"));
+    assert!(
+        msg(measure_segments(&mix, &[0.1, f64::NAN], &cfg).unwrap_err()).contains("times[1] = NaN")
+    );
+    let e = measure_grid(&mix, &GridKind::Uniform, 1.0, 0.5, 2, &cfg).unwrap_err();
     assert!(msg(e).contains("swap them"));
-    let e = check_grid(&mix, &GridKind::Uniform, 0.1, 0.5, 0, &cfg).unwrap_err();
+    let e = measure_grid(&mix, &GridKind::Uniform, 0.1, 0.5, 0, &cfg).unwrap_err();
     assert!(msg(e).contains("--segments 0"));
 }

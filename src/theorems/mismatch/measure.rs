@@ -96,7 +96,7 @@ pub struct DepthRow {
     pub best_error_l2: f64,
 }
 
-/// What [`mismatch_rows`] measured; serialises to the CLI contract's JSON (plus extras).
+/// What [`measure_mismatch`] measured; serialises to the CLI contract's JSON (plus extras).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MismatchReport {
     /// `Lambda(T)` as passed in.
@@ -177,7 +177,7 @@ fn check_inputs(lambda_t: f64, budgets: &[f64], segments: &[usize]) -> Result<()
 /// caller's stability bound. Parallel over cells; deterministic in `cfg.seed`.
 ///
 /// ```
-/// use flowcert::{nn::StudentBudget, theorems::mismatch::{MismatchConfig, PairSearch, mismatch_rows, student}};
+/// use flowcert::{nn::StudentBudget, theorems::mismatch::{MismatchConfig, PairSearch, measure_mismatch, student}};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let cfg = MismatchConfig {
 ///     search: PairSearch { search_samples: 32, boundary_points: 1, h_count: 4, random_pairs: 8, ..Default::default() },
@@ -187,13 +187,13 @@ fn check_inputs(lambda_t: f64, budgets: &[f64], segments: &[usize]) -> Result<()
 /// }
 /// .check()
 /// .unwrap();
-/// let rep = mismatch_rows(&mix, 4.88, &[2.0, 8.0], &[1, 2], &cfg).unwrap();
+/// let rep = measure_mismatch(&mix, 4.88, &[2.0, 8.0], &[1, 2], &cfg).unwrap();
 /// assert_eq!(rep.rows.len(), 4);
 /// assert_eq!(rep.violations, 0);
 /// let json = serde_json::to_value(&rep).unwrap();
 /// assert!(json["lambda_T"].is_number() && json["rows"][0]["lower_bound_sup"].is_number());
 /// ```
-pub fn mismatch_rows(
+pub fn measure_mismatch(
     mix: &Mixture,
     lambda_t: f64,
     budgets: &[f64],

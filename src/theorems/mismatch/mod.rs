@@ -24,7 +24,7 @@
 //! grid.rs       SegmentGrid: time grids of the N-step students (a grid kind, or explicit)
 //! students.rs   Lipschitz-budgeted students: one-step and N-step compositions,
 //!               each step certified <= M
-//! report.rs     mismatch_rows (the CLI contract's JSON) and the checks
+//! report.rs     measure_mismatch (the CLI contract's JSON) and the checks
 //! regime.rs     the regime experiment and its table
 //! ```
 //! `Lambda(T)` is passed in by the caller (the two-sided stability integral of brief
@@ -46,7 +46,7 @@ pub mod students;
 pub mod symmetry;
 
 pub use grid::SegmentGrid;
-pub use measure::{DepthRow, MismatchReport, MismatchRow, mismatch_rows};
+pub use measure::{DepthRow, MismatchReport, MismatchRow, measure_mismatch};
 pub use pairs::{PairKind, PairSet, lp_lower_bound};
 pub use regime::{REGIME_BUDGETS, REGIME_SIGMA0, RegimeCase, regime_experiment};
 pub use search::{PairSearch, search_pairs};

@@ -3,7 +3,7 @@
 //! the best N-step error, and the depth `N` predicted (`Lambda(T) / ln M`), forced by the
 //! measured Lipschitz constant (obstruction) and measured on trained students.
 
-use super::measure::{MismatchReport, mismatch_rows};
+use super::measure::{MismatchReport, measure_mismatch};
 use super::{MismatchConfig, MismatchError};
 use crate::model::Mixture;
 
@@ -23,7 +23,7 @@ pub struct RegimeCase {
     pub lambda_t: f64,
 }
 
-/// Run [`mismatch_rows`] for every case (cases in order; cells parallel inside).
+/// Run [`measure_mismatch`] for every case (cases in order; cells parallel inside).
 ///
 /// ```
 /// use flowcert::theorems::mismatch::*;
@@ -50,7 +50,7 @@ pub fn regime_experiment(
         .map(|c| {
             Ok((
                 c.name.clone(),
-                mismatch_rows(&c.mixture, c.lambda_t, budgets, segments, &valid)?,
+                measure_mismatch(&c.mixture, c.lambda_t, budgets, segments, &valid)?,
             ))
         })
         .collect()

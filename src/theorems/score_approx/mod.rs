@@ -293,10 +293,10 @@ pub fn measure_errors<F: ScoreField + ?Sized>(
 /// use flowcert::{approx::ScoreNetConfig, theorems::score_approx};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let p = ScoreNetConfig::new(1e-2).check().unwrap();
-/// let rep = score_approx::check_network(&mix, &p, &[0.01, 1.0], 200, 7).unwrap();
+/// let rep = score_approx::measure_network(&mix, &p, &[0.01, 1.0], 200, 7).unwrap();
 /// assert!(rep.passed && rep.sup_l2 <= 1e-2);
 /// ```
-pub fn check_network(
+pub fn measure_network(
     mix: &Mixture,
     params: &ScoreNetParams,
     times: &[f64],
@@ -304,7 +304,7 @@ pub fn check_network(
     seed: u64,
 ) -> Result<ScoreNetReport, ApproxError> {
     let net = ScoreNetwork::build(mix, params)?;
-    report_for(&net, mix, times, samples, seed)
+    measure_built(&net, mix, times, samples, seed)
 }
 
 /// The report of an already built network.
@@ -313,10 +313,10 @@ pub fn check_network(
 /// use flowcert::{approx::{ScoreNetConfig, ScoreNetwork}, theorems::score_approx};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let net = ScoreNetwork::build(&mix, &ScoreNetConfig::new(0.1).check().unwrap()).unwrap();
-/// let rep = score_approx::report_for(&net, &mix, &[0.5], 100, 0).unwrap();
+/// let rep = score_approx::measure_built(&net, &mix, &[0.5], 100, 0).unwrap();
 /// assert_eq!(rep.depth, net.network().counts().depth);
 /// ```
-pub fn report_for(
+pub fn measure_built(
     net: &ScoreNetwork,
     mix: &Mixture,
     times: &[f64],
@@ -394,13 +394,13 @@ pub fn fit_polylog(eps: &[f64], sizes: &[f64]) -> PolylogFit {
 /// The theorem check: one report per `eps` (same samples for all) and the polylog fits.
 ///
 /// ```
-/// use flowcert::theorems::score_approx::{check_scaling, CheckConfig};
+/// use flowcert::theorems::score_approx::{measure_scaling, CheckConfig};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let cfg = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 2, samples: 100, ..Default::default() };
-/// let rep = check_scaling(&mix, &cfg).unwrap();
+/// let rep = measure_scaling(&mix, &cfg).unwrap();
 /// assert!(rep.passed && rep.rows.len() == 2);
 /// ```
-pub fn check_scaling(mix: &Mixture, cfg: &CheckConfig) -> Result<ScalingReport, ApproxError> {
+pub fn measure_scaling(mix: &Mixture, cfg: &CheckConfig) -> Result<ScalingReport, ApproxError> {
     if cfg.eps_list.len() < 2 || cfg.n_times == 0 {
         return Err(ApproxError::BadSetting {
             field: "eps_list / n_times",
@@ -417,7 +417,7 @@ pub fn check_scaling(mix: &Mixture, cfg: &CheckConfig) -> Result<ScalingReport, 
             t_max: cfg.t_max,
         }
         .check()?;
-        rows.push(check_network(mix, &p, &times, cfg.samples, cfg.seed)?);
+        rows.push(measure_network(mix, &p, &times, cfg.samples, cfg.seed)?);
     }
     let eps: Vec<f64> = rows.iter().map(|r| r.eps).collect();
     let col = |f: fn(&ScoreNetReport) -> usize| -> Vec<f64> {
@@ -491,7 +491,7 @@ pub fn dependence_table(
             let c = net.network().counts();
             let sup_l2 = if samples > 0 {
                 let times = time_grid(p.t_min(), p.t_max(), n_times.max(1));
-                Some(report_for(&net, &mix, &times, samples, seed)?.sup_l2)
+                Some(measure_built(&net, &mix, &times, samples, seed)?.sup_l2)
             } else {
                 None
             };
