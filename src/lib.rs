@@ -6,6 +6,7 @@
 
 pub mod approx;
 pub mod bounds;
+pub mod digits;
 pub mod dynamics;
 pub mod experiments;
 pub mod flowmap;

@@ -90,7 +90,7 @@ impl Bars {
     }
 }
 
-impl flowcert::experiments::sweep::Progress for Bars {
+impl flowcert::suite::Progress for Bars {
     fn stage(&self, name: &str, total: u64) {
         if let Ok(mut b) = self.bar.lock() {
             *b = Some(progress(total, self.json, name));

@@ -1,5 +1,7 @@
-//! `flowcert reproduce [--quick] [--out DIR] [--shard i/n]`: the main job.
-//! `flowcert merge --out DIR SHARD_DIR...`: combine shards, then finish the report.
+//! `flowcert reproduce [--scale tiny|quick|full | --quick] [--out DIR] [--shard i/n]`: the
+//! main job. `flowcert merge --out DIR SHARD_DIR...`: combine shards, then write the report.
+//! Both run `suite::reproduce::run` on the scale's plan and write its summary with
+//! `report::reproduce::write`.
 
 use std::path::PathBuf;
 
@@ -7,16 +9,38 @@ use anyhow::Result;
 
 use super::{Status, common};
 use flowcert::experiments::{CellStore, Shard};
-use flowcert::suite::reproduce::{ReproduceOptions, Scale, reproduce};
+use flowcert::suite::{Plan, Scale};
+
+/// `--scale`, or the older `--quick` / hidden `--tiny` flags (one scale).
+#[derive(Debug, clap::Args)]
+pub struct ScaleArgs {
+    /// The size of the run: tiny (seconds, the configuration `check` runs), quick (a few
+    /// minutes on 2 cores) or full (the default).
+    #[arg(long, conflicts_with_all = ["quick", "tiny"])]
+    scale: Option<Scale>,
+    /// The smaller configuration: the same as --scale quick.
+    #[arg(long)]
+    quick: bool,
+    /// The seconds-long smoke configuration: the same as --scale tiny.
+    #[arg(long, hide = true, conflicts_with = "quick")]
+    tiny: bool,
+}
+
+impl ScaleArgs {
+    fn scale(&self) -> Scale {
+        match self.scale {
+            Some(s) => s,
+            None if self.tiny => Scale::Tiny,
+            None if self.quick => Scale::Quick,
+            None => Scale::Full,
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The smaller configuration (under 2 minutes on 2 cores).
-    #[arg(long)]
-    quick: bool,
-    /// A seconds-long smoke configuration (for testing the pipeline itself).
-    #[arg(long, hide = true)]
-    tiny: bool,
+    #[command(flatten)]
+    scale: ScaleArgs,
     /// Output directory (summary.json, tables, plots, cells/).
     #[arg(long, default_value = "reproduce-out")]
     out: PathBuf,
@@ -30,37 +54,19 @@ pub struct MergeArgs {
     /// The combined output directory.
     #[arg(long)]
     out: PathBuf,
-    /// Whether the shards ran `reproduce --quick`.
-    #[arg(long)]
-    quick: bool,
-    /// Whether the shards ran the hidden `--tiny` configuration.
-    #[arg(long, hide = true)]
-    tiny: bool,
+    /// The scale the shards ran at.
+    #[command(flatten)]
+    scale: ScaleArgs,
     /// Output directories of the shards.
     #[arg(required = true)]
     shards: Vec<PathBuf>,
 }
 
-fn scale(quick: bool, tiny: bool) -> Scale {
-    if tiny {
-        Scale::Tiny
-    } else if quick {
-        Scale::Quick
-    } else {
-        Scale::Full
-    }
-}
-
 fn finish(scale: Scale, out: PathBuf, shard: Shard, json: bool) -> Result<Status> {
     let bars = common::Bars::new(json);
-    let s = reproduce(
-        &ReproduceOptions {
-            scale,
-            out: out.clone(),
-            shard,
-        },
-        &bars,
-    )?;
+    let store = CellStore::open(&out)?;
+    let s = flowcert::suite::reproduce::run(&Plan::at(scale), &store, shard, &bars)?;
+    flowcert::report::reproduce::write(&out, &s)?;
     if json {
         common::print_json(&s)?;
     } else {
@@ -83,7 +89,7 @@ fn finish(scale: Scale, out: PathBuf, shard: Shard, json: bool) -> Result<Status
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    finish(scale(a.quick, a.tiny), a.out, a.shard, json)
+    finish(a.scale.scale(), a.out, a.shard, json)
 }
 
 pub fn merge(a: MergeArgs, json: bool) -> Result<Status> {
@@ -95,5 +101,5 @@ pub fn merge(a: MergeArgs, json: bool) -> Result<Status> {
     if !json {
         eprintln!("merged {n} cells into {}", a.out.display());
     }
-    finish(scale(a.quick, a.tiny), a.out, Shard::ALL, json)
+    finish(a.scale.scale(), a.out, Shard::ALL, json)
 }

@@ -221,8 +221,8 @@ impl DistillPlan {
     /// Validate the plan's parameters (budget, segment counts, seeds, times).
     ///
     /// ```
-    /// use flowcert::experiments::distill::DistillPlan;
-    /// let mut p = DistillPlan::quick();
+    /// use flowcert::suite::{Plan, Scale};
+    /// let mut p = Plan::at(Scale::Quick).distill;
     /// p.segments = vec![0];
     /// assert!(p.check().unwrap_err().to_string().contains("--segments"));
     /// ```
@@ -246,83 +246,6 @@ impl DistillPlan {
         }
         crate::grids::Span::new(self.t_min, self.t_max, 1)?;
         Ok(ValidDistillPlan { plan: self, budget })
-    }
-
-    /// The quick plan of `reproduce --quick`: two-mode mixtures sigma0 in {0.05, 0.1, 0.3},
-    /// all six grids, N in {1, 2, 4, 8}, 3 seeds, a small budget.
-    pub fn quick() -> Self {
-        DistillPlan {
-            mixtures: ["two-mode-s0.05", "two-mode-s0.1", "two-mode-s0.3"]
-                .iter()
-                .map(|n| {
-                    (
-                        n.to_string(),
-                        n.parse::<crate::model::builtin::Builtin>()
-                            .map(crate::model::builtin::Builtin::mixture)
-                            .expect("built-in names parse"),
-                    )
-                })
-                .collect(),
-            grids: GridKind::all().to_vec(),
-            segments: vec![1, 2, 4, 8],
-            seeds: vec![0, 1, 2],
-            t_min: 1e-3,
-            t_max: 3.0,
-            budget: StudentBudget {
-                width: 32,
-                depth: 2,
-                steps: 300,
-                batch: 128,
-                samples: 2048,
-                lr: 3e-3,
-                ..StudentBudget::default()
-            },
-            eval_samples: 1024,
-            teacher: Teacher::EXPERIMENT,
-        }
-    }
-
-    /// A seconds-long plan for tests of the pipeline: one mixture, two grids, N in {1, 2}, 2 seeds.
-    pub fn tiny() -> Self {
-        DistillPlan {
-            mixtures: vec![(
-                "two-mode-s0.3".to_string(),
-                crate::model::builtin::two_mode(0.3),
-            )],
-            grids: vec![GridKind::Uniform, GridKind::Balanced],
-            segments: vec![1, 2],
-            seeds: vec![0, 1],
-            budget: StudentBudget {
-                width: 8,
-                depth: 1,
-                steps: 20,
-                batch: 32,
-                samples: 128,
-                lr: 3e-3,
-                ..StudentBudget::default()
-            },
-            eval_samples: 64,
-            ..Self::quick()
-        }
-    }
-
-    /// The full plan of `reproduce`: the whole built-in suite, all six grids,
-    /// N in {1, 2, 4, 8, 16}, 5 seeds, the default student (2 x 64 SiLU).
-    pub fn full() -> Self {
-        DistillPlan {
-            mixtures: crate::model::builtin::suite()
-                .into_iter()
-                .map(|(n, m)| (n.to_string(), m))
-                .collect(),
-            segments: vec![1, 2, 4, 8, 16],
-            seeds: vec![0, 1, 2, 3, 4],
-            budget: StudentBudget {
-                steps: 1000,
-                ..StudentBudget::default()
-            },
-            eval_samples: 2048,
-            ..Self::quick()
-        }
     }
 }
 

@@ -52,6 +52,14 @@ pub enum OutputError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A document could not be serialised.
+    #[error("cannot serialise {what}: {source}")]
+    Serialise {
+        /// Which document.
+        what: &'static str,
+        /// What serde said.
+        source: serde_json::Error,
+    },
     /// A directory could not be created.
     #[error(
         "cannot write into '{path}': creating the directory failed ({source}); pass a writable output directory"

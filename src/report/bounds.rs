@@ -1,10 +1,9 @@
 //! Tables and plots of the L(t) and stability checkers (theory/02-lipschitz.md,
-//! theory/03-stability.md). The checkers in `crate::theorems` only measure; the
-//! formatting lives here, in the report layer.
+//! theory/03-stability.md). The checkers in `crate::theorems` only measure
+//! (and the Lambda curves come from [`crate::suite::bounds`]); the formatting lives here.
 
-use crate::bounds::{Bound, LambdaTable, Lipschitz};
-use crate::model::Mixture;
-use crate::theorems::lipschitz::{LipschitzCheckError, LipschitzReport, LipschitzRow};
+use crate::suite::bounds::LambdaCurve;
+use crate::theorems::lipschitz::{LipschitzReport, LipschitzRow};
 use crate::theorems::stability::{SegmentRow, StabilityReport};
 
 use super::plot::{PlotSpec, Series, line_plot_svg};
@@ -91,36 +90,23 @@ impl LipschitzReport {
 }
 
 /// SVG plot of the three stability coordinates `Lambda(t) = int_{t_min}^t rate` (two-sided,
-/// paper, floored one-sided) on a log-`t` axis, at `points` geometric times of
-/// `[t_min, t_max]`. Errors as [`LambdaTable::new`].
+/// paper, floored one-sided) on a log-`t` axis, from [`crate::suite::bounds::lambda_curves`].
 ///
 /// ```
 /// let mix = flowcert::model::builtin::hetero3();
-/// let svg = flowcert::report::bounds::lambda_plot_svg(&mix, 0.01, 3.0, 16, "hetero3").unwrap();
+/// let curves = flowcert::suite::bounds::lambda_curves(&mix, 0.01, 3.0, 16).unwrap();
+/// let svg = flowcert::report::bounds::lambda_plot_svg(&curves, "hetero3");
 /// assert!(svg.starts_with("<svg"));
-/// assert!(flowcert::report::bounds::lambda_plot_svg(&mix, 3.0, 0.01, 16, "x").is_err());
 /// ```
-pub fn lambda_plot_svg(
-    mix: &Mixture,
-    t_min: f64,
-    t_max: f64,
-    points: usize,
-    title: &str,
-) -> Result<String, LipschitzCheckError> {
-    let n = points.max(2);
-    let ts: Vec<f64> = (0..n)
-        .map(|i| t_min * (t_max / t_min).powf(i as f64 / (n - 1) as f64))
-        .collect();
-    let lip = Lipschitz::auto(mix);
-    let mut series = Vec::new();
-    for kind in Bound::ALL {
-        let tab = LambdaTable::new(lip.clone(), kind, t_min, t_max)?;
-        series.push(Series {
-            name: format!("Lambda {}", kind.name()),
-            points: ts.iter().map(|&t| (t, tab.value(t))).collect(),
+pub fn lambda_plot_svg(curves: &[LambdaCurve], title: &str) -> String {
+    let series: Vec<Series> = curves
+        .iter()
+        .map(|c| Series {
+            name: format!("Lambda {}", c.bound.name()),
+            points: c.points.clone(),
             markers: false,
-        });
-    }
+        })
+        .collect();
     let spec = PlotSpec {
         title: format!("{title}: stability coordinate Lambda(t)"),
         x_label: "t".into(),
@@ -128,7 +114,7 @@ pub fn lambda_plot_svg(
         log_x: true,
         log_y: false,
     };
-    Ok(line_plot_svg(&spec, &series))
+    line_plot_svg(&spec, &series)
 }
 
 /// `exp(log)` to [`TABLE_DIGITS`] significant digits, or `e^log` where it overflows.

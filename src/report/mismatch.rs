@@ -1,73 +1,10 @@
-//! The Lipschitz-mismatch section of the main job (theory/05-mismatch.md): the regime
-//! experiment on the two-mode built-ins (balanced grids on each mixture's own Lambda),
-//! its table and plot.
+//! Table and plot of the Lipschitz-mismatch regime experiment (theory/05-mismatch.md), as
+//! [`crate::suite::mismatch`] measures it.
 
-use crate::grids::{GridError, GridKind, lambda_total};
-use crate::model::builtin;
-use crate::theorems::mismatch::{
-    MismatchConfig, MismatchError, MismatchReport, REGIME_BUDGETS, REGIME_SIGMA0, RegimeCase,
-    SegmentGrid, regime_experiment,
-};
+use crate::theorems::mismatch::{MismatchReport, MismatchRow};
 
 use super::plot::{PlotSpec, Series, line_plot_svg};
 use super::table::{Table, sig};
-use crate::suite::reproduce::Scale;
-use crate::theorems::mismatch::MismatchRow;
-
-/// Errors of the section: the stability coordinate or the experiment failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum MismatchSectionError {
-    /// Lambda could not be built.
-    #[error(transparent)]
-    Grid(#[from] GridError),
-    /// The experiment failed.
-    #[error(transparent)]
-    Mismatch(#[from] MismatchError),
-}
-
-/// Named regime results, one per mixture.
-pub type RegimeResults = Vec<(String, MismatchReport)>;
-
-/// The regime experiment at a scale: `(results, table, violations)`.
-pub fn mismatch_section(
-    scale: Scale,
-) -> Result<(RegimeResults, Table, usize), MismatchSectionError> {
-    let (sigmas, budgets, segments, cfg): (Vec<f64>, Vec<f64>, Vec<usize>, MismatchConfig) =
-        match scale {
-            Scale::Tiny => (vec![0.3], vec![4.0], vec![1, 2], MismatchConfig::quick()),
-            Scale::Quick => (
-                REGIME_SIGMA0.to_vec(),
-                REGIME_BUDGETS.to_vec(),
-                vec![1, 2, 4, 8],
-                MismatchConfig::quick(),
-            ),
-            Scale::Full => (
-                REGIME_SIGMA0.to_vec(),
-                REGIME_BUDGETS.to_vec(),
-                vec![1, 2, 4, 8, 16],
-                MismatchConfig::default(),
-            ),
-        };
-    let cfg = MismatchConfig {
-        grid: SegmentGrid::Kind(GridKind::Balanced),
-        ..cfg
-    };
-    let mut cases = Vec::new();
-    for s in sigmas {
-        let mixture = builtin::two_mode(s);
-        let lambda_t = lambda_total(&mixture, cfg.t_min, cfg.t_max)?;
-        cases.push(RegimeCase {
-            name: format!("two-mode-s{s}"),
-            mixture,
-            lambda_t,
-        });
-    }
-    let results = regime_experiment(&cases, &budgets, &segments, &cfg)?;
-    let violations = results.iter().map(|(_, r)| r.violations).sum();
-    let table = regime_table(&results);
-    Ok((results, table, violations))
-}
 
 /// SVG: per mixture, the one-step L2 error, its lower bound and the best N-step L2 error
 /// against ln M (log y).
@@ -76,11 +13,15 @@ pub fn plot_regime(results: &[(String, MismatchReport)]) -> String {
     for (name, r) in results {
         let mut budgets: Vec<f64> = r.rows.iter().map(|row| row.budget).collect();
         budgets.dedup();
-        let one = |f: &dyn Fn(&crate::theorems::mismatch::MismatchRow) -> Option<f64>| -> Vec<(f64, f64)> {
+        let one = |f: &dyn Fn(&MismatchRow) -> Option<f64>| -> Vec<(f64, f64)> {
             budgets
                 .iter()
                 .filter_map(|&m| {
-                    r.rows.iter().find(|row| row.budget == m && row.segments == 1).and_then(f).map(|v| (m.ln(), v))
+                    r.rows
+                        .iter()
+                        .find(|row| row.budget == m && row.segments == 1)
+                        .and_then(f)
+                        .map(|v| (m.ln(), v))
                 })
                 .collect()
         };

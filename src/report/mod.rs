@@ -2,9 +2,11 @@
 //! significant digits, and SVG plots. Nothing here computes mathematics.
 
 pub mod bounds;
+pub mod check;
 pub mod distill;
 pub mod mismatch;
 pub mod plot;
+pub mod reproduce;
 pub mod score_net;
 pub mod table;
 

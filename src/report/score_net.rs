@@ -1,166 +1,31 @@
-//! The score-approximation section of the main job (`flowcert reproduce` and
-//! `flowcert check`): the theorem check on built-in mixtures, the size table, the
-//! dependence table, the DSM comparison, and their SVG plots.
-//!
-//! ```text
-//! quick   two-mode-s0.1 and hetero3, eps in {1e-1, 1e-2, 1e-3}, 6 times, 1000 samples per time
-//! full    the whole built-in suite, eps in {1e-1, ..., 1e-5}, 8 times, 4000 samples per time,
-//!         the dependence table (eps = 1e-3, 2000 samples at 4 times) and the DSM comparison
-//!         (two-mode-s0.1, eps = 1e-3, 10^4 Adam steps of batch 256)
-//! ```
-//! A violation is a (mixture, eps) whose measured `sup_t` `L^1` or `L^2(p_t)` error exceeds
-//! eps: the construction's error budget would be wrong. Everything is seeded, so two runs
-//! give the same bytes.
-//!
-//! This module only formats what [`crate::theorems::score_approx`] and [`crate::theorems::score_approx::trained`]
-//! measure (the report layer sits above the theorem layer: data flows one way).
+//! Tables and plots of the score-approximation section (theory/06-score-approximation.md):
+//! the size/accuracy table, the polylog fits, the dependence table, the DSM comparison.
+//! This module only formats what [`crate::suite::score_net`] measured.
 
-use rayon::prelude::*;
-use serde::Serialize;
-
-use crate::approx::budget::ScoreNetConfig;
-use crate::approx::error::ApproxError;
-use crate::model::builtin;
 use crate::report::plot::{PlotSpec, Series, line_plot_svg};
 use crate::report::{Table, sig};
-use crate::theorems::score_approx::trained::{DsmComparison, DsmConfig, compare_with_dsm};
-use crate::theorems::score_approx::{
-    CheckConfig, DependenceRow, EPS_LIST, ScalingReport, ScoreNetReport, dependence_table,
-    measure_scaling, time_grid,
-};
+use crate::suite::score_net::{MixtureScaling, ScoreNetSection};
+use crate::theorems::score_approx::trained::{ComparisonRow, DsmComparison};
+use crate::theorems::score_approx::{DependenceRow, ScoreNetReport};
 
 /// Significant digits of the section's tables.
 pub const DIGITS: usize = 3;
 
-/// The sweep of one mixture.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MixtureScaling {
-    /// Built-in name.
-    pub mixture: String,
-    /// One report per eps and the polylog fits.
-    pub scaling: ScalingReport,
-}
-
-/// The DSM comparison and the mixture it ran on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DsmSection {
-    /// Built-in name.
-    pub mixture: String,
-    /// The comparison.
-    pub comparison: DsmComparison,
-}
-
-/// Everything the section measured (goes into summary.json).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScoreNetSection {
-    /// Quick configuration?
-    pub quick: bool,
-    /// The sweep settings shared by every mixture.
-    pub config: CheckConfig,
-    /// One sweep per mixture.
-    pub mixtures: Vec<MixtureScaling>,
-    /// Sizes against K, d, separation and t_min (full run only).
-    pub dependence: Option<Vec<DependenceRow>>,
-    /// The DSM-trained MLP against the construction (full run only).
-    pub dsm: Option<DsmSection>,
-    /// (mixture, eps) pairs whose measured error exceeded eps.
-    pub violations: usize,
-}
-
-/// Run the section. Returns the report, the size/accuracy table and the number of
-/// violations (module doc for the two configurations).
+/// The size/accuracy table of every (mixture, eps) of a section ([`size_table`]).
 ///
 /// ```
-/// let (rep, table, violations) = flowcert::report::score_net::score_net_section(true).unwrap();
-/// assert_eq!(violations, 0);
-/// assert_eq!(table.rows.len(), rep.mixtures.len() * 3);
+/// use flowcert::suite::{Plan, Scale, Silent, score_net};
+/// let s = score_net::section(&Plan::at(Scale::Tiny).score_net, &Silent).unwrap();
+/// let t = flowcert::report::score_net::sizes(&s);
+/// assert_eq!(t.rows.len(), s.mixtures.len() * s.config.eps_list.len());
 /// ```
-pub fn score_net_section(quick: bool) -> Result<(ScoreNetSection, Table, usize), ApproxError> {
-    let base = ScoreNetConfig::default();
-    let (names, config): (Vec<&str>, CheckConfig) = if quick {
-        (
-            vec!["two-mode-s0.1", "hetero3"],
-            CheckConfig {
-                eps_list: EPS_LIST[..3].to_vec(),
-                n_times: 6,
-                samples: 1000,
-                seed: 0,
-                t_min: base.t_min,
-                t_max: base.t_max,
-            },
-        )
-    } else {
-        (
-            crate::model::builtin::Builtin::ALL
-                .map(crate::model::builtin::Builtin::name)
-                .to_vec(),
-            CheckConfig {
-                samples: 4000,
-                ..CheckConfig::default()
-            },
-        )
-    };
-    let mixtures: Vec<MixtureScaling> = names
-        .par_iter()
-        .map(|&name| {
-            let mix = name
-                .parse::<crate::model::builtin::Builtin>()
-                .map(crate::model::builtin::Builtin::mixture)
-                .expect("built-in names parse");
-            Ok(MixtureScaling {
-                mixture: name.to_string(),
-                scaling: measure_scaling(&mix, &config)?,
-            })
-        })
-        .collect::<Result<_, ApproxError>>()?;
-    let (dependence, dsm) = if quick {
-        (None, None)
-    } else {
-        let dep = dependence_table(1e-3, 2000, 4, config.seed)?;
-        let mix = builtin::two_mode(0.1);
-        let p = ScoreNetConfig::new(1e-3).check()?;
-        let times = time_grid(p.t_min(), p.t_max(), 8);
-        let comparison = compare_with_dsm(
-            &mix,
-            &p,
-            &DsmConfig {
-                steps: 10_000,
-                ..DsmConfig::default()
-            },
-            &times,
-            config.samples,
-            config.seed,
-        )?;
-        (
-            Some(dep),
-            Some(DsmSection {
-                mixture: "two-mode-s0.1".to_string(),
-                comparison,
-            }),
-        )
-    };
-    let violations = mixtures
-        .iter()
-        .flat_map(|m| &m.scaling.rows)
-        .filter(|r| !r.passed)
-        .count();
-    let rows: Vec<(&str, &ScoreNetReport)> = mixtures
+pub fn sizes(section: &ScoreNetSection) -> Table {
+    let rows: Vec<(&str, &ScoreNetReport)> = section
+        .mixtures
         .iter()
         .flat_map(|m| m.scaling.rows.iter().map(|r| (m.mixture.as_str(), r)))
         .collect();
-    let table = size_table(&rows);
-    Ok((
-        ScoreNetSection {
-            quick,
-            config,
-            mixtures,
-            dependence,
-            dsm,
-            violations,
-        },
-        table,
-        violations,
-    ))
+    size_table(&rows)
 }
 
 /// The size/accuracy table: per (mixture, eps) the depth, width and non-zero parameters of
@@ -211,7 +76,8 @@ pub fn size_table(rows: &[(&str, &ScoreNetReport)]) -> Table {
 ///
 /// ```
 /// use flowcert::theorems::score_approx::{measure_scaling, CheckConfig};
-/// use flowcert::report::score_net::{fits_table, MixtureScaling};
+/// use flowcert::report::score_net::fits_table;
+/// use flowcert::suite::score_net::MixtureScaling;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let cfg = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
 /// let m = MixtureScaling { mixture: "m".into(), scaling: measure_scaling(&mix, &cfg).unwrap() };
@@ -303,10 +169,11 @@ pub fn dsm_table(c: &DsmComparison) -> Table {
 /// ```
 /// use flowcert::theorems::score_approx::{measure_scaling, CheckConfig};
 /// use flowcert::report::score_net::*;
+/// use flowcert::suite::score_net::{MixtureScaling, ScoreNetSection};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
 /// let scaling = measure_scaling(&mix, &config).unwrap();
-/// let rep = ScoreNetSection { quick: true, config, mixtures: vec![MixtureScaling { mixture: "m".into(), scaling }],
+/// let rep = ScoreNetSection { config, mixtures: vec![MixtureScaling { mixture: "m".into(), scaling }],
 ///     dependence: None, dsm: None, violations: 0 };
 /// assert!(plot_sizes(&rep).starts_with("<svg"));
 /// ```
@@ -349,14 +216,11 @@ pub fn plot_sizes(section: &ScoreNetSection) -> String {
 /// assert!(plot_dsm(&c).starts_with("<svg"));
 /// ```
 pub fn plot_dsm(c: &DsmComparison) -> String {
-    let line =
-        |name: &str, f: &dyn Fn(&crate::theorems::score_approx::trained::ComparisonRow) -> f64| {
-            Series {
-                name: name.to_string(),
-                points: c.rows.iter().map(|r| (r.t, f(r))).collect(),
-                markers: true,
-            }
-        };
+    let line = |name: &str, f: &dyn Fn(&ComparisonRow) -> f64| Series {
+        name: name.to_string(),
+        points: c.rows.iter().map(|r| (r.t, f(r))).collect(),
+        markers: true,
+    };
     let eps = Series {
         name: format!("target eps = {}", sig(c.eps, DIGITS)),
         points: c.rows.iter().map(|r| (r.t, c.eps)).collect(),
@@ -387,10 +251,11 @@ pub fn plot_dsm(c: &DsmComparison) -> String {
 /// ```
 /// use flowcert::theorems::score_approx::{measure_scaling, CheckConfig};
 /// use flowcert::report::score_net::*;
+/// use flowcert::suite::score_net::{MixtureScaling, ScoreNetSection};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
 /// let scaling = measure_scaling(&mix, &config).unwrap();
-/// let rep = ScoreNetSection { quick: true, config, mixtures: vec![MixtureScaling { mixture: "m".into(), scaling }],
+/// let rep = ScoreNetSection { config, mixtures: vec![MixtureScaling { mixture: "m".into(), scaling }],
 ///     dependence: None, dsm: None, violations: 0 };
 /// let plots = section_plots(&rep);
 /// assert_eq!(plots[0].0, "score_net_sizes.svg");
@@ -409,22 +274,18 @@ pub fn section_plots(section: &ScoreNetSection) -> Vec<(String, String)> {
 /// ```
 /// use flowcert::theorems::score_approx::{measure_scaling, CheckConfig};
 /// use flowcert::report::score_net::*;
+/// use flowcert::suite::score_net::{MixtureScaling, ScoreNetSection};
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let config = CheckConfig { eps_list: vec![1e-1, 1e-2], n_times: 1, samples: 20, ..Default::default() };
 /// let scaling = measure_scaling(&mix, &config).unwrap();
-/// let rep = ScoreNetSection { quick: true, config, mixtures: vec![MixtureScaling { mixture: "m".into(), scaling }],
+/// let rep = ScoreNetSection { config, mixtures: vec![MixtureScaling { mixture: "m".into(), scaling }],
 ///     dependence: None, dsm: None, violations: 0 };
 /// let tabs = section_tables(&rep);
 /// assert_eq!(tabs.len(), 2);
 /// ```
 pub fn section_tables(section: &ScoreNetSection) -> Vec<(String, Table)> {
-    let rows: Vec<(&str, &ScoreNetReport)> = section
-        .mixtures
-        .iter()
-        .flat_map(|m| m.scaling.rows.iter().map(|r| (m.mixture.as_str(), r)))
-        .collect();
     let mut out = vec![
-        ("score_net_sizes".to_string(), size_table(&rows)),
+        ("score_net_sizes".to_string(), sizes(section)),
         ("score_net_fits".to_string(), fits_table(&section.mixtures)),
     ];
     if let Some(dep) = &section.dependence {

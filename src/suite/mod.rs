@@ -1,3 +1,108 @@
-//! The built-in suite: what `flowcert check` and `flowcert reproduce` run.
+//! The built-in suite as a library: what `flowcert check` and `flowcert reproduce` run.
+//!
+//! Plans are data, sections are functions over plans:
+//!
+//! ```text
+//! scale.rs        Scale: tiny | quick | full
+//! plan.rs         Plan::at(scale): the configuration of every section at that scale (one
+//!                 place for every literal: times, grids, budgets, eps, seeds, mixtures)
+//! bounds.rs       L(t) vs empirical suprema, stability on a grid     theory/02, theory/03
+//! composition.rs  perturbed students on each grid kind               theory/04
+//! mismatch.rs     the Lipschitz-mismatch regime experiment           theory/05
+//! score_net.rs    the ReLU-ReQU eps sweep, dependence, DSM            theory/06
+//! checks.rs       CHECKS: what `flowcert check` runs on every built-in mixture, the same
+//!                 per-case functions at the plan's configuration, summarised as Outcomes
+//! reproduce.rs    every section at one plan (and the distillation sweep of
+//!                 experiments::distill) -> Summary, the contents of summary.json
+//! ```
+//! Each section offers `run(case, plan)` for one [`Case`] (a named mixture, a built-in or
+//! your own) and `section(plan, progress)` for the plan's mixtures. Nothing here formats
+//! or writes files: [`crate::report`] turns a [`Summary`] into tables, plots and
+//! summary.json; the binary wires the two.
+//!
+//! ```no_run
+//! use flowcert::suite::{Plan, Scale, Silent, reproduce::run};
+//! use flowcert::experiments::{CellStore, Shard};
+//! let plan = Plan::at(Scale::Quick);
+//! let store = CellStore::open(std::path::Path::new("reproduce-out")).unwrap();
+//! let summary = run(&plan, &store, Shard::ALL, &Silent).unwrap();
+//! flowcert::report::reproduce::write(std::path::Path::new("reproduce-out"), &summary).unwrap();
+//! ```
 
+use thiserror::Error;
+
+use crate::model::Mixture;
+use crate::model::builtin::Builtin;
+
+pub mod bounds;
+pub mod checks;
+pub mod composition;
+pub mod mismatch;
+pub mod plan;
 pub mod reproduce;
+pub mod scale;
+pub mod score_net;
+
+pub use crate::experiments::sweep::{Progress, Silent};
+pub use checks::{CHECKS, Check, CheckSummary, Outcome, run_checks};
+pub use plan::Plan;
+pub use reproduce::Summary;
+pub use scale::Scale;
+
+/// A named mixture that a checker runs on.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The name in reports.
+    pub name: String,
+    /// The mixture.
+    pub mixture: Mixture,
+}
+
+impl From<Builtin> for Case {
+    fn from(b: Builtin) -> Case {
+        Case {
+            name: b.name().to_string(),
+            mixture: b.mixture(),
+        }
+    }
+}
+
+/// What failed in a section of the suite (each variant keeps its source).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SuiteError {
+    /// The L(t) comparison failed.
+    #[error("the Lipschitz checker failed")]
+    Lipschitz(#[from] crate::theorems::lipschitz::LipschitzCheckError),
+    /// The stability checker failed.
+    #[error("the stability checker failed")]
+    Stability(#[from] crate::theorems::stability::StabilityError),
+    /// The composition checker failed.
+    #[error("the composition checker failed")]
+    Composition(#[from] crate::theorems::composition::CompositionError),
+    /// The mismatch checker failed.
+    #[error("the mismatch checker failed")]
+    Mismatch(#[from] crate::theorems::mismatch::MismatchError),
+    /// The score-approximation checker failed.
+    #[error("the score-approximation checker failed")]
+    ScoreNet(#[from] crate::approx::ApproxError),
+    /// A grid or its stability coordinate could not be built.
+    #[error("a grid could not be built")]
+    Grid(#[from] crate::grids::GridError),
+    /// The distillation sweep failed.
+    #[error("the distillation sweep failed")]
+    Distill(#[from] crate::experiments::distill::DistillError),
+    /// The result store failed.
+    #[error(transparent)]
+    Store(#[from] crate::experiments::StoreError),
+    /// One check of `flowcert check` failed on one mixture.
+    #[error("checker '{check}' failed on mixture '{mixture}'")]
+    Check {
+        /// The check.
+        check: &'static str,
+        /// The mixture.
+        mixture: String,
+        /// What failed.
+        source: Box<SuiteError>,
+    },
+}

@@ -7,7 +7,7 @@ use crate::common;
 use flowcert::bounds::{Bound, LambdaTable, Lipschitz};
 use flowcert::dynamics::Teacher;
 use flowcert::grids::GridKind;
-use flowcert::theorems::composition::{Probe, measure_composition};
+use flowcert::theorems::composition::{Probe, measure_perturbed};
 use proptest::prelude::*;
 
 proptest! {
@@ -31,7 +31,7 @@ proptest! {
         let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
         let eps: Vec<f64> = (0..n).map(|i| 10f64.powf(log_eps) * (1.0 + i as f64 * 0.3)).collect();
         let flow = Teacher::PRECISE.flow(&mix);
-        let r = measure_composition(&mix, &flow, &times, &lambda, &eps, None, Probe { points: 6, freq, seed }).unwrap();
+        let r = measure_perturbed(&flow, &times, &lambda, &eps, None, Probe { points: 6, freq, seed }).unwrap();
         prop_assert_eq!(r.violations, 0, "max error {} > bound {}", r.max_error, r.bound);
         prop_assert!(r.max_error <= r.bound);
         // The first-order estimate with measured Lipschitz constants can never exceed the bound either.
@@ -53,8 +53,7 @@ fn composition_checker_detects_a_wrong_bound() {
     // Perturbations at the boundary between the modes are amplified by the late segment.
     let eps = vec![1e-3; n];
     let zero = vec![0.0; n + 1];
-    let r = measure_composition(
-        &mix,
+    let r = measure_perturbed(
         &flow,
         &times,
         &zero,

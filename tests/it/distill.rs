@@ -6,14 +6,10 @@ use flowcert::experiments::distill::{DistillPlan, DistillRow, ValidDistillPlan};
 use flowcert::experiments::sweep::Silent;
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::nn::StudentBudget;
-use flowcert::suite::reproduce::{ReproduceOptions, Scale, reproduce};
+use flowcert::suite::{Plan, Scale};
 
 /// The finished rows of a sweep and the cells left to other shards.
-fn distill_section(
-    plan: &ValidDistillPlan,
-    store: &CellStore,
-    shard: Shard,
-) -> (Vec<DistillRow>, usize) {
+fn sweep(plan: &ValidDistillPlan, store: &CellStore, shard: Shard) -> (Vec<DistillRow>, usize) {
     let sweep = plan.sweep(store, shard, &Silent).unwrap();
     (sweep.rows, sweep.missing)
 }
@@ -26,24 +22,24 @@ fn tmp(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn cells_are_deterministic_resumable_and_shardable() {
-    let plan = DistillPlan::tiny().check().unwrap();
+    let plan = Plan::at(Scale::Tiny).distill.check().unwrap();
     let a = CellStore::open(&tmp("a")).unwrap();
-    let (rows_a, missing) = distill_section(&plan, &a, Shard::ALL);
+    let (rows_a, missing) = sweep(&plan, &a, Shard::ALL);
     assert_eq!(missing, 0);
     assert_eq!(rows_a.len(), plan.cells().len());
     // Same plan, fresh store: identical rows (bits).
     let b = CellStore::open(&tmp("b")).unwrap();
-    let (rows_b, _) = distill_section(&plan, &b, Shard::ALL);
+    let (rows_b, _) = sweep(&plan, &b, Shard::ALL);
     assert_eq!(rows_a, rows_b);
     // Shards: two halves, then merged, equal the whole.
     let s0 = tmp("s0");
     let s1 = tmp("s1");
-    let (r0, m0) = distill_section(
+    let (r0, m0) = sweep(
         &plan,
         &CellStore::open(&s0).unwrap(),
         "0/2".parse().unwrap(),
     );
-    let (r1, m1) = distill_section(
+    let (r1, m1) = sweep(
         &plan,
         &CellStore::open(&s1).unwrap(),
         "1/2".parse().unwrap(),
@@ -55,7 +51,7 @@ fn cells_are_deterministic_resumable_and_shardable() {
     merged.absorb(&s1).unwrap();
     // Everything is resumed from the store: nothing is recomputed (the compute fn would
     // produce the same values anyway, so check the store count too).
-    let (rm, mm) = distill_section(&plan, &merged, Shard::ALL);
+    let (rm, mm) = sweep(&plan, &merged, Shard::ALL);
     assert_eq!((rm, mm), (rows_a.clone(), 0));
     // Changing the budget changes every key: no stale reuse.
     let mut other = DistillPlan::clone(&plan);
@@ -69,9 +65,9 @@ fn cells_are_deterministic_resumable_and_shardable() {
 
 #[test]
 fn rows_obey_the_composition_bound_in_rms_form() {
-    let plan = DistillPlan::tiny().check().unwrap();
+    let plan = Plan::at(Scale::Tiny).distill.check().unwrap();
     let store = CellStore::open(&tmp("bound")).unwrap();
-    let (rows, _) = distill_section(&plan, &store, Shard::ALL);
+    let (rows, _) = sweep(&plan, &store, Shard::ALL);
     for r in &rows {
         assert_eq!(r.times.len(), r.segments + 1);
         assert_eq!(r.local_errors.len(), r.segments);
@@ -90,28 +86,4 @@ fn rows_obey_the_composition_bound_in_rms_form() {
             assert!((r.rel_mse - r.bound).abs() <= 1e-9 * r.bound);
         }
     }
-}
-
-#[test]
-fn summary_json_is_byte_identical_across_runs() {
-    let run = |name: &str| {
-        let out = tmp(name);
-        reproduce(
-            &ReproduceOptions {
-                scale: Scale::Tiny,
-                out: out.clone(),
-                shard: Shard::ALL,
-            },
-            &Silent,
-        )
-        .unwrap();
-        std::fs::read(out.join("summary.json")).unwrap()
-    };
-    let a = run("sum-a");
-    let b = run("sum-b");
-    assert!(!a.is_empty());
-    assert_eq!(
-        a, b,
-        "two runs with the same seeds must write the same bytes"
-    );
 }

@@ -29,3 +29,4 @@ mod snapshot_model;
 mod snapshot_score_net;
 mod solver;
 mod stability;
+mod suite;

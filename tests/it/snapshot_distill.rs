@@ -3,15 +3,15 @@
 //! from its seeds; a change here means the experiment changed: explain it in the commit.
 
 use crate::common;
-use flowcert::experiments::distill::DistillPlan;
 use flowcert::experiments::distill_summary::summarize_rows;
 use flowcert::experiments::sweep::Silent;
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::report::distill::{mse_table, reduction_table};
+use flowcert::suite::{Plan, Scale};
 
 #[test]
 fn quick_distillation_table() {
-    let plan = DistillPlan::quick().check().unwrap();
+    let plan = Plan::at(Scale::Quick).distill.check().unwrap();
     let dir = std::env::temp_dir().join(format!("flowcert-snap-distill-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let sweep = plan

@@ -3,12 +3,14 @@
 //! `reproduce --quick` writes, at 3 significant digits.
 
 use crate::common;
-use flowcert::report::mismatch::mismatch_section;
-use flowcert::suite::reproduce::Scale;
+use flowcert::report::mismatch::regime_table;
+use flowcert::suite::{Plan, Scale, Silent, mismatch};
 
 #[test]
 fn quick_regime_table() {
-    let (results, table, violations) = mismatch_section(Scale::Quick).unwrap();
+    let (results, violations) =
+        mismatch::section(&Plan::at(Scale::Quick).mismatch, &Silent).unwrap();
+    let table = regime_table(&results);
     assert_eq!(
         violations, 0,
         "a trained student beat a lower bound: the theorem or the certificate is broken"
