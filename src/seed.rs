@@ -6,7 +6,8 @@
 //! seed draw independent numbers because their salts differ. (A generator that uses the
 //! user's seed as it is, for a single stream, is seeded with it directly.)
 //!
-//! The content hash ([`fnv1a`]) names result-store cells and fingerprints query files.
+//! The content hash (FNV-1a, crate-private) names result-store cells and fingerprints query
+//! files.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -22,7 +22,7 @@ pub const ODE_GLOBAL_FACTOR: f64 = 1e3;
 /// exponent of an adaptive solver's global error in its tolerance (nominally 1), may
 /// differ from its nominal value by this much (higher-order terms of the error).
 pub const ODE_ORDER_SLACK: f64 = 0.3;
-/// Tolerance on the weights summing to one (cli-contract).
+/// Tolerance on the weights summing to one (README.md, "Inputs").
 pub const WEIGHT_SUM: f64 = 1e-9;
 /// Relative asymmetry allowed in an input covariance.
 pub const SYMMETRY_REL: f64 = 1e-9;

@@ -1,5 +1,5 @@
 //! Building blocks of the score network, each with its error budget
-//! (theory-brief section 7). All act on [`Lin`] expressions of a [`Builder`].
+//! (theory/06-score-approximation.md). All act on [`Lin`] expressions of a [`Builder`].
 //!
 //! ```text
 //! square      z^2 = s^2 [ReQU(z/s) + ReQU(-z/s)]                        exact

@@ -1,5 +1,5 @@
 //! The error budget of the score network: from a target `eps` to the box radius `R`, the
-//! polynomial degrees and the iteration counts (theory-brief section 7).
+//! polynomial degrees and the iteration counts (theory/06-score-approximation.md).
 //!
 //! # Error analysis
 //!

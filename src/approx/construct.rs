@@ -1,5 +1,5 @@
 //! The explicit ReLU-ReQU network for the mixture score on `[-R, R]^d x [t_min, T]`
-//! (theory-brief section 7). Input `(x, t)` (d + 1 values), output `s_theta(x, t)`.
+//! (theory/06-score-approximation.md). Input `(x, t)` (d + 1 values), output `s_theta(x, t)`.
 //!
 //! ```text
 //! layer 1      x_c = clip(x, -R, R),  t_c = clip(t, t_min, T),  u = (2 t_c - t_min - T)/(T - t_min)

@@ -1,5 +1,5 @@
 //! Constructive approximation of the mixture score by ReLU-ReQU networks
-//! (theory-brief section 7).
+//! (theory/06-score-approximation.md).
 //!
 //! - [`network`]: the network representation (sparse layers, counts, evaluation,
 //!   combinators);

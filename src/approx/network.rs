@@ -1,5 +1,5 @@
 //! Feed-forward networks with per-neuron activations {Identity, ReLU, ReQU}
-//! (theory-brief section 7): sparse layers, exact size counts, batched evaluation,
+//! (theory/06-score-approximation.md): sparse layers, exact size counts, batched evaluation,
 //! sequential and parallel combinators.
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! Newton's reciprocal as a network (theory-brief section 7): `1/a` for `a` in a known
+//! Newton's reciprocal as a network (theory/06-score-approximation.md): `1/a` for `a` in a known
 //! range, with a proven relative error from the iteration count.
 
 use serde::Serialize;

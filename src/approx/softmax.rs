@@ -1,5 +1,5 @@
 //! The exponential by range reduction and the softmax of the log-weights
-//! (theory-brief section 7), each with a proven relative / `l^1` error.
+//! (theory/06-score-approximation.md), each with a proven relative / `l^1` error.
 
 use serde::Serialize;
 

@@ -1,4 +1,4 @@
-//! The box radius `R` from the `p_t`-mass outside the box (theory-brief section 7): the
+//! The box radius `R` from the `p_t`-mass outside the box (theory/06-score-approximation.md): the
 //! network clips its input to `[-R, R]^d`, so its `L^2(p_t)` error outside is bounded by
 //! closed-form Gaussian partial moments (derivation in [`super::budget`], "Outside the box").
 

@@ -1,4 +1,4 @@
-//! Empirical suprema of what the bounds claim to dominate (theory-brief section 2):
+//! Empirical suprema of what the bounds claim to dominate (theory/02-lipschitz.md):
 //!
 //! ```text
 //! sup_x ||J(x, t)||_2          (<= L(t) <= L_p(t))

@@ -1,5 +1,5 @@
 //! Closed forms of the bounds and of their integrals for an isotropic shared covariance
-//! `Sigma_k = sigma0^2 I` (theory-brief sections 2-3): the test problem that carries its
+//! `Sigma_k = sigma0^2 I` (theory/02-lipschitz.md, theory/03-stability.md): the test problem that carries its
 //! own answer for [`super::lambda`].
 //!
 //! ```text

@@ -1,5 +1,5 @@
 //! The cumulative stability coordinate `Lambda(t) = int_{t_min}^t L(u) du` and its inverse
-//! (theory-brief sections 3 and 5; theory/03-stability.md).
+//! (theory/03-stability.md; the balanced grid of theory/04-composition-and-grids.md).
 //!
 //! By Gronwall applied to the variational equation, `Lip(Phi_{t->s}) <= exp(Lambda(t) -
 //! Lambda(s))` on the region where the bound holds, so `Lambda` measures how much an

@@ -1,6 +1,6 @@
 //! The explicit bound `L(t)` on the Lipschitz constant of the PF-ODE velocity, its
 //! paper-style form and the one-sided (logarithmic-norm) refinement `mu(t)`
-//! (theory-brief section 2; theory/02-lipschitz.md).
+//! (theory/02-lipschitz.md).
 //!
 //! Write `J = A - C` with `A = -I + sum_k r_k S_k^{-1}` and `C = Cov_r[s_k]` (PSD). `A` is a
 //! convex combination of `-I + S_k^{-1}`, so its spectrum lies in `[a_lo, a_hi]`:

@@ -1,5 +1,5 @@
 //! Explicit bounds on the PF-ODE velocity Jacobian and the stability coordinate built
-//! from them (theory-brief sections 2-3; theory/02-lipschitz.md, theory/03-stability.md).
+//! from them (theory/02-lipschitz.md, theory/03-stability.md).
 //!
 //! ```text
 //! J(x, t) = A - C,   A = -I + sum_k r_k S_k^{-1},   C = Cov_r[s_k]  (PSD)

@@ -1,5 +1,5 @@
 //! The ball `B_R = {|x| <= R}` on which bounds for heterogeneous covariances hold
-//! (theory-brief section 2, "Heterogeneous covariances").
+//! (theory/02-lipschitz.md, heterogeneous covariances).
 //!
 //! The radius is chosen so that the `p_t`-mass outside `B_R` is at most a stated `level`,
 //! for every `t` of the interval at once. The inequality used is Gaussian concentration

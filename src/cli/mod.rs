@@ -1,5 +1,6 @@
 //! Command-line interface: one file per subcommand, each thin over the library.
-//! Contract: `../shared/cli-contract.md` (kept working; extended freely).
+//! The commands, flags and JSON fields are those of README.md ("Commands"): scripts rely on
+//! them, so they are kept working (aliases are added, nothing is renamed).
 //! Exit status: 0 success, 1 a check found a violated bound, 2 bad input or usage.
 
 mod assess;

@@ -1,4 +1,4 @@
-//! The stability-balanced grid (theory-brief section 5):
+//! The stability-balanced grid (theory/04-composition-and-grids.md):
 //!
 //! ```text
 //! t_i = Lambda^{-1}( i Lambda(T) / N ),   i = 0..N

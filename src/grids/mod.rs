@@ -1,5 +1,5 @@
 //! Time grids `t_min = t_0 < t_1 < ... < t_N = t_max` for trajectory distillation with N
-//! segments (theory-brief sections 4-5; theory/04-composition-and-grids.md).
+//! segments (theory/04-composition-and-grids.md).
 //!
 //! | kind                 | rule                                                            |
 //! |----------------------|-----------------------------------------------------------------|

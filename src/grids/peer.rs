@@ -1,4 +1,4 @@
-//! The peer grids the balanced grid is compared against (theory-brief section 5): uniform
+//! The peer grids the balanced grid is compared against (theory/04-composition-and-grids.md): uniform
 //! in `t`, uniform in log-SNR (DPM-Solver) and EDM/Karras in the VE noise level.
 //!
 //! ```text

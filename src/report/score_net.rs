@@ -104,7 +104,7 @@ pub fn fits_table(mixtures: &[MixtureScaling]) -> Table {
     t
 }
 
-/// Sizes against the mixture geometry ([`dependence_table`]).
+/// Sizes against the mixture geometry ([`crate::theorems::score_approx::dependence_table`]).
 ///
 /// ```
 /// let rows = flowcert::theorems::score_approx::dependence_table(1e-1, 0, 1, 0).unwrap();

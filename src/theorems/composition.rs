@@ -42,6 +42,12 @@ pub enum CompositionError {
         /// What is wrong and how to fix it.
         problem: String,
     },
+    /// A student returned a point with a NaN or infinite coordinate.
+    #[error("student {segment} (t_{segment} -> t_{prev}) returned a non-finite point from a finite one: a NaN or inf is an error, not an error size", prev = segment - 1)]
+    NonFinite {
+        /// The segment `i` of the student.
+        segment: usize,
+    },
     /// The exact flow failed.
     #[error(transparent)]
     Flow(#[from] FlowError),
@@ -343,6 +349,9 @@ pub fn measure_composition<S: FlowMap>(
         for i in (1..=n).rev() {
             let phi = flow.map(z.as_slice(), times[i], times[i - 1])?.y;
             z = students[i - 1].map_point(z.as_slice())?;
+            if !z.iter().all(|v| v.is_finite()) {
+                return Err(CompositionError::NonFinite { segment: i });
+            }
             local_max[i - 1] = local_max[i - 1].max((&z - &phi).norm());
             inside &= region_radius.is_none_or(|r| z.norm() <= r && phi.norm() <= r);
             let lip = if i > 1 {

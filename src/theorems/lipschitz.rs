@@ -1,4 +1,4 @@
-//! Checker of the Lipschitz theorem (theory-brief section 2; theory/02-lipschitz.md):
+//! Checker of the Lipschitz theorem (theory/02-lipschitz.md):
 //! at each requested time, the three explicit bounds against empirical suprema of what
 //! they claim to dominate,
 //!
@@ -13,8 +13,8 @@
 //! [`crate::bounds::empirical::slack`]. Ratios bound / empirical measure tightness: 1 means
 //! the bound is attained (two-mode isotropic mixtures), larger means slack.
 //!
-//! The report renders as a [`Table`] (3 significant digits) and as SVG plots
-//! ([`LipschitzReport::bounds_plot_svg`], [`lambda_plot_svg`]).
+//! The report layer renders it as a table (3 significant digits) and as SVG plots
+//! ([`LipschitzReport::bounds_plot_svg`], [`crate::report::bounds::lambda_plot_svg`]).
 
 use rayon::prelude::*;
 use serde::Serialize;

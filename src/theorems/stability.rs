@@ -1,5 +1,4 @@
-//! Checker of the flow-map stability estimate (theory-brief section 3;
-//! theory/03-stability.md): for `s < t` and `x` whose trajectory stays where the bounds
+//! Checker of the flow-map stability estimate (theory/03-stability.md): for `s < t` and `x` whose trajectory stays where the bounds
 //! hold,
 //!
 //! ```text
@@ -415,7 +414,7 @@ struct Closest {
 }
 
 /// Largest two-sided stability increment `int L` of one piece of the variational
-/// equation (see [`SegmentFlow::run`]).
+/// equation (see `SegmentFlow::run`).
 ///
 /// The solver's error test is component-wise, `atol + rtol |y_i|`. Where `DPhi` grows by
 /// many orders of magnitude while some of its entries stay near zero (a trajectory leaving

@@ -1,4 +1,4 @@
-//! Regression checks for outside models (issue 6, item 5): query sets round-trip through
+//! Regression checks for outside models: query sets round-trip through
 //! their files, exact answers give zero error, a known perturbation gives exactly its size,
 //! CSV and .npy answers agree, and a regression against a saved baseline exits 1.
 

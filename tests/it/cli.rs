@@ -1,5 +1,5 @@
 //! Drives the `flowcert` binary: the command-line contract, and every bad input of
-//! DEVELOPERS.md gets exit status 2, a message naming the problem, and no panic.
+//! README.md ("Inputs") gets exit status 2, a message naming the problem, and no panic.
 
 use crate::common;
 

@@ -1,5 +1,5 @@
 //! Drives `flowcert lipschitz`, `grid`, `stability` and `check`: the command-line contract
-//! (../shared/cli-contract.md) and bad inputs (exit 2, a message naming the field and the
+//! (README.md, "Commands") and bad inputs (exit 2, a message naming the field and the
 //! fix, no panic).
 
 use crate::common;

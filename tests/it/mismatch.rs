@@ -3,8 +3,8 @@
 //! arithmetic on hand-built and closed-form maps, symmetry detection, the tightness of
 //! `Lip(Phi) = exp(Lambda(T))` at the boundary of a symmetric two-mode mixture.
 //!
-//! `Lambda(T)` comes from the isotropic closed form of the two-sided `L(t)` (brief sections
-//! 2-3), integrated by composite Simpson in [`lambda_table`].
+//! `Lambda(T)` comes from the isotropic closed form of the two-sided `L(t)` (theory/02-lipschitz.md,
+//! theory/03-stability.md), integrated by composite Simpson in [`lambda_table`].
 
 use flowcert::flowmap::{FlowMap, MapError};
 use flowcert::model::{Mixture, MixtureSpec, OuCoeffs, builtin};
@@ -249,7 +249,7 @@ fn linear_map_bound_is_zero_at_its_norm_and_exact_below() {
 }
 
 /// A single Gaussian: the exact flow is affine with `||DPhi|| = max_j sqrt(s_j(t_min) / s_j(T))`
-/// (brief section 1), so `E_M = 0` for `M` at that norm, and no symmetry is claimed.
+/// (theory/01-model.md), so `E_M = 0` for `M` at that norm, and no symmetry is claimed.
 #[test]
 fn single_gaussian_flow_has_no_obstruction() {
     let cov = builtin::rotated_covariance(&[0.02, 0.5], 4);

@@ -1,4 +1,4 @@
-//! Score approximation by ReLU-ReQU networks (theory-brief section 7): every building
+//! Score approximation by ReLU-ReQU networks (theory/06-score-approximation.md): every building
 //! block meets its own error budget over its whole input range, the lowering of graphs
 //! to layers is exact, the score network meets eps in L^1 and L^2(p_t) on random
 //! mixtures, its counts are exact, and its size grows polylogarithmically in 1/eps.

@@ -1,5 +1,5 @@
 //! Assessment of an outside model's flow maps at the flow-map queries
-//! (theory/04-composition-and-grids.md, brief section 4).
+//! (theory/04-composition-and-grids.md).
 //!
 //! ```text
 //! segment i (t_i -> t_{i-1}):  e(x) = |Psi_i(x) - Phi_{t_i -> t_{i-1}}(x)|,  x ~ p_{t_i}

@@ -1,4 +1,4 @@
-//! Regression checks for outside models (issue 6, item 5): a researcher's score network or
+//! Regression checks for outside models: a researcher's score network or
 //! flow maps (PyTorch, JAX, anything that reads `.npy` or CSV) are evaluated at query points
 //! that flowcert writes, and flowcert measures the answers against the exact model.
 //!

@@ -1,4 +1,4 @@
-//! Checker for the Lipschitz-mismatch theorem (theory/05-mismatch.md, brief section 6):
+//! Checker for the Lipschitz-mismatch theorem (theory/05-mismatch.md):
 //! when one-step distillation must fail.
 //!
 //! Let `Phi = Phi_{T->t_min}` be the exact one-step flow map and `Psi` any map with

@@ -1,4 +1,4 @@
-//! The checker of the score-approximation theorem (theory-brief section 7): for each
+//! The checker of the score-approximation theorem (theory/06-score-approximation.md): for each
 //! target `eps`, build the network, measure `sup_t ||s_theta(., t) - s(., t)||_{L^p(p_t)}`
 //! (p = 1, 2) by Monte Carlo on exact samples of `p_t`, and relate the sizes to
 //! `log(1/eps)`.

@@ -1,4 +1,4 @@
-//! The trained comparison (issue 6, item 4): a standard MLP score network with about the
+//! The trained comparison (theory/06-score-approximation.md): a standard MLP score network with about the
 //! same number of parameters as the constructive one, trained by denoising score matching
 //! (DSM), and its `L^2(p_t)` error across `t` next to the construction's.
 //!
@@ -9,7 +9,7 @@
 //! eps_theta = MLP(x, tau(t)),  tau(t) = (2 ln t - ln t_min - ln T) / (ln T - ln t_min),  SiLU hidden
 //! ```
 //! The network is the crate's student [`crate::nn::Mlp`] and it is fitted by
-//! [`crate::nn::train`] (Adam, `beta = (0.9, 0.999)`, cosine decay to 10% of the learning
+//! [`crate::nn::train()`] (Adam, `beta = (0.9, 0.999)`, cosine decay to 10% of the learning
 //! rate): the noise-prediction loss is exactly the mean squared error of the pairs
 //! `((x_t, tau(t)), z)`. The pairs are drawn once, `min(steps * batch, DSM_MAX_PAIRS)` of
 //! them; `train` walks them in shuffled minibatches without replacement, so when

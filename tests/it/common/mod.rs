@@ -69,7 +69,7 @@ pub fn arb_mixture(
     })
 }
 
-/// The default random mixture of the issues: K 1..6, d 1..8, lambda in [1e-3, 4].
+/// The default random mixture of the property tests: K 1..6, d 1..8, lambda in [1e-3, 4].
 pub fn any_mixture() -> impl Strategy<Value = Mixture> {
     arb_mixture(1..=6, 1..=8, 1e-3, 4.0, 3.0, false)
 }
