@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::cli::run;
+use common::cli::{assert_bad, run};
 
 use std::path::{Path, PathBuf};
 
@@ -103,6 +103,31 @@ fn json(out: &str) -> serde_json::Value {
     serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
+/// `assess KIND --queries Q --answers A EXTRA...` as arguments.
+fn assess_args<'a>(
+    kind: &'a str,
+    q: &'a Path,
+    answers: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec!["assess", kind, "--queries", s(q), "--answers", s(answers)];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// Run `flowcert [--json] assess ...`: (exit status, stdout, stderr).
+fn assess(
+    json: bool,
+    kind: &str,
+    q: &Path,
+    answers: &Path,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let mut args = if json { vec!["--json"] } else { vec![] };
+    args.extend(assess_args(kind, q, answers, extra));
+    run(&args)
+}
+
 #[test]
 fn exact_answers_have_zero_error_and_a_shift_has_exactly_its_size() {
     let d = dir("exact");
@@ -149,65 +174,36 @@ fn cli_round_trip_csv_and_npy_and_baseline_regression() {
     save_npy(&fa, &seg);
     save_npy(&ra, &roll);
     let (sb, fb) = (d.join("score-base.json"), d.join("flow-base.json"));
-    let (code, out, err) = run(&[
-        "--json",
-        "assess",
+    let (code, out, err) = assess(
+        true,
         "score",
-        "--queries",
-        s(&qd),
-        "--answers",
-        s(&sa),
-        "--save-baseline",
-        s(&sb),
-        "--mixture",
-        MIXTURE,
-    ]);
+        &qd,
+        &sa,
+        &["--save-baseline", s(&sb), "--mixture", MIXTURE],
+    );
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
     assert!(v["sup_l2"].as_f64().unwrap() <= EXACT);
     assert_eq!(v["kind"], "score");
     assert!(sb.exists());
-    let (code, _, err) = run(&[
-        "assess",
+    let (code, _, err) = assess(
+        false,
         "flowmap",
-        "--queries",
-        s(&qd),
-        "--answers",
-        s(&fa),
-        "--rollout",
-        s(&ra),
-        "--save-baseline",
-        s(&fb),
-    ]);
+        &qd,
+        &fa,
+        &["--rollout", s(&ra), "--save-baseline", s(&fb)],
+    );
     assert_eq!(code, 0, "{err}");
 
     // CSV answers give the same metrics as .npy (shortest round-trip decimal)
     let sc_csv = d.join("s.csv");
     save_csv(&sc_csv, &sc);
-    let (code, out2, err) = run(&[
-        "--json",
-        "assess",
-        "score",
-        "--queries",
-        s(&qd),
-        "--answers",
-        s(&sc_csv),
-    ]);
+    let (code, out2, err) = assess(true, "score", &qd, &sc_csv, &[]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out2)["metrics"], v["metrics"]);
 
     // the same answers against their own baseline: exit 0, nothing regressed
-    let (code, out, err) = run(&[
-        "--json",
-        "assess",
-        "score",
-        "--queries",
-        s(&qd),
-        "--answers",
-        s(&sa),
-        "--baseline",
-        s(&sb),
-    ]);
+    let (code, out, err) = assess(true, "score", &qd, &sa, &["--baseline", s(&sb)]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out)["comparison"]["regressions"], 0);
 
@@ -217,52 +213,36 @@ fn cli_round_trip_csv_and_npy_and_baseline_regression() {
     save_npy(&fa, &seg);
     save_npy(&ra, &roll);
     let before = std::fs::read(&sb).unwrap();
-    let (code, out, err) = run(&[
-        "--json",
-        "assess",
+    let (code, out, err) = assess(
+        true,
         "score",
-        "--queries",
-        s(&qd),
-        "--answers",
-        s(&sa),
-        "--baseline",
-        s(&sb),
-        "--save-baseline",
-        s(&sb),
-    ]);
+        &qd,
+        &sa,
+        &["--baseline", s(&sb), "--save-baseline", s(&sb)],
+    );
     assert_eq!(code, 1, "{err}");
     let v = json(&out);
     let n = v["metrics"].as_object().unwrap().len() as u64;
     assert_eq!(v["comparison"]["regressions"].as_u64().unwrap(), n);
     assert!(err.contains("not saving"), "{err}");
     assert_eq!(std::fs::read(&sb).unwrap(), before);
-    let (code, out, err) = run(&[
-        "assess",
+    let (code, out, err) = assess(
+        false,
         "flowmap",
-        "--queries",
-        s(&qd),
-        "--answers",
-        s(&fa),
-        "--rollout",
-        s(&ra),
-        "--baseline",
-        s(&fb),
-    ]);
+        &qd,
+        &fa,
+        &["--rollout", s(&ra), "--baseline", s(&fb)],
+    );
     assert_eq!(code, 1, "{err}");
     assert!(out.contains("regressed"), "{out}");
     // a tolerance above the change accepts it only where the baseline is not ~0: still 1
-    let (code, _, _) = run(&[
-        "assess",
+    let (code, _, _) = assess(
+        false,
         "score",
-        "--queries",
-        s(&qd),
-        "--answers",
-        s(&sa),
-        "--baseline",
-        s(&sb),
-        "--tolerance",
-        "1000",
-    ]);
+        &qd,
+        &sa,
+        &["--baseline", s(&sb), "--tolerance", "1000"],
+    );
     assert_eq!(code, 1);
 }
 
@@ -274,16 +254,7 @@ fn a_small_change_within_tolerance_passes_and_a_larger_one_fails() {
     let (sa, sb) = (d.join("s.npy"), d.join("base.json"));
     let (sc, _, _) = answers(&q, SHIFT);
     save_npy(&sa, &sc);
-    let (code, _, err) = run(&[
-        "assess",
-        "score",
-        "--queries",
-        s(&qd),
-        "--answers",
-        s(&sa),
-        "--save-baseline",
-        s(&sb),
-    ]);
+    let (code, _, err) = assess(false, "score", &qd, &sa, &["--save-baseline", s(&sb)]);
     assert_eq!(code, 0, "{err}");
     for (scale, tol, expected) in [
         (1.05, "0.1", 0),
@@ -293,19 +264,13 @@ fn a_small_change_within_tolerance_passes_and_a_larger_one_fails() {
     ] {
         let (sc, _, _) = answers(&q, [SHIFT[0] * scale, SHIFT[1] * scale]);
         save_npy(&sa, &sc);
-        let (code, out, err) = run(&[
-            "--json",
-            "assess",
+        let (code, out, err) = assess(
+            true,
             "score",
-            "--queries",
-            s(&qd),
-            "--answers",
-            s(&sa),
-            "--baseline",
-            s(&sb),
-            "--tolerance",
-            tol,
-        ]);
+            &qd,
+            &sa,
+            &["--baseline", s(&sb), "--tolerance", tol],
+        );
         assert_eq!(code, expected, "scale {scale} tol {tol}: {err}");
         if scale < 1.0 {
             let v = json(&out);
@@ -386,22 +351,11 @@ fn npy_reader_accepts_float32_big_endian_and_fortran_order() {
     assert!(from_npy(&b).unwrap_err().to_string().contains("data bytes"));
 }
 
-/// Asserts exit status 2, every needle in stderr, no panic.
-fn assert_bad(args: &[&str], needles: &[&str]) {
-    let (code, _, err) = run(args);
-    assert_eq!(code, 2, "args {args:?}: stderr {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    for n in needles {
-        assert!(err.contains(n), "args {args:?}: stderr lacks {n:?}: {err}");
-    }
-}
-
 #[test]
 fn bad_inputs_exit_2_with_a_fix() {
     let d = dir("bad");
     let q = queries(&d);
     let qd = d.join("q");
-    let qs = s(&qd);
     let (sc, _, _) = answers(&q, [0.0, 0.0]);
     let sa = d.join("s.npy");
     save_npy(&sa, &sc);
@@ -420,180 +374,80 @@ fn bad_inputs_exit_2_with_a_fix() {
     )
     .unwrap();
     let out = d.join("out");
-    let os = s(&out);
-    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+    let queries = |extra: &[&'static str]| {
+        let mut args = vec![
+            "queries".to_string(),
+            "--mixture".into(),
+            MIXTURE.into(),
+            "--out".into(),
+        ];
+        args.push(s(&out).into());
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args
+    };
+    let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+    let score = |answers: &Path, extra: &[&str]| owned(assess_args("score", &qd, answers, extra));
+    let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
         (
-            vec![
-                "assess",
-                "score",
-                "--queries",
-                "/no/such/dir",
-                "--answers",
-                s(&sa),
-            ],
+            owned(assess_args("score", Path::new("/no/such/dir"), &sa, &[])),
             vec!["queries.json"],
         ),
+        (score(&short, &[]), vec!["5 rows", "120"]),
+        (score(&nan_p, &[]), vec!["row 7", "NaN"]),
+        (score(&csv3, &[]), vec!["3 coordinates", "d = 2"]),
         (
-            vec!["assess", "score", "--queries", qs, "--answers", s(&short)],
-            vec!["5 rows", "120"],
-        ),
-        (
-            vec!["assess", "score", "--queries", qs, "--answers", s(&nan_p)],
-            vec!["row 7", "NaN"],
-        ),
-        (
-            vec!["assess", "score", "--queries", qs, "--answers", s(&csv3)],
-            vec!["3 coordinates", "d = 2"],
-        ),
-        (
-            vec![
-                "assess",
-                "score",
-                "--queries",
-                qs,
-                "--answers",
-                s(&sa),
-                "--baseline",
-                s(&fb),
-            ],
+            score(&sa, &["--baseline", s(&fb)]),
             vec!["flowmap baseline", "assess score"],
         ),
         (
-            vec![
-                "assess",
-                "score",
-                "--queries",
-                qs,
-                "--answers",
-                s(&sa),
-                "--tolerance",
-                "-1",
-            ],
+            score(&sa, &["--tolerance", "-1"]),
             vec!["--tolerance", ">= 0"],
         ),
         (
-            vec![
-                "assess",
-                "score",
-                "--queries",
-                qs,
-                "--answers",
-                s(&sa),
-                "--mixture",
-                "builtin:ring8",
-            ],
+            score(&sa, &["--mixture", "builtin:ring8"]),
             vec!["not the mixture"],
         ),
         (
-            vec!["assess", "flowmap", "--queries", qs, "--answers", s(&short)],
+            owned(assess_args("flowmap", &qd, &short, &[])),
             vec!["5 rows", "flowmap_queries"],
         ),
+        (queries(&["--times", "0.1,-1"]), vec!["--times", "> 0"]),
+        (queries(&["--times", "0.1,abc"]), vec!["--times", "abc"]),
         (
-            vec![
-                "queries",
-                "--mixture",
-                MIXTURE,
-                "--out",
-                os,
-                "--times",
-                "0.1,-1",
-            ],
-            vec!["--times", "> 0"],
-        ),
-        (
-            vec![
-                "queries",
-                "--mixture",
-                MIXTURE,
-                "--out",
-                os,
-                "--times",
-                "0.1,abc",
-            ],
-            vec!["--times", "abc"],
-        ),
-        (
-            vec![
-                "queries",
-                "--mixture",
-                MIXTURE,
-                "--out",
-                os,
-                "--samples",
-                "1",
-            ],
+            queries(&["--samples", "1"]),
             vec!["--samples", "at least 2"],
         ),
         (
-            vec![
-                "queries",
-                "--mixture",
-                MIXTURE,
-                "--out",
-                os,
-                "--samples",
-                "100000000000",
-            ],
+            queries(&["--samples", "100000000000"]),
             vec!["--samples", "rows per file"],
         ),
+        (queries(&["--segments", "0"]), vec!["--segments"]),
+        (queries(&["--grid", "nope"]), vec!["unknown grid kind"]),
+        (queries(&["--t-min", "0"]), vec!["--t-min"]),
+        (queries(&["--t-min", "2", "--t-max", "1"]), vec!["--t-min"]),
         (
-            vec![
+            owned(vec![
                 "queries",
                 "--mixture",
-                MIXTURE,
+                "builtin:nope",
                 "--out",
-                os,
-                "--segments",
-                "0",
-            ],
-            vec!["--segments"],
-        ),
-        (
-            vec![
-                "queries",
-                "--mixture",
-                MIXTURE,
-                "--out",
-                os,
-                "--grid",
-                "nope",
-            ],
-            vec!["unknown grid kind"],
-        ),
-        (
-            vec!["queries", "--mixture", MIXTURE, "--out", os, "--t-min", "0"],
-            vec!["--t-min"],
-        ),
-        (
-            vec![
-                "queries",
-                "--mixture",
-                MIXTURE,
-                "--out",
-                os,
-                "--t-min",
-                "2",
-                "--t-max",
-                "1",
-            ],
-            vec!["--t-min"],
-        ),
-        (
-            vec!["queries", "--mixture", "builtin:nope", "--out", os],
+                s(&out),
+            ]),
             vec!["unknown built-in"],
         ),
         (
-            vec![
+            owned(vec![
                 "queries",
                 "--mixture",
                 MIXTURE,
                 "--out",
                 "/proc/flowcert-no",
-            ],
+            ]),
             vec!["cannot write"],
         ),
     ];
     for (args, needles) in &cases {
-        assert_bad(args, needles);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_bad(&args, needles);
     }
 }

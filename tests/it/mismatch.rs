@@ -107,6 +107,40 @@ fn tiny() -> MismatchConfig {
     }
 }
 
+/// The checker on `mix` with `raw` validated and the closed-form `Lambda(T)`.
+fn measure(
+    mix: &Mixture,
+    raw: &MismatchConfig,
+    budgets: &[f64],
+    segments: &[usize],
+) -> MismatchReport {
+    measure_mismatch(
+        mix,
+        lambda_t(mix, raw),
+        budgets,
+        segments,
+        &raw.check().unwrap(),
+    )
+    .unwrap()
+}
+
+/// The pair search of the one-step teacher `Phi_{T -> t_min}` of `cfg`, from samples of
+/// `p_T` drawn with `seed`.
+fn teacher_pairs(mix: &Mixture, cfg: &MismatchConfig, seed: u64) -> PairSet {
+    let flow = cfg.teacher.flow(mix);
+    let teacher = flow.segment(cfg.t_max, cfg.t_min);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let starts = mix.sample(cfg.t_max, cfg.search.search_samples, &mut rng);
+    search_pairs(
+        &teacher,
+        &starts,
+        &centres(mix, cfg.t_min),
+        &cfg.search,
+        &mut rng,
+    )
+    .unwrap()
+}
+
 fn assert_rows_respect_bounds(rep: &MismatchReport) {
     assert_eq!(rep.violations, 0, "violations in {rep:#?}");
     for r in &rep.rows {
@@ -148,7 +182,7 @@ proptest! {
         let mix = two_mode(s0, sep, angle, [cx, cy], 0.5);
         // quick students (two hidden layers, 600 steps) come close to the bound
         let raw = MismatchConfig { seed, student: MismatchConfig::quick().student, ..tiny() };
-        let rep = measure_mismatch(&mix, lambda_t(&mix, &raw), &[budget], &[1, 2], &raw.check().unwrap()).unwrap();
+        let rep = measure(&mix, &raw, &[budget], &[1, 2]);
         prop_assert!(rep.symmetry.is_some());
         prop_assert!(rep.boundary_points > 0);
         assert_rows_respect_bounds(&rep);
@@ -160,19 +194,7 @@ proptest! {
 #[test]
 fn bound_vanishes_at_the_measured_lipschitz_constant_and_is_positive_for_small_budgets() {
     let mix = builtin::two_mode(0.05);
-    let cfg = MismatchConfig::quick().check().unwrap();
-    let flow = cfg.teacher.flow(&mix);
-    let teacher = flow.segment(cfg.t_max, cfg.t_min);
-    let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let starts = mix.sample(cfg.t_max, cfg.search.search_samples, &mut rng);
-    let pairs = search_pairs(
-        &teacher,
-        &starts,
-        &centres(&mix, cfg.t_min),
-        &cfg.search,
-        &mut rng,
-    )
-    .unwrap();
+    let pairs = teacher_pairs(&mix, &MismatchConfig::quick(), 1);
     let lip = pairs.empirical_lipschitz();
     assert!(pairs.sup_lower_bound(lip) <= EXACT);
     assert_eq!(pairs.best_pair(2.0 * lip), None);
@@ -264,25 +286,14 @@ fn single_gaussian_flow_has_no_obstruction() {
     }
     .check()
     .unwrap();
-    let cfg = MismatchConfig::quick().check().unwrap();
+    let cfg = MismatchConfig::quick();
     let (lo, hi) = (OuCoeffs::at(cfg.t_min), OuCoeffs::at(cfg.t_max));
     let norm = mix.components()[0]
         .eigvals
         .iter()
         .map(|l| ((lo.alpha2 * l + lo.sigma2) / (hi.alpha2 * l + hi.sigma2)).sqrt())
         .fold(0.0, f64::max);
-    let flow = cfg.teacher.flow(&mix);
-    let teacher = flow.segment(cfg.t_max, cfg.t_min);
-    let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let starts = mix.sample(cfg.t_max, cfg.search.search_samples, &mut rng);
-    let pairs = search_pairs(
-        &teacher,
-        &starts,
-        &centres(&mix, cfg.t_min),
-        &cfg.search,
-        &mut rng,
-    )
-    .unwrap();
+    let pairs = teacher_pairs(&mix, &cfg, 3);
     assert!(
         pairs.sup_lower_bound(norm) <= TEACHER_ABS,
         "{}",
@@ -327,15 +338,7 @@ fn reflection_is_detected_for_equal_weights_and_preserves_p_t() {
 fn unequal_weights_have_no_symmetry_and_the_report_says_so() {
     let mix = two_mode(0.2, 3.0, 0.0, [0.0, 0.0], 0.3);
     assert!(Reflection::detect(&mix).is_none());
-    let raw = tiny();
-    let rep = measure_mismatch(
-        &mix,
-        lambda_t(&mix, &raw),
-        &[4.0],
-        &[1],
-        &raw.check().unwrap(),
-    )
-    .unwrap();
+    let rep = measure(&mix, &tiny(), &[4.0], &[1]);
     assert!(rep.symmetry.is_none());
     assert_rows_respect_bounds(&rep);
     let json = serde_json::to_value(&rep).unwrap();
@@ -360,9 +363,8 @@ fn unequal_weights_have_no_symmetry_and_the_report_says_so() {
 #[test]
 fn boundary_lipschitz_constant_is_exp_lambda() {
     let mix = builtin::two_mode(0.3);
-    let raw = tiny();
-    let lam = lambda_t(&mix, &raw);
-    let rep = measure_mismatch(&mix, lam, &[2.0, 16.0], &[1], &raw.check().unwrap()).unwrap();
+    let lam = lambda_t(&mix, &tiny());
+    let rep = measure(&mix, &tiny(), &[2.0, 16.0], &[1]);
     let jac = rep.boundary_jacobian_norm.unwrap();
     assert!(
         (jac.ln() - lam).abs() <= TEACHER_ABS * (1.0 + lam),
@@ -380,11 +382,8 @@ fn boundary_lipschitz_constant_is_exp_lambda() {
 #[test]
 fn same_seed_same_report() {
     let mix = builtin::two_mode(0.1);
-    let raw = tiny();
-    let cfg = raw.check().unwrap();
-    let lam = lambda_t(&mix, &raw);
-    let a = measure_mismatch(&mix, lam, &[3.0], &[1], &cfg).unwrap();
-    let b = measure_mismatch(&mix, lam, &[3.0], &[1], &cfg).unwrap();
+    let a = measure(&mix, &tiny(), &[3.0], &[1]);
+    let b = measure(&mix, &tiny(), &[3.0], &[1]);
     assert_eq!(
         serde_json::to_string(&a).unwrap(),
         serde_json::to_string(&b).unwrap()
@@ -454,28 +453,16 @@ fn balanced_grid_equalises_lambda_and_regime_table_has_a_line_per_budget() {
     assert!(table.to_text().contains("two-mode-s0.3"));
 }
 
-/// The regime experiment of theory/05-mismatch.md (release, a few minutes):
+/// The regime experiment of theory/05-mismatch.md, as `reproduce` runs it at full scale
+/// (release, a few minutes):
 /// `cargo test --release --test it -- --ignored --nocapture mismatch::regime`.
 #[test]
 #[ignore]
 fn regime_table_measured() {
-    let raw = MismatchConfig {
-        grid: balanced(),
-        ..MismatchConfig::default()
-    };
-    let cases: Vec<RegimeCase> = REGIME_SIGMA0
-        .iter()
-        .map(|&s| {
-            let mix = builtin::two_mode(s);
-            RegimeCase {
-                name: format!("two-mode-s{s}"),
-                lambda_t: lambda_t(&mix, &raw),
-                mixture: mix,
-            }
-        })
-        .collect();
+    use flowcert::suite::{Plan, Scale, Silent};
     let t0 = std::time::Instant::now();
-    let res = regime_experiment(&cases, &REGIME_BUDGETS, &[1, 2, 4, 8, 16], &raw).unwrap();
+    let (res, _) =
+        flowcert::suite::mismatch::section(&Plan::at(Scale::Full).mismatch, &Silent).unwrap();
     println!("elapsed {:?}", t0.elapsed());
     for (name, rep) in &res {
         assert_rows_respect_bounds(rep);
@@ -483,18 +470,6 @@ fn regime_table_measured() {
             "{name}: pairs {} excess {} depth {:?}",
             rep.pairs, rep.lipschitz_excess, rep.depth
         );
-        for r in &rep.rows {
-            println!(
-                "  M {} N {}: E {} LB2 {:?} cert {} sup {} l2 {}",
-                r.budget,
-                r.segments,
-                r.lower_bound_sup,
-                r.lower_bound_lp,
-                r.certified_lipschitz,
-                r.error_sup,
-                r.error_l2
-            );
-        }
     }
     let path = std::env::temp_dir().join("flowcert-mismatch-regime.json");
     std::fs::write(&path, serde_json::to_string_pretty(&res).unwrap()).unwrap();
