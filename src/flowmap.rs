@@ -137,41 +137,30 @@ pub trait FlowMap: Sync {
     }
 }
 
-impl<T: FlowMap + ?Sized> FlowMap for &T {
-    fn dim_in(&self) -> usize {
-        (**self).dim_in()
-    }
-    fn dim_out(&self) -> usize {
-        (**self).dim_out()
-    }
-    fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MapError> {
-        (**self).map_point(x)
-    }
-    fn map_batch(&self, xs: &DMatrix<f64>) -> Result<DMatrix<f64>, MapError> {
-        (**self).map_batch(xs)
-    }
-    fn jacobian(&self, x: &[f64]) -> Result<Option<DMatrix<f64>>, MapError> {
-        (**self).jacobian(x)
-    }
+/// `&T` and `Box<T>` are the maps they point to.
+macro_rules! forward_flow_map {
+    ($($ptr:ty),*) => {$(
+        impl<T: FlowMap + ?Sized> FlowMap for $ptr {
+            fn dim_in(&self) -> usize {
+                (**self).dim_in()
+            }
+            fn dim_out(&self) -> usize {
+                (**self).dim_out()
+            }
+            fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MapError> {
+                (**self).map_point(x)
+            }
+            fn map_batch(&self, xs: &DMatrix<f64>) -> Result<DMatrix<f64>, MapError> {
+                (**self).map_batch(xs)
+            }
+            fn jacobian(&self, x: &[f64]) -> Result<Option<DMatrix<f64>>, MapError> {
+                (**self).jacobian(x)
+            }
+        }
+    )*};
 }
 
-impl<T: FlowMap + ?Sized> FlowMap for Box<T> {
-    fn dim_in(&self) -> usize {
-        (**self).dim_in()
-    }
-    fn dim_out(&self) -> usize {
-        (**self).dim_out()
-    }
-    fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MapError> {
-        (**self).map_point(x)
-    }
-    fn map_batch(&self, xs: &DMatrix<f64>) -> Result<DMatrix<f64>, MapError> {
-        (**self).map_batch(xs)
-    }
-    fn jacobian(&self, x: &[f64]) -> Result<Option<DMatrix<f64>>, MapError> {
-        (**self).jacobian(x)
-    }
-}
+forward_flow_map!(&T, Box<T>);
 
 /// Composition `second o first`: apply `first`, then `second` (e.g. students over
 /// consecutive segments, `Psi_{t->u} o Psi_{s->t}`). The derivative is the chain rule

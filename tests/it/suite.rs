@@ -86,3 +86,19 @@ fn checks_run_every_checker_on_every_case_at_the_plan() {
         );
     }
 }
+
+/// The full score-net section alone, as `reproduce` runs it at full scale; prints the
+/// tables quoted in theory/06-score-approximation.md (release, a minute or two):
+/// `cargo test --release --test it -- --ignored --nocapture suite::score_net_full_section`.
+#[test]
+#[ignore]
+fn score_net_full_section() {
+    use flowcert::report::score_net::section_tables;
+    let t0 = std::time::Instant::now();
+    let s = flowcert::suite::score_net::section(&Plan::at(Scale::Full).score_net, &Silent).unwrap();
+    println!("elapsed {:?}", t0.elapsed());
+    assert_eq!(s.violations, 0);
+    for (stem, table) in section_tables(&s) {
+        println!("{stem}\n\n{}", table.to_markdown());
+    }
+}
