@@ -1,4 +1,10 @@
 //! Experiment sweeps: cells, seeds, a resumable store and shards.
+//!
+//! - [`distill`]: the trajectory-distillation experiment (a plan, its cells, one cell's
+//!   students and metrics, the resumable sharded sweep);
+//! - [`distill_summary`], [`stats`]: aggregation over seeds and paired reductions;
+//! - [`store`]: finished cells as files (resume, shards, merge);
+//! - [`sweep`]: running cells in parallel, and the [`sweep::Progress`] callbacks of long jobs.
 
 pub mod distill;
 pub mod distill_summary;

@@ -1,5 +1,7 @@
 //! Reports: formatted tables (plain text, Markdown, CSV, LaTeX booktabs) with fixed
-//! significant digits, and SVG plots. Nothing here computes mathematics.
+//! significant digits, and SVG plots, of what the theorem checkers and the suite measured;
+//! [`reproduce::write`] writes the output directory of `flowcert reproduce`. Nothing here
+//! computes.
 
 pub mod bounds;
 pub mod check;

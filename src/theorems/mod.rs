@@ -1,6 +1,14 @@
-//! One checker per theorem; each returns a report that the CLI, the tests and
-//! `reproduce` share. [`assess`] applies the same measurements to outside models
-//! (regression checks of a researcher's score network or flow maps).
+//! One checker per theorem; each returns a serialisable report that the CLI, the tests
+//! and the suite (`check`, `reproduce`) share. Runners are named for what they do:
+//!
+//! ```text
+//! lipschitz.rs     compare_bounds: L(t), paper L(t), mu(t) vs empirical suprema     theory/02
+//! stability.rs     measure_segments / measure_grid: max ||DPhi|| vs exp(int mu)       theory/03
+//! composition.rs   measure_composition (any FlowMap students), measure_perturbed       theory/04
+//! mismatch/        measure_mismatch: lower bounds vs Lipschitz-budgeted students      theory/05
+//! score_approx/    measure_network / measure_scaling / measure_errors, DSM comparison theory/06
+//! assess/          the same measurements on outside models (query files, baselines)
+//! ```
 
 pub mod assess;
 pub mod composition;

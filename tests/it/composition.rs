@@ -4,9 +4,9 @@
 
 use crate::common;
 
-use flowcert::bounds::{Bound, LambdaTable, Lipschitz};
+use flowcert::bounds::Lipschitz;
 use flowcert::dynamics::Teacher;
-use flowcert::grids::GridKind;
+use flowcert::grids::{GridKind, lambda_at};
 use flowcert::theorems::composition::{Probe, measure_perturbed};
 use proptest::prelude::*;
 
@@ -27,8 +27,7 @@ proptest! {
         let times = grid.times(&mix, t_min, t_max, n).unwrap();
         let lip = Lipschitz::auto(&mix);
         prop_assert!(lip.region_radius().is_none(), "shared covariance: the bound is global");
-        let table = LambdaTable::new(lip, Bound::TwoSided, t_min, t_max).unwrap();
-        let lambda: Vec<f64> = times.iter().map(|&t| table.value(t)).collect();
+        let lambda = lambda_at(&mix, &times).unwrap();
         let eps: Vec<f64> = (0..n).map(|i| 10f64.powf(log_eps) * (1.0 + i as f64 * 0.3)).collect();
         let flow = Teacher::PRECISE.flow(&mix);
         let r = measure_perturbed(&flow, &times, &lambda, &eps, None, Probe { points: 6, freq, seed }).unwrap();
