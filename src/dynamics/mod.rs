@@ -1,13 +1,19 @@
 //! Dynamics: integrating the teacher ODEs (probability-flow ODE, variational equation).
 //!
-//! [`solver`] holds the adaptive Runge-Kutta integrators every flow map is built on;
-//! [`flow`] builds the PF-ODE flow maps and their derivatives on it.
+//! [`solver`] holds the adaptive Runge-Kutta integrators every flow map is built on
+//! (tableaux in `pairs.rs`, the step itself in `stepper.rs`); [`lanes`] runs many
+//! trajectories of one system side by side; [`flow`] builds the PF-ODE flow maps and
+//! their derivatives on them.
 
 mod dop853;
 pub mod flow;
+pub mod lanes;
+mod pairs;
 pub mod solver;
+mod stepper;
 
 pub use flow::{ExactFlow, FlowError, FlowPoint, FlowSystem, flow_point};
+pub use lanes::{FieldLanes, Independent, OdeLanes, integrate_lanes};
 pub use solver::{
     Method, OdeSystem, SolverError, SolverOptions, SolverStats, ValidSolverOptions, integrate,
     integrate_rk4_fixed,

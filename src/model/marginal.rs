@@ -14,7 +14,7 @@
 //! where `|s_k|` is huge. All work happens in each component's eigenbasis
 //! `z_k = Q_k^T x - alpha_t Q_k^T mu_k`, where `S_k^{-1}` is diagonal.
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{Const, DMatrix, DVector, Dim, Dyn};
 
 use super::error::ModelError;
 use super::mixture::Mixture;
@@ -48,6 +48,12 @@ pub struct Marginal<'a> {
     comp: Vec<f64>,
     /// The mixture score of the last prepared point.
     score: Vec<f64>,
+    /// Per distinct covariance eigenvalue `l` (see `Mixture::eigen_levels`):
+    /// `1 / (alpha^2 l + sigma^2)` and `ln(alpha^2 l + sigma^2)` at the current time.
+    level_inv: Vec<f64>,
+    level_ln: Vec<f64>,
+    /// The time the covariance factors (`inv_s`, `log_norm`, levels) belong to.
+    cov_t: f64,
 }
 
 /// Everything exact at one point (allocating convenience form).
@@ -86,6 +92,9 @@ impl<'a> Marginal<'a> {
             resp: vec![0.0; k],
             comp: vec![0.0; k * d],
             score: vec![0.0; d],
+            level_inv: vec![0.0; mix.eigen_levels().values.len()],
+            level_ln: vec![0.0; mix.eigen_levels().values.len()],
+            cov_t: f64::NAN,
         };
         m.set_time(t);
         Ok(m)
@@ -123,74 +132,133 @@ impl<'a> Marginal<'a> {
     #[inline]
     pub fn set_time(&mut self, t: f64) {
         self.coeffs = OuCoeffs::at(t);
+        self.set_covariances();
+    }
+
+    /// The time-dependent factors of the components' covariances `S_k(t)` at the time
+    /// of `self.coeffs`.
+    #[inline]
+    fn set_covariances(&mut self) {
+        self.cov_t = self.coeffs.t;
         let d = self.mix.dim();
         let (a2, s2) = (self.coeffs.alpha2, self.coeffs.sigma2);
+        // One logarithm and one division per distinct eigenvalue, shared by every
+        // component that has it; the sums below add the same terms in the same order as
+        // a per-component loop would, so the result is bitwise the same.
+        let levels = self.mix.eigen_levels();
+        for ((&l, inv), ln) in levels
+            .values
+            .iter()
+            .zip(&mut self.level_inv)
+            .zip(&mut self.level_ln)
+        {
+            let s = a2 * l + s2;
+            *inv = 1.0 / s;
+            *ln = s.ln();
+        }
+        let half_d_ln_2pi = 0.5 * d as f64 * LN_2PI;
         for (k, c) in self.mix.components().iter().enumerate() {
             let mut logdet = 0.0;
-            for (j, &l) in c.eigvals.iter().enumerate() {
-                let s = a2 * l + s2;
-                self.inv_s[k * d + j] = 1.0 / s;
-                logdet += s.ln();
+            let idx = &levels.index[k * d..(k + 1) * d];
+            for (inv_s, &i) in self.inv_s[k * d..(k + 1) * d].iter_mut().zip(idx) {
+                *inv_s = self.level_inv[i];
+                logdet += self.level_ln[i];
             }
-            self.log_norm[k] = c.log_weight - 0.5 * logdet - 0.5 * d as f64 * LN_2PI;
+            self.log_norm[k] = c.log_weight - 0.5 * logdet - half_d_ln_2pi;
         }
     }
 
-    /// Fill `u`, `logw`, `resp`; return `log p_t(x)`.
+    /// Fill `u`, `logw`, `resp`; return `(max_k logw_k, sum_k exp(logw_k - max))`, so that
+    /// `log p_t(x) = max + ln(sum)` (taken only by the callers that need it).
     #[inline]
-    fn prepare(&mut self, x: &[f64]) -> f64 {
-        let d = self.mix.dim();
+    fn prepare(&mut self, x: &[f64]) -> (f64, f64) {
+        self.prepare_in(Dyn(self.mix.dim()), x)
+    }
+
+    /// [`Self::prepare`] with the dimension as a type: `Const<D>` lets the compiler unroll
+    /// the loops over coordinates (same operations, same order, same result).
+    #[inline(always)]
+    fn prepare_in<D: Dim>(&mut self, dim: D, x: &[f64]) -> (f64, f64) {
+        let wmax = self.weigh_in(dim, x);
+        (wmax, self.normalize())
+    }
+
+    /// First half of [`Self::prepare_in`]: `u`, `logw`, and the unnormalised
+    /// responsibilities `exp(logw_k - max)` in `resp`; returns the max.
+    #[inline(always)]
+    fn weigh_in<D: Dim>(&mut self, dim: D, x: &[f64]) -> f64 {
+        let d = dim.value();
         let alpha = self.coeffs.alpha;
         let mut wmax = f64::NEG_INFINITY;
+        let mut kmax = usize::MAX;
         for (k, c) in self.mix.components().iter().enumerate() {
             let q = c.eigvecs.as_slice();
+            let inv_s = &self.inv_s[k * d..(k + 1) * d];
+            let u = &mut self.u[k * d..(k + 1) * d];
             let mut quad = 0.0;
-            for j in 0..d {
-                let col = &q[j * d..(j + 1) * d];
+            for (j, col) in q.chunks_exact(d).enumerate() {
                 let mut z = -alpha * c.mean_rot[j];
-                for i in 0..d {
-                    z += col[i] * x[i];
+                for (qi, xi) in col.iter().zip(x) {
+                    z += qi * xi;
                 }
-                let u = z * self.inv_s[k * d + j];
-                self.u[k * d + j] = u;
-                quad += z * u;
+                let uj = z * inv_s[j];
+                u[j] = uj;
+                quad += z * uj;
             }
             let lw = self.log_norm[k] - 0.5 * quad;
             self.logw[k] = lw;
-            wmax = wmax.max(lw);
+            if lw > wmax {
+                (wmax, kmax) = (lw, k);
+            }
         }
+        for (k, (r, &lw)) in self.resp.iter_mut().zip(&self.logw).enumerate() {
+            // exp(0) = 1 exactly: the largest term needs no exponential.
+            *r = if k == kmax { 1.0 } else { (lw - wmax).exp() };
+        }
+        wmax
+    }
+
+    /// Second half of [`Self::prepare_in`]: normalise `resp`, return the sum.
+    #[inline(always)]
+    fn normalize(&mut self) -> f64 {
         let mut total = 0.0;
-        for k in 0..self.logw.len() {
-            let e = (self.logw[k] - wmax).exp();
-            self.resp[k] = e;
+        for &e in &self.resp {
             total += e;
         }
         for r in &mut self.resp {
             *r /= total;
         }
-        wmax + total.ln()
+        total
     }
 
     /// Component scores `s_k = -Q_k u_k` into `comp`, mixture score into `score`.
     #[inline]
     fn component_scores(&mut self) {
-        let d = self.mix.dim();
-        self.score.iter_mut().for_each(|v| *v = 0.0);
+        self.component_scores_in(Dyn(self.mix.dim()));
+    }
+
+    /// [`Self::component_scores`] with the dimension as a type (see [`Self::prepare_in`]).
+    #[inline(always)]
+    fn component_scores_in<D: Dim>(&mut self, dim: D) {
+        let d = dim.value();
         for (k, c) in self.mix.components().iter().enumerate() {
             let q = c.eigvecs.as_slice();
-            let sk = &mut self.comp[k * d..(k + 1) * d];
-            sk.iter_mut().for_each(|v| *v = 0.0);
-            for j in 0..d {
-                let u = self.u[k * d + j];
-                let col = &q[j * d..(j + 1) * d];
-                for i in 0..d {
-                    sk[i] -= col[i] * u;
+            let u = &self.u[k * d..(k + 1) * d];
+            for (i, sk) in self.comp[k * d..(k + 1) * d].iter_mut().enumerate() {
+                let mut acc = 0.0;
+                for (j, &uj) in u.iter().enumerate() {
+                    acc -= q[j * d + i] * uj;
                 }
+                *sk = acc;
             }
-            let r = self.resp[k];
-            for (s, v) in self.score.iter_mut().zip(sk.iter()) {
-                *s += r * v;
+        }
+        let k_count = self.resp.len();
+        for (i, s) in self.score.iter_mut().enumerate() {
+            let mut acc = 0.0;
+            for k in 0..k_count {
+                acc += self.resp[k] * self.comp[k * d + i];
             }
+            *s = acc;
         }
     }
 
@@ -205,7 +273,8 @@ impl<'a> Marginal<'a> {
     /// assert!((p.log_density(&[1.0]) - expect).abs() < 1e-14);
     /// ```
     pub fn log_density(&mut self, x: &[f64]) -> f64 {
-        self.prepare(x)
+        let (wmax, total) = self.prepare(x);
+        wmax + total.ln()
     }
 
     /// Responsibilities `r_k(x, t)` (log-sum-exp), borrowed from the scratch buffer.
@@ -248,9 +317,70 @@ impl<'a> Marginal<'a> {
     /// ```
     #[inline]
     pub fn velocity_into(&mut self, x: &[f64], out: &mut [f64]) {
-        self.score_into(x, out);
-        for (o, xi) in out.iter_mut().zip(x) {
-            *o = -xi - *o;
+        self.prepare(x);
+        self.component_scores();
+        for ((o, xi), s) in out.iter_mut().zip(x).zip(&self.score) {
+            *o = -xi - s;
+        }
+    }
+
+    /// Velocities of several lanes (see `VelocityField::velocity_lanes`), pass by pass:
+    /// bitwise equal to calling `set_time` (when the time changed) and `velocity_into` on
+    /// each lane.
+    #[inline]
+    pub(crate) fn velocity_lanes(
+        lanes: &mut [Marginal<'_>],
+        active: &[usize],
+        t: &[f64],
+        x: &[f64],
+        out: &mut [f64],
+    ) {
+        let Some(d) = lanes.first().map(|m| m.mix.dim()) else {
+            return;
+        };
+        match d {
+            1 => Self::velocity_lanes_in(Const::<1>, lanes, active, t, x, out),
+            2 => Self::velocity_lanes_in(Const::<2>, lanes, active, t, x, out),
+            3 => Self::velocity_lanes_in(Const::<3>, lanes, active, t, x, out),
+            4 => Self::velocity_lanes_in(Const::<4>, lanes, active, t, x, out),
+            8 => Self::velocity_lanes_in(Const::<8>, lanes, active, t, x, out),
+            _ => Self::velocity_lanes_in(Dyn(d), lanes, active, t, x, out),
+        }
+    }
+
+    #[inline(always)]
+    fn velocity_lanes_in<D: Dim>(
+        dim: D,
+        lanes: &mut [Marginal<'_>],
+        active: &[usize],
+        t: &[f64],
+        x: &[f64],
+        out: &mut [f64],
+    ) {
+        let d = dim.value();
+        // Lanes whose time moved get new coefficients (`set_time`, in two passes).
+        for &l in active {
+            if t[l] != lanes[l].time() {
+                lanes[l].coeffs = OuCoeffs::at(t[l]);
+            }
+        }
+        for &l in active {
+            let m = &mut lanes[l];
+            if m.cov_t != m.coeffs.t {
+                m.set_covariances();
+            }
+        }
+        for &l in active {
+            lanes[l].weigh_in(dim, &x[l * d..(l + 1) * d]);
+        }
+        for &l in active {
+            let m = &mut lanes[l];
+            m.normalize();
+            m.component_scores_in(dim);
+            let r = l * d..(l + 1) * d;
+            for ((o, xi), s) in out[r.clone()].iter_mut().zip(&x[r]).zip(&m.score) {
+                *o = -xi - s;
+            }
         }
     }
 
@@ -332,7 +462,7 @@ impl<'a> Marginal<'a> {
         let mut hessian = DMatrix::zeros(d, d);
         let mut score = vec![0.0; d];
         self.hessian_into(x, &mut hessian, &mut score);
-        let logp = self.prepare(x);
+        let logp = self.log_density(x);
         let score = DVector::from_vec(score);
         let velocity = -DVector::from_column_slice(x) - &score;
         PointEval {
@@ -394,7 +524,10 @@ impl<'a> Marginal<'a> {
     /// ```
     pub fn log_density_batch(&mut self, xs: &DMatrix<f64>) -> DVector<f64> {
         let d = xs.nrows();
-        DVector::from_iterator(xs.ncols(), xs.as_slice().chunks(d).map(|c| self.prepare(c)))
+        DVector::from_iterator(
+            xs.ncols(),
+            xs.as_slice().chunks(d).map(|c| self.log_density(c)),
+        )
     }
 
     /// Hessians of the columns of a d x N matrix.
