@@ -5,10 +5,10 @@
 mod common;
 
 use flowcert::dynamics::{
-    ExactFlow, FieldLanes, Independent, Method, OdeSystem, SolverError, SolverOptions, SolverStats,
+    ExactFlow, Independent, Method, OdeSystem, SolverError, SolverOptions, SolverStats,
     ValidSolverOptions, integrate, integrate_lanes,
 };
-use flowcert::model::{Marginal, Mixture, builtin};
+use flowcert::model::{MarginalLanes, Mixture, builtin};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -90,7 +90,7 @@ fn results_do_not_depend_on_the_number_of_lanes() {
             .collect();
         let mut out = vec![(vec![], SolverStats::default()); 10];
         integrate_lanes(
-            &mut FieldLanes(fields),
+            &mut MarginalLanes::new(&mix, lanes),
             2.0,
             0.01,
             10,

@@ -11,9 +11,9 @@
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
-use super::lanes::{FieldLanes, Independent, integrate_lanes};
+use super::lanes::{Independent, integrate_lanes};
 use super::solver::{OdeSystem, SolverError, SolverStats, ValidSolverOptions, integrate};
-use crate::model::{Marginal, Mixture, ModelError, VelocityField};
+use crate::model::{Marginal, MarginalLanes, Mixture, ModelError, VelocityField};
 
 /// Trajectories kept in flight per thread by the batch maps ([`integrate_lanes`]):
 /// enough for the processor to overlap their dependency chains, few enough that each
@@ -305,9 +305,7 @@ impl<'a> ExactFlow<'a> {
         let d = self.mix.dim();
         let jobs = self.check_lengths(xs, ys, jac.as_deref())?;
         let lanes = LANES.min(jobs).max(1);
-        let fields = (0..lanes)
-            .map(|_| Marginal::new(self.mix, from))
-            .collect::<Result<Vec<_>, _>>()?;
+        Mixture::check_time("from", from)?;
         let mut stats = SolverStats::default();
         let mut first_err: Option<(usize, SolverError)> = None;
         let mut fail = |j: usize, e: SolverError| {
@@ -318,7 +316,7 @@ impl<'a> ExactFlow<'a> {
         let load_x = |j: usize, y0: &mut [f64]| y0[..d].copy_from_slice(&xs[j * d..(j + 1) * d]);
         match jac {
             None => integrate_lanes(
-                &mut FieldLanes(fields),
+                &mut MarginalLanes::new(self.mix, lanes),
                 from,
                 to,
                 jobs,
@@ -333,7 +331,9 @@ impl<'a> ExactFlow<'a> {
                 },
             ),
             Some(jac) => {
-                let mut fields = fields;
+                let mut fields = (0..lanes)
+                    .map(|_| Marginal::new(self.mix, from))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let systems = fields
                     .iter_mut()
                     .map(|f| FlowSystem::new(f, true))

@@ -14,7 +14,7 @@
 
 use super::solver::{OdeSystem, SolverError, SolverStats, ValidSolverOptions};
 use super::stepper::{Next, Stepper};
-use crate::model::VelocityField;
+use crate::model::MarginalLanes;
 
 /// A right-hand side `f_l(t, y)` evaluated for several lanes at once. Lane `l` may keep
 /// its own scratch (e.g. the time-dependent factors of the last time it saw).
@@ -29,7 +29,8 @@ pub trait OdeLanes {
     fn rhs_lanes(&mut self, active: &[usize], t: &[f64], y: &[f64], dy: &mut [f64]);
 }
 
-/// Lanes made of independent [`OdeSystem`]s, evaluated one after the other.
+/// Lanes made of independent [`OdeSystem`]s, evaluated one after the other (e.g. the
+/// PF-ODE with its variational equation, [`FlowSystem`](super::FlowSystem)).
 ///
 /// ```
 /// use flowcert::dynamics::{integrate_lanes, Independent, OdeSystem, SolverOptions};
@@ -66,23 +67,21 @@ impl<S: OdeSystem> OdeLanes for Independent<S> {
     }
 }
 
-/// Lanes of a velocity field `dx/dt = v(x, t)`, one field value (with its scratch) per
-/// lane, evaluated by [`VelocityField::velocity_lanes`] (which the exact mixture field
-/// overrides to interleave the lanes' work).
-pub struct FieldLanes<V: VelocityField>(pub Vec<V>);
-
-impl<V: VelocityField> OdeLanes for FieldLanes<V> {
+/// The exact PF-ODE of a mixture, `dx/dt = v(x, t)`, in lanes ([`MarginalLanes`]).
+impl OdeLanes for MarginalLanes<'_> {
     fn dim(&self) -> usize {
-        self.0.first().map_or(0, VelocityField::dim)
+        self.mixture().dim()
     }
 
     fn lanes(&self) -> usize {
-        self.0.len()
+        MarginalLanes::lanes(self)
     }
 
+    /// Evaluates every lane (inactive ones on stale inputs, results unused): the passes
+    /// over all lanes vectorise better than a gather of the active ones.
     #[inline]
-    fn rhs_lanes(&mut self, active: &[usize], t: &[f64], y: &[f64], dy: &mut [f64]) {
-        V::velocity_lanes(&mut self.0, active, t, y, dy);
+    fn rhs_lanes(&mut self, _active: &[usize], t: &[f64], y: &[f64], dy: &mut [f64]) {
+        self.velocities(t, y, dy);
     }
 }
 
@@ -97,12 +96,12 @@ impl<V: VelocityField> OdeLanes for FieldLanes<V> {
 /// the failure with the smallest index is the one a serial loop would have met first.
 ///
 /// ```
-/// use flowcert::dynamics::{integrate, integrate_lanes, FieldLanes, FlowSystem, SolverOptions};
-/// use flowcert::model::{builtin, Marginal};
+/// use flowcert::dynamics::{integrate, integrate_lanes, FlowSystem, SolverOptions};
+/// use flowcert::model::{builtin, Marginal, MarginalLanes};
 /// let mix = builtin::two_mode(0.1);
 /// let opts = SolverOptions::default().check().unwrap();
 /// let starts = [[0.3, 0.1], [-1.0, 0.5], [2.0, -0.2]];
-/// let mut lanes = FieldLanes((0..2).map(|_| Marginal::new(&mix, 1.0).unwrap()).collect());
+/// let mut lanes = MarginalLanes::new(&mix, 2);
 /// let mut ends = vec![[0.0; 2]; 3];
 /// integrate_lanes(&mut lanes, 1.0, 0.05, 3, &opts,
 ///     |j, y0| y0.copy_from_slice(&starts[j]),
@@ -121,7 +120,7 @@ pub fn integrate_lanes<S: OdeLanes>(
     mut load: impl FnMut(usize, &mut [f64]),
     mut finish: impl FnMut(usize, &[f64], Result<SolverStats, SolverError>),
 ) {
-    let (n, lanes) = (sys.dim(), sys.lanes().min(jobs));
+    let (n, lanes) = (sys.dim(), sys.lanes());
     let mut steppers: Vec<Stepper> = (0..lanes).map(|_| Stepper::new(opts, n)).collect();
     let mut job_of = vec![0; lanes];
     let mut t = vec![0.0; lanes];

@@ -13,7 +13,7 @@ pub mod solver;
 mod stepper;
 
 pub use flow::{ExactFlow, FlowError, FlowPoint, FlowSystem, flow_point};
-pub use lanes::{FieldLanes, Independent, OdeLanes, integrate_lanes};
+pub use lanes::{Independent, OdeLanes, integrate_lanes};
 pub use solver::{
     Method, OdeSystem, SolverError, SolverOptions, SolverStats, ValidSolverOptions, integrate,
     integrate_rk4_fixed,

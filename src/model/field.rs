@@ -68,21 +68,6 @@ pub trait VelocityField {
     fn velocity_into(&mut self, x: &[f64], t: f64, out: &mut [f64]);
     /// `J = dv/dx` into `jac` (d x d) and `v(x, t)` into `out`.
     fn jacobian_into(&mut self, x: &[f64], t: f64, jac: &mut DMatrix<f64>, out: &mut [f64]);
-
-    /// Velocities of several lanes at once (see `dynamics::lanes`): for every `l` in
-    /// `active`, `fields[l]` writes `v(x[l d..(l + 1) d], t[l])` into `out[l d..(l + 1) d]`.
-    /// The default evaluates the lanes one after the other; an implementation may
-    /// interleave them, but each lane's result must be exactly `velocity_into`'s.
-    fn velocity_lanes(fields: &mut [Self], active: &[usize], t: &[f64], x: &[f64], out: &mut [f64])
-    where
-        Self: Sized,
-    {
-        let d = fields.first().map_or(0, |f| f.dim());
-        for &l in active {
-            let r = l * d..(l + 1) * d;
-            fields[l].velocity_into(&x[r.clone()], t[l], &mut out[r]);
-        }
-    }
 }
 
 /// The exact PF-ODE velocity `-x - s(x, t)` of a mixture.
@@ -113,20 +98,6 @@ impl VelocityField for Marginal<'_> {
             self.set_time(t);
         }
         Marginal::jacobian_into(self, x, jac, out);
-    }
-
-    /// The lanes' work is split into passes (time factors, responsibilities, scores), each
-    /// run over all lanes, so that the exponentials, logarithms and divisions of different
-    /// lanes are independent neighbours in the instruction stream.
-    #[inline]
-    fn velocity_lanes(
-        fields: &mut [Self],
-        active: &[usize],
-        t: &[f64],
-        x: &[f64],
-        out: &mut [f64],
-    ) {
-        Marginal::velocity_lanes(fields, active, t, x, out);
     }
 }
 

@@ -14,13 +14,13 @@
 //! where `|s_k|` is huge. All work happens in each component's eigenbasis
 //! `z_k = Q_k^T x - alpha_t Q_k^T mu_k`, where `S_k^{-1}` is diagonal.
 
-use nalgebra::{Const, DMatrix, DVector, Dim, Dyn};
+use nalgebra::{DMatrix, DVector};
 
 use super::error::ModelError;
 use super::mixture::Mixture;
 use super::process::OuCoeffs;
 
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
+pub(crate) const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// `p_t` at one time, with reusable scratch buffers: evaluation allocates nothing.
 ///
@@ -52,8 +52,6 @@ pub struct Marginal<'a> {
     /// `1 / (alpha^2 l + sigma^2)` and `ln(alpha^2 l + sigma^2)` at the current time.
     level_inv: Vec<f64>,
     level_ln: Vec<f64>,
-    /// The time the covariance factors (`inv_s`, `log_norm`, levels) belong to.
-    cov_t: f64,
 }
 
 /// Everything exact at one point (allocating convenience form).
@@ -94,7 +92,6 @@ impl<'a> Marginal<'a> {
             score: vec![0.0; d],
             level_inv: vec![0.0; mix.eigen_levels().values.len()],
             level_ln: vec![0.0; mix.eigen_levels().values.len()],
-            cov_t: f64::NAN,
         };
         m.set_time(t);
         Ok(m)
@@ -132,14 +129,6 @@ impl<'a> Marginal<'a> {
     #[inline]
     pub fn set_time(&mut self, t: f64) {
         self.coeffs = OuCoeffs::at(t);
-        self.set_covariances();
-    }
-
-    /// The time-dependent factors of the components' covariances `S_k(t)` at the time
-    /// of `self.coeffs`.
-    #[inline]
-    fn set_covariances(&mut self) {
-        self.cov_t = self.coeffs.t;
         let d = self.mix.dim();
         let (a2, s2) = (self.coeffs.alpha2, self.coeffs.sigma2);
         // One logarithm and one division per distinct eigenvalue, shared by every
@@ -172,22 +161,7 @@ impl<'a> Marginal<'a> {
     /// `log p_t(x) = max + ln(sum)` (taken only by the callers that need it).
     #[inline]
     fn prepare(&mut self, x: &[f64]) -> (f64, f64) {
-        self.prepare_in(Dyn(self.mix.dim()), x)
-    }
-
-    /// [`Self::prepare`] with the dimension as a type: `Const<D>` lets the compiler unroll
-    /// the loops over coordinates (same operations, same order, same result).
-    #[inline(always)]
-    fn prepare_in<D: Dim>(&mut self, dim: D, x: &[f64]) -> (f64, f64) {
-        let wmax = self.weigh_in(dim, x);
-        (wmax, self.normalize())
-    }
-
-    /// First half of [`Self::prepare_in`]: `u`, `logw`, and the unnormalised
-    /// responsibilities `exp(logw_k - max)` in `resp`; returns the max.
-    #[inline(always)]
-    fn weigh_in<D: Dim>(&mut self, dim: D, x: &[f64]) -> f64 {
-        let d = dim.value();
+        let d = self.mix.dim();
         let alpha = self.coeffs.alpha;
         let mut wmax = f64::NEG_INFINITY;
         let mut kmax = usize::MAX;
@@ -211,36 +185,23 @@ impl<'a> Marginal<'a> {
                 (wmax, kmax) = (lw, k);
             }
         }
+        let mut total = 0.0;
         for (k, (r, &lw)) in self.resp.iter_mut().zip(&self.logw).enumerate() {
             // exp(0) = 1 exactly: the largest term needs no exponential.
-            *r = if k == kmax { 1.0 } else { (lw - wmax).exp() };
-        }
-        wmax
-    }
-
-    /// Second half of [`Self::prepare_in`]: normalise `resp`, return the sum.
-    #[inline(always)]
-    fn normalize(&mut self) -> f64 {
-        let mut total = 0.0;
-        for &e in &self.resp {
+            let e = if k == kmax { 1.0 } else { (lw - wmax).exp() };
+            *r = e;
             total += e;
         }
         for r in &mut self.resp {
             *r /= total;
         }
-        total
+        (wmax, total)
     }
 
     /// Component scores `s_k = -Q_k u_k` into `comp`, mixture score into `score`.
     #[inline]
     fn component_scores(&mut self) {
-        self.component_scores_in(Dyn(self.mix.dim()));
-    }
-
-    /// [`Self::component_scores`] with the dimension as a type (see [`Self::prepare_in`]).
-    #[inline(always)]
-    fn component_scores_in<D: Dim>(&mut self, dim: D) {
-        let d = dim.value();
+        let d = self.mix.dim();
         for (k, c) in self.mix.components().iter().enumerate() {
             let q = c.eigvecs.as_slice();
             let u = &self.u[k * d..(k + 1) * d];
@@ -321,66 +282,6 @@ impl<'a> Marginal<'a> {
         self.component_scores();
         for ((o, xi), s) in out.iter_mut().zip(x).zip(&self.score) {
             *o = -xi - s;
-        }
-    }
-
-    /// Velocities of several lanes (see `VelocityField::velocity_lanes`), pass by pass:
-    /// bitwise equal to calling `set_time` (when the time changed) and `velocity_into` on
-    /// each lane.
-    #[inline]
-    pub(crate) fn velocity_lanes(
-        lanes: &mut [Marginal<'_>],
-        active: &[usize],
-        t: &[f64],
-        x: &[f64],
-        out: &mut [f64],
-    ) {
-        let Some(d) = lanes.first().map(|m| m.mix.dim()) else {
-            return;
-        };
-        match d {
-            1 => Self::velocity_lanes_in(Const::<1>, lanes, active, t, x, out),
-            2 => Self::velocity_lanes_in(Const::<2>, lanes, active, t, x, out),
-            3 => Self::velocity_lanes_in(Const::<3>, lanes, active, t, x, out),
-            4 => Self::velocity_lanes_in(Const::<4>, lanes, active, t, x, out),
-            8 => Self::velocity_lanes_in(Const::<8>, lanes, active, t, x, out),
-            _ => Self::velocity_lanes_in(Dyn(d), lanes, active, t, x, out),
-        }
-    }
-
-    #[inline(always)]
-    fn velocity_lanes_in<D: Dim>(
-        dim: D,
-        lanes: &mut [Marginal<'_>],
-        active: &[usize],
-        t: &[f64],
-        x: &[f64],
-        out: &mut [f64],
-    ) {
-        let d = dim.value();
-        // Lanes whose time moved get new coefficients (`set_time`, in two passes).
-        for &l in active {
-            if t[l] != lanes[l].time() {
-                lanes[l].coeffs = OuCoeffs::at(t[l]);
-            }
-        }
-        for &l in active {
-            let m = &mut lanes[l];
-            if m.cov_t != m.coeffs.t {
-                m.set_covariances();
-            }
-        }
-        for &l in active {
-            lanes[l].weigh_in(dim, &x[l * d..(l + 1) * d]);
-        }
-        for &l in active {
-            let m = &mut lanes[l];
-            m.normalize();
-            m.component_scores_in(dim);
-            let r = l * d..(l + 1) * d;
-            for ((o, xi), s) in out[r.clone()].iter_mut().zip(&x[r]).zip(&m.score) {
-                *o = -xi - s;
-            }
         }
     }
 
