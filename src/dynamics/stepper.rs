@@ -299,7 +299,11 @@ impl Stepper {
     /// smaller of the PI and the predictive proposals, clamped (see `solver.rs`).
     fn update_step_size(&mut self) {
         let (pair, h, err) = (self.pair, self.h, self.err);
-        let mut grow = SAFETY * err.powf(-pair.alpha) * self.err_old.powf(pair.beta);
+        let mut grow = SAFETY * err.powf(-pair.alpha);
+        // x^0 = 1 for every x (NaN included), and multiplying by 1 is exact: skip the call.
+        if pair.beta != 0.0 {
+            grow *= self.err_old.powf(pair.beta);
+        }
         if let Some((h_acc, err_acc)) = self.last_accepted {
             let k = f64::from(pair.order);
             grow = grow.min(SAFETY * (h / h_acc) * (err_acc / (err * err)).powf(1.0 / k));
