@@ -85,9 +85,6 @@ fn results_do_not_depend_on_the_number_of_lanes() {
     let opts = opts(Method::Dop853, 1e-9);
     let xs = mix.sample(2.0, 10, &mut ChaCha8Rng::seed_from_u64(5));
     let run = |lanes: usize| {
-        let fields = (0..lanes)
-            .map(|_| Marginal::new(&mix, 2.0).unwrap())
-            .collect();
         let mut out = vec![(vec![], SolverStats::default()); 10];
         integrate_lanes(
             &mut MarginalLanes::new(&mix, lanes),
