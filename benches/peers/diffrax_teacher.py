@@ -19,7 +19,7 @@ Usage (points from `flowcert sample ... --out p.csv`, reference from
 
     python3 benches/peers/diffrax_teacher.py --points p.csv [--reference ref.json] \
         [--mixture builtin:two-mode-s0.1 | FILE.json] [--from 2.5 --to 0.01] \
-        [--rtol 1e-10 --atol 1e-10] [--reps 5] [--threads N]
+        [--rtol 1e-10 --atol 1e-10] [--reps 5] [--threads N] [--out ends.csv]
 
 Install: pip install jax diffrax   (CPU wheels; f64 is switched on below).
 """
@@ -42,6 +42,7 @@ def parse_args():
     p.add_argument("--atol", type=float, default=1e-10)
     p.add_argument("--reps", type=int, default=5, help="timed compiled calls (median reported)")
     p.add_argument("--max-steps", type=int, default=100_000)
+    p.add_argument("--out", help="also write the end points, one per row, to this CSV file")
     p.add_argument("--threads", type=int, default=0,
                    help="run on the first N cores only (CPU affinity; 0: every core)")
     return p.parse_args()
@@ -140,6 +141,8 @@ def main():
            "steps_max": int(steps.max()), "steps_mean": float(steps.mean()),
            "threads": len(os.sched_getaffinity(0)), "devices": str(jax.devices()),
            "versions": {"jax": jax.__version__, "diffrax": diffrax.__version__}}
+    if a.out:
+        np.savetxt(a.out, ys, delimiter=",", fmt="%.17g")
     if a.reference:
         ref = load_points(a.reference)
         if ref.shape != ys.shape:

@@ -223,7 +223,7 @@ mod tests {
         let (n, stages) = (y.len(), pair.stages());
         let mut kt = vec![0.0; stages * n];
         let (mut f, mut input, mut ynew) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        let mut store = |kt: &mut [f64], s: usize, f: &[f64]| {
+        let store = |kt: &mut [f64], s: usize, f: &[f64]| {
             for (row, &fi) in kt.chunks_exact_mut(stages).zip(f) {
                 row[s] = fi;
             }

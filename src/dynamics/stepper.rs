@@ -360,9 +360,9 @@ impl Stepper {
         let n = y0.len() as f64;
         let sk = |i: usize| atol + rtol * y0[i].abs();
         let mut d2 = 0.0;
-        for i in 0..y0.len() {
-            // f0 is stage 0, stored before the probe.
-            d2 += ((f1[i] - self.kt[i * stages]) / sk(i)).powi(2);
+        // f0 is stage 0 of `kt`, stored before the probe.
+        for (i, (&f1i, row)) in f1.iter().zip(self.kt.chunks_exact(stages)).enumerate() {
+            d2 += ((f1i - row[0]) / sk(i)).powi(2);
         }
         let der2 = (d2 / n).sqrt() / h;
         // `f64::max` ignores a NaN `der2` (non-finite f1): fall back on ||f0||.
