@@ -4,7 +4,7 @@
 //! one at a time and in lanes (`flow_batch`); teacher pairs of the distillation experiment.
 
 use divan::{Bencher, black_box};
-use flowcert::dynamics::{ExactFlow, Method, SolverOptions};
+use flowcert::dynamics::{ExactFlow, Method, SolverOptions, ValidSolverOptions};
 use flowcert::model::{Marginal, Mixture, MixtureSpec, builtin};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -34,6 +34,17 @@ fn mixture(d: usize, k: usize) -> Mixture {
 }
 
 const POINTS: usize = 1024;
+
+fn options(method: Method, tol: f64) -> ValidSolverOptions {
+    SolverOptions {
+        rtol: tol,
+        atol: tol,
+        method,
+        ..SolverOptions::default()
+    }
+    .check()
+    .unwrap()
+}
 
 #[divan::bench(args = [(2, 2), (2, 8), (8, 2), (8, 8), (32, 2), (32, 8)])]
 fn score(bencher: Bencher, (d, k): (usize, usize)) {
@@ -70,14 +81,7 @@ fn flow_trajectory(bencher: Bencher, method: &str) {
     } else {
         Method::Dopri5
     };
-    let opts = SolverOptions {
-        rtol: 1e-10,
-        atol: 1e-10,
-        method,
-        ..SolverOptions::default()
-    }
-    .check()
-    .unwrap();
+    let opts = options(method, 1e-10);
     let flow = ExactFlow::new(&mix, opts);
     let xs = mix.sample(2.5, 64, &mut ChaCha8Rng::seed_from_u64(2));
     let cols: Vec<Vec<f64>> = xs
@@ -100,14 +104,7 @@ fn flow_trajectory(bencher: Bencher, method: &str) {
 #[divan::bench(args = ["one_at_a_time", "lanes"])]
 fn flow_batch(bencher: Bencher, how: &str) {
     let mix = builtin::two_mode(0.1);
-    let opts = SolverOptions {
-        rtol: 1e-10,
-        atol: 1e-10,
-        method: Method::Dop853,
-        ..SolverOptions::default()
-    }
-    .check()
-    .unwrap();
+    let opts = options(Method::Dop853, 1e-10);
     let flow = ExactFlow::new(&mix, opts);
     let xs = mix.sample(2.5, 256, &mut ChaCha8Rng::seed_from_u64(4));
     let bench = bencher.counter(divan::counter::ItemsCount::new(xs.ncols()));
@@ -130,14 +127,7 @@ fn flow_batch(bencher: Bencher, how: &str) {
 #[divan::bench(args = ["one_at_a_time", "lanes"])]
 fn teacher_pairs(bencher: Bencher, how: &str) {
     let mix = builtin::two_mode(0.1);
-    let opts = SolverOptions {
-        rtol: 1e-8,
-        atol: 1e-8,
-        method: Method::Dop853,
-        ..SolverOptions::default()
-    }
-    .check()
-    .unwrap();
+    let opts = options(Method::Dop853, 1e-8);
     let flow = ExactFlow::new(&mix, opts);
     let (t_hi, t_lo) = (0.376, 1e-3);
     let xs = mix.sample(t_hi, 256, &mut ChaCha8Rng::seed_from_u64(3));

@@ -12,14 +12,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 fn opts(tol: f64, method: Method) -> flowcert::dynamics::ValidSolverOptions {
-    SolverOptions {
-        rtol: tol,
-        atol: tol,
-        method,
-        ..SolverOptions::default()
-    }
-    .check()
-    .unwrap()
+    common::solver_options(method, tol)
 }
 
 /// Relative distance `|a - b| / max(1, |b|)`.

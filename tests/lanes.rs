@@ -14,14 +14,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 fn opts(method: Method, tol: f64) -> ValidSolverOptions {
-    SolverOptions {
-        rtol: tol,
-        atol: tol,
-        method,
-        ..SolverOptions::default()
-    }
-    .check()
-    .unwrap()
+    common::solver_options(method, tol)
 }
 
 /// Mixtures with distinct and with shared (repeated) covariance eigenvalues.
@@ -71,7 +64,7 @@ proptest! {
         let mut ys_par = vec![0.0; d * n];
         let mut jac_par = jacobian.then(|| vec![0.0; d * d * n]);
         let stats_par = flow
-            .map_slice_par(xs.as_slice(), from, to, &mut ys_par, jac_par.as_deref_mut())
+            .map_slice_par(xs.as_slice(), from, to, &mut ys_par, jac_par.as_deref_mut(), &|_| ())
             .unwrap();
         prop_assert_eq!((ys_par, jac_par, stats_par), (ys, jac, stats));
     }

@@ -2,6 +2,8 @@
 //! linear, oscillatory and nonautonomous flows in both time directions, tolerance
 //! proportionality, the RK4 reference, failure modes, and random linear systems.
 
+mod common;
+
 use flowcert::dynamics::solver::{
     MIN_RTOL, Method, OdeSystem, SolverError, SolverOptions, SolverStats, ValidSolverOptions,
     integrate, integrate_rk4_fixed,
@@ -128,14 +130,7 @@ impl<S: OdeSystem> OdeSystem for Counted<S> {
 }
 
 fn options(method: Method, tol: f64) -> ValidSolverOptions {
-    SolverOptions {
-        rtol: tol,
-        atol: tol,
-        method,
-        ..Default::default()
-    }
-    .check()
-    .expect("valid options")
+    common::solver_options(method, tol)
 }
 
 /// The evaluation count [`SolverStats`] documents for a solve with `t0 != t1`.

@@ -29,6 +29,8 @@ import os
 import sys
 import time
 
+from peer_io import load_points
+
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -46,28 +48,6 @@ def parse_args():
     p.add_argument("--threads", type=int, default=0,
                    help="run on the first N cores only (CPU affinity; 0: every core)")
     return p.parse_args()
-
-
-def load_points(path):
-    import numpy as np
-    with open(path) as f:
-        text = f.read()
-    if text.lstrip().startswith("[") or text.lstrip().startswith("{"):
-        v = json.loads(text)
-        if isinstance(v, dict):  # flowcert flow --json
-            return np.array([p["y"] for p in v["points"]], dtype=np.float64)
-        return np.array(v, dtype=np.float64)
-    rows = []
-    for i, line in enumerate(text.splitlines()):
-        if not line.strip():
-            continue
-        try:
-            rows.append([float(f) for f in line.split(",")])
-        except ValueError:
-            if i == 0:
-                continue  # header
-            raise
-    return np.array(rows, dtype=np.float64)
 
 
 def load_mixture(spec):

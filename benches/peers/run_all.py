@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from peer_io import load_points
+
 ROOT = Path(__file__).resolve().parents[2]
 PEERS = ROOT / "benches" / "peers"
 MIX = "builtin:two-mode-s0.1"
@@ -68,15 +70,9 @@ def last_json_line(text):
     return json.loads(lines[-1])
 
 
-def flow_ys(path):
-    import numpy as np
-    with open(path) as f:
-        return np.array([p["y"] for p in json.load(f)["points"]])
-
-
 def errors(path, ref):
     import numpy as np
-    e = np.linalg.norm(flow_ys(path) - ref, axis=1)
+    e = np.linalg.norm(load_points(path) - ref, axis=1)
     return float(e.max()), float(np.median(e))
 
 
@@ -123,7 +119,7 @@ class Teacher:
         check = self.work / f"ref{n}_dopri5.json"
         with open(check, "w") as f:
             run(self.flow_cmd(points, 1e-14, method="dopri5"), stdout=f)
-        ref = flow_ys(ref_path)
+        ref = load_points(ref_path)
         cross = errors(check, ref)
         log(f"  reference ({n}): DOP853 at 1e-14; DOPRI5 at 1e-14 differs by max {cross[0]:.2e}, "
             f"median {cross[1]:.2e}")

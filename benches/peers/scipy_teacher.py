@@ -17,6 +17,8 @@ import argparse
 import json
 import time
 
+from peer_io import load_points
+
 import numpy as np
 from scipy.integrate import solve_ivp
 
@@ -37,25 +39,6 @@ def velocity(t, x):
     return -x - score
 
 
-def load(path):
-    with open(path) as f:
-        text = f.read()
-    if text.lstrip()[:1] in "[{":
-        v = json.loads(text)
-        if isinstance(v, dict):  # flowcert flow --json
-            return np.array([p["y"] for p in v["points"]], dtype=np.float64)
-        return np.array(v, dtype=np.float64)
-    rows = []
-    for i, line in enumerate(text.splitlines()):
-        if line.strip():
-            try:
-                rows.append([float(f) for f in line.split(",")])
-            except ValueError:
-                if i > 0:
-                    raise
-    return np.array(rows, dtype=np.float64)
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("n", nargs="?", type=int, default=200, help="trajectories from N(0, I) start points")
@@ -67,7 +50,7 @@ def main():
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
     if a.points:
-        xs = load(a.points)[: a.limit]
+        xs = load_points(a.points)[: a.limit]
     else:
         xs = np.random.default_rng(0).standard_normal((a.n, 2))
     t0 = time.perf_counter()
@@ -77,7 +60,7 @@ def main():
     out = {"peer": "scipy", "solver": "solve_ivp DOP853", "n": len(xs), "rtol": a.rtol,
            "atol": a.atol, "seconds": dt, "per_trajectory_s": dt / len(xs)}
     if a.reference:
-        err = np.linalg.norm(ys - load(a.reference)[: len(xs)], axis=1)
+        err = np.linalg.norm(ys - load_points(a.reference)[: len(xs)], axis=1)
         out.update(err_max=float(err.max()), err_median=float(np.median(err)))
     if a.json:
         print(json.dumps(out))

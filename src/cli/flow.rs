@@ -79,7 +79,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let mut ys = vec![0.0; d * n];
     let mut jac = a.jacobian.then(|| vec![0.0; d * d * n]);
     let pb = common::progress(n as u64, json, "flow");
-    let stats = ExactFlow::new(&mix, opts).map_slice_par_with(
+    let stats = ExactFlow::new(&mix, opts).map_slice_par(
         xs.as_slice(),
         from,
         to,

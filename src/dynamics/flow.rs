@@ -266,7 +266,8 @@ impl<'a> ExactFlow<'a> {
         to: f64,
     ) -> Result<(DMatrix<f64>, SolverStats), FlowError> {
         let mut out = DMatrix::zeros(xs.nrows(), xs.ncols());
-        let stats = self.map_slice_par(xs.as_slice(), from, to, out.as_mut_slice(), None)?;
+        let stats =
+            self.map_slice_par(xs.as_slice(), from, to, out.as_mut_slice(), None, &|_| ())?;
         Ok((out, stats))
     }
 
@@ -366,29 +367,24 @@ impl<'a> ExactFlow<'a> {
     }
 
     /// [`ExactFlow::map_slice`] in parallel over blocks of points (rayon, outer loop
-    /// only); the results do not depend on the number of threads.
+    /// only), calling `progress(points)` from the worker threads as each block is done;
+    /// the results do not depend on the number of threads.
+    ///
+    /// ```
+    /// use flowcert::dynamics::{ExactFlow, solver::SolverOptions};
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let f = ExactFlow::new(&mix, SolverOptions::default().check().unwrap());
+    /// let done = std::sync::atomic::AtomicUsize::new(0);
+    /// let mut ys = [0.0; 6];
+    /// let count = |k| { done.fetch_add(k, std::sync::atomic::Ordering::Relaxed); };
+    /// f.map_slice_par(&[0.1, 0.2, -0.3, 0.4, 1.0, 0.0], 2.0, 0.05, &mut ys, None, &count).unwrap();
+    /// assert_eq!(done.into_inner(), 3);
+    /// ```
     ///
     /// # Errors
     ///
     /// As [`ExactFlow::map_slice`].
     pub fn map_slice_par(
-        &self,
-        xs: &[f64],
-        from: f64,
-        to: f64,
-        ys: &mut [f64],
-        jac: Option<&mut [f64]>,
-    ) -> Result<SolverStats, FlowError> {
-        self.map_slice_par_with(xs, from, to, ys, jac, &|_| ())
-    }
-
-    /// [`ExactFlow::map_slice_par`], calling `progress(points)` as each block of points
-    /// is done (from the worker threads).
-    ///
-    /// # Errors
-    ///
-    /// As [`ExactFlow::map_slice`].
-    pub fn map_slice_par_with(
         &self,
         xs: &[f64],
         from: f64,

@@ -4,6 +4,7 @@
 
 pub mod cli;
 
+use flowcert::dynamics::{Method, SolverOptions, ValidSolverOptions};
 use flowcert::model::{Mixture, MixtureSpec};
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
@@ -72,4 +73,16 @@ pub fn arb_mixture(
 /// The default random mixture of the issues: K 1..6, d 1..8, lambda in [1e-3, 4].
 pub fn any_mixture() -> impl Strategy<Value = Mixture> {
     arb_mixture(1..=6, 1..=8, 1e-3, 4.0, 3.0, false)
+}
+
+/// Validated solver options with `rtol = atol = tol`.
+pub fn solver_options(method: Method, tol: f64) -> ValidSolverOptions {
+    SolverOptions {
+        rtol: tol,
+        atol: tol,
+        method,
+        ..SolverOptions::default()
+    }
+    .check()
+    .expect("valid solver options")
 }
