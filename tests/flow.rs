@@ -3,7 +3,7 @@
 
 mod common;
 
-use flowcert::dynamics::{ExactFlow, FlowSystem, Method, SolverOptions, integrate_rk4_fixed};
+use flowcert::dynamics::{ExactFlow, FlowSystem, Method, integrate_rk4_fixed};
 use flowcert::model::{Marginal, MixtureSpec, OuCoeffs, builtin};
 use flowcert::tolerance::{FINITE_DIFF_ABS, FINITE_DIFF_REL, FINITE_DIFF_STEP, ODE_GLOBAL_FACTOR};
 use nalgebra::{DMatrix, DVector};

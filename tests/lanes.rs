@@ -5,8 +5,8 @@
 mod common;
 
 use flowcert::dynamics::{
-    ExactFlow, Independent, Method, OdeSystem, SolverError, SolverOptions, SolverStats,
-    ValidSolverOptions, integrate, integrate_lanes,
+    ExactFlow, Independent, Method, OdeSystem, SolverError, SolverStats, ValidSolverOptions,
+    integrate, integrate_lanes,
 };
 use flowcert::model::{MarginalLanes, Mixture, builtin};
 use proptest::prelude::*;
