@@ -20,7 +20,7 @@ use super::error::ModelError;
 use super::mixture::Mixture;
 use super::process::OuCoeffs;
 
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
+pub(crate) const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// `p_t` at one time, with reusable scratch buffers: evaluation allocates nothing.
 ///
@@ -48,6 +48,10 @@ pub struct Marginal<'a> {
     comp: Vec<f64>,
     /// The mixture score of the last prepared point.
     score: Vec<f64>,
+    /// Per distinct covariance eigenvalue `l` (see `Mixture::eigen_levels`):
+    /// `1 / (alpha^2 l + sigma^2)` and `ln(alpha^2 l + sigma^2)` at the current time.
+    level_inv: Vec<f64>,
+    level_ln: Vec<f64>,
 }
 
 /// Everything exact at one point (allocating convenience form).
@@ -86,6 +90,8 @@ impl<'a> Marginal<'a> {
             resp: vec![0.0; k],
             comp: vec![0.0; k * d],
             score: vec![0.0; d],
+            level_inv: vec![0.0; mix.eigen_levels().values.len()],
+            level_ln: vec![0.0; mix.eigen_levels().values.len()],
         };
         m.set_time(t);
         Ok(m)
@@ -125,72 +131,95 @@ impl<'a> Marginal<'a> {
         self.coeffs = OuCoeffs::at(t);
         let d = self.mix.dim();
         let (a2, s2) = (self.coeffs.alpha2, self.coeffs.sigma2);
+        // One logarithm and one division per distinct eigenvalue, shared by every
+        // component that has it; the sums below add the same terms in the same order as
+        // a per-component loop would, so the result is bitwise the same.
+        let levels = self.mix.eigen_levels();
+        for ((&l, inv), ln) in levels
+            .values
+            .iter()
+            .zip(&mut self.level_inv)
+            .zip(&mut self.level_ln)
+        {
+            let s = a2 * l + s2;
+            *inv = 1.0 / s;
+            *ln = s.ln();
+        }
+        let half_d_ln_2pi = 0.5 * d as f64 * LN_2PI;
         for (k, c) in self.mix.components().iter().enumerate() {
             let mut logdet = 0.0;
-            for (j, &l) in c.eigvals.iter().enumerate() {
-                let s = a2 * l + s2;
-                self.inv_s[k * d + j] = 1.0 / s;
-                logdet += s.ln();
+            let idx = &levels.index[k * d..(k + 1) * d];
+            for (inv_s, &i) in self.inv_s[k * d..(k + 1) * d].iter_mut().zip(idx) {
+                *inv_s = self.level_inv[i];
+                logdet += self.level_ln[i];
             }
-            self.log_norm[k] = c.log_weight - 0.5 * logdet - 0.5 * d as f64 * LN_2PI;
+            self.log_norm[k] = c.log_weight - 0.5 * logdet - half_d_ln_2pi;
         }
     }
 
-    /// Fill `u`, `logw`, `resp`; return `log p_t(x)`.
+    /// Fill `u`, `logw`, `resp`; return `(max_k logw_k, sum_k exp(logw_k - max))`, so that
+    /// `log p_t(x) = max + ln(sum)` (taken only by the callers that need it).
     #[inline]
-    fn prepare(&mut self, x: &[f64]) -> f64 {
+    fn prepare(&mut self, x: &[f64]) -> (f64, f64) {
         let d = self.mix.dim();
         let alpha = self.coeffs.alpha;
         let mut wmax = f64::NEG_INFINITY;
+        let mut kmax = usize::MAX;
         for (k, c) in self.mix.components().iter().enumerate() {
             let q = c.eigvecs.as_slice();
+            let inv_s = &self.inv_s[k * d..(k + 1) * d];
+            let u = &mut self.u[k * d..(k + 1) * d];
             let mut quad = 0.0;
-            for j in 0..d {
-                let col = &q[j * d..(j + 1) * d];
+            for (j, col) in q.chunks_exact(d).enumerate() {
                 let mut z = -alpha * c.mean_rot[j];
-                for i in 0..d {
-                    z += col[i] * x[i];
+                for (qi, xi) in col.iter().zip(x) {
+                    z += qi * xi;
                 }
-                let u = z * self.inv_s[k * d + j];
-                self.u[k * d + j] = u;
-                quad += z * u;
+                let uj = z * inv_s[j];
+                u[j] = uj;
+                quad += z * uj;
             }
             let lw = self.log_norm[k] - 0.5 * quad;
             self.logw[k] = lw;
-            wmax = wmax.max(lw);
+            if lw > wmax {
+                (wmax, kmax) = (lw, k);
+            }
         }
         let mut total = 0.0;
-        for k in 0..self.logw.len() {
-            let e = (self.logw[k] - wmax).exp();
-            self.resp[k] = e;
+        for (k, (r, &lw)) in self.resp.iter_mut().zip(&self.logw).enumerate() {
+            // exp(0) = 1 exactly: the largest term needs no exponential.
+            let e = if k == kmax { 1.0 } else { (lw - wmax).exp() };
+            *r = e;
             total += e;
         }
         for r in &mut self.resp {
             *r /= total;
         }
-        wmax + total.ln()
+        (wmax, total)
     }
 
     /// Component scores `s_k = -Q_k u_k` into `comp`, mixture score into `score`.
     #[inline]
     fn component_scores(&mut self) {
         let d = self.mix.dim();
-        self.score.iter_mut().for_each(|v| *v = 0.0);
         for (k, c) in self.mix.components().iter().enumerate() {
             let q = c.eigvecs.as_slice();
-            let sk = &mut self.comp[k * d..(k + 1) * d];
-            sk.iter_mut().for_each(|v| *v = 0.0);
-            for j in 0..d {
-                let u = self.u[k * d + j];
-                let col = &q[j * d..(j + 1) * d];
-                for i in 0..d {
-                    sk[i] -= col[i] * u;
+            let u = &self.u[k * d..(k + 1) * d];
+            for (i, sk) in self.comp[k * d..(k + 1) * d].iter_mut().enumerate() {
+                let mut acc = 0.0;
+                for (j, &uj) in u.iter().enumerate() {
+                    acc -= q[j * d + i] * uj;
                 }
+                *sk = acc;
             }
-            let r = self.resp[k];
-            for (s, v) in self.score.iter_mut().zip(sk.iter()) {
-                *s += r * v;
+        }
+        let k_count = self.resp.len();
+        for (i, s) in self.score.iter_mut().enumerate() {
+            let mut acc = 0.0;
+            for k in 0..k_count {
+                acc += self.resp[k] * self.comp[k * d + i];
             }
+            *s = acc;
         }
     }
 
@@ -205,7 +234,8 @@ impl<'a> Marginal<'a> {
     /// assert!((p.log_density(&[1.0]) - expect).abs() < 1e-14);
     /// ```
     pub fn log_density(&mut self, x: &[f64]) -> f64 {
-        self.prepare(x)
+        let (wmax, total) = self.prepare(x);
+        wmax + total.ln()
     }
 
     /// Responsibilities `r_k(x, t)` (log-sum-exp), borrowed from the scratch buffer.
@@ -248,9 +278,10 @@ impl<'a> Marginal<'a> {
     /// ```
     #[inline]
     pub fn velocity_into(&mut self, x: &[f64], out: &mut [f64]) {
-        self.score_into(x, out);
-        for (o, xi) in out.iter_mut().zip(x) {
-            *o = -xi - *o;
+        self.prepare(x);
+        self.component_scores();
+        for ((o, xi), s) in out.iter_mut().zip(x).zip(&self.score) {
+            *o = -xi - s;
         }
     }
 
@@ -332,7 +363,7 @@ impl<'a> Marginal<'a> {
         let mut hessian = DMatrix::zeros(d, d);
         let mut score = vec![0.0; d];
         self.hessian_into(x, &mut hessian, &mut score);
-        let logp = self.prepare(x);
+        let logp = self.log_density(x);
         let score = DVector::from_vec(score);
         let velocity = -DVector::from_column_slice(x) - &score;
         PointEval {
@@ -394,7 +425,10 @@ impl<'a> Marginal<'a> {
     /// ```
     pub fn log_density_batch(&mut self, xs: &DMatrix<f64>) -> DVector<f64> {
         let d = xs.nrows();
-        DVector::from_iterator(xs.ncols(), xs.as_slice().chunks(d).map(|c| self.prepare(c)))
+        DVector::from_iterator(
+            xs.ncols(),
+            xs.as_slice().chunks(d).map(|c| self.log_density(c)),
+        )
     }
 
     /// Hessians of the columns of a d x N matrix.

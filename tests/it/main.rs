@@ -18,6 +18,7 @@ mod composition;
 mod distill;
 mod flow;
 mod grids;
+mod lanes;
 mod mismatch;
 mod model;
 mod nn;
