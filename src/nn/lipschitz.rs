@@ -24,7 +24,9 @@ use nalgebra::DMatrix;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Mlp, MlpConfig, MlpWorkspace, NnError, Trainable, ValidMlpConfig, VectorMap};
+use super::{
+    Mlp, MlpConfig, NnError, Precision, TrainWorkspace, Trainable, ValidMlpConfig, VectorMap,
+};
 use crate::tolerance::{LIPSCHITZ_PROJECTION_MARGIN, SPECTRAL_NORM_REL};
 
 /// Cap on the SVD's QR sweeps before falling back to the Frobenius norm.
@@ -305,17 +307,17 @@ impl VectorMap for LipschitzMlp {
 }
 
 impl Trainable for LipschitzMlp {
-    type Workspace = MlpWorkspace;
-    fn workspace(&self, batch: usize) -> MlpWorkspace {
-        self.net.workspace(batch)
+    type Workspace = TrainWorkspace;
+    fn workspace(&self, batch: usize, precision: Precision) -> TrainWorkspace {
+        TrainWorkspace::new(&self.net, batch, precision)
     }
     fn param_count(&self) -> usize {
         self.net.param_count()
     }
-    fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut MlpWorkspace) -> f64 {
-        self.net.loss_and_grad(x, y, ws)
+    fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut TrainWorkspace) -> f64 {
+        ws.loss_and_grad(&self.net, x, y)
     }
-    fn visit_params(&mut self, ws: &MlpWorkspace, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+    fn visit_params(&mut self, ws: &TrainWorkspace, f: &mut dyn FnMut(&mut [f64], &[f64])) {
         self.net.visit_params(ws.gradient(), f)
     }
     fn project(&mut self) {

@@ -1,0 +1,212 @@
+//! Floating-point element types of the students' arithmetic (`f64`, `f32`) and the
+//! branch-free `exp` behind SiLU.
+//!
+//! The `f64` instance of every function here is the one [`Activation`](super::Activation)
+//! evaluates, so the training kernels and the reference forward pass agree to the bit.
+//!
+//! ```text
+//! exp(x):  x = n ln2 + r, |r| <= ln2 / 2;   exp(x) = 2^n * sum_{i <= P} r^i / i!
+//!          f64: P = 12 (remainder r^13 / 13! < 2e-16 relative), x clamped to [-708, 709]
+//!          f32: P = 7  (remainder r^8 / 8!   < 6e-9 relative),  x clamped to [-87, 88]
+//! ```
+//! The clamps keep `2^n` a normal number (results then saturate); NaN stays NaN.
+
+use std::fmt::Debug;
+use std::iter::Sum;
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+/// `f64` or `f32`: what the training kernels compute in.
+pub trait Elem:
+    Copy
+    + Debug
+    + Default
+    + PartialOrd
+    + Send
+    + Sync
+    + 'static
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + Sum
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// Rounds an `f64` to this type.
+    fn from_f64(x: f64) -> Self;
+    /// Widens to `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// `exp(x)` to within a few ulp, branch-free and call-free so that loops over
+    /// it vectorise (see the module docs).
+    fn exp_fast(self) -> Self;
+}
+
+/// `ln 2 = LN2_HI + LN2_LO` (fdlibm's split): `n * LN2_HI` is exact for |n| < 2^11.
+const LN2_HI_64: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO_64: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+/// `1.5 * 2^52`: adding it rounds to an integer held in the low mantissa bits.
+const ROUND_SHIFT_64: f64 = 6_755_399_441_055_744.0;
+/// `1 / i!` for `i = 12 .. 0`, Horner order.
+const TAYLOR_64: [f64; 13] = [
+    1.0 / 479_001_600.0,
+    1.0 / 39_916_800.0,
+    1.0 / 3_628_800.0,
+    1.0 / 362_880.0,
+    1.0 / 40_320.0,
+    1.0 / 5_040.0,
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+    1.0,
+    1.0,
+];
+
+/// Cephes' split of `ln 2` for `f32`: `n * LN2_HI` is exact for |n| < 2^15.
+const LN2_HI_32: f32 = 0.693_359_375;
+const LN2_LO_32: f32 = -2.121_944_4e-4;
+/// `1.5 * 2^23`.
+const ROUND_SHIFT_32: f32 = 12_582_912.0;
+/// `1 / i!` for `i = 7 .. 0`, Horner order.
+const TAYLOR_32: [f32; 8] = [
+    1.0 / 5_040.0,
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+    1.0,
+    1.0,
+];
+
+impl Elem for f64 {
+    const ZERO: f64 = 0.0;
+    const ONE: f64 = 1.0;
+    #[inline(always)]
+    fn from_f64(x: f64) -> f64 {
+        x
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn exp_fast(self) -> f64 {
+        let x = self.clamp(-708.0, 709.0);
+        let t = x * std::f64::consts::LOG2_E + ROUND_SHIFT_64;
+        let n = t - ROUND_SHIFT_64;
+        let r = (x - n * LN2_HI_64) - n * LN2_LO_64;
+        // low 12 mantissa bits of t hold n mod 2^12; add the exponent bias and shift
+        let scale = f64::from_bits(t.to_bits().wrapping_add(1023) << 52);
+        let mut p = TAYLOR_64[0];
+        for c in &TAYLOR_64[1..] {
+            p = p * r + c;
+        }
+        p * scale
+    }
+}
+
+impl Elem for f32 {
+    const ZERO: f32 = 0.0;
+    const ONE: f32 = 1.0;
+    #[inline(always)]
+    fn from_f64(x: f64) -> f32 {
+        x as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    #[inline(always)]
+    fn exp_fast(self) -> f32 {
+        let x = self.clamp(-87.0, 88.0);
+        let t = x * std::f32::consts::LOG2_E + ROUND_SHIFT_32;
+        let n = t - ROUND_SHIFT_32;
+        let r = (x - n * LN2_HI_32) - n * LN2_LO_32;
+        // low 9 mantissa bits of t hold n mod 2^9; add the exponent bias and shift
+        let scale = f32::from_bits(t.to_bits().wrapping_add(127) << 23);
+        let mut p = TAYLOR_32[0];
+        for c in &TAYLOR_32[1..] {
+            p = p * r + c;
+        }
+        p * scale
+    }
+}
+
+/// `(silu(z), silu'(z))` with one `exp`:
+/// `s = 1 / (1 + e^{-z})`, `silu = z s`, `silu' = s (1 + z (1 - s))`.
+#[inline(always)]
+pub(crate) fn silu_pair<E: Elem>(z: E) -> (E, E) {
+    let s = E::ONE / (E::ONE + (-z).exp_fast());
+    (z * s, s * (E::ONE + z * (E::ONE - s)))
+}
+
+/// `(relu(z), relu'(z))` with `relu'(0) = 0`; NaN gives `(NaN, NaN)`.
+#[inline(always)]
+pub(crate) fn relu_pair<E: Elem>(z: E) -> (E, E) {
+    if z > E::ZERO {
+        (z, E::ONE)
+    } else if z <= E::ZERO {
+        (E::ZERO, E::ZERO)
+    } else {
+        (z, z)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Relative error of the inlined exp, in units of the type's epsilon.
+    const EXP_ULPS: f64 = 4.0;
+
+    #[test]
+    fn exp_matches_libm_in_both_precisions() {
+        let (mut worst64, mut worst32): (f64, f64) = (0.0, 0.0);
+        for i in 0..=200_000 {
+            let x = -700.0 + i as f64 * 0.007_000_3;
+            let (fast, libm) = (x.exp_fast(), x.exp());
+            worst64 = worst64.max(((fast - libm) / libm).abs());
+            let x32 = (x / 8.1) as f32;
+            let libm32 = (x32 as f64).exp();
+            worst32 = worst32.max(((x32.exp_fast() as f64 - libm32) / libm32).abs());
+        }
+        assert!(
+            worst64 <= EXP_ULPS * f64::EPSILON,
+            "f64: worst relative error {worst64:e}"
+        );
+        assert!(
+            worst32 <= EXP_ULPS * f32::EPSILON as f64,
+            "f32: worst relative error {worst32:e}"
+        );
+        assert_eq!(0.0f64.exp_fast(), 1.0);
+        assert_eq!(0.0f32.exp_fast(), 1.0);
+        assert!(f64::NAN.exp_fast().is_nan() && f32::NAN.exp_fast().is_nan());
+        assert!(f64::exp_fast(-1e4) < 1e-300 && f64::exp_fast(1e4) > 1e300);
+        assert!(f32::exp_fast(-1e4) < 1e-37 && f32::exp_fast(1e4) > 1e38);
+    }
+
+    #[test]
+    fn silu_pair_agrees_across_precisions() {
+        for i in -400..=400 {
+            let z = i as f64 * 0.05;
+            let (v64, d64) = silu_pair(z);
+            let (v32, d32) = silu_pair(z as f32);
+            let tol = 8.0 * f32::EPSILON as f64;
+            assert!(
+                (v32 as f64 - v64).abs() <= tol * v64.abs().max(1.0),
+                "silu({z})"
+            );
+            assert!(
+                (d32 as f64 - d64).abs() <= tol * d64.abs().max(1.0),
+                "silu'({z})"
+            );
+        }
+        assert_eq!(relu_pair(-0.0f32), (0.0, 0.0));
+        assert!(relu_pair(f64::NAN).1.is_nan());
+    }
+}
