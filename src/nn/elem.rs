@@ -39,9 +39,66 @@ pub trait Elem:
     fn from_f64(x: f64) -> Self;
     /// Widens to `f64` (exact).
     fn to_f64(self) -> f64;
+    /// `self * a + b` rounded once (`mul_add`).
+    fn fused_mul_add(self, a: Self, b: Self) -> Self;
+    /// `log2(e)`.
+    const LOG2_E: Self;
+    /// `ln 2 = LN2_HI + LN2_LO`, `n * LN2_HI` exact for the `n` that occur.
+    const LN2_HI: Self;
+    const LN2_LO: Self;
+    /// `1.5 * 2^(mantissa bits)`: adding it rounds to an integer held in the low bits.
+    const ROUND_SHIFT: Self;
+    /// `1 / i!` for `i = P .. 0`, Horner order.
+    const TAYLOR: &'static [Self];
+    /// The range `exp` clamps its argument to, where `2^n` stays normal.
+    const EXP_LO: Self;
+    const EXP_HI: Self;
+    /// `x` clamped to `[EXP_LO, EXP_HI]` as `f64::clamp` does (NaN stays NaN).
+    #[inline(always)]
+    fn clamp_exp(self) -> Self {
+        let mut x = self;
+        if x < Self::EXP_LO {
+            x = Self::EXP_LO;
+        }
+        if x > Self::EXP_HI {
+            x = Self::EXP_HI;
+        }
+        x
+    }
+    /// `2^n` from `t = x log2(e) + ROUND_SHIFT`, whose low mantissa bits hold `n`.
+    fn pow2_from_shifted(t: Self) -> Self;
     /// `exp(x)` to within a few ulp, branch-free and call-free so that loops over
     /// it vectorise (see the module docs).
-    fn exp_fast(self) -> Self;
+    #[cfg(test)]
+    fn exp_fast(self) -> Self {
+        let mut x = [self];
+        exp_lanes(&mut x);
+        x[0]
+    }
+}
+
+/// `x_i <- exp(x_i)` for `N` lanes at once, one operation at a time across the lanes
+/// (independent chains interleave, hiding the latency of the polynomial); every lane
+/// gets the same operations as [`Elem::exp_fast`].
+#[inline(always)]
+#[allow(clippy::needless_range_loop)]
+pub(crate) fn exp_lanes<E: Elem, const N: usize>(x: &mut [E; N]) {
+    let (mut t, mut r) = ([E::ZERO; N], [E::ZERO; N]);
+    for i in 0..N {
+        let xi = x[i].clamp_exp();
+        t[i] = xi * E::LOG2_E + E::ROUND_SHIFT;
+        let n = t[i] - E::ROUND_SHIFT;
+        r[i] = (xi - n * E::LN2_HI) - n * E::LN2_LO;
+    }
+    let mut p = [E::TAYLOR[0]; N];
+    for &c in &E::TAYLOR[1..] {
+        for i in 0..N {
+            p[i] = p[i] * r[i] + c;
+        }
+    }
+    for i in 0..N {
+        x[i] = p[i] * E::pow2_from_shifted(t[i]);
+    }
 }
 
 /// `ln 2 = LN2_HI + LN2_LO` (fdlibm's split): `n * LN2_HI` is exact for |n| < 2^11.
@@ -86,6 +143,13 @@ const TAYLOR_32: [f32; 8] = [
 impl Elem for f64 {
     const ZERO: f64 = 0.0;
     const ONE: f64 = 1.0;
+    const LOG2_E: f64 = std::f64::consts::LOG2_E;
+    const LN2_HI: f64 = LN2_HI_64;
+    const LN2_LO: f64 = LN2_LO_64;
+    const ROUND_SHIFT: f64 = ROUND_SHIFT_64;
+    const TAYLOR: &'static [f64] = &TAYLOR_64;
+    const EXP_LO: f64 = -708.0;
+    const EXP_HI: f64 = 709.0;
     #[inline(always)]
     fn from_f64(x: f64) -> f64 {
         x
@@ -95,24 +159,26 @@ impl Elem for f64 {
         self
     }
     #[inline(always)]
-    fn exp_fast(self) -> f64 {
-        let x = self.clamp(-708.0, 709.0);
-        let t = x * std::f64::consts::LOG2_E + ROUND_SHIFT_64;
-        let n = t - ROUND_SHIFT_64;
-        let r = (x - n * LN2_HI_64) - n * LN2_LO_64;
+    fn fused_mul_add(self, a: f64, b: f64) -> f64 {
+        self.mul_add(a, b)
+    }
+    #[inline(always)]
+    fn pow2_from_shifted(t: f64) -> f64 {
         // low 12 mantissa bits of t hold n mod 2^12; add the exponent bias and shift
-        let scale = f64::from_bits(t.to_bits().wrapping_add(1023) << 52);
-        let mut p = TAYLOR_64[0];
-        for c in &TAYLOR_64[1..] {
-            p = p * r + c;
-        }
-        p * scale
+        f64::from_bits(t.to_bits().wrapping_add(1023) << 52)
     }
 }
 
 impl Elem for f32 {
     const ZERO: f32 = 0.0;
     const ONE: f32 = 1.0;
+    const LOG2_E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = LN2_HI_32;
+    const LN2_LO: f32 = LN2_LO_32;
+    const ROUND_SHIFT: f32 = ROUND_SHIFT_32;
+    const TAYLOR: &'static [f32] = &TAYLOR_32;
+    const EXP_LO: f32 = -87.0;
+    const EXP_HI: f32 = 88.0;
     #[inline(always)]
     fn from_f64(x: f64) -> f32 {
         x as f32
@@ -122,18 +188,13 @@ impl Elem for f32 {
         self as f64
     }
     #[inline(always)]
-    fn exp_fast(self) -> f32 {
-        let x = self.clamp(-87.0, 88.0);
-        let t = x * std::f32::consts::LOG2_E + ROUND_SHIFT_32;
-        let n = t - ROUND_SHIFT_32;
-        let r = (x - n * LN2_HI_32) - n * LN2_LO_32;
+    fn fused_mul_add(self, a: f32, b: f32) -> f32 {
+        self.mul_add(a, b)
+    }
+    #[inline(always)]
+    fn pow2_from_shifted(t: f32) -> f32 {
         // low 9 mantissa bits of t hold n mod 2^9; add the exponent bias and shift
-        let scale = f32::from_bits(t.to_bits().wrapping_add(127) << 23);
-        let mut p = TAYLOR_32[0];
-        for c in &TAYLOR_32[1..] {
-            p = p * r + c;
-        }
-        p * scale
+        f32::from_bits(t.to_bits().wrapping_add(127) << 23)
     }
 }
 
@@ -141,8 +202,27 @@ impl Elem for f32 {
 /// `s = 1 / (1 + e^{-z})`, `silu = z s`, `silu' = s (1 + z (1 - s))`.
 #[inline(always)]
 pub(crate) fn silu_pair<E: Elem>(z: E) -> (E, E) {
-    let s = E::ONE / (E::ONE + (-z).exp_fast());
-    (z * s, s * (E::ONE + z * (E::ONE - s)))
+    let mut v = [z];
+    let mut d = [E::ZERO];
+    silu_lanes(&mut v, &mut d);
+    (v[0], d[0])
+}
+
+/// [`silu_pair`] on `N` lanes: `z_i <- silu(z_i)`, `d_i <- silu'(z_i)`, interleaved as
+/// in [`exp_lanes`].
+#[inline(always)]
+#[allow(clippy::needless_range_loop)]
+pub(crate) fn silu_lanes<E: Elem, const N: usize>(z: &mut [E; N], d: &mut [E; N]) {
+    let mut e = [E::ZERO; N];
+    for i in 0..N {
+        e[i] = -z[i];
+    }
+    exp_lanes(&mut e);
+    for i in 0..N {
+        let s = E::ONE / (E::ONE + e[i]);
+        d[i] = s * (E::ONE + z[i] * (E::ONE - s));
+        z[i] = z[i] * s;
+    }
 }
 
 /// `(relu(z), relu'(z))` with `relu'(0) = 0`; NaN gives `(NaN, NaN)`.

@@ -37,6 +37,10 @@ pub(super) enum Mode {
     Unfused,
     /// Four running sums over `p mod 4`, then `(s0 + s1) + (s2 + s3) + tail`.
     Dot4,
+    /// [`DOT_LANES`] running sums over `p mod DOT_LANES` (fused), then summed pairwise
+    /// (`s_i + s_{i+8}`, then `+ 4`, `+ 2`, `+ 1`): for outputs much narrower than a
+    /// register (single precision; the same order on every backend).
+    DotLanes,
 }
 
 impl Mode {
@@ -48,6 +52,18 @@ impl Mode {
             Mode::Unfused
         } else {
             Mode::Dot4
+        }
+    }
+
+    /// The order for `c = a b` (`a: m x k`) in single precision: dot products along
+    /// `k` where C has at most a quarter as many rows as the widest register has lanes,
+    /// fused register blocks otherwise (the choice, like the orders, does not depend on
+    /// the backend, so neither do the bytes).
+    pub(super) fn fast_mul(m: usize, k: usize) -> Mode {
+        if 4 * m <= DOT_LANES && k >= DOT_LANES {
+            Mode::DotLanes
+        } else {
+            Mode::Fused
         }
     }
 
@@ -84,10 +100,27 @@ impl<E> Mat<E> {
     }
 }
 
-/// `C = A B` with the accumulation order `mode`, then `epi(j0, nr)` for every block of
+/// Work on a block of finished columns of C (first column, count), while it is in
+/// cache. A trait rather than a closure, so that `#[inline(always)]` keeps it inside
+/// the backend's `#[target_feature]` function.
+pub(super) trait Epilogue {
+    /// # Safety
+    /// Columns `j0 .. j0 + nr` of C are finished and valid.
+    unsafe fn finish(&mut self, j0: usize, nr: usize);
+}
+
+/// No epilogue.
+pub(super) struct Nothing;
+
+impl Epilogue for Nothing {
+    #[inline(always)]
+    unsafe fn finish(&mut self, _j0: usize, _nr: usize) {}
+}
+
+/// `C = A B` with the accumulation order `mode`, then `epi.finish(j0, nr)` for every block of
 /// `nr` finished columns starting at `j0`. C is column-major with leading dimension
-/// `ldc`. `A` must be column-major (`a.rs == 1`); in [`Mode::Dot4`], `b` must be too and
-/// `at` is `A^T`, column-major.
+/// `ldc`. `A` must be column-major (`a.rs == 1`); in [`Mode::Dot4`] and
+/// [`Mode::DotLanes`], `b` must be too and `at` is `A^T`, column-major.
 ///
 /// # Safety
 /// The operands must be valid for the given shapes, C must not alias A or B, and the
@@ -102,7 +135,7 @@ pub(super) unsafe fn gemm<S: Simd, const MV: usize, const NR: usize>(
     b: Mat<S::E>,
     c: *mut S::E,
     ldc: usize,
-    mut epi: impl FnMut(usize, usize),
+    epi: &mut impl Epilogue,
 ) {
     debug_assert!(m > 0 && n > 0 && k > 0 && a.rs == 1);
     let mut j0 = 0;
@@ -128,8 +161,17 @@ pub(super) unsafe fn gemm<S: Simd, const MV: usize, const NR: usize>(
                     }
                 }
             }
+            Mode::DotLanes => {
+                debug_assert!(b.rs == 1 && at.rs == 1);
+                for j in j0..j0 + nr {
+                    let bj = b.ptr.add(j * b.cs);
+                    for i in 0..m {
+                        *c.add(i + j * ldc) = dot_lanes::<S>(at.ptr.add(i * at.cs), bj, k);
+                    }
+                }
+            }
         }
-        epi(j0, nr);
+        epi.finish(j0, nr);
         j0 += nr;
     }
 }
@@ -254,6 +296,49 @@ unsafe fn micro<S: Simd, const MV: usize, const NR: usize, const FUSED: bool, co
             }
         }
     }
+}
+
+/// Running sums of [`Mode::DotLanes`]: the widest register of any backend (16 x f32).
+pub(super) const DOT_LANES: usize = 16;
+
+/// `sum_p x_p y_p` over `k` contiguous entries in the order of [`Mode::DotLanes`].
+#[inline(always)]
+unsafe fn dot_lanes<S: Simd>(x: *const S::E, y: *const S::E, k: usize) -> S::E {
+    let l = S::LANES;
+    let nv = DOT_LANES / l;
+    let mut acc = [S::zero(); DOT_LANES];
+    let mut p = 0;
+    while p + DOT_LANES <= k {
+        for (v, a) in acc.iter_mut().enumerate().take(nv) {
+            *a = S::fma(S::load(x.add(p + v * l)), S::load(y.add(p + v * l)), *a);
+        }
+        p += DOT_LANES;
+    }
+    for (v, a) in acc.iter_mut().enumerate().take(nv) {
+        let q = p + v * l;
+        if q + l <= k {
+            *a = S::fma(S::load(x.add(q)), S::load(y.add(q)), *a);
+        } else if q < k {
+            let mask = S::mask(k - q);
+            *a = S::fma(
+                S::load_masked(x.add(q), mask),
+                S::load_masked(y.add(q), mask),
+                *a,
+            );
+        }
+    }
+    let mut s = [<S::E as Elem>::ZERO; DOT_LANES];
+    for (v, a) in acc.iter().enumerate().take(nv) {
+        S::store(s.as_mut_ptr().add(v * l), *a);
+    }
+    let mut h = DOT_LANES / 2;
+    while h > 0 {
+        for i in 0..h {
+            s[i] = s[i] + s[i + h];
+        }
+        h /= 2;
+    }
+    s[0]
 }
 
 /// Dot product with four running sums (the reference kernels' order; the summation

@@ -3,6 +3,7 @@
 //! ([`Precision`]), on AVX-512, AVX2 + FMA or portable code ([`SimdBackend`]).
 //!
 //! ```text
+//! act.rs    bias + activation + derivative on registers (the forward epilogue)
 //! gemm.rs   register-blocked products with fused epilogues, fixed accumulation orders
 //! simd.rs   the vector registers of each backend
 //! step.rs   forward, MSE, backward on buffers allocated once per batch size
@@ -18,6 +19,7 @@ use nalgebra::{DMatrix, DVector};
 
 use super::{Mlp, MlpGradient, NnError, Precision};
 
+mod act;
 mod gemm;
 mod simd;
 mod step;

@@ -17,8 +17,9 @@
 
 use nalgebra::DMatrix;
 
-use super::super::elem::{Elem, relu_pair, silu_pair};
-use super::gemm::{Mat, Mode, gemm};
+use super::super::elem::Elem;
+use super::act::activate;
+use super::gemm::{Epilogue, Mat, Mode, Nothing, gemm};
 use super::simd::Simd;
 use crate::nn::{Activation, Mlp, MlpGradient};
 
@@ -170,12 +171,8 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
     buf: &mut Buffers<S::E>,
 ) -> f64 {
     let (s, bsz, last) = (&g.sizes, g.batch, g.layers() - 1);
-    let mode = |reference: Mode| {
-        if g.reference_order {
-            reference
-        } else {
-            Mode::Fused
-        }
+    let mode = |reference: Mode, fast: Mode| {
+        if g.reference_order { reference } else { fast }
     };
     let col = Mat::col_major;
     let x = buf.x.as_ptr();
@@ -185,29 +182,18 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
         let (m, k) = (s[l + 1], s[l]);
         let input = if l == 0 { x } else { buf.act[l - 1].as_ptr() };
         let (w, wt) = (col(buf.w[l].as_ptr(), m), col(buf.wt[l].as_ptr(), k));
-        let order = mode(Mode::reference_mul(m, k, bsz));
+        let order = mode(Mode::reference_mul(m, k, bsz), Mode::fast_mul(m, k));
         let bias = buf.b[l].as_slice();
         if l < last {
             let (z, d) = (buf.act[l].as_mut_ptr(), buf.dact[l].as_mut_ptr());
             let act = g.activation;
-            gemm::<S, MV, NR>(order, (m, bsz, k), w, wt, col(input, k), z, m, |j0, nr| {
-                let zs = std::slice::from_raw_parts_mut(z.add(j0 * m), nr * m);
-                let ds = std::slice::from_raw_parts_mut(d.add(j0 * m), nr * m);
-                activate(act, zs, ds, bias);
-            });
+            let mut epi = Activate::<S> { act, z, d, bias };
+            gemm::<S, MV, NR>(order, (m, bsz, k), w, wt, col(input, k), z, m, &mut epi);
         } else {
             let o = buf.out.as_mut_ptr();
-            let residual = g.residual;
-            gemm::<S, MV, NR>(order, (m, bsz, k), w, wt, col(input, k), o, m, |j0, nr| {
-                let os = std::slice::from_raw_parts_mut(o.add(j0 * m), nr * m);
-                for oc in os.chunks_exact_mut(m) {
-                    oc.iter_mut().zip(bias).for_each(|(v, &bi)| *v = *v + bi);
-                }
-                if residual {
-                    let xs = std::slice::from_raw_parts(x.add(j0 * m), nr * m);
-                    os.iter_mut().zip(xs).for_each(|(v, &xi)| *v = *v + xi);
-                }
-            });
+            let x = if g.residual { Some(x) } else { None };
+            let mut epi = Output { o, bias, x };
+            gemm::<S, MV, NR>(order, (m, bsz, k), w, wt, col(input, k), o, m, &mut epi);
         }
     }
 
@@ -226,7 +212,7 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
         let (m, n) = (s[l + 1], s[l]);
         let input = if l == 0 { x } else { buf.act[l - 1].as_ptr() };
         let delta = col(buf.delta[l].as_ptr(), m);
-        let order = mode(Mode::reference_mul_bt(m, bsz, n));
+        let order = mode(Mode::reference_mul_bt(m, bsz, n), Mode::Fused);
         let none = col(std::ptr::null(), 0);
         if m >= n {
             // dW (m x n) = delta (m x B) input^T
@@ -239,7 +225,7 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
                 col(input, n).t(),
                 gw,
                 m,
-                |_, _| {},
+                &mut Nothing,
             );
         } else {
             // dW^T (n x m) = input (n x B) delta^T, then transpose
@@ -252,7 +238,7 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
                 delta.t(),
                 sc,
                 n,
-                |_, _| {},
+                &mut Nothing,
             );
             for (i, gcol) in buf.gw[l].chunks_exact_mut(m).enumerate() {
                 for (r, v) in gcol.iter_mut().enumerate() {
@@ -260,44 +246,105 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
                 }
             }
         }
-        let gb = &mut buf.gb[l];
-        gb.fill(S::E::ZERO);
-        for dc in buf.delta[l].chunks_exact(m) {
-            gb.iter_mut().zip(dc).for_each(|(o, &v)| *o = *o + v);
-        }
+        row_sums(&buf.delta[l], &mut buf.gb[l]);
         if l > 0 {
             // delta_{l-1} (n x B) = W_l^T (n x m) delta_l, times act'(z_{l-1})
-            let order = mode(Mode::reference_mul(n, m, bsz));
+            let order = mode(Mode::reference_mul(n, m, bsz), Mode::fast_mul(n, m));
             let (wt, w) = (col(buf.wt[l].as_ptr(), n), col(buf.w[l].as_ptr(), m));
             let (lower, upper) = buf.delta.split_at_mut(l);
             let prev = lower[l - 1].as_mut_ptr();
             let dact = buf.dact[l - 1].as_ptr();
             let delta = col(upper[0].as_ptr(), m);
-            gemm::<S, MV, NR>(order, (n, bsz, m), wt, w, delta, prev, n, |j0, nr| {
-                let ps = std::slice::from_raw_parts_mut(prev.add(j0 * n), nr * n);
-                let ds = std::slice::from_raw_parts(dact.add(j0 * n), nr * n);
-                ps.iter_mut().zip(ds).for_each(|(p, &d)| *p = *p * d);
-            });
+            let mut epi = TimesDerivative { prev, dact, n };
+            gemm::<S, MV, NR>(order, (n, bsz, m), wt, w, delta, prev, n, &mut epi);
         }
     }
     sum / bsz as f64
 }
 
-/// `(z, d) <- (act(z + b), act'(z + b))` on whole columns of length `b.len()`.
-#[inline(always)]
-fn activate<E: Elem>(act: Activation, z: &mut [E], d: &mut [E], bias: &[E]) {
+/// Hidden layer: bias, activation and its derivative ([`activate`]).
+struct Activate<'a, S: Simd> {
+    act: Activation,
+    z: *mut S::E,
+    d: *mut S::E,
+    bias: &'a [S::E],
+}
+
+impl<S: Simd> Epilogue for Activate<'_, S> {
     #[inline(always)]
-    fn each<E: Elem>(z: &mut [E], d: &mut [E], bias: &[E], f: impl Fn(E) -> (E, E)) {
-        let m = bias.len();
-        for (zc, dc) in z.chunks_exact_mut(m).zip(d.chunks_exact_mut(m)) {
-            for ((zi, di), &bi) in zc.iter_mut().zip(dc).zip(bias) {
-                (*zi, *di) = f(*zi + bi);
-            }
+    unsafe fn finish(&mut self, j0: usize, nr: usize) {
+        let m = self.bias.len();
+        activate::<S>(
+            self.act,
+            self.z.add(j0 * m),
+            self.d.add(j0 * m),
+            self.bias,
+            nr,
+        );
+    }
+}
+
+/// Read-out: `Psi = z + b`, plus `x` for a residual network (two roundings, as the
+/// reference adds them).
+struct Output<'a, E> {
+    o: *mut E,
+    bias: &'a [E],
+    x: Option<*const E>,
+}
+
+impl<E: Elem> Epilogue for Output<'_, E> {
+    #[inline(always)]
+    unsafe fn finish(&mut self, j0: usize, nr: usize) {
+        let m = self.bias.len();
+        let os = std::slice::from_raw_parts_mut(self.o.add(j0 * m), nr * m);
+        for oc in os.chunks_exact_mut(m) {
+            oc.iter_mut()
+                .zip(self.bias)
+                .for_each(|(v, &bi)| *v = *v + bi);
+        }
+        if let Some(x) = self.x {
+            let xs = std::slice::from_raw_parts(x.add(j0 * m), nr * m);
+            os.iter_mut().zip(xs).for_each(|(v, &xi)| *v = *v + xi);
         }
     }
-    match act {
-        Activation::Silu => each(z, d, bias, silu_pair),
-        Activation::Relu => each(z, d, bias, relu_pair),
-        Activation::Identity => each(z, d, bias, |v| (v, E::ONE)),
+}
+
+/// Backward: `delta_{l-1} = (W_l^T delta_l) ⊙ act'(z_{l-1})`.
+struct TimesDerivative<E> {
+    prev: *mut E,
+    dact: *const E,
+    n: usize,
+}
+
+impl<E: Elem> Epilogue for TimesDerivative<E> {
+    #[inline(always)]
+    unsafe fn finish(&mut self, j0: usize, nr: usize) {
+        let n = self.n;
+        let ps = std::slice::from_raw_parts_mut(self.prev.add(j0 * n), nr * n);
+        let ds = std::slice::from_raw_parts(self.dact.add(j0 * n), nr * n);
+        ps.iter_mut().zip(ds).for_each(|(p, &d)| *p = *p * d);
+    }
+}
+
+/// Rows whose running sums [`row_sums`] keeps in registers at once.
+const ROW_BLOCK: usize = 64;
+
+/// `out = sum_j delta[:, j]` over the columns of `delta` (`m` rows), in order of `j`
+/// from zero (the reference's order), [`ROW_BLOCK`] running sums at a time.
+#[inline(always)]
+fn row_sums<E: Elem>(delta: &[E], out: &mut [E]) {
+    let m = out.len();
+    let mut blocks = out.chunks_exact_mut(ROW_BLOCK);
+    for (b, ob) in (&mut blocks).enumerate() {
+        let mut acc = [E::ZERO; ROW_BLOCK];
+        for col in delta.chunks_exact(m) {
+            let c = &col[b * ROW_BLOCK..(b + 1) * ROW_BLOCK];
+            acc.iter_mut().zip(c).for_each(|(a, &v)| *a = *a + v);
+        }
+        ob.copy_from_slice(&acc);
+    }
+    let done = m - blocks.into_remainder().len();
+    for (q, o) in out.iter_mut().enumerate().skip(done) {
+        *o = delta.chunks_exact(m).fold(E::ZERO, |s, col| s + col[q]);
     }
 }
