@@ -7,7 +7,8 @@
 //! ```text
 //! exp(x):  x = n ln2 + r, |r| <= ln2 / 2;   exp(x) = 2^n * sum_{i <= P} r^i / i!
 //!          f64: P = 12 (remainder r^13 / 13! < 2e-16 relative), x clamped to [-708, 709]
-//!          f32: P = 7  (remainder r^8 / 8!   < 6e-9 relative),  x clamped to [-87, 88]
+//!          f32: P = 7  (remainder r^8 / 8!   < 6e-9 relative),  x clamped to [-87, 88],
+//!               Horner steps fused
 //! ```
 //! The clamps keep `2^n` a normal number (results then saturate); NaN stays NaN.
 
@@ -53,6 +54,10 @@ pub trait Elem:
     /// The range `exp` clamps its argument to, where `2^n` stays normal.
     const EXP_LO: Self;
     const EXP_HI: Self;
+    /// Whether the `exp` polynomial fuses its Horner steps (`f32`: no reference to
+    /// match, and one rounding per term is also the more accurate; `f64`: no, it must
+    /// round as the reference activation does).
+    const FUSED_HORNER: bool;
     /// `x` clamped to `[EXP_LO, EXP_HI]` as `f64::clamp` does (NaN stays NaN).
     #[inline(always)]
     fn clamp_exp(self) -> Self {
@@ -93,7 +98,11 @@ pub(crate) fn exp_lanes<E: Elem, const N: usize>(x: &mut [E; N]) {
     let mut p = [E::TAYLOR[0]; N];
     for &c in &E::TAYLOR[1..] {
         for i in 0..N {
-            p[i] = p[i] * r[i] + c;
+            p[i] = if E::FUSED_HORNER {
+                p[i].fused_mul_add(r[i], c)
+            } else {
+                p[i] * r[i] + c
+            };
         }
     }
     for i in 0..N {
@@ -150,6 +159,7 @@ impl Elem for f64 {
     const TAYLOR: &'static [f64] = &TAYLOR_64;
     const EXP_LO: f64 = -708.0;
     const EXP_HI: f64 = 709.0;
+    const FUSED_HORNER: bool = false;
     #[inline(always)]
     fn from_f64(x: f64) -> f64 {
         x
@@ -179,6 +189,7 @@ impl Elem for f32 {
     const TAYLOR: &'static [f32] = &TAYLOR_32;
     const EXP_LO: f32 = -87.0;
     const EXP_HI: f32 = 88.0;
+    const FUSED_HORNER: bool = true;
     #[inline(always)]
     fn from_f64(x: f64) -> f32 {
         x as f32

@@ -2,8 +2,9 @@
 //! act'(z + b))` for a block of columns, SiLU in explicit SIMD.
 //!
 //! Each lane performs the operations of [`silu_pair`](super::super::elem::silu_pair)
-//! (the `exp` of [`Elem`] included) in the same order, unfused, so every backend and the
-//! scalar reference agree to the bit. Several registers go through the chain side by
+//! (the `exp` of [`Elem`] included) in the same order and with the same roundings
+//! (unfused in `f64`; `f32` fuses the Horner steps, see `Elem::FUSED_HORNER`), so every
+//! backend and the scalar reference agree to the bit. Several registers go through the chain side by
 //! side, so its latency overlaps.
 
 // Raw-pointer epilogue over a block the caller owns.
@@ -133,7 +134,11 @@ unsafe fn silu<S: Simd, const G: usize>(v: &mut [S::V; G]) -> [S::V; G] {
     for &k in &S::E::TAYLOR[1..] {
         let k = c(k);
         for g in 0..G {
-            p[g] = S::add(S::mul(p[g], r[g]), k);
+            p[g] = if S::E::FUSED_HORNER {
+                S::fma(p[g], r[g], k)
+            } else {
+                S::add(S::mul(p[g], r[g]), k)
+            };
         }
     }
     let mut dv = [S::zero(); G];
