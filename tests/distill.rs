@@ -56,6 +56,12 @@ fn cells_are_deterministic_resumable_and_shardable() {
         ..plan.budget
     };
     assert!(plan.cells().iter().all(|c| plan.key(c) != other.key(c)));
+    // So does the precision of the training steps: resumed cells never mix precisions.
+    other.budget = StudentBudget {
+        precision: flowcert::nn::Precision::F32,
+        ..plan.budget
+    };
+    assert!(plan.cells().iter().all(|c| plan.key(c) != other.key(c)));
 }
 
 #[test]

@@ -58,6 +58,9 @@ pub struct Args {
     /// Adam learning rate.
     #[arg(long, default_value_t = 2e-3)]
     lr: f64,
+    /// Precision of the students' training steps: f64 or f32.
+    #[arg(long, default_value = "f64")]
+    precision: String,
     /// Fresh samples of p_T for the end-to-end metric.
     #[arg(long, default_value_t = 2048)]
     eval_samples: usize,
@@ -125,6 +128,10 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             batch: a.batch,
             samples: a.samples,
             lr: a.lr,
+            precision: a
+                .precision
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--precision {}: {e}", a.precision))?,
         },
         eval_samples: a.eval_samples,
         teacher_tol: 1e-8,

@@ -26,7 +26,7 @@ use crate::bounds::{Bound, BoundsError, LambdaTable, Lipschitz};
 use crate::dynamics::{ExactFlow, FlowError, Method, SolverOptions};
 use crate::grids::{GridError, GridKind};
 use crate::model::Mixture;
-use crate::nn::{Activation, Mlp, MlpConfig, NnError, TrainConfig, VectorMap, train};
+use crate::nn::{Activation, Mlp, MlpConfig, NnError, Precision, TrainConfig, VectorMap, train};
 
 /// Errors of the distillation experiment.
 #[derive(Debug, Error)]
@@ -67,6 +67,9 @@ pub struct StudentBudget {
     pub samples: usize,
     /// Adam learning rate.
     pub lr: f64,
+    /// Precision of the training steps (students are evaluated in `f64` either way).
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl Default for StudentBudget {
@@ -79,6 +82,7 @@ impl Default for StudentBudget {
             batch: 128,
             samples: 4096,
             lr: 2e-3,
+            precision: Precision::F64,
         }
     }
 }
@@ -189,7 +193,11 @@ pub fn run_cell(
     let cfg = MlpConfig::new(d, vec![budget.width; budget.depth], d, Activation::Silu)
         .with_residual(true)
         .check()?;
-    let tcfg = TrainConfig::new(budget.steps, budget.batch, budget.lr).check()?;
+    let tcfg = TrainConfig {
+        precision: budget.precision,
+        ..TrainConfig::new(budget.steps, budget.batch, budget.lr)
+    }
+    .check()?;
     let mut students = Vec::with_capacity(n);
     let mut train_loss = Vec::with_capacity(n);
     for i in 1..=n {
@@ -352,6 +360,7 @@ impl DistillPlan {
                 batch: 128,
                 samples: 2048,
                 lr: 3e-3,
+                precision: Precision::F64,
             },
             eval_samples: 1024,
             teacher_tol: 1e-8,
@@ -375,6 +384,7 @@ impl DistillPlan {
                 batch: 32,
                 samples: 128,
                 lr: 3e-3,
+                precision: Precision::F64,
             },
             eval_samples: 64,
             ..Self::quick()
@@ -425,8 +435,13 @@ impl DistillPlan {
         let (name, mix) = &self.mixtures[c.mixture];
         let spec = serde_json::to_string(&mix.to_spec()).unwrap_or_default();
         let b = &self.budget;
+        // f64 keys are those written before the precision existed; others are marked
+        let precision = match b.precision {
+            Precision::F64 => String::new(),
+            p => format!("|{p}"),
+        };
         let config = format!(
-            "{spec}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            "{spec}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}{precision}",
             b.width,
             b.depth,
             b.steps,
