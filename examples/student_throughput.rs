@@ -14,15 +14,16 @@
 //! the outer loop, one student per thread, as the distillation experiment trains its
 //! segment students), and `steps_per_s` is the aggregate: T x steps / wall time.
 //! The median of `--repeats` timed runs is reported, after one untimed warm-up run.
-//! `--kernel reference` times the pre-SIMD training path (f64 only) for comparison.
+//! `--kernel reference` times the pre-SIMD training path (f64 only) for comparison;
+//! `--backend avx2|portable` forces a narrower instruction set than the CPU's widest.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, ValueEnum};
 use flowcert::nn::{
-    Activation, Mlp, MlpConfig, Precision, ReferenceMlp, SimdBackend, TrainConfig, Trainable,
-    ValidTrainConfig, train,
+    Activation, Mlp, MlpConfig, Precision, ReferenceMlp, SimdBackend, TrainConfig, TrainWorkspace,
+    Trainable, ValidTrainConfig, VectorMap, train,
 };
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
@@ -41,6 +42,58 @@ enum Kernel {
     Engine,
     /// The reference forward/backward pass (`ReferenceMlp`; f64 only).
     Reference,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    /// The widest this CPU supports.
+    Detect,
+    Avx512,
+    Avx2,
+    Portable,
+}
+
+impl Backend {
+    fn resolve(self) -> SimdBackend {
+        match self {
+            Backend::Detect => SimdBackend::detect(),
+            Backend::Avx512 => SimdBackend::Avx512,
+            Backend::Avx2 => SimdBackend::Avx2,
+            Backend::Portable => SimdBackend::Portable,
+        }
+    }
+}
+
+/// An `Mlp` whose training steps run on a chosen backend.
+struct OnBackend(Mlp, SimdBackend);
+
+impl VectorMap for OnBackend {
+    fn dim_in(&self) -> usize {
+        self.0.dim_in()
+    }
+    fn dim_out(&self) -> usize {
+        self.0.dim_out()
+    }
+    fn apply_batch(&self, x: &DMatrix<f64>) -> DMatrix<f64> {
+        self.0.apply_batch(x)
+    }
+}
+
+impl Trainable for OnBackend {
+    type Workspace = TrainWorkspace;
+    fn workspace(&self, batch: usize, precision: Precision) -> TrainWorkspace {
+        TrainWorkspace::with_backend(&self.0, batch, precision, self.1)
+            .expect("the backend was checked before training")
+    }
+    fn param_count(&self) -> usize {
+        self.0.param_count()
+    }
+    fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut TrainWorkspace) -> f64 {
+        ws.loss_and_grad(&self.0, x, y)
+    }
+    fn visit_params(&mut self, ws: &TrainWorkspace, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+        self.0.visit_params(ws.gradient(), f)
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -70,6 +123,9 @@ struct Args {
     /// Training step implementation.
     #[arg(long, value_enum, default_value_t = Kernel::Engine)]
     kernel: Kernel,
+    /// Instruction set of the engine's kernels.
+    #[arg(long, value_enum, default_value_t = Backend::Detect)]
+    backend: Backend,
     /// Timed runs; the median is reported.
     #[arg(long, default_value_t = 3)]
     repeats: usize,
@@ -101,6 +157,15 @@ fn check(a: &Args) -> Result<Precision, String> {
         .map_err(|e| format!("--precision: {e}"))?;
     if a.kernel == Kernel::Reference && precision != Precision::F64 {
         return Err("--kernel reference computes in f64 only: use --precision f64".into());
+    }
+    if a.kernel == Kernel::Reference && a.backend != Backend::Detect {
+        return Err("--kernel reference has no SIMD backend: drop --backend".into());
+    }
+    if !a.backend.resolve().is_available() {
+        return Err(format!(
+            "--backend {}: this CPU lacks its instructions; use --backend detect",
+            a.backend.resolve().name()
+        ));
     }
     Ok(precision)
 }
@@ -138,7 +203,8 @@ fn timed(a: &Args, tc: &ValidTrainConfig, pool: &rayon::ThreadPool) -> (f64, f64
         students
             .into_par_iter()
             .map(|(x, y, net, mut rng)| match a.kernel {
-                Kernel::Engine => fit(net, &x, &y, tc, &mut rng),
+                Kernel::Engine if a.backend == Backend::Detect => fit(net, &x, &y, tc, &mut rng),
+                Kernel::Engine => fit(OnBackend(net, a.backend.resolve()), &x, &y, tc, &mut rng),
                 Kernel::Reference => fit(ReferenceMlp(net), &x, &y, tc, &mut rng),
             })
             .collect()
@@ -194,7 +260,7 @@ fn main() -> ExitCode {
     }
     rates.sort_by(f64::total_cmp);
     let backend = match a.kernel {
-        Kernel::Engine => SimdBackend::detect().name(),
+        Kernel::Engine => a.backend.resolve().name(),
         Kernel::Reference => "reference",
     };
     println!(
