@@ -4,6 +4,7 @@
 
 use flowcert::experiments::distill::{DistillPlan, StudentBudget};
 use flowcert::experiments::{CellStore, Shard};
+use flowcert::nn::Precision;
 use flowcert::report::reproduce::{ReproduceOptions, Scale, Silent, distill_section, reproduce};
 
 fn tmp(name: &str) -> std::path::PathBuf {
@@ -58,7 +59,10 @@ fn cells_are_deterministic_resumable_and_shardable() {
     assert!(plan.cells().iter().all(|c| plan.key(c) != other.key(c)));
     // So does the precision of the training steps: resumed cells never mix precisions.
     other.budget = StudentBudget {
-        precision: flowcert::nn::Precision::F32,
+        precision: match plan.budget.precision {
+            Precision::F32 => Precision::F64,
+            _ => Precision::F32,
+        },
         ..plan.budget
     };
     assert!(plan.cells().iter().all(|c| plan.key(c) != other.key(c)));

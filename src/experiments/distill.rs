@@ -68,8 +68,15 @@ pub struct StudentBudget {
     /// Adam learning rate.
     pub lr: f64,
     /// Precision of the training steps (students are evaluated in `f64` either way).
-    #[serde(default)]
+    /// `f32` by default: on the two-mode mixtures, 5 seeds, every grid and N, the mean
+    /// relative MSE moves by at most 0.2% against seed intervals of 5-25%, and training
+    /// is about twice as fast. Cells stored before the field existed are `f64`.
+    #[serde(default = "f64_precision")]
     pub precision: Precision,
+}
+
+fn f64_precision() -> Precision {
+    Precision::F64
 }
 
 impl Default for StudentBudget {
@@ -82,7 +89,7 @@ impl Default for StudentBudget {
             batch: 128,
             samples: 4096,
             lr: 2e-3,
-            precision: Precision::F64,
+            precision: Precision::F32,
         }
     }
 }
@@ -360,7 +367,7 @@ impl DistillPlan {
                 batch: 128,
                 samples: 2048,
                 lr: 3e-3,
-                precision: Precision::F64,
+                precision: Precision::F32,
             },
             eval_samples: 1024,
             teacher_tol: 1e-8,
@@ -384,7 +391,7 @@ impl DistillPlan {
                 batch: 32,
                 samples: 128,
                 lr: 3e-3,
-                precision: Precision::F64,
+                precision: Precision::F32,
             },
             eval_samples: 64,
             ..Self::quick()
