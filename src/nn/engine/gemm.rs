@@ -198,42 +198,55 @@ unsafe fn rows<S: Simd, const MV: usize, const NR: usize, const FUSED: bool>(
     let mut i = 0;
     while i + MV * l <= m {
         let (ap, bp) = at(i);
-        if nr == NR {
-            micro::<S, MV, NR, FUSED, false>(kc, ap, a.cs, bp, b, cp(i), ldc, none, acc);
-        } else {
-            for jj in 0..nr {
-                let (bj, cj) = (bp.add(jj * b.cs), cp(i).add(jj * ldc));
-                micro::<S, MV, 1, FUSED, false>(kc, ap, a.cs, bj, b, cj, ldc, none, acc);
-            }
-        }
+        cols::<S, MV, NR, FUSED, false>(kc, ap, a.cs, bp, b, cp(i), ldc, none, acc, nr);
         i += MV * l;
     }
     while i < m {
         let (ap, bp) = at(i);
-        let part = m - i < l;
-        let mask = if part { S::mask(m - i) } else { none };
-        for jj in (0..nr).step_by(NR) {
-            let (bj, cj) = (bp.add(jj * b.cs), cp(i).add(jj * ldc));
-            match (nr - jj >= NR, part) {
-                (true, false) => {
-                    micro::<S, 1, NR, FUSED, false>(kc, ap, a.cs, bj, b, cj, ldc, mask, acc)
-                }
-                (true, true) => {
-                    micro::<S, 1, NR, FUSED, true>(kc, ap, a.cs, bj, b, cj, ldc, mask, acc)
-                }
-                (false, p) => {
-                    for q in 0..nr - jj {
-                        let (bq, cq) = (bj.add(q * b.cs), cj.add(q * ldc));
-                        if p {
-                            micro::<S, 1, 1, FUSED, true>(kc, ap, a.cs, bq, b, cq, ldc, mask, acc);
-                        } else {
-                            micro::<S, 1, 1, FUSED, false>(kc, ap, a.cs, bq, b, cq, ldc, mask, acc);
-                        }
-                    }
-                }
-            }
+        if m - i < l {
+            let mask = S::mask(m - i);
+            cols::<S, 1, NR, FUSED, true>(kc, ap, a.cs, bp, b, cp(i), ldc, mask, acc, nr);
+        } else {
+            cols::<S, 1, NR, FUSED, false>(kc, ap, a.cs, bp, b, cp(i), ldc, none, acc, nr);
         }
         i += l;
+    }
+}
+
+/// `nr <= NR` columns of one row block: one `NR`-wide kernel, or kernels 4, 2 and 1
+/// wide for a narrower block (a batch's last columns, a weight gradient with few columns).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn cols<S: Simd, const MV: usize, const NR: usize, const FUSED: bool, const PART: bool>(
+    kc: usize,
+    a: *const S::E,
+    lda: usize,
+    b: *const S::E,
+    bm: Mat<S::E>,
+    c: *mut S::E,
+    ldc: usize,
+    mask: S::Mask,
+    accumulate: bool,
+    nr: usize,
+) {
+    if nr == NR {
+        return micro::<S, MV, NR, FUSED, PART>(kc, a, lda, b, bm, c, ldc, mask, accumulate);
+    }
+    let mut q = 0;
+    let at = |q: usize| (b.add(q * bm.cs), c.add(q * ldc));
+    if NR > 4 && nr - q >= 4 {
+        let (bq, cq) = at(q);
+        micro::<S, MV, 4, FUSED, PART>(kc, a, lda, bq, bm, cq, ldc, mask, accumulate);
+        q += 4;
+    }
+    while nr - q >= 2 {
+        let (bq, cq) = at(q);
+        micro::<S, MV, 2, FUSED, PART>(kc, a, lda, bq, bm, cq, ldc, mask, accumulate);
+        q += 2;
+    }
+    if q < nr {
+        let (bq, cq) = at(q);
+        micro::<S, MV, 1, FUSED, PART>(kc, a, lda, bq, bm, cq, ldc, mask, accumulate);
     }
 }
 
