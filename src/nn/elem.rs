@@ -133,7 +133,7 @@ const TAYLOR_64: [f64; 13] = [
 ];
 
 /// Cephes' split of `ln 2` for `f32`: `n * LN2_HI` is exact for |n| < 2^15.
-const LN2_HI_32: f32 = 0.693_359_375;
+const LN2_HI_32: f32 = f32::from_bits(0x3f31_8000); // 0.693359375 = 355 / 512
 const LN2_LO_32: f32 = -2.121_944_4e-4;
 /// `1.5 * 2^23`.
 const ROUND_SHIFT_32: f32 = 12_582_912.0;
