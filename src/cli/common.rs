@@ -42,6 +42,24 @@ impl From<MethodArg> for flowcert::dynamics::Method {
     }
 }
 
+/// `--precision`: the arithmetic of the students' training steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrecisionArg {
+    /// Single precision (the experiment's default).
+    F32,
+    /// Double precision (bit-identical to the reference forward/backward pass).
+    F64,
+}
+
+impl From<PrecisionArg> for flowcert::nn::Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::F32 => flowcert::nn::Precision::F32,
+            PrecisionArg::F64 => flowcert::nn::Precision::F64,
+        }
+    }
+}
+
 /// Load a mixture file or `builtin:NAME`.
 pub fn mixture(path: &str) -> Result<Mixture> {
     Ok(flowcert::io::load_mixture(path)?)

@@ -22,6 +22,8 @@ mod lanes;
 mod mismatch;
 mod model;
 mod nn;
+mod nn_engine;
+mod nn_init;
 mod score_approx;
 mod snapshot_distill;
 mod snapshot_lipschitz;
