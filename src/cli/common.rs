@@ -8,13 +8,18 @@ use serde::Serialize;
 
 use flowcert::model::Mixture;
 
-/// Print a JSON document on stdout.
+/// Print a JSON document (pretty, one trailing newline) on stdout, streamed through a
+/// buffer rather than formatted into one string first.
 pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
-    use std::io::Write;
-    let text = serde_json::to_string_pretty(v)?;
-    match writeln!(std::io::stdout().lock(), "{text}") {
+    use std::io::{ErrorKind, Write};
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = serde_json::to_writer_pretty(&mut out, v)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    match written {
         // A closed pipe (`flowcert ... --json | head`) is the reader's choice, not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
         r => Ok(r?),
     }
 }
@@ -33,6 +38,24 @@ impl From<MethodArg> for flowcert::dynamics::Method {
         match m {
             MethodArg::Dopri5 => flowcert::dynamics::Method::Dopri5,
             MethodArg::Dop853 => flowcert::dynamics::Method::Dop853,
+        }
+    }
+}
+
+/// `--precision`: the arithmetic of the students' training steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrecisionArg {
+    /// Single precision (the experiment's default).
+    F32,
+    /// Double precision (bit-identical to the reference forward/backward pass).
+    F64,
+}
+
+impl From<PrecisionArg> for flowcert::nn::Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::F32 => flowcert::nn::Precision::F32,
+            PrecisionArg::F64 => flowcert::nn::Precision::F64,
         }
     }
 }

@@ -66,6 +66,10 @@ pub struct Args {
     /// Adam learning rate.
     #[arg(long, default_value_t = 2e-3)]
     lr: f64,
+    /// Precision of the students' training steps: f32 (default) or f64 (bit-identical
+    /// to the reference forward/backward pass; tables agree within seed noise).
+    #[arg(long, value_enum, default_value_t = common::PrecisionArg::F32)]
+    precision: common::PrecisionArg,
     /// Fresh samples of p_T for the end-to-end metric.
     #[arg(long, default_value_t = 2048)]
     eval_samples: usize,
@@ -128,6 +132,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             batch: a.batch,
             samples: a.samples,
             lr: a.lr,
+            precision: a.precision.into(),
             ..StudentBudget::default()
         },
         eval_samples: a.eval_samples,

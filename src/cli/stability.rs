@@ -40,6 +40,12 @@ pub struct Args {
     /// boundary between modes); 0 switches it off.
     #[arg(long, default_value_t = 60)]
     separatrix_steps: usize,
+    /// Local maximisations of ln ||DPhi|| (Nelder-Mead) per flow map; 0 switches them off.
+    #[arg(long, default_value_t = 4)]
+    ascent_starts: usize,
+    /// Variational solves per local maximisation.
+    #[arg(long, default_value_t = 80)]
+    ascent_evals: usize,
     /// Seed of the ChaCha8 generator.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -82,6 +88,8 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         teacher,
         domain: None,
         separatrix_steps: a.separatrix_steps,
+        ascent_starts: a.ascent_starts,
+        ascent_evals: a.ascent_evals,
     };
     let report = stability::measure_grid(&mix, &kind, to, from, a.segments, &cfg)?;
     if let Some(path) = &a.svg {

@@ -74,15 +74,17 @@ fn merging_distill_shards_gives_the_distill_results() {
     ];
     for (i, name) in ["d0", "d1"].iter().enumerate() {
         let shard = format!("{i}/2");
+        let out = d(name);
         let mut args = sweep.to_vec();
-        args.extend(["--out", &d(name), "--shard", &shard]);
+        args.extend(["--out", &out, "--shard", &shard]);
         let (c, _, e) = run(&args);
         assert_eq!(c, 0, "{e}");
     }
     let (c, _, e) = run(&["merge", "--out", &d("all"), &d("d0"), &d("d1")]);
     assert_eq!(c, 0, "{e}");
+    let whole_out = d("whole");
     let mut whole = sweep.to_vec();
-    whole.extend(["--out", &d("whole")]);
+    whole.extend(["--out", &whole_out]);
     let (c, _, e) = run(&whole);
     assert_eq!(c, 0, "{e}");
     let rows = |n: &str| -> serde_json::Value {

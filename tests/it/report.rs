@@ -114,7 +114,7 @@ fn series_are_told_apart_and_coincidences_are_said() {
         }
     }
     let pts: Vec<(f64, f64)> = (1..6).map(|i| (i as f64, (i * i) as f64)).collect();
-    let mut neg = pts.clone();
+    let mut neg: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x, 3.0 * y)).collect();
     neg[0].1 = -1.0;
     let fig = Figure::new(
         "t",
@@ -180,7 +180,7 @@ fn latex_tables_have_the_structure_of_a_paper_table() {
     let lip = std::fs::read_to_string(dir.join("lipschitz_two-mode-s0.3.tex")).unwrap();
     assert!(lip.contains("{$\\mu(t)$}") && lip.contains("{$L/\\sup$}"), "{lip}");
     assert!(lip.contains("\\begin{tabular}{S[table-format="), "{lip}");
-    assert!(lip.contains("{\\textemdash}"), "global bound: R is missing\n{lip}");
+    assert!(lip.contains("\\textemdash"), "global bound: R is missing\n{lip}");
     // Two paired seeds: no interval, said as such.
     let red = std::fs::read_to_string(dir.join("distill_reductions.tex")).unwrap();
     assert!(red.contains("n/a (2 seeds)"), "{red}");
@@ -199,15 +199,18 @@ fn latex_tables_and_figures_compile_when_a_tex_engine_is_installed() {
         eprintln!("skipped: no pdflatex on PATH (install texlive-latex-base, -recommended, texlive-science)");
         return;
     }
-    let dir = tiny_report();
+    // In a directory of its own (the other tests list the report's .tex files), reaching
+    // the report through \flowcertdir as a paper would.
+    let dir = tiny_report().join("paper");
+    std::fs::create_dir_all(&dir).unwrap();
     let doc = format!(
-        "\\documentclass{{article}}\n\\usepackage[margin=2cm]{{geometry}}\n{}\\begin{{document}}\n\\input{{tables.tex}}\n\\clearpage\n\\input{{figures.tex}}\n\\end{{document}}\n",
+        "\\documentclass{{article}}\n\\usepackage[margin=2cm]{{geometry}}\n{}\\newcommand{{\\flowcertdir}}{{..}}\n\\begin{{document}}\n\\input{{../tables.tex}}\n\\clearpage\n\\input{{../figures.tex}}\n\\end{{document}}\n",
         flowcert::report::latex::PREAMBLE
     );
     std::fs::write(dir.join("paper.tex"), doc).unwrap();
     let out = std::process::Command::new("pdflatex")
         .args(["-interaction=nonstopmode", "-halt-on-error", "paper.tex"])
-        .current_dir(dir)
+        .current_dir(&dir)
         .output()
         .unwrap();
     let log = String::from_utf8_lossy(&out.stdout);
