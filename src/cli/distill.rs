@@ -10,12 +10,12 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::{Status, common};
+use flowcert::experiments::distill::DistillSweep;
 use flowcert::experiments::distill::{DistillPlan, DistillRow};
 use flowcert::experiments::distill_summary::summarize_rows;
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::grids::GridKind;
 use flowcert::nn::StudentBudget;
-use flowcert::experiments::distill::DistillSweep;
 use flowcert::report::distill as dtab;
 use flowcert::report::output::ReportWriter;
 use flowcert::report::plot::Formats;

@@ -87,7 +87,11 @@ pub fn main() -> i32 {
             let _ = e.print();
             if code == 2 && std::env::args().any(|a| a == "--json") {
                 let first = e.to_string();
-                let first = first.lines().next().unwrap_or("").trim_start_matches("error: ");
+                let first = first
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
                 json_error(first, "usage", code);
             }
             return code;

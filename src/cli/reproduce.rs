@@ -240,7 +240,9 @@ fn shard_records(dirs: &[PathBuf]) -> Result<Vec<RunRecord>> {
     let slices: Vec<Shard> = out.iter().filter_map(|r| r.shard.parse().ok()).collect();
     if let Some(n) = slices.first().map(|s| s.count) {
         if slices.iter().any(|s| s.count != n) {
-            bail!("the directories come from different --shard i/n splits: merge the shards of one split");
+            bail!(
+                "the directories come from different --shard i/n splits: merge the shards of one split"
+            );
         }
         let absent: Vec<String> = (0..n)
             .filter(|i| !slices.iter().any(|s| s.index == *i))
@@ -288,7 +290,10 @@ pub fn merge(a: MergeArgs, json: bool) -> Result<Status> {
         }
         RunKind::Distill => {
             let Some(spec) = &first.distill else {
-                bail!("{}: the run record holds no distillation plan", a.shards[0].display());
+                bail!(
+                    "{}: the run record holds no distillation plan",
+                    a.shards[0].display()
+                );
             };
             let plan = spec.plan()?.check()?;
             let sweep = plan.sweep(&store, Shard::NONE, &bars)?;

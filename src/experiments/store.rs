@@ -38,7 +38,9 @@ pub enum StoreError {
         source: serde_json::Error,
     },
     /// A cell file exists but does not hold what it should.
-    #[error("cell '{key}' under DIR/cells cannot be read ({source}): delete the file to recompute it")]
+    #[error(
+        "cell '{key}' under DIR/cells cannot be read ({source}): delete the file to recompute it"
+    )]
     Unreadable {
         /// The cell key.
         key: String,

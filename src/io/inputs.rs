@@ -91,9 +91,7 @@ pub fn parse_points(text: &str, dim: usize, path: &str) -> Result<DMatrix<f64>, 
                 Ok(v) => rows.push(v),
                 Err(_) if i == 0 => {
                     // header row
-                    label_column = rec
-                        .iter()
-                        .position(|f| f.eq_ignore_ascii_case("component"));
+                    label_column = rec.iter().position(|f| f.eq_ignore_ascii_case("component"));
                     continue;
                 }
                 Err(_) => {

@@ -136,7 +136,10 @@ impl LipschitzReport {
             ));
         }
         if let Some(r) = self.rows.first().and_then(|r| r.region_radius) {
-            caption.push_str(&format!(" Bounds and search on the ball |x| ≤ {}.", sig(r, 3)));
+            caption.push_str(&format!(
+                " Bounds and search on the ball |x| ≤ {}.",
+                sig(r, 3)
+            ));
         }
         Figure::new(
             &format!("{mixture}: Lipschitz bounds and empirical suprema"),

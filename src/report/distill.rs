@@ -158,11 +158,7 @@ pub fn reduction_table(s: &DistillSummary, digits: usize) -> Table {
             pct(lr.reduction, digits),
             match lr.interval {
                 Some((lo, hi)) => format!("[{}, {}]", pct(lo, digits), pct(hi, digits)),
-                None => format!(
-                    "n/a ({} seed{})",
-                    lr.n,
-                    if lr.n == 1 { "" } else { "s" }
-                ),
+                None => format!("n/a ({} seed{})", lr.n, if lr.n == 1 { "" } else { "s" }),
             },
             pct(r.of_means, digits),
             best_name,
@@ -317,8 +313,7 @@ pub fn local_vs_lambda_figure(rows: &[DistillRow], mixture: &str) -> Figure {
                 .iter()
                 .filter(|r| r.grid == grid)
                 .flat_map(|r| {
-                    (1..=r.segments)
-                        .map(|i| (r.lambda[i] - r.lambda[i - 1], r.local_errors[i - 1]))
+                    (1..=r.segments).map(|i| (r.lambda[i] - r.lambda[i - 1], r.local_errors[i - 1]))
                 })
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));

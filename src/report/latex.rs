@@ -201,7 +201,10 @@ pub fn table(t: &Table, label: &str) -> String {
     }
     out.push_str(&format!("\\caption{{{}}}\n", escape(&t.caption)));
     out.push_str(&format!("\\label{{{label}}}\n"));
-    out.push_str(&format!("\\begin{{tabular}}{{{}}}\n\\toprule\n", spec.join(" ")));
+    out.push_str(&format!(
+        "\\begin{{tabular}}{{{}}}\n\\toprule\n",
+        spec.join(" ")
+    ));
     out.push_str(
         &(0..t.headers.len())
             .map(header)
@@ -235,7 +238,8 @@ pub fn table(t: &Table, label: &str) -> String {
 }
 
 /// The preamble lines a document needs for the tables and figures.
-pub const PREAMBLE: &str = "\\usepackage{booktabs}\n\\usepackage{siunitx}\n\\usepackage{graphicx}\n";
+pub const PREAMBLE: &str =
+    "\\usepackage{booktabs}\n\\usepackage{siunitx}\n\\usepackage{graphicx}\n";
 
 /// `tables.tex`: `\input` of every table file (paths relative to `\flowcertdir`, default
 /// `.`: set it to the report directory before `\input`-ing this file from elsewhere).

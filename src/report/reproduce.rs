@@ -60,8 +60,14 @@ pub fn write(dir: &Path, summary: &Summary, formats: &Formats) -> Result<Written
     for (stem, fig) in score_net::section_figures(sn) {
         w.figure(&stem, &fig)?;
     }
-    w.table("mismatch_regime", &mismatch::regime_table(&summary.mismatch))?;
-    w.figure("mismatch_regime", &mismatch::regime_figure(&summary.mismatch))?;
+    w.table(
+        "mismatch_regime",
+        &mismatch::regime_table(&summary.mismatch),
+    )?;
+    w.figure(
+        "mismatch_regime",
+        &mismatch::regime_figure(&summary.mismatch),
+    )?;
     w.table("composition", &composition_table(&summary.composition))?;
     distill_outputs(&mut w, &summary.distill_rows, &summary.distill)?;
     let json = serde_json::to_string_pretty(summary).map_err(|source| {

@@ -228,7 +228,9 @@ pub fn sizes_figure(section: &ScoreNetSection) -> Figure {
         })
         .collect();
     let eps = &section.config.eps_list;
-    let (lo, hi) = eps.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &e| (a.min(e), b.max(e)));
+    let (lo, hi) = eps
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), &e| (a.min(e), b.max(e)));
     Figure::new(
         "Score network size against the target accuracy",
         &format!(

@@ -44,10 +44,10 @@ pub mod composition;
 pub mod mismatch;
 pub mod plan;
 pub mod record;
-pub mod timing;
 pub mod reproduce;
 pub mod scale;
 pub mod score_net;
+pub mod timing;
 
 pub use crate::experiments::sweep::{Progress, Silent};
 pub use checks::{CHECKS, Check, CheckSummary, Outcome, run_checks};

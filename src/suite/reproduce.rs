@@ -237,10 +237,8 @@ pub fn run_merge(
     let mut record = RunRecord::new(RunKind::Reproduce, Some(plan.scale), Shard::NONE);
     record.merged = true;
     progress.stages(&STAGES[4..]);
-    let sections =
-        stored_sections(plan, store, &mut record)?.ok_or(SuiteError::MissingSections {
-            scale: plan.scale,
-        })?;
+    let sections = stored_sections(plan, store, &mut record)?
+        .ok_or(SuiteError::MissingSections { scale: plan.scale })?;
     let t = Instant::now();
     let sweep = plan
         .distill

@@ -12,8 +12,8 @@ use serde::Serialize;
 use super::plan::ScoreNetPlan;
 use super::{Case, Progress, SuiteError};
 use crate::approx::ScoreNetConfig;
-use crate::theorems::score_approx::trained::{DsmComparison, compare_with_dsm};
 use crate::model::builtin::Builtin;
+use crate::theorems::score_approx::trained::{DsmComparison, compare_with_dsm};
 use crate::theorems::score_approx::{
     CheckConfig, DependenceRow, ScalingReport, ScoreNetReport, dependence_table, measure_eps,
     measure_scaling, time_grid,

@@ -7,8 +7,7 @@
 use super::Scale;
 
 /// The machine the figures were measured on.
-pub const MACHINE: &str =
-    "2 cores, 24 GB, shared with other jobs (release build, `/usr/bin/time`)";
+pub const MACHINE: &str = "2 cores, 24 GB, shared with other jobs (release build, `/usr/bin/time`)";
 
 /// The documented wall-clock time of one command.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -23,22 +23,64 @@ fn merge_computes_nothing_and_reads_what_the_shards_hold() {
     let d = |n: &str| base.join(n).display().to_string();
     for (i, name) in ["s0", "s1"].iter().enumerate() {
         let shard = format!("{i}/2");
-        let (c, _, e) = run(&["reproduce", "--tiny", "--out", &d(name), "--shard", &shard, "--formats", "svg"]);
+        let (c, _, e) = run(&[
+            "reproduce",
+            "--tiny",
+            "--out",
+            &d(name),
+            "--shard",
+            &shard,
+            "--formats",
+            "svg",
+        ]);
         assert_eq!(c, 0, "{e}");
     }
     let record = |name: &str| RunRecord::read(&base.join(name)).unwrap().unwrap();
     let s0 = record("s0");
-    assert!(s0.sections[..4].iter().all(|s| s.source == Source::Computed), "{s0:?}");
+    assert!(
+        s0.sections[..4]
+            .iter()
+            .all(|s| s.source == Source::Computed),
+        "{s0:?}"
+    );
     let s1 = record("s1");
-    assert!(s1.sections[..4].iter().all(|s| s.source == Source::Skipped), "{s1:?}");
-    assert!(!base.join("s1/summary.json").exists(), "shard 1 writes no report");
+    assert!(
+        s1.sections[..4].iter().all(|s| s.source == Source::Skipped),
+        "{s1:?}"
+    );
+    assert!(
+        !base.join("s1/summary.json").exists(),
+        "shard 1 writes no report"
+    );
     // No --scale: merge reads it from the shards.
-    let (c, _, e) = run(&["merge", "--out", &d("all"), "--formats", "svg", &d("s0"), &d("s1")]);
+    let (c, _, e) = run(&[
+        "merge",
+        "--out",
+        &d("all"),
+        "--formats",
+        "svg",
+        &d("s0"),
+        &d("s1"),
+    ]);
     assert_eq!(c, 0, "{e}");
     let merged = record("all");
-    assert!(merged.merged && merged.sections.iter().all(|s| s.source == Source::Stored), "{merged:?}");
-    assert_eq!((merged.distill_missing, merged.scale), (0, Some(flowcert::suite::Scale::Tiny)));
-    let (c, _, e) = run(&["reproduce", "--scale", "tiny", "--out", &d("whole"), "--formats", "svg"]);
+    assert!(
+        merged.merged && merged.sections.iter().all(|s| s.source == Source::Stored),
+        "{merged:?}"
+    );
+    assert_eq!(
+        (merged.distill_missing, merged.scale),
+        (0, Some(flowcert::suite::Scale::Tiny))
+    );
+    let (c, _, e) = run(&[
+        "reproduce",
+        "--scale",
+        "tiny",
+        "--out",
+        &d("whole"),
+        "--formats",
+        "svg",
+    ]);
     assert_eq!(c, 0, "{e}");
     assert_eq!(
         std::fs::read(base.join("all/summary.json")).unwrap(),
@@ -48,14 +90,22 @@ fn merge_computes_nothing_and_reads_what_the_shards_hold() {
     // A scale other than the shards' is refused before anything is written.
     let (c, _, e) = run(&["merge", "--quick", "--out", &d("bad"), &d("s0"), &d("s1")]);
     assert_eq!(c, 2);
-    assert!(e.contains("--scale quick but the shards ran at tiny"), "{e}");
+    assert!(
+        e.contains("--scale quick but the shards ran at tiny"),
+        "{e}"
+    );
     assert!(!base.join("bad").exists());
     // Without shard 0 there are no sections: a clear error, no silent recomputation.
     let (c, _, e) = run(&["merge", "--out", &d("no0"), &d("s1")]);
     assert_eq!(c, 2);
     assert!(e.contains("include the directory of shard 0"), "{e}");
     // A directory that is not a shard.
-    let (c, _, e) = run(&["merge", "--out", &d("none"), &std::env::temp_dir().display().to_string()]);
+    let (c, _, e) = run(&[
+        "merge",
+        "--out",
+        &d("none"),
+        &std::env::temp_dir().display().to_string(),
+    ]);
     assert_eq!(c, 2);
     assert!(e.contains("no run.json"), "{e}");
     let _ = std::fs::remove_dir_all(&base);
@@ -68,9 +118,29 @@ fn merging_distill_shards_gives_the_distill_results() {
     let base = dir("distill");
     let d = |n: &str| base.join(n).display().to_string();
     let sweep = [
-        "distill", "--mixture", "builtin:two-mode-s0.3", "--segments", "1,2", "--grids",
-        "uniform,balanced", "--seeds", "2", "--steps", "10", "--samples", "32", "--batch", "16",
-        "--eval-samples", "32", "--width", "8", "--depth", "1", "--formats", "svg",
+        "distill",
+        "--mixture",
+        "builtin:two-mode-s0.3",
+        "--segments",
+        "1,2",
+        "--grids",
+        "uniform,balanced",
+        "--seeds",
+        "2",
+        "--steps",
+        "10",
+        "--samples",
+        "32",
+        "--batch",
+        "16",
+        "--eval-samples",
+        "32",
+        "--width",
+        "8",
+        "--depth",
+        "1",
+        "--formats",
+        "svg",
     ];
     for (i, name) in ["d0", "d1"].iter().enumerate() {
         let shard = format!("{i}/2");
@@ -93,10 +163,25 @@ fn merging_distill_shards_gives_the_distill_results() {
     };
     assert_eq!(rows("all"), rows("whole"));
     assert_eq!(rows("all")["rows"].as_array().unwrap().len(), 8);
-    assert!(base.join("all/plots/distill_mse_vs_n_two-mode-s0.3.svg").exists());
-    assert!(!base.join("all/summary.json").exists(), "not the built-in report");
+    assert!(
+        base.join("all/plots/distill_mse_vs_n_two-mode-s0.3.svg")
+            .exists()
+    );
+    assert!(
+        !base.join("all/summary.json").exists(),
+        "not the built-in report"
+    );
     // A distill directory and a reproduce shard do not mix.
-    let (c, _, _) = run(&["reproduce", "--tiny", "--out", &d("r0"), "--shard", "0/2", "--formats", "svg"]);
+    let (c, _, _) = run(&[
+        "reproduce",
+        "--tiny",
+        "--out",
+        &d("r0"),
+        "--shard",
+        "0/2",
+        "--formats",
+        "svg",
+    ]);
     assert_eq!(c, 0);
     let (c, _, e) = run(&["merge", "--out", &d("mixed"), &d("d0"), &d("r0")]);
     assert_eq!(c, 2);
@@ -112,7 +197,15 @@ fn sample_out_writes_the_file_and_one_line() {
     std::fs::create_dir_all(&base).unwrap();
     let csv = base.join("p.csv").display().to_string();
     let (c, out, e) = run(&[
-        "sample", "--mixture", "builtin:two-mode-s0.1", "--t", "2.5", "--n", "500", "--out", &csv,
+        "sample",
+        "--mixture",
+        "builtin:two-mode-s0.1",
+        "--t",
+        "2.5",
+        "--n",
+        "500",
+        "--out",
+        &csv,
     ]);
     assert_eq!(c, 0, "{e}");
     assert_eq!(out.lines().count(), 1, "{out}");
@@ -123,7 +216,10 @@ fn sample_out_writes_the_file_and_one_line() {
     for l in lines {
         let f: Vec<&str> = l.split(',').collect();
         assert_eq!(f.len(), 3, "{l}");
-        assert!(!l.contains('e') && !l.contains('E'), "not plain decimal: {l}");
+        assert!(
+            !l.contains('e') && !l.contains('E'),
+            "not plain decimal: {l}"
+        );
         assert!(f[2] == "0" || f[2] == "1", "{l}");
         // Shortest round trip: re-printing the parsed value gives the same text.
         for x in &f[..2] {
@@ -132,7 +228,16 @@ fn sample_out_writes_the_file_and_one_line() {
     }
     // Readable back as points (the component column is not a coordinate).
     let (c, _, e) = run(&[
-        "flow", "--mixture", "builtin:two-mode-s0.1", "--from", "2.5", "--to", "1", "--points", &csv, "--json",
+        "flow",
+        "--mixture",
+        "builtin:two-mode-s0.1",
+        "--from",
+        "2.5",
+        "--to",
+        "1",
+        "--points",
+        &csv,
+        "--json",
     ]);
     assert_eq!(c, 0, "{e}");
     let _ = std::fs::remove_dir_all(&base);
@@ -165,7 +270,19 @@ fn check_runs_every_checker_on_a_user_mixture() {
 #[test]
 fn json_errors_are_json_on_stdout() {
     for (args, kind) in [
-        (&["eval", "--json", "--mixture", "/no/such.json", "--t", "1", "--points", "x"][..], "input"),
+        (
+            &[
+                "eval",
+                "--json",
+                "--mixture",
+                "/no/such.json",
+                "--t",
+                "1",
+                "--points",
+                "x",
+            ][..],
+            "input",
+        ),
         (&["eval", "--json", "--bogus"][..], "usage"),
     ] {
         let (c, out, err) = run(args);
@@ -177,14 +294,23 @@ fn json_errors_are_json_on_stdout() {
         assert!(!v["error"]["message"].as_str().unwrap().is_empty());
     }
     // Without --json, stdout stays empty.
-    let (c, out, _) = run(&["eval", "--mixture", "/no/such.json", "--t", "1", "--points", "x"]);
+    let (c, out, _) = run(&[
+        "eval",
+        "--mixture",
+        "/no/such.json",
+        "--t",
+        "1",
+        "--points",
+        "x",
+    ]);
     assert_eq!((c, out.as_str()), (2, ""));
 }
 
 /// README and `--help` quote the run times of `suite::timing` (one place to update).
 #[test]
 fn documented_run_times_agree() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for m in timing::ALL {
         assert!(
             readme.contains(&format!("| `{}` | {} |", m.command, m.text)),
@@ -195,7 +321,10 @@ fn documented_run_times_agree() {
     }
     assert!(readme.contains(timing::MACHINE), "README lacks the machine");
     let (_, help, _) = run(&["reproduce", "--help"]);
-    assert!(help.contains(timing::QUICK.text) && help.contains(timing::FULL.text), "{help}");
+    assert!(
+        help.contains(timing::QUICK.text) && help.contains(timing::FULL.text),
+        "{help}"
+    );
     let (_, help, _) = run(&["--help"]);
     assert!(help.contains(timing::CHECK.text), "{help}");
 }

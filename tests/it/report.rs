@@ -14,14 +14,14 @@ use flowcert::suite::{Plan, Scale, Silent};
 fn tiny_report() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir =
-            std::env::temp_dir().join(format!("flowcert-report-tiny-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("flowcert-report-tiny-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let store = CellStore::open(&dir).unwrap();
-        let s = flowcert::suite::reproduce::run(&Plan::at(Scale::Tiny), &store, Shard::ALL, &Silent)
-            .unwrap()
-            .summary
-            .unwrap();
+        let s =
+            flowcert::suite::reproduce::run(&Plan::at(Scale::Tiny), &store, Shard::ALL, &Silent)
+                .unwrap()
+                .summary
+                .unwrap();
         flowcert::report::reproduce::write(&dir, &s, &Formats::default()).unwrap();
         dir
     })
@@ -136,7 +136,11 @@ fn series_are_told_apart_and_coincidences_are_said() {
         "{}",
         fig.caption
     );
-    assert!(fig.caption.contains("other: 1 of 5 points not drawn"), "{}", fig.caption);
+    assert!(
+        fig.caption.contains("other: 1 of 5 points not drawn"),
+        "{}",
+        fig.caption
+    );
     assert!(lint::check(&fig.svg).unwrap().is_empty());
 }
 
@@ -173,14 +177,26 @@ fn latex_tables_have_the_structure_of_a_paper_table() {
         assert!(!t.contains("\\caption{}"), "{stem}: empty caption");
         s_columns += t.matches("S[table-format=").count();
         // Missing values are em dashes, never a bare hyphen cell.
-        assert!(!t.contains("& - &") && !t.contains("& - \\\\"), "{stem}\n{t}");
-        assert!(index.contains(&format!("\\input{{\\flowcertdir/{stem}.tex}}")), "{stem}");
+        assert!(
+            !t.contains("& - &") && !t.contains("& - \\\\"),
+            "{stem}\n{t}"
+        );
+        assert!(
+            index.contains(&format!("\\input{{\\flowcertdir/{stem}.tex}}")),
+            "{stem}"
+        );
     }
     assert!(s_columns > 20, "numbers go in S columns ({s_columns})");
     let lip = std::fs::read_to_string(dir.join("lipschitz_two-mode-s0.3.tex")).unwrap();
-    assert!(lip.contains("{$\\mu(t)$}") && lip.contains("{$L/\\sup$}"), "{lip}");
+    assert!(
+        lip.contains("{$\\mu(t)$}") && lip.contains("{$L/\\sup$}"),
+        "{lip}"
+    );
     assert!(lip.contains("\\begin{tabular}{S[table-format="), "{lip}");
-    assert!(lip.contains("\\textemdash"), "global bound: R is missing\n{lip}");
+    assert!(
+        lip.contains("\\textemdash"),
+        "global bound: R is missing\n{lip}"
+    );
     // Two paired seeds: no interval, said as such.
     let red = std::fs::read_to_string(dir.join("distill_reductions.tex")).unwrap();
     assert!(red.contains("n/a (2 seeds)"), "{red}");
@@ -196,7 +212,9 @@ fn latex_tables_and_figures_compile_when_a_tex_engine_is_installed() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !found {
-        eprintln!("skipped: no pdflatex on PATH (install texlive-latex-base, -recommended, texlive-science)");
+        eprintln!(
+            "skipped: no pdflatex on PATH (install texlive-latex-base, -recommended, texlive-science)"
+        );
         return;
     }
     // In a directory of its own (the other tests list the report's .tex files), reaching

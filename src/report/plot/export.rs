@@ -115,7 +115,6 @@ pub(crate) fn png_options() -> &'static resvg::usvg::Options<'static> {
     })
 }
 
-
 /// The PNG of an SVG at `scale` times its pixel size. `figure` names it in errors.
 ///
 /// ```
@@ -139,7 +138,11 @@ pub fn to_png(svg: &str, scale: f32, figure: &str) -> Result<Vec<u8>, PlotError>
     let mut pixmap = Pixmap::new(w, h).ok_or_else(|| PlotError::EmptyCanvas {
         figure: figure.into(),
     })?;
-    resvg::render(&tree, Transform::from_scale(scale, scale), &mut pixmap.as_mut());
+    resvg::render(
+        &tree,
+        Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
     pixmap.encode_png().map_err(|e| PlotError::Png {
         figure: figure.into(),
         message: e.to_string(),
@@ -160,8 +163,8 @@ pub fn to_pdf(svg: &str, figure: &str) -> Result<Vec<u8>, PlotError> {
         figure: figure.into(),
         message,
     };
-    let laid_out = resvg::usvg::Tree::from_str(svg, png_options())
-        .map_err(|e| parse_error(e.to_string()))?;
+    let laid_out =
+        resvg::usvg::Tree::from_str(svg, png_options()).map_err(|e| parse_error(e.to_string()))?;
     let outlined = laid_out.to_string(&resvg::usvg::WriteOptions::default());
     let tree = svg2pdf::usvg::Tree::from_str(&outlined, &svg2pdf::usvg::Options::default())
         .map_err(|e| parse_error(e.to_string()))?;

@@ -111,7 +111,10 @@ pub fn check(svg: &str) -> Result<Vec<String>, PlotError> {
         }
         let missing = super::font::missing_glyphs(&t.text);
         if !missing.is_empty() {
-            problems.push(format!("{}: no glyph for {missing:?} in '{}'", t.id, t.text));
+            problems.push(format!(
+                "{}: no glyph for {missing:?} in '{}'",
+                t.id, t.text
+            ));
         }
         if let Some(r) = &t.rect
             && (r.left() < -0.5 || r.top() < -0.5 || r.right() > w + 0.5 || r.bottom() > h + 0.5)
@@ -142,16 +145,15 @@ pub fn check(svg: &str) -> Result<Vec<String>, PlotError> {
     // Tick labels per axis.
     let mut axes: BTreeMap<String, usize> = BTreeMap::new();
     for t in &texts {
-        if let Some(rest) = t.id.strip_prefix("xtick-").or_else(|| t.id.strip_prefix("ytick-"))
+        if let Some(rest) =
+            t.id.strip_prefix("xtick-")
+                .or_else(|| t.id.strip_prefix("ytick-"))
             && let Some((panel, _)) = rest.split_once('-')
         {
             *axes.entry(format!("{}{panel}", &t.id[..1])).or_default() += 1;
         }
     }
-    let panels = texts
-        .iter()
-        .filter(|t| t.id.starts_with("xlabel-"))
-        .count();
+    let panels = texts.iter().filter(|t| t.id.starts_with("xlabel-")).count();
     for p in 0..panels {
         for axis in ["x", "y"] {
             let count = axes.get(&format!("{axis}{p}")).copied().unwrap_or(0);
@@ -171,7 +173,9 @@ pub fn check(svg: &str) -> Result<Vec<String>, PlotError> {
     })?;
     let mut series: Vec<&str> = Vec::new();
     for node in doc.descendants() {
-        if node.attribute("id").is_some_and(|id| id.starts_with("series-"))
+        if node
+            .attribute("id")
+            .is_some_and(|id| id.starts_with("series-"))
             && let Some(name) = node.attribute("data-name")
             && !series.contains(&name)
         {

@@ -85,9 +85,12 @@ fn clean(panel: &Panel) -> Vec<Clean> {
             for (i, &(x, y)) in s.points.iter().enumerate() {
                 if drawable(x, panel.x.scale) && drawable(y, panel.y.scale) {
                     out.points.push((x, y));
-                    out.intervals.push(s.intervals.get(i).copied().filter(|&(a, b)| {
-                        a.is_finite() && b.is_finite() && a <= b
-                    }));
+                    out.intervals.push(
+                        s.intervals
+                            .get(i)
+                            .copied()
+                            .filter(|&(a, b)| a.is_finite() && b.is_finite() && a <= b),
+                    );
                 } else {
                     out.dropped += 1;
                 }
@@ -149,7 +152,9 @@ fn place(axis: &Axis, vals: Vec<f64>, p0: f64, p1: f64, horizontal: bool) -> Pla
         t.windows(2).zip(pos.windows(2)).all(|(w, p)| {
             let room = (p[1] - p[0]).abs();
             if horizontal {
-                room >= 0.5 * (text_width(&w[0].label, TICK_FONT) + text_width(&w[1].label, TICK_FONT)) + 10.0
+                room >= 0.5
+                    * (text_width(&w[0].label, TICK_FONT) + text_width(&w[1].label, TICK_FONT))
+                    + 10.0
             } else {
                 room >= 1.6 * TICK_FONT
             }
@@ -235,7 +240,11 @@ pub fn render(fig: &Figure) -> Rendered {
         }
     }
     let style_of = |name: &str| Style::nth(names.iter().position(|n| *n == name).unwrap_or(0));
-    let title_h = if fig.title.is_empty() { 0.0 } else { TITLE_FONT * 1.6 };
+    let title_h = if fig.title.is_empty() {
+        0.0
+    } else {
+        TITLE_FONT * 1.6
+    };
     let ptitle_h = if fig.panels.iter().any(|p| !p.title.is_empty()) {
         LABEL_FONT * 1.5
     } else {
@@ -248,16 +257,17 @@ pub fn render(fig: &Figure) -> Rendered {
     let mut layouts = Vec::new();
     for p in &fig.panels {
         let clean = clean(p);
-        let xs = clean.iter().flat_map(|c| c.points.iter().map(|q| q.0)).collect();
+        let xs = clean
+            .iter()
+            .flat_map(|c| c.points.iter().map(|q| q.0))
+            .collect();
         let ys = clean
             .iter()
             .flat_map(|c| {
-                c.points.iter().map(|q| q.1).chain(
-                    c.intervals
-                        .iter()
-                        .flatten()
-                        .flat_map(|&(a, b)| [a, b]),
-                )
+                c.points
+                    .iter()
+                    .map(|q| q.1)
+                    .chain(c.intervals.iter().flatten().flat_map(|&(a, b)| [a, b]))
             })
             .collect();
         let y = place(&p.y, ys, bottom, top, false);
@@ -266,7 +276,11 @@ pub fn render(fig: &Figure) -> Rendered {
             .iter()
             .map(|t| text_width(&t.label, TICK_FONT))
             .fold(0.0, f64::max);
-        let ylabel_w = if p.y.label.is_empty() { 0.0 } else { LABEL_FONT * 1.3 + GAP };
+        let ylabel_w = if p.y.label.is_empty() {
+            0.0
+        } else {
+            LABEL_FONT * 1.3 + GAP
+        };
         let mut left = cursor + ylabel_w + ytick_w + GAP + TICK_LEN;
         // x ticks are placed relative to the panel's left edge, then shifted.
         let x = place(&p.x, xs, 0.0, pw, true);
@@ -303,7 +317,8 @@ pub fn render(fig: &Figure) -> Rendered {
     let width = (legend_x + legend_w + MARGIN)
         .max(2.0 * MARGIN + text_width(&fig.title, TITLE_FONT))
         .ceil();
-    let x_label_base = bottom + TICK_LEN + GAP + cap_height(TICK_FONT) + 10.0 + cap_height(LABEL_FONT);
+    let x_label_base =
+        bottom + TICK_LEN + GAP + cap_height(TICK_FONT) + 10.0 + cap_height(LABEL_FONT);
     let height = (x_label_base + descent(LABEL_FONT) + MARGIN)
         .max(top + legend_h + MARGIN)
         .ceil();
@@ -557,9 +572,12 @@ pub fn render(fig: &Figure) -> Rendered {
             // Markers: every point, or (dense lines) a few staggered ones.
             let idx: Vec<usize> = if s.mark == Mark::Line && pts.len() > 12 {
                 let k = 6usize;
-                let phase = (names.iter().position(|n| *n == s.name).unwrap_or(0) as f64 * 0.37).fract();
+                let phase =
+                    (names.iter().position(|n| *n == s.name).unwrap_or(0) as f64 * 0.37).fract();
                 (0..k)
-                    .map(|j| (((j as f64 + phase) / k as f64) * (pts.len() - 1) as f64).round() as usize)
+                    .map(|j| {
+                        (((j as f64 + phase) / k as f64) * (pts.len() - 1) as f64).round() as usize
+                    })
                     .collect()
             } else {
                 (0..pts.len()).collect()
@@ -576,7 +594,11 @@ pub fn render(fig: &Figure) -> Rendered {
                 } else {
                     st.colour.to_string()
                 };
-                let opacity = if scatter && !ring { r#" fill-opacity="0.7""# } else { "" };
+                let opacity = if scatter && !ring {
+                    r#" fill-opacity="0.7""#
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     svg,
                     r#"<path d="{d}" fill="{fill}"{opacity} stroke="{}" stroke-width="{}"/>"#,

@@ -52,7 +52,11 @@ impl Dec {
         let body = if d == 0 {
             digits
         } else if digits.len() > d {
-            format!("{}.{}", &digits[..digits.len() - d], &digits[digits.len() - d..])
+            format!(
+                "{}.{}",
+                &digits[..digits.len() - d],
+                &digits[digits.len() - d..]
+            )
         } else {
             format!("0.{}{}", "0".repeat(d - digits.len()), digits)
         };
@@ -279,7 +283,9 @@ pub fn ticks(
             let step = c.windows(2).map(|w| w[1].value() - w[0].value());
             let uniform = scale == Scale::Linear
                 || c.len() < 2
-                || step.clone().all(|s| (s - (c[1].value() - c[0].value())).abs() <= 1e-9 * s.abs());
+                || step
+                    .clone()
+                    .all(|s| (s - (c[1].value() - c[0].value())).abs() <= 1e-9 * s.abs());
             label_all(c, uniform)
         })
         .collect();
@@ -359,12 +365,21 @@ mod tests {
         assert_eq!(Dec { m: -5, e: -5 }.plain(5), "\u{2212}0.00005");
         assert_eq!(Dec { m: 12, e: 2 }.plain(0), "1200");
         assert_eq!(Dec { m: 1, e: -4 }.scientific(), "10\u{207b}\u{2074}");
-        assert_eq!(Dec { m: 25, e: -6 }.scientific(), "2.5\u{d7}10\u{207b}\u{2075}");
+        assert_eq!(
+            Dec { m: 25, e: -6 }.scientific(),
+            "2.5\u{d7}10\u{207b}\u{2075}"
+        );
     }
 
     #[test]
     fn sub_decade_log_axes_get_three_labels() {
-        for (lo, hi) in [(0.0145, 0.031), (2.3, 4.6), (0.9, 1.1), (500.0, 3000.0), (1e-5, 1.2e-5)] {
+        for (lo, hi) in [
+            (0.0145, 0.031),
+            (2.3, 4.6),
+            (0.9, 1.1),
+            (500.0, 3000.0),
+            (1e-5, 1.2e-5),
+        ] {
             let (a, b) = range(lo, hi, Scale::Log);
             let t = ticks(a, b, Scale::Log, false, &|_| true);
             assert!(t.len() >= MIN_TICKS, "[{lo}, {hi}]: {:?}", labels(&t));

@@ -95,7 +95,10 @@ pub fn load_baseline(path: &Path) -> Result<Baseline, AssessError> {
 /// ```
 pub fn time_labels(times: &[f64]) -> Vec<String> {
     for digits in 3..=17 {
-        let labels: Vec<String> = times.iter().map(|&t| crate::digits::sig(t, digits)).collect();
+        let labels: Vec<String> = times
+            .iter()
+            .map(|&t| crate::digits::sig(t, digits))
+            .collect();
         let mut sorted = labels.clone();
         sorted.sort();
         sorted.dedup();
@@ -123,7 +126,11 @@ pub fn short_metric_names(metrics: BTreeMap<String, f64>) -> BTreeMap<String, f6
         let (prefix, t) = name.split_once("@t=")?;
         Some((prefix.to_string(), t.parse::<f64>().ok()?))
     };
-    let mut times: Vec<f64> = metrics.keys().filter_map(|k| time_of(k)).map(|(_, t)| t).collect();
+    let mut times: Vec<f64> = metrics
+        .keys()
+        .filter_map(|k| time_of(k))
+        .map(|(_, t)| t)
+        .collect();
     times.sort_by(f64::total_cmp);
     times.dedup();
     let labels = time_labels(&times);

@@ -418,7 +418,11 @@ pub fn measure_scaling(mix: &Mixture, cfg: &CheckConfig) -> Result<ScalingReport
 
 /// One row of [`measure_scaling`]: the network for `eps` measured at the configuration's
 /// times (a step of the sweep, for callers that run or report the eps values one by one).
-pub fn measure_eps(mix: &Mixture, cfg: &CheckConfig, eps: f64) -> Result<ScoreNetReport, ApproxError> {
+pub fn measure_eps(
+    mix: &Mixture,
+    cfg: &CheckConfig,
+    eps: f64,
+) -> Result<ScoreNetReport, ApproxError> {
     let times = time_grid(cfg.t_min, cfg.t_max, cfg.n_times);
     let p = ScoreNetConfig {
         eps,
@@ -434,14 +438,14 @@ impl ScalingReport {
     /// of depth, width and parameters, and whether every row passed.
     pub fn from_rows(rows: Vec<ScoreNetReport>) -> Self {
         let eps: Vec<f64> = rows.iter().map(|r| r.eps).collect();
-    let col = |f: fn(&ScoreNetReport) -> usize| -> Vec<f64> {
-        rows.iter().map(|r| f(r) as f64).collect()
-    };
-    let fits = SizeFits {
-        depth: fit_polylog(&eps, &col(|r| r.depth)),
-        width: fit_polylog(&eps, &col(|r| r.width)),
-        parameters: fit_polylog(&eps, &col(|r| r.parameters)),
-    };
+        let col = |f: fn(&ScoreNetReport) -> usize| -> Vec<f64> {
+            rows.iter().map(|r| f(r) as f64).collect()
+        };
+        let fits = SizeFits {
+            depth: fit_polylog(&eps, &col(|r| r.depth)),
+            width: fit_polylog(&eps, &col(|r| r.width)),
+            parameters: fit_polylog(&eps, &col(|r| r.parameters)),
+        };
         let passed = rows.iter().all(|r| r.passed);
         ScalingReport { rows, fits, passed }
     }
