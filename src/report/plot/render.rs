@@ -165,6 +165,15 @@ fn place(axis: &Axis, vals: Vec<f64>, p0: f64, p1: f64, horizontal: bool) -> Pla
     placed
 }
 
+/// The SVG dash attribute of a style (empty for a solid line).
+fn dash_attr(st: &Style) -> String {
+    if st.dash.is_empty() {
+        String::new()
+    } else {
+        format!(r#" stroke-dasharray="{}""#, st.dash)
+    }
+}
+
 /// Union-find groups of series (indices) that coincide on the page.
 fn coincident(points: &[Vec<(f64, f64)>]) -> Vec<Vec<usize>> {
     let k = points.len();
@@ -557,11 +566,7 @@ pub fn render(fig: &Figure) -> Rendered {
                         n(b)
                     );
                 }
-                let dash = if st.dash.is_empty() {
-                    String::new()
-                } else {
-                    format!(r#" stroke-dasharray="{}""#, st.dash)
-                };
+                let dash = dash_attr(&st);
                 let _ = writeln!(
                     svg,
                     r#"<path d="{d}" fill="none" stroke="{}" stroke-width="{}" stroke-linejoin="round"{dash}/>"#,
@@ -630,11 +635,7 @@ pub fn render(fig: &Figure) -> Rendered {
             .find(|s| s.name == *name)
             .map_or(Mark::Line, |s| s.mark);
         if mark != Mark::Markers {
-            let dash = if st.dash.is_empty() {
-                String::new()
-            } else {
-                format!(r#" stroke-dasharray="{}""#, st.dash)
-            };
+            let dash = dash_attr(&st);
             let _ = writeln!(
                 svg,
                 r#"<path d="M{},{}L{},{}" stroke="{}" stroke-width="1.8"{dash}/>"#,
