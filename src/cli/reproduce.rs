@@ -155,7 +155,13 @@ fn finish(
         let t = flowcert::report::distill::reduction_table(&s.distill, 3);
         print!("{}", t.to_text());
     }
-    if !json && !record.merged && record.shard == "0/1" {
+    // Only a run that computed its checker sections is comparable with the documented time
+    // (a resumed run reads them back from DIR/cells).
+    let computed = record
+        .sections
+        .iter()
+        .all(|sec| sec.source == flowcert::suite::record::Source::Computed);
+    if !json && !record.merged && record.shard == "0/1" && computed {
         let doc = timing::reproduce(s.scale);
         eprintln!(
             "took {:.0} s on {} threads; documented: {} ({}); {}",

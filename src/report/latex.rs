@@ -3,8 +3,10 @@
 //! text escaping with the Greek letters and symbols of captions mapped to math, and the
 //! index files `tables.tex` / `figures.tex` that `\input` every table and figure.
 //!
-//! A document needs `\usepackage{booktabs,siunitx}` (and `graphicx` for figures);
-//! `tests/latex/compile.sh` compiles a report's tables and figures in a minimal document.
+//! A document needs `\usepackage{booktabs,siunitx,graphicx}` (graphicx shrinks wide tables
+//! to the line width and includes the figures);
+//! `tests/it/report.rs` compiles a report's tables and figures in a minimal document with
+//! `pdflatex` (and checks only their structure when no `pdflatex` is installed).
 
 use super::table::Table;
 
@@ -53,9 +55,12 @@ const SYMBOLS: [(char, &str); 34] = [
 /// use flowcert::report::latex::escape;
 /// assert_eq!(escape("rel_mse 5% & #1"), r"rel\_mse 5\% \& \#1");
 /// assert_eq!(escape("Λ(t) ≤ ‖J‖"), r"$\Lambda$(t) $\le$ $\|$J$\|$");
+/// assert_eq!(escape("||J|| and |x|"), r"$\|$J$\|$ and \textbar{}x\textbar{}");
 /// ```
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    // An ASCII norm `||` is the norm sign (in text mode pdfLaTeX would print dashes).
+    let s = s.replace("||", "‖");
     for c in s.chars() {
         match c {
             '\\' => out.push_str(r"\textbackslash{}"),
@@ -64,6 +69,7 @@ pub fn escape(s: &str) -> String {
                 out.push(c);
             }
             '~' => out.push_str(r"\textasciitilde{}"),
+            '|' => out.push_str(r"\textbar{}"),
             '^' => out.push_str(r"\textasciicircum{}"),
             c if c.is_ascii() => out.push(c),
             c => match SYMBOLS.iter().find(|(u, _)| *u == c) {
@@ -201,6 +207,8 @@ pub fn table(t: &Table, label: &str) -> String {
     }
     out.push_str(&format!("\\caption{{{}}}\n", escape(&t.caption)));
     out.push_str(&format!("\\label{{{label}}}\n"));
+    // Shrunk to the line width when wider, never enlarged.
+    out.push_str("\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n");
     out.push_str(&format!(
         "\\begin{{tabular}}{{{}}}\n\\toprule\n",
         spec.join(" ")
@@ -233,7 +241,7 @@ pub fn table(t: &Table, label: &str) -> String {
         out.push_str(&cells.join(" & "));
         out.push_str(" \\\\\n");
     }
-    out.push_str("\\bottomrule\n\\end{tabular}\n\\end{table}\n");
+    out.push_str("\\bottomrule\n\\end{tabular}%\n}\n\\end{table}\n");
     out
 }
 
@@ -250,7 +258,7 @@ pub const PREAMBLE: &str =
 /// ```
 pub fn tables_index(stems: &[String]) -> String {
     let mut out = String::from(
-        "% Every table of this flowcert report. Needs \\usepackage{booktabs,siunitx}.\n\
+        "% Every table of this flowcert report. Needs \\usepackage{booktabs,siunitx,graphicx}.\n\
          % From another directory: \\newcommand{\\flowcertdir}{path/to/report} first.\n\
          \\providecommand{\\flowcertdir}{.}\n",
     );
