@@ -22,6 +22,9 @@ pub struct GridStat {
     pub rel_mse: Summary,
     /// The composition bound on the relative MSE, mean over seeds.
     pub bound_mean: f64,
+    /// Whether that bound is covered by the proof on every seed (`DistillRow::bound_rigorous`).
+    #[serde(default)]
+    pub bound_rigorous: bool,
     /// Total two-sided Lambda(T) - Lambda(t_min).
     pub lambda_total: f64,
 }
@@ -93,6 +96,7 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
                 segments: *n,
                 rel_mse: s,
                 bound_mean,
+                bound_rigorous: seeds.values().all(|r| r.bound_rigorous),
                 lambda_total,
             });
         }

@@ -16,10 +16,68 @@ use crate::bounds::ascent::{Objective, nelder_mead};
 use crate::bounds::{Bound, LambdaTable, Lipschitz};
 use crate::dynamics::flow::spectral_norm;
 use crate::dynamics::solver::ValidSolverOptions;
-use crate::dynamics::{SolverError, flow_point};
+use crate::dynamics::{SolverError, flow_point, flow_point_observed};
 use crate::grids::balanced::from_table;
 use crate::model::{Marginal, Mixture, OuCoeffs, VelocityField};
 use crate::tolerance;
+
+/// A bound on how far the exact OU trajectory through an accepted solver state can go
+/// before the next accepted state, for the containment test of a local bound
+/// (theory/03-stability.md, "Local bounds: the whole path").
+///
+/// ```text
+/// v(x, u) = -x - s(x, u) = sum_k r_k [ (S_k^{-1} - I) x - alpha_u S_k^{-1} mu_k ]
+/// |v| <= a(u) |x| + b(u),   a = max_k ||S_k^{-1} - I||,   b = alpha_u max_k ||S_k^{-1}|| |mu_k|
+/// Gronwall on d|x|/du:  |x(u)| <= |x(t_a)| e^{a h} + b h expm1(a h)/(a h)   over a step of size h
+/// ```
+/// with `a`, `b` their largest values on the step: the eigenvalues of `S_k^{-1} - I` and of
+/// `S_k^{-1}` are monotone in `alpha_u^2`, hence in `u`, so the maxima sit at the ends.
+pub(crate) struct PathBound {
+    /// Per component: smallest and largest covariance eigenvalue, `|mu_k|`.
+    comps: Vec<(f64, f64, f64)>,
+}
+
+impl PathBound {
+    pub(crate) fn new(mix: &Mixture) -> Self {
+        PathBound {
+            comps: mix
+                .components()
+                .iter()
+                .map(|c| {
+                    let lo = c.eigvals.iter().copied().fold(f64::INFINITY, f64::min);
+                    let hi = c.eigvals.iter().copied().fold(0.0f64, f64::max);
+                    (lo, hi, c.mean.norm())
+                })
+                .collect(),
+        }
+    }
+
+    /// `(a, max_k ||S_k^{-1}|| |mu_k|)` at time `t`.
+    fn rates(&self, t: f64) -> (f64, f64, f64) {
+        let co = OuCoeffs::at(t);
+        let (mut a, mut b) = (0.0f64, 0.0f64);
+        for &(lo, hi, m) in &self.comps {
+            // 1/s - 1 decreases in lambda: its extremes are at the extreme eigenvalues.
+            a = a
+                .max(co.precision_excess(lo).abs())
+                .max(co.precision_excess(hi).abs());
+            b = b.max(m / co.s(lo));
+        }
+        (a, b, co.alpha)
+    }
+
+    /// The largest `|x(u)|` of the exact trajectory through a state of norm `r` at `t_a`,
+    /// over the step to `t_b` (either direction), with a relative margin for rounding.
+    pub(crate) fn step(&self, r: f64, t_a: f64, t_b: f64) -> f64 {
+        let (a1, b1, al1) = self.rates(t_a);
+        let (a2, b2, al2) = self.rates(t_b);
+        let (a, b) = (a1.max(a2), al1.max(al2) * b1.max(b2));
+        let h = (t_b - t_a).abs();
+        let z = a * h;
+        let phi = if z > 0.0 { z.exp_m1() / z } else { 1.0 };
+        (r * z.exp() + b * h * phi) * (1.0 + 1e-12)
+    }
+}
 
 /// The exact velocity field, recording the largest `|x|` it is evaluated at.
 pub(crate) struct Tracked<'a> {
@@ -112,6 +170,8 @@ fn dominant(mix: &Mixture, co: &OuCoeffs, x: &DVector<f64>) -> usize {
 pub(crate) struct Flown {
     pub(crate) x: Vec<f64>,
     pub(crate) destination: usize,
+    /// The largest `|x|` the trajectory can reach: every state the solver evaluated and,
+    /// with a [`PathBound`], the bound along the continuous path between accepted states.
     pub(crate) max_norm: f64,
     pub(crate) norm: f64,
 }
@@ -149,6 +209,8 @@ pub(crate) struct SegmentFlow<'a> {
     pieces: Vec<f64>,
     co_lo: OuCoeffs,
     pub(crate) solver: ValidSolverOptions,
+    /// The continuous-path containment bound (local bounds only).
+    path: Option<PathBound>,
 }
 
 impl SegmentFlow<'_> {
@@ -163,13 +225,32 @@ impl SegmentFlow<'_> {
             error: e.into(),
         };
         self.field.max_norm = 0.0;
+        let d = x.len();
+        let norm_of = |y: &[f64]| y[..d].iter().map(|v| v * v).sum::<f64>().sqrt();
+        // The continuous-path bound: from each accepted state over its step.
+        let mut reach = 0.0f64;
+        let mut last = norm_of(x);
+        let path = self.path.as_ref();
+        let mut observe = |t_a: f64, t_b: f64, y: &[f64]| {
+            if let Some(pb) = path {
+                reach = reach.max(pb.step(last, t_a, t_b));
+                last = norm_of(y);
+            }
+        };
         let (y, norm) = if jacobian {
-            let d = x.len();
             let mut y = x.to_vec();
             let mut m = DMatrix::<f64>::identity(d, d);
             for w in self.pieces.windows(2).rev() {
-                let p = flow_point(&mut self.field, &y, w[1], w[0], true, &self.solver)
-                    .map_err(fail)?;
+                let p = flow_point_observed(
+                    &mut self.field,
+                    &y,
+                    w[1],
+                    w[0],
+                    true,
+                    &self.solver,
+                    &mut observe,
+                )
+                .map_err(fail)?;
                 if let Some(j) = &p.jacobian {
                     m = j * m;
                 }
@@ -177,14 +258,29 @@ impl SegmentFlow<'_> {
             }
             (DVector::from_vec(y), spectral_norm(&m))
         } else {
-            let p = flow_point(&mut self.field, x, hi, lo, false, &self.solver).map_err(fail)?;
+            let p = flow_point_observed(
+                &mut self.field,
+                x,
+                hi,
+                lo,
+                false,
+                &self.solver,
+                &mut observe,
+            )
+            .map_err(fail)?;
             (p.y, f64::NAN)
         };
         let mix = self.field.inner.mixture();
+        let evaluated = self.field.max_norm;
         Ok(Flown {
             x: x.to_vec(),
             destination: dominant(mix, &self.co_lo, &y),
-            max_norm: self.field.max_norm,
+            // NaN (a state the solver evaluated) stays NaN: it counts as outside.
+            max_norm: if evaluated.is_nan() {
+                evaluated
+            } else {
+                evaluated.max(reach)
+            },
             norm,
         })
     }
@@ -313,6 +409,9 @@ impl<'a> Search<'a> {
                 co_lo: OuCoeffs::at(lo),
                 solver,
                 pieces: pieces(lip, lo, hi, int_l),
+                path: lip
+                    .region_radius()
+                    .map(|_| PathBound::new(lip.mixture())),
             },
             radius: lip.region_radius(),
             best: None,
