@@ -136,7 +136,10 @@ fn rows_match_an_independent_evaluation_and_obey_the_rms_bound() {
         for i in 0..n {
             assert!(close(r.local_errors[i], local[i], local[i]), "{} N={n}: eps_{} {} vs {}", r.grid, i + 1, r.local_errors[i], local[i]);
         }
-        assert!(close(r.bound, bound, amp), "{} N={n}: bound {} vs independent {bound}", r.grid, r.bound);
+        // Each term eps_i e^{Lambda_i} carries eps_i's relative error: the amplification's
+        // relative error is at most the largest of them (plus the quadrature's, ~1e-13).
+        let smallest = local.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(close(r.bound, bound, smallest), "{} N={n}: bound {} vs independent {bound}", r.grid, r.bound);
         // The theorem on this sample (Minkowski over the empirical measure).
         assert!(rel_mse <= bound * (1.0 + 1e-12), "{} N={n}: {rel_mse} > {bound}", r.grid);
         assert!(r.rel_mse <= r.bound * (1.0 + 1e-12));
