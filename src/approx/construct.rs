@@ -221,12 +221,7 @@ impl ScoreField for ScoreNetwork {
 }
 
 /// Wire the blocks (module doc) with the sizes of `plan`.
-fn assemble(
-    mix: &Mixture,
-    p: &ScoreNetParams,
-    plan: &Plan,
-    mutation: Option<Mutation>,
-) -> Network {
+fn assemble(mix: &Mixture, p: &ScoreNetParams, plan: &Plan, mutation: Option<Mutation>) -> Network {
     let half_logdet = match mutation {
         Some(Mutation::LogDetSign) => 0.5,
         None => -0.5,

@@ -12,9 +12,7 @@ use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
 use super::lanes::{Independent, integrate_lanes};
-use super::solver::{
-    OdeSystem, SolverError, SolverStats, ValidSolverOptions, integrate_observed,
-};
+use super::solver::{OdeSystem, SolverError, SolverStats, ValidSolverOptions, integrate_observed};
 use crate::model::{Marginal, MarginalLanes, Mixture, ModelError, VelocityField};
 
 /// Trajectories kept in flight per thread by the batch maps ([`integrate_lanes`]):

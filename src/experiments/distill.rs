@@ -100,6 +100,19 @@ pub struct DistillRow {
     pub bound_rigorous: bool,
 }
 
+/// Deliberately wrong versions of the bound, kept so that the tests show the distillation
+/// check ([`crate::experiments::distill_summary::bound_violations`]) can fail
+/// (theory/04-composition-and-grids.md, "How we know the tests can fail"): never use them
+/// for a real run ([`ValidDistillPlan::mutated`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mutation {
+    /// The amplification referenced to the wrong end of the grid,
+    /// `exp(Lambda(t_{i-1}) - Lambda(T))` instead of `exp(Lambda(t_{i-1}) - Lambda(t_min))`.
+    ReferencedToT,
+}
+
 /// Whether the RMS composition bound of a mixture's cells is covered by the proof: its
 /// two-sided `Lambda` integrates a global Lipschitz bound (theory/04-composition-and-grids.md).
 ///
@@ -109,7 +122,9 @@ pub struct DistillRow {
 /// assert!(bound_is_rigorous(&builtin::two_mode(0.1)) && !bound_is_rigorous(&builtin::hetero3()));
 /// ```
 pub fn bound_is_rigorous(mix: &Mixture) -> bool {
-    crate::bounds::Lipschitz::auto(mix).region_radius().is_none()
+    crate::bounds::Lipschitz::auto(mix)
+        .region_radius()
+        .is_none()
 }
 
 fn sq_norms_mean(a: &DMatrix<f64>) -> f64 {
@@ -192,6 +207,20 @@ pub fn run_cell(
     budget: &ValidStudentBudget,
     eval_samples: usize,
 ) -> Result<DistillRow, DistillError> {
+    run_cell_mutated(mixture_name, flow, grid, seed, budget, eval_samples, None)
+}
+
+/// [`run_cell`] with a deliberately wrong bound ([`Mutation`]; `None` is the real one).
+#[doc(hidden)]
+pub fn run_cell_mutated(
+    mixture_name: &str,
+    flow: &ExactFlow,
+    grid: &LabelledGrid,
+    seed: u64,
+    budget: &ValidStudentBudget,
+    eval_samples: usize,
+    mutation: Option<Mutation>,
+) -> Result<DistillRow, DistillError> {
     let mix = flow.mixture();
     let LabelledGrid {
         name: grid,
@@ -215,8 +244,12 @@ pub fn run_cell(
     }
     let denom = sq_norms_mean(&exact);
     let rel_mse = sq_norms_mean(&(&z - &exact)) / denom;
+    let reference = match mutation {
+        Some(Mutation::ReferencedToT) => lambda[n],
+        None => lambda[0],
+    };
     let amp: f64 = (1..=n)
-        .map(|i| local[i - 1] * (lambda[i - 1] - lambda[0]).exp())
+        .map(|i| local[i - 1] * (lambda[i - 1] - reference).exp())
         .sum();
     Ok(DistillRow {
         mixture: mixture_name.to_string(),
@@ -306,7 +339,11 @@ impl DistillPlan {
             return bad("--eval-samples", "must be at least 1");
         }
         crate::grids::Span::new(self.t_min, self.t_max, 1)?;
-        Ok(ValidDistillPlan { plan: self, budget })
+        Ok(ValidDistillPlan {
+            plan: self,
+            budget,
+            mutation: None,
+        })
     }
 }
 
@@ -315,6 +352,7 @@ impl DistillPlan {
 pub struct ValidDistillPlan {
     plan: DistillPlan,
     budget: ValidStudentBudget,
+    mutation: Option<Mutation>,
 }
 
 impl std::ops::Deref for ValidDistillPlan {
@@ -325,6 +363,15 @@ impl std::ops::Deref for ValidDistillPlan {
 }
 
 impl ValidDistillPlan {
+    /// This plan with a deliberately wrong bound ([`Mutation`]), for the tests that show
+    /// the check can fail; its cells get store keys of their own.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn mutated(mut self, mutation: Mutation) -> Self {
+        self.mutation = Some(mutation);
+        self
+    }
+
     /// Every cell, in a fixed order (mixture, grid, N, seed).
     pub fn cells(&self) -> Vec<DistillCell> {
         let mut out = Vec::new();
@@ -379,6 +426,9 @@ impl ValidDistillPlan {
                 "|{:?}|{}|{:?}",
                 b.activation, b.residual, b.schedule
             ));
+        }
+        if let Some(m) = self.mutation {
+            config.push_str(&format!("|mutation {m:?}"));
         }
         format!(
             "distill/{name}/{}/N{}/seed{}/{:016x}",
@@ -450,9 +500,8 @@ impl ValidDistillPlan {
                 .into_iter()
                 .filter_map(CellOutcome::value)
                 .map(|mut row: DistillRow| {
-                    row.bound_rigorous = rigorous
-                        .iter()
-                        .any(|(name, r)| *r && *name == row.mixture);
+                    row.bound_rigorous =
+                        rigorous.iter().any(|(name, r)| *r && *name == row.mixture);
                     row
                 })
                 .collect(),
@@ -498,13 +547,14 @@ impl ValidDistillPlan {
             times,
             lambda: &lambda,
         };
-        run_cell(
+        run_cell_mutated(
             name,
             &flow,
             &labelled,
             c.seed,
             &self.budget,
             self.eval_samples,
+            self.mutation,
         )
     }
 }

@@ -409,9 +409,7 @@ impl<'a> Search<'a> {
                 co_lo: OuCoeffs::at(lo),
                 solver,
                 pieces: pieces(lip, lo, hi, int_l),
-                path: lip
-                    .region_radius()
-                    .map(|_| PathBound::new(lip.mixture())),
+                path: lip.region_radius().map(|_| PathBound::new(lip.mixture())),
             },
             radius: lip.region_radius(),
             best: None,

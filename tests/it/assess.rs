@@ -481,6 +481,10 @@ fn assess_verdict_catches_the_flipped_direction_mutation() {
         )
         .unwrap();
         assert_eq!(real.regressions > 0, worse, "scale {scale}: {real:?}");
-        assert_eq!(bad.regressions > 0, !worse, "scale {scale}: mutation not caught");
+        assert_eq!(
+            bad.regressions > 0,
+            !worse,
+            "scale {scale}: mutation not caught"
+        );
     }
 }

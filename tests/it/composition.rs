@@ -82,12 +82,19 @@ fn composition_bound_is_attained_for_one_gaussian_and_the_mutation_is_reported()
     let mix = MixtureSpec {
         weights: vec![1.0],
         means: vec![vec![0.5, -1.0]],
-        covariances: vec![(0..2).map(|r| cov.row(r).iter().copied().collect()).collect()],
+        covariances: vec![
+            (0..2)
+                .map(|r| cov.row(r).iter().copied().collect())
+                .collect(),
+        ],
     }
     .check()
     .unwrap();
     let top: DVector<f64> = q.column(1).into_owned();
-    assert!((&cov * &top - &top * spectrum[1]).norm() < 1e-12, "u is the top eigenvector");
+    assert!(
+        (&cov * &top - &top * spectrum[1]).norm() < 1e-12,
+        "u is the top eigenvector"
+    );
     let s_max = |t: f64| OuCoeffs::at(t).s(spectrum[1]);
     let times = [0.02, 0.1, 0.5, 2.0];
     let lambda_mu: Vec<f64> = times
@@ -106,10 +113,18 @@ fn composition_bound_is_attained_for_one_gaussian_and_the_mutation_is_reported()
             })
         })
         .collect();
-    let starts = mix.sample(2.0, 8, &mut flowcert::seed::rng(flowcert::seed::COMPOSITION, 4, &[]));
+    let starts = mix.sample(
+        2.0,
+        8,
+        &mut flowcert::seed::rng(flowcert::seed::COMPOSITION, 4, &[]),
+    );
     let r = measure_composition(&flow, &times, &lambda_mu, &students, &eps, None, &starts).unwrap();
     let exact: f64 = (0..3).map(|i| eps[i] * lambda_mu[i].exp()).sum();
-    assert!((r.bound / exact - 1.0).abs() < 1e-14, "bound {} vs {exact}", r.bound);
+    assert!(
+        (r.bound / exact - 1.0).abs() < 1e-14,
+        "bound {} vs {exact}",
+        r.bound
+    );
     assert!(
         (r.max_error / r.bound - 1.0).abs() <= ode_rel(),
         "the bound is attained: error {} vs bound {}",
@@ -117,7 +132,10 @@ fn composition_bound_is_attained_for_one_gaussian_and_the_mutation_is_reported()
         r.bound
     );
     assert!((r.max_ratio_to_first_order - 1.0).abs() <= ode_rel());
-    assert_eq!((r.violations, r.premise_violations, r.left_region), (0, 0, 0));
+    assert_eq!(
+        (r.violations, r.premise_violations, r.left_region),
+        (0, 0, 0)
+    );
     let bad = measure_composition_mutated(
         &flow,
         &times,

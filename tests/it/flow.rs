@@ -103,7 +103,14 @@ fn agrees_with_independent_fixed_step_solver() {
 /// ```
 /// (relative to `max(1, |x|)`). `back_to` is the time the inverse runs to: `t` for the real
 /// inverse, anything else for a wrong one. Returns (error, allowance, 1 / sigma_min).
-fn round_trip(flow: &ExactFlow, x: &[f64], t: f64, s: f64, back_to: f64, tol: f64) -> (f64, f64, f64) {
+fn round_trip(
+    flow: &ExactFlow,
+    x: &[f64],
+    t: f64,
+    s: f64,
+    back_to: f64,
+    tol: f64,
+) -> (f64, f64, f64) {
     let fwd = flow.map_with_jacobian(x, t, s).unwrap();
     let sv = fwd.jacobian.as_ref().unwrap().singular_values();
     let inv_norm = 1.0 / sv.min();
@@ -187,12 +194,18 @@ fn round_trip_check_catches_a_perturbed_time_and_a_wrong_direction() {
         let (err, allowed, _) = round_trip(&flow, &x, t, s, t, tol);
         assert!(err <= allowed, "{name}: real inverse {err} > {allowed}");
         let (off, allowed, _) = round_trip(&flow, &x, t, s, t * (1.0 + 1e-4), tol);
-        assert!(off > 10.0 * allowed, "{name}: perturbed time {off} within {allowed}");
+        assert!(
+            off > 10.0 * allowed,
+            "{name}: perturbed time {off} within {allowed}"
+        );
         let twice = flow
             .map(flow.map(&x, t, s).unwrap().y.as_slice(), t, s)
             .unwrap()
             .y;
-        assert!(rel(&twice, &DVector::from_vec(x)) > 10.0 * allowed, "{name}: wrong direction passes");
+        assert!(
+            rel(&twice, &DVector::from_vec(x)) > 10.0 * allowed,
+            "{name}: wrong direction passes"
+        );
     }
 }
 

@@ -499,7 +499,10 @@ fn built_in_suite_runs_without_violations() {
         assert!(rep.boundary_points > 0, "{name}: no boundary found");
         assert_eq!(rep.lambda_t, lam);
         for r in &rep.rows {
-            assert!((r.predicted_segments - lam / 4f64.ln()).abs() <= EXACT * lam, "{name}: {r:?}");
+            assert!(
+                (r.predicted_segments - lam / 4f64.ln()).abs() <= EXACT * lam,
+                "{name}: {r:?}"
+            );
         }
         if Lipschitz::auto(&mix).region_radius().is_none() {
             assert!(
@@ -508,7 +511,10 @@ fn built_in_suite_runs_without_violations() {
                 rep.lipschitz_excess
             );
             for d in &rep.depth {
-                assert!(d.obstruction_segments as f64 <= d.predicted_segments.ceil().max(1.0), "{name}: {d:?}");
+                assert!(
+                    d.obstruction_segments as f64 <= d.predicted_segments.ceil().max(1.0),
+                    "{name}: {d:?}"
+                );
             }
         }
     }
@@ -521,7 +527,15 @@ fn built_in_suite_runs_without_violations() {
 fn rows_label_estimates_and_give_their_intervals() {
     let mix = builtin::two_mode(0.1);
     let small = measure(&mix, &tiny(), &[4.0], &[1]);
-    let large = measure(&mix, &MismatchConfig { eval_samples: 4 * tiny().eval_samples, ..tiny() }, &[4.0], &[1]);
+    let large = measure(
+        &mix,
+        &MismatchConfig {
+            eval_samples: 4 * tiny().eval_samples,
+            ..tiny()
+        },
+        &[4.0],
+        &[1],
+    );
     for rep in [&small, &large] {
         let r = &rep.rows[0];
         let json = serde_json::to_value(r).unwrap();
@@ -538,7 +552,10 @@ fn rows_label_estimates_and_give_their_intervals() {
         (hi - lo) / r.lower_bound_lp.unwrap()
     };
     let ratio = width(&small.rows[0]) / width(&large.rows[0]);
-    assert!((1.5..2.7).contains(&ratio), "interval ratio {ratio}, expected ~2");
+    assert!(
+        (1.5..2.7).contains(&ratio),
+        "interval ratio {ratio}, expected ~2"
+    );
 }
 
 /// The interval of `estimate::lp_mean_ci` covers the true `L^2` norm about 95% of the time:
@@ -551,7 +568,9 @@ fn lp_interval_has_its_nominal_coverage() {
     let reps = 2000;
     let covered = (0..reps)
         .filter(|_| {
-            let v: Vec<f64> = (0..200).map(|_| -(1.0 - rng.random::<f64>()).ln()).collect();
+            let v: Vec<f64> = (0..200)
+                .map(|_| -(1.0 - rng.random::<f64>()).ln())
+                .collect();
             let (_, lo, hi) = lp_mean_ci(&v, 2, Z95);
             lo <= 2f64.sqrt() && 2f64.sqrt() <= hi
         })

@@ -168,13 +168,22 @@ fn far_points_large_separation_small_t_match_closed_forms() {
     }
     .check()
     .unwrap();
-    let mu = [DVector::from_vec(vec![-500.0, 0.0]), DVector::from_vec(vec![500.0, 0.0])];
+    let mu = [
+        DVector::from_vec(vec![-500.0, 0.0]),
+        DVector::from_vec(vec![500.0, 0.0]),
+    ];
     let mut regimes = [0usize; 3]; // r_1 = 0, r_1 in (0, 1), r_1 = 1
     for &t in &[1e-9f64, 1e-4, 0.5, 20.0] {
         let (alpha, s2) = ((-t).exp(), -(-2.0 * t).exp_m1());
         let s = alpha * alpha * 1e-3 + s2;
         let mut p = Marginal::new(&mix, t).unwrap();
-        for x in [[1e6, -1e6], [0.0, 0.0], [-1e6, 3.0], [1e-3, 1e6], [3e-7, 2.0]] {
+        for x in [
+            [1e6, -1e6],
+            [0.0, 0.0],
+            [-1e6, 3.0],
+            [1e-3, 1e6],
+            [3e-7, 2.0],
+        ] {
             let xv = DVector::from_column_slice(&x);
             let l: Vec<f64> = mu
                 .iter()
@@ -183,25 +192,50 @@ fn far_points_large_separation_small_t_match_closed_forms() {
             let dl = alpha * (&mu[0] - &mu[1]).dot(&xv) / s;
             let r1 = 1.0 / (1.0 + (-dl).exp());
             let r2 = 1.0 / (1.0 + dl.exp());
-            regimes[if r1 == 0.0 { 0 } else if r1 < 1.0 { 1 } else { 2 }] += 1;
+            regimes[if r1 == 0.0 {
+                0
+            } else if r1 < 1.0 {
+                1
+            } else {
+                2
+            }] += 1;
             let logp = 0.5f64.ln() + l[0].max(l[1]) + (-dl.abs()).exp().ln_1p()
                 - (2.0 * std::f64::consts::PI * s).ln();
             let score = -(&xv - (&mu[0] * r1 + &mu[1] * r2) * alpha) / s;
             let gap = (&mu[0] - &mu[1]) * alpha;
-            let hess = DMatrix::identity(2, 2) * (-1.0 / s) + &gap * gap.transpose() * (r1 * r2 / (s * s));
+            let hess =
+                DMatrix::identity(2, 2) * (-1.0 / s) + &gap * gap.transpose() * (r1 * r2 / (s * s));
             let e = p.eval(&x);
             let at = format!("t = {t}, x = {x:?}");
             let delta = 4.0 * f64::EPSILON * l[0].abs().max(l[1].abs()) * r1 * r2;
             let g = gap.norm();
-            assert!((e.logp - logp).abs() <= EXACT * logp.abs().max(1.0), "logp {} vs {logp} at {at}", e.logp);
-            assert!((e.responsibilities[0] - r1).abs() <= EXACT + delta, "r_1 {} vs {r1} at {at}", e.responsibilities[0]);
-            assert!((&e.score - &score).norm() <= EXACT * score.norm().max(1.0) + g * delta / s,
-                "score {} vs {score} at {at}", e.score);
-            assert!((&e.hessian - &hess).amax() <= EXACT * hess.amax() + g * g * (1.0 - 2.0 * r1).abs() * delta / (s * s),
-                "Hessian {} vs {hess} at {at}", e.hessian);
+            assert!(
+                (e.logp - logp).abs() <= EXACT * logp.abs().max(1.0),
+                "logp {} vs {logp} at {at}",
+                e.logp
+            );
+            assert!(
+                (e.responsibilities[0] - r1).abs() <= EXACT + delta,
+                "r_1 {} vs {r1} at {at}",
+                e.responsibilities[0]
+            );
+            assert!(
+                (&e.score - &score).norm() <= EXACT * score.norm().max(1.0) + g * delta / s,
+                "score {} vs {score} at {at}",
+                e.score
+            );
+            assert!(
+                (&e.hessian - &hess).amax()
+                    <= EXACT * hess.amax() + g * g * (1.0 - 2.0 * r1).abs() * delta / (s * s),
+                "Hessian {} vs {hess} at {at}",
+                e.hessian
+            );
         }
     }
-    assert!(regimes.iter().all(|&n| n > 0), "every responsibility regime is visited: {regimes:?}");
+    assert!(
+        regimes.iter().all(|&n| n > 0),
+        "every responsibility regime is visited: {regimes:?}"
+    );
 }
 
 /// One anisotropic Gaussian at `|x| = 1e6` (the score ~1e8 at `t = 1e-9`): log p, score and
@@ -213,7 +247,11 @@ fn single_gaussian_far_away_closed_form() {
     let mix = MixtureSpec {
         weights: vec![1.0],
         means: vec![mu.iter().copied().collect()],
-        covariances: vec![(0..3).map(|r| cov.row(r).iter().copied().collect()).collect()],
+        covariances: vec![
+            (0..3)
+                .map(|r| cov.row(r).iter().copied().collect())
+                .collect(),
+        ],
     }
     .check()
     .unwrap();
@@ -232,8 +270,15 @@ fn single_gaussian_far_away_closed_form() {
         // Relative to the whole vector: an entry that is a sum of terms ~1e8 cancelling to
         // ~1e-9 carries the closed form's own rounding (~1e-8 absolute).
         let score = -&sinv * &dx;
-        assert!((&e.score - &score).norm() <= EXACT * score.norm(), "t = {t}: {} vs {score}", e.score);
-        assert!((&e.hessian + &sinv).amax() <= EXACT * sinv.amax(), "t = {t}");
+        assert!(
+            (&e.score - &score).norm() <= EXACT * score.norm(),
+            "t = {t}: {} vs {score}",
+            e.score
+        );
+        assert!(
+            (&e.hessian + &sinv).amax() <= EXACT * sinv.amax(),
+            "t = {t}"
+        );
     }
 }
 

@@ -585,11 +585,17 @@ fn score_net_checker_catches_the_log_det_sign_mutation() {
         score_approx::measure_built(&net, mix, &times, 300, 0).unwrap()
     };
     let mix = builtin::hetero3();
-    let (good, bad) = (measure(&mix, None), measure(&mix, Some(Mutation::LogDetSign)));
+    let (good, bad) = (
+        measure(&mix, None),
+        measure(&mix, Some(Mutation::LogDetSign)),
+    );
     assert!(good.passed && good.sup_l2 <= 1e-2, "{}", good.sup_l2);
     assert!(!bad.passed, "mutation passed: sup_t L2 = {}", bad.sup_l2);
     let shared = builtin::two_mode(0.1);
-    let (good, bad) = (measure(&shared, None), measure(&shared, Some(Mutation::LogDetSign)));
+    let (good, bad) = (
+        measure(&shared, None),
+        measure(&shared, Some(Mutation::LogDetSign)),
+    );
     assert!(good.passed && bad.passed);
     assert!((good.sup_l2 - bad.sup_l2).abs() <= 1e-3 * good.sup_l2.max(1e-12));
 }

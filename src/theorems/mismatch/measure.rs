@@ -344,9 +344,7 @@ pub fn measure_mismatch(
                 error_l2_ci: [l2_lo, l2_hi],
                 lipschitz_budget: lip_n,
                 lower_bound_sup_certified: scale * pairs.sup_lower_bound(cert),
-                lower_bound_l1: refl
-                    .as_ref()
-                    .map(|r| scale * r.lp_lower_bound(lip_n, 1.0)),
+                lower_bound_l1: refl.as_ref().map(|r| scale * r.lp_lower_bound(lip_n, 1.0)),
                 error_l1,
                 rel_error_l2: error_l2 / rms_phi,
                 predicted_segments: lambda_t / m.ln(),

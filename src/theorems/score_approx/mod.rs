@@ -19,9 +19,9 @@ use crate::approx::budget::{BudgetReport, ScoreNetConfig, ScoreNetParams};
 use crate::approx::construct::ScoreNetwork;
 use crate::approx::error::ApproxError;
 use crate::approx::network::SizeCounts;
-use crate::theorems::estimate::{Z95, lp_mean_ci};
 use crate::model::{Marginal, Mixture, MixtureSpec, ScoreField, builtin};
 use crate::seed;
+use crate::theorems::estimate::{Z95, lp_mean_ci};
 
 pub mod trained;
 
