@@ -5,6 +5,7 @@ use anyhow::{Result, bail};
 
 use super::{Status, common};
 use flowcert::grids::{GridKind, lambda_total};
+use flowcert::report::mismatch::with_interval;
 use flowcert::report::{Table, sig};
 use flowcert::theorems::mismatch::{MismatchConfig, SegmentGrid, measure_mismatch};
 
@@ -84,17 +85,14 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                 "none (no L^p bound)"
             }
         );
-        let interval = |ci: [f64; 2]| format!("[{}, {}]", sig(ci[0], 3), sig(ci[1], 3));
         let mut t = Table::new(&[
             "M",
             "N",
             "lower bound sup (rigorous)",
-            "lower bound L2 (estimate)",
-            "its 95% CI",
+            "lower bound L2 estimate [95% CI]",
             "certified Lip",
             "error sup",
-            "error L2 (estimate)",
-            "its 95% CI",
+            "error L2 estimate [95% CI]",
             "predicted N",
             "violation",
         ]);
@@ -103,12 +101,12 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                 sig(r.budget, 3),
                 r.segments.to_string(),
                 sig(r.lower_bound_sup, 3),
-                r.lower_bound_lp.map_or_else(|| "-".into(), |v| sig(v, 3)),
-                r.lower_bound_lp_ci.map_or_else(|| "-".into(), interval),
+                r.lower_bound_lp
+                    .zip(r.lower_bound_lp_ci())
+                    .map_or_else(|| "-".into(), |(v, ci)| with_interval(v, ci)),
                 sig(r.certified_lipschitz, 3),
                 sig(r.error_sup, 3),
-                sig(r.error_l2, 3),
-                interval(r.error_l2_ci),
+                with_interval(r.error_l2, r.error_l2_ci()),
                 sig(r.predicted_segments, 3),
                 if r.violation {
                     "YES".into()

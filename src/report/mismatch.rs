@@ -63,9 +63,18 @@ pub fn plot_regime(results: &[(String, MismatchReport)]) -> String {
     line_plot_svg(&spec, &series)
 }
 
-/// `[low, high]` to 3 significant digits.
-fn interval(ci: [f64; 2]) -> String {
-    format!("[{}, {}]", sig(ci[0], 3), sig(ci[1], 3))
+/// An estimate and its 95% interval, `est [low, high]`, to 3 significant digits.
+///
+/// ```
+/// assert_eq!(flowcert::report::mismatch::with_interval(0.3934, [0.3681, 0.4162]), "0.393 [0.368, 0.416]");
+/// ```
+pub fn with_interval(estimate: f64, ci: [f64; 2]) -> String {
+    format!(
+        "{} [{}, {}]",
+        sig(estimate, 3),
+        sig(ci[0], 3),
+        sig(ci[1], 3)
+    )
 }
 
 /// The regime table, one line per (mixture, budget), numbers to 3 significant digits:
@@ -85,10 +94,8 @@ pub fn regime_table(results: &[(String, MismatchReport)]) -> Table {
         "M",
         "ln M",
         "E_M",
-        "LB L2 (est.)",
-        "LB L2 95% CI",
-        "1-step L2 (est.)",
-        "1-step L2 95% CI",
+        "LB L2 estimate [95% CI]",
+        "1-step L2 estimate [95% CI]",
         "1-step sup",
         "best L2",
         "best N",
@@ -109,12 +116,9 @@ pub fn regime_table(results: &[(String, MismatchReport)]) -> Table {
                 sig(dr.budget, 3),
                 sig(dr.budget.ln(), 3),
                 num(&|r| r.lower_bound_sup),
-                one.and_then(|r| r.lower_bound_lp)
-                    .map_or("-".into(), |v| sig(v, 3)),
-                one.and_then(|r| r.lower_bound_lp_ci)
-                    .map_or("-".into(), interval),
-                num(&|r| r.error_l2),
-                one.map_or("-".into(), |r| interval(r.error_l2_ci)),
+                one.and_then(|r| Some(with_interval(r.lower_bound_lp?, r.lower_bound_lp_ci()?)))
+                    .unwrap_or_else(|| "-".into()),
+                one.map_or("-".into(), |r| with_interval(r.error_l2, r.error_l2_ci())),
                 num(&|r| r.error_sup),
                 sig(dr.best_error_l2, 3),
                 dr.best_segments.to_string(),

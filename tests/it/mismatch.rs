@@ -541,14 +541,19 @@ fn rows_label_estimates_and_give_their_intervals() {
         let json = serde_json::to_value(r).unwrap();
         assert_eq!(json["lower_bound_sup_kind"], "rigorous");
         assert_eq!(json["lower_bound_lp_kind"], "estimate");
-        let [lo, hi] = r.lower_bound_lp_ci.unwrap();
+        assert_eq!(
+            json["lower_bound_lp_ci_low"],
+            r.lower_bound_lp_ci().unwrap()[0]
+        );
+        assert_eq!(json["error_l2_ci_high"], r.error_l2_ci()[1]);
+        let [lo, hi] = r.lower_bound_lp_ci().unwrap();
         let lb = r.lower_bound_lp.unwrap();
         assert!(lo < lb && lb < hi, "{r:?}");
-        let [elo, ehi] = r.error_l2_ci;
+        let [elo, ehi] = r.error_l2_ci();
         assert!(elo < r.error_l2 && r.error_l2 < ehi, "{r:?}");
     }
     let width = |r: &MismatchRow| {
-        let [lo, hi] = r.lower_bound_lp_ci.unwrap();
+        let [lo, hi] = r.lower_bound_lp_ci().unwrap();
         (hi - lo) / r.lower_bound_lp.unwrap()
     };
     let ratio = width(&small.rows[0]) / width(&large.rows[0]);

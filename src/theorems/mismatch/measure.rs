@@ -21,7 +21,7 @@
 //! `b_j^2 / 4 <= (e(x_j)^2 + e(R x_j)^2) / 2` with `b_j = (|Phi(x_j) - Phi(R x_j)| - C |x_j - R
 //! x_j|)_+` (like is compared with like: the same draws, the same empirical measure). As
 //! statements about `p_T` both are estimates; each row carries the 95% interval of each
-//! (`lower_bound_lp_ci`, `error_l2_ci`: normal intervals for the mean of the i.i.d. draw
+//! (`lower_bound_lp_ci_low`/`_high`, `error_l2_ci_low`/`_high`: normal intervals for the mean of the i.i.d. draw
 //! terms `b_j^2` and `(e(x_j)^2 + e(R x_j)^2)/2`, mapped by the square root, the bound's
 //! halved) and says `lower_bound_lp_kind: "estimate"`.
 //!
@@ -57,7 +57,7 @@ pub struct MismatchRow {
     /// `E_{M^N}` on the tested pairs.
     pub lower_bound_sup: f64,
     /// `LB_2(M^N)` on the reflection pairs (`None` without a symmetry): exact for the
-    /// sample, an estimate of the bound over `p_T` (see `lower_bound_lp_ci`).
+    /// sample, an estimate of the bound over `p_T` (see `lower_bound_lp_ci_low`).
     pub lower_bound_lp: Option<f64>,
     /// Certificate `C = prod_i Lip(Psi_i) <= M^N`.
     pub certified_lipschitz: f64,
@@ -69,11 +69,16 @@ pub struct MismatchRow {
     pub lower_bound_sup_kind: BoundKind,
     /// `lower_bound_lp` is a sample quantity: always `estimate` (of the bound over `p_T`).
     pub lower_bound_lp_kind: BoundKind,
-    /// 95% interval of the `L^2(p_T)` bound `lower_bound_lp` estimates (module doc; `None`
-    /// without a symmetry).
-    pub lower_bound_lp_ci: Option<[f64; 2]>,
-    /// 95% interval of the student's `L^2(p_T)` error that `error_l2` estimates.
-    pub error_l2_ci: [f64; 2],
+    /// Lower end of the 95% interval of the `L^2(p_T)` bound that `lower_bound_lp`
+    /// estimates (module doc; `None` without a symmetry).
+    pub lower_bound_lp_ci_low: Option<f64>,
+    /// Upper end of that interval.
+    pub lower_bound_lp_ci_high: Option<f64>,
+    /// Lower end of the 95% interval of the student's `L^2(p_T)` error that `error_l2`
+    /// estimates.
+    pub error_l2_ci_low: f64,
+    /// Upper end of that interval.
+    pub error_l2_ci_high: f64,
     /// `M^N`.
     pub lipschitz_budget: f64,
     /// `E_C`: the sup bound at the certificate (`>= lower_bound_sup`).
@@ -193,6 +198,18 @@ fn check_inputs(lambda_t: f64, budgets: &[f64], segments: &[usize]) -> Result<()
         ));
     }
     Ok(())
+}
+
+impl MismatchRow {
+    /// `[low, high]` of the 95% interval of `lower_bound_lp` (`None` without a symmetry).
+    pub fn lower_bound_lp_ci(&self) -> Option<[f64; 2]> {
+        Some([self.lower_bound_lp_ci_low?, self.lower_bound_lp_ci_high?])
+    }
+
+    /// `[low, high]` of the 95% interval of `error_l2`.
+    pub fn error_l2_ci(&self) -> [f64; 2] {
+        [self.error_l2_ci_low, self.error_l2_ci_high]
+    }
 }
 
 /// Run the checker on `mix` (see the module docs): lower bounds, budgeted students for
@@ -327,6 +344,10 @@ pub fn measure_mismatch(
                 violations += usize::from(error_l2 < scale * l2c * (1.0 - BOUND_SLACK_REL));
                 violations += usize::from(error_l1 < scale * l1c * (1.0 - BOUND_SLACK_REL));
             }
+            let lb_ci = refl.as_ref().map(|r| {
+                let (_, lo, hi) = lp_mean_ci(&r.brackets(lip_n), 2, Z95);
+                [scale * lo / 2.0, scale * hi / 2.0]
+            });
             Ok(MismatchRow {
                 budget: m,
                 segments: n,
@@ -337,11 +358,10 @@ pub fn measure_mismatch(
                 error_l2,
                 lower_bound_sup_kind: BoundKind::Rigorous,
                 lower_bound_lp_kind: BoundKind::Estimate,
-                lower_bound_lp_ci: refl.as_ref().map(|r| {
-                    let (_, lo, hi) = lp_mean_ci(&r.brackets(lip_n), 2, Z95);
-                    [scale * lo / 2.0, scale * hi / 2.0]
-                }),
-                error_l2_ci: [l2_lo, l2_hi],
+                lower_bound_lp_ci_low: lb_ci.map(|c| c[0]),
+                lower_bound_lp_ci_high: lb_ci.map(|c| c[1]),
+                error_l2_ci_low: l2_lo,
+                error_l2_ci_high: l2_hi,
                 lipschitz_budget: lip_n,
                 lower_bound_sup_certified: scale * pairs.sup_lower_bound(cert),
                 lower_bound_l1: refl.as_ref().map(|r| scale * r.lp_lower_bound(lip_n, 1.0)),
@@ -441,8 +461,10 @@ mod tests {
             error_l2,
             lower_bound_sup_kind: BoundKind::Rigorous,
             lower_bound_lp_kind: BoundKind::Estimate,
-            lower_bound_lp_ci: None,
-            error_l2_ci: [error_l2; 2],
+            lower_bound_lp_ci_low: None,
+            lower_bound_lp_ci_high: None,
+            error_l2_ci_low: error_l2,
+            error_l2_ci_high: error_l2,
             lipschitz_budget: 1.0,
             lower_bound_sup_certified: 0.0,
             lower_bound_l1: None,
