@@ -21,63 +21,7 @@ use crate::grids::balanced::from_table;
 use crate::model::{Marginal, Mixture, OuCoeffs, VelocityField};
 use crate::tolerance;
 
-/// A bound on how far the exact OU trajectory through an accepted solver state can go
-/// before the next accepted state, for the containment test of a local bound
-/// (theory/03-stability.md, "Local bounds: the whole path").
-///
-/// ```text
-/// v(x, u) = -x - s(x, u) = sum_k r_k [ (S_k^{-1} - I) x - alpha_u S_k^{-1} mu_k ]
-/// |v| <= a(u) |x| + b(u),   a = max_k ||S_k^{-1} - I||,   b = alpha_u max_k ||S_k^{-1}|| |mu_k|
-/// Gronwall on d|x|/du:  |x(u)| <= |x(t_a)| e^{a h} + b h expm1(a h)/(a h)   over a step of size h
-/// ```
-/// with `a`, `b` their largest values on the step: the eigenvalues of `S_k^{-1} - I` and of
-/// `S_k^{-1}` are monotone in `alpha_u^2`, hence in `u`, so the maxima sit at the ends.
-pub(crate) struct PathBound {
-    /// Per component: smallest and largest covariance eigenvalue, `|mu_k|`.
-    comps: Vec<(f64, f64, f64)>,
-}
-
-impl PathBound {
-    pub(crate) fn new(mix: &Mixture) -> Self {
-        PathBound {
-            comps: mix
-                .components()
-                .iter()
-                .map(|c| {
-                    let lo = c.eigvals.iter().copied().fold(f64::INFINITY, f64::min);
-                    let hi = c.eigvals.iter().copied().fold(0.0f64, f64::max);
-                    (lo, hi, c.mean.norm())
-                })
-                .collect(),
-        }
-    }
-
-    /// `(a, max_k ||S_k^{-1}|| |mu_k|)` at time `t`.
-    fn rates(&self, t: f64) -> (f64, f64, f64) {
-        let co = OuCoeffs::at(t);
-        let (mut a, mut b) = (0.0f64, 0.0f64);
-        for &(lo, hi, m) in &self.comps {
-            // 1/s - 1 decreases in lambda: its extremes are at the extreme eigenvalues.
-            a = a
-                .max(co.precision_excess(lo).abs())
-                .max(co.precision_excess(hi).abs());
-            b = b.max(m / co.s(lo));
-        }
-        (a, b, co.alpha)
-    }
-
-    /// The largest `|x(u)|` of the exact trajectory through a state of norm `r` at `t_a`,
-    /// over the step to `t_b` (either direction), with a relative margin for rounding.
-    pub(crate) fn step(&self, r: f64, t_a: f64, t_b: f64) -> f64 {
-        let (a1, b1, al1) = self.rates(t_a);
-        let (a2, b2, al2) = self.rates(t_b);
-        let (a, b) = (a1.max(a2), al1.max(al2) * b1.max(b2));
-        let h = (t_b - t_a).abs();
-        let z = a * h;
-        let phi = if z > 0.0 { z.exp_m1() / z } else { 1.0 };
-        (r * z.exp() + b * h * phi) * (1.0 + 1e-12)
-    }
-}
+use super::path_bound::PathBound;
 
 /// The exact velocity field, recording the largest `|x|` it is evaluated at.
 pub(crate) struct Tracked<'a> {
