@@ -14,7 +14,7 @@ use flowcert::bounds::Lipschitz;
 use flowcert::dynamics::Teacher;
 use flowcert::flowmap::{FlowMap, FnMap};
 use flowcert::grids::{GridKind, lambda_at};
-use flowcert::model::{MixtureSpec, OuCoeffs, builtin};
+use flowcert::model::{OuCoeffs, builtin};
 use flowcert::theorems::composition::{
     Mutation, Probe, measure_composition, measure_composition_mutated, measure_perturbed,
     measure_perturbed_mutated,
@@ -79,17 +79,7 @@ fn composition_bound_is_attained_for_one_gaussian_and_the_mutation_is_reported()
     let spectrum = [0.3, 2.5];
     let cov = builtin::rotated_covariance(&spectrum, 3);
     let q = builtin::rotation(2, 3);
-    let mix = MixtureSpec {
-        weights: vec![1.0],
-        means: vec![vec![0.5, -1.0]],
-        covariances: vec![
-            (0..2)
-                .map(|r| cov.row(r).iter().copied().collect())
-                .collect(),
-        ],
-    }
-    .check()
-    .unwrap();
+    let mix = common::single_gaussian(&[0.5, -1.0], &cov);
     let top: DVector<f64> = q.column(1).into_owned();
     assert!(
         (&cov * &top - &top * spectrum[1]).norm() < 1e-12,

@@ -4,7 +4,7 @@
 use crate::common;
 
 use flowcert::dynamics::{ExactFlow, FlowSystem, Method, integrate_rk4_fixed};
-use flowcert::model::{Marginal, MixtureSpec, OuCoeffs, builtin};
+use flowcert::model::{Marginal, OuCoeffs, builtin};
 use flowcert::tolerance::{FINITE_DIFF_ABS, FINITE_DIFF_REL, FINITE_DIFF_STEP, ODE_GLOBAL_FACTOR};
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
@@ -27,17 +27,7 @@ fn single_gaussian_flow_is_linear() {
     let cov = builtin::rotated_covariance(&spectrum, 17);
     let q = builtin::rotation(4, 17);
     let mu = DVector::from_vec(vec![1.0, -2.0, 0.5, 0.0]);
-    let mix = MixtureSpec {
-        weights: vec![1.0],
-        means: vec![mu.iter().copied().collect()],
-        covariances: vec![
-            (0..4)
-                .map(|r| cov.row(r).iter().copied().collect())
-                .collect(),
-        ],
-    }
-    .check()
-    .unwrap();
+    let mix = common::single_gaussian(mu.as_slice(), &cov);
     for method in [Method::Dopri5, Method::Dop853] {
         let flow = ExactFlow::new(&mix, opts(1e-11, method));
         for &(t, u) in &[(2.5, 0.01), (0.01, 2.5), (1.0, 0.3)] {

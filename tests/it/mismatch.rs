@@ -277,17 +277,7 @@ fn linear_map_bound_is_zero_at_its_norm_and_exact_below() {
 #[test]
 fn single_gaussian_flow_has_no_obstruction() {
     let cov = builtin::rotated_covariance(&[0.02, 0.5], 4);
-    let mix = MixtureSpec {
-        weights: vec![1.0],
-        means: vec![vec![0.5, -0.2]],
-        covariances: vec![
-            (0..2)
-                .map(|r| cov.row(r).iter().copied().collect())
-                .collect(),
-        ],
-    }
-    .check()
-    .unwrap();
+    let mix = crate::common::single_gaussian(&[0.5, -0.2], &cov);
     let cfg = MismatchConfig::quick();
     let (lo, hi) = (OuCoeffs::at(cfg.t_min), OuCoeffs::at(cfg.t_max));
     let norm = mix.components()[0]

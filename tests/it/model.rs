@@ -119,17 +119,7 @@ proptest! {
 fn single_gaussian_closed_form() {
     let cov = builtin::rotated_covariance(&[0.01, 0.5, 2.0], 5);
     let mu = [0.5, -1.0, 2.0];
-    let mix = MixtureSpec {
-        weights: vec![1.0],
-        means: vec![mu.to_vec()],
-        covariances: vec![
-            (0..3)
-                .map(|r| cov.row(r).iter().copied().collect())
-                .collect(),
-        ],
-    }
-    .check()
-    .unwrap();
+    let mix = common::single_gaussian(&mu, &cov);
     let t: f64 = 0.3;
     let (a, s2) = ((-t).exp(), -(-2.0 * t).exp_m1());
     let s = &cov * (a * a) + DMatrix::identity(3, 3) * s2;
@@ -244,17 +234,7 @@ fn far_points_large_separation_small_t_match_closed_forms() {
 fn single_gaussian_far_away_closed_form() {
     let cov = builtin::rotated_covariance(&[0.01, 0.5, 2.0], 5);
     let mu = DVector::from_vec(vec![0.5, -1.0, 2.0]);
-    let mix = MixtureSpec {
-        weights: vec![1.0],
-        means: vec![mu.iter().copied().collect()],
-        covariances: vec![
-            (0..3)
-                .map(|r| cov.row(r).iter().copied().collect())
-                .collect(),
-        ],
-    }
-    .check()
-    .unwrap();
+    let mix = common::single_gaussian(mu.as_slice(), &cov);
     let x = DVector::from_vec(vec![6e5, -8e5, 0.0]);
     assert_eq!(x.norm(), 1e6);
     for &t in &[1e-9f64, 0.3, 20.0] {
