@@ -150,14 +150,13 @@ fn rows_match_an_independent_evaluation_and_obey_the_rms_bound() {
             r.grid,
             r.rel_mse
         );
-        for i in 0..n {
+        assert_eq!(r.local_errors.len(), n);
+        for (i, (&got, &want)) in r.local_errors.iter().zip(&local).enumerate() {
             assert!(
-                close(r.local_errors[i], local[i], local[i]),
-                "{} N={n}: eps_{} {} vs {}",
+                close(got, want, want),
+                "{} N={n}: eps_{} {got} vs {want}",
                 r.grid,
                 i + 1,
-                r.local_errors[i],
-                local[i]
             );
         }
         // Each term eps_i e^{Lambda_i} carries eps_i's relative error: the amplification's
