@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::{Status, common};
 use flowcert::experiments::distill::DistillSweep;
 use flowcert::experiments::distill::{DistillPlan, DistillRow};
-use flowcert::experiments::distill_summary::summarize_rows;
+use flowcert::experiments::distill_summary::{bound_violations, summarize_rows};
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::grids::GridKind;
 use flowcert::nn::StudentBudget;
@@ -88,6 +88,8 @@ pub struct Args {
 struct Out {
     rows: Vec<DistillRow>,
     missing: usize,
+    /// Cells whose relative MSE exceeds a bound the proof covers (a bug).
+    violations: usize,
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
@@ -158,22 +160,46 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     }
 }
 
-/// Print the sweep: `--json` the rows, else the MSE and reduction tables.
+/// Print the sweep: `--json` the rows, else the MSE and reduction tables; exit 1 when a cell
+/// violates a bound the proof covers.
 fn print(sweep: DistillSweep, json: bool) -> Result<Status> {
     let (rows, missing) = (sweep.rows, sweep.missing);
+    let violations = bound_violations(&rows);
     if json {
-        common::print_json(&Out { rows, missing })?;
+        common::print_json(&Out {
+            rows,
+            missing,
+            violations,
+        })?;
     } else {
         let s = summarize_rows(&rows);
         println!("relative MSE (mean over seeds)");
         print!("{}", dtab::mse_table(&s, 3).to_text());
         println!("\nreductions");
         print!("{}", dtab::reduction_table(&s, 3).to_text());
+        let rigorous = rows.iter().filter(|r| r.bound_rigorous).count();
+        println!(
+            "\ncomposition bound (RMS form, on the evaluation sample): {violations} of {rigorous} \
+             cells covered by the proof exceed it{}",
+            if rigorous < rows.len() {
+                format!(
+                    "; {} cells have a bound local to a ball the samples are not confined to \
+                     (not rigorous, not counted)",
+                    rows.len() - rigorous
+                )
+            } else {
+                String::new()
+            }
+        );
         if missing > 0 {
             println!("\n{missing} cells belong to other shards; combine with `flowcert merge`.");
         }
     }
-    Ok(Status::Ok)
+    Ok(if violations > 0 {
+        Status::Violation
+    } else {
+        Status::Ok
+    })
 }
 
 /// Write a sweep's directory: `run.json`, and (a complete sweep, or a merge) the tables,
@@ -197,6 +223,7 @@ pub fn report(
             &serde_json::to_string_pretty(&Out {
                 rows: sweep.rows.clone(),
                 missing: sweep.missing,
+                violations: bound_violations(&sweep.rows),
             })?,
         )?;
         w.finish()?;

@@ -149,7 +149,7 @@ fn summary(plan: &Plan, s: Sections, rows: Vec<DistillRow>, missing: usize) -> S
     Summary {
         version: env!("CARGO_PKG_VERSION").to_string(),
         scale: plan.scale,
-        violations: s.violations,
+        violations: s.violations + distill.violations,
         bounds: s.bounds,
         score_net: s.score_net,
         mismatch: s.mismatch,
