@@ -170,7 +170,7 @@ fn finish(
             doc.text,
             timing::MACHINE,
             if record.seconds > 2.0 * doc.seconds || record.seconds < 0.5 * doc.seconds {
-                "more than 2x off: if the machine was idle, re-measure with scripts/timing.sh and update src/suite/timing.rs and README"
+                "more than 2x off: if this run computed every cell on an idle machine, re-measure with scripts/timing.sh and update src/suite/timing.rs and README"
             } else {
                 "in line"
             }
