@@ -11,6 +11,7 @@ use flowcert::experiments::distill::{DistillPlan, DistillRow};
 use flowcert::experiments::distill_summary::summarize_rows;
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::grids::GridKind;
+use flowcert::limits::{self, estimate::StudentSize};
 use flowcert::nn::StudentBudget;
 use flowcert::report::distill as dtab;
 
@@ -101,8 +102,63 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         if n == 0 {
             bail!("--seeds 0 runs nothing: give a count >= 1 or a list such as 0,1,2");
         }
+        if n > limits::MAX_LIST as u64 {
+            bail!(
+                "--seeds {n} is more than {} seeds: give fewer (or run slices of them with --shard i/n)",
+                limits::MAX_LIST
+            );
+        }
         (0..n).collect()
     };
+    common::distinct("--seeds", &seeds)?;
+    common::distinct("--segments", &segments)?;
+    let grid_names: Vec<&str> = grids.iter().map(|g| g.name()).collect();
+    common::distinct("--grids", &grid_names)?;
+    for &n in &segments {
+        common::count(
+            "--segments",
+            n,
+            1,
+            limits::MAX_SEGMENTS,
+            "give fewer segments",
+        )?;
+    }
+    for (flag, v, max, fix) in [
+        ("--width", a.width, limits::MAX_WIDTH, "give a narrower student"),
+        ("--depth", a.depth, limits::MAX_DEPTH, "give fewer hidden layers"),
+        ("--steps", a.steps, limits::MAX_STEPS, "give fewer Adam steps"),
+        ("--samples", a.samples, limits::MAX_SAMPLES, "give fewer teacher pairs"),
+        ("--batch", a.batch, limits::MAX_SAMPLES, "give a smaller batch"),
+        (
+            "--eval-samples",
+            a.eval_samples,
+            limits::MAX_SAMPLES,
+            "give fewer evaluation samples",
+        ),
+    ] {
+        common::count(flag, v, 1, max, fix)?;
+    }
+    let student = StudentSize {
+        width: a.width,
+        depth: a.depth,
+        steps: a.steps,
+        batch: a.batch,
+        samples: a.samples,
+    };
+    common::estimate(
+        &limits::estimate::distill(
+            mix.n_components(),
+            mix.dim(),
+            grids.len(),
+            &segments,
+            seeds.len(),
+            &student,
+            a.eval_samples,
+            a.shard.count,
+        ),
+        json,
+        "split the sweep with --shard i/n (run the slices separately, then `flowcert merge`), or lower --steps, --samples, --width or the number of cells",
+    )?;
     let name = if let Some(b) = a.mixture.strip_prefix("builtin:") {
         b.to_string()
     } else {
@@ -138,20 +194,27 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let bars = common::Bars::new(json);
     let sweep = plan.sweep(&store, a.shard, &bars)?;
     let (rows, missing) = (sweep.rows, sweep.missing);
+    for n in store.take_notes() {
+        common::note(&n);
+    }
     if a.out.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    if json {
-        common::print_json(&Out { rows, missing })?;
-    } else {
-        let s = summarize_rows(&rows);
-        println!("relative MSE (mean over seeds)");
-        print!("{}", dtab::mse_table(&s, 3).to_text());
-        println!("\nreductions");
-        print!("{}", dtab::reduction_table(&s, 3).to_text());
-        if missing > 0 {
-            println!("\n{missing} cells belong to other shards; combine with `flowcert merge`.");
+    let out = Out { rows, missing };
+    common::emit(json, &out, || {
+        let s = summarize_rows(&out.rows);
+        let mut text = format!(
+            "relative MSE (mean over seeds)\n{}\nreductions\n{}",
+            dtab::mse_table(&s, 3).to_text(),
+            dtab::reduction_table(&s, 3).to_text()
+        );
+        if out.missing > 0 {
+            text.push_str(&format!(
+                "\n{} cells belong to other shards; combine with `flowcert merge`.\n",
+                out.missing
+            ));
         }
-    }
+        Ok(text)
+    })?;
     Ok(Status::Ok)
 }

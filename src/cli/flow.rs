@@ -1,11 +1,12 @@
 //! `flowcert flow --mixture M --from T0 --to T1 --points P [--jacobian] [--rtol R] [--atol A]`.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::{Status, common};
 use flowcert::dynamics::solver::SolverStats;
 use flowcert::dynamics::{FlowPoint, Teacher, flow_point};
+use flowcert::limits::{Estimate, flow_flops};
 use flowcert::model::Marginal;
 use flowcert::report::{Table, sig};
 
@@ -64,12 +65,21 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let opts = teacher.options();
     let xs = flowcert::io::load_points(&a.points, mix.dim())?;
     let d = mix.dim();
+    let n = xs.ncols() as f64;
+    let per_point = if a.jacobian { d * d + 2 * d } else { 2 * d } as f64;
+    Estimate::new(
+        "this flow",
+        n * flow_flops(mix.n_components(), d, a.jacobian),
+        n * per_point * 40.0,
+    )
+    .check("give fewer points (split the points file) or a smaller mixture")?;
     let mut field = Marginal::new(&mix, from)?;
     let mut stats = SolverStats::default();
     let pb = common::progress(xs.ncols() as u64, json, "flow");
     let mut points = Vec::with_capacity(xs.ncols());
-    for x in xs.as_slice().chunks(d) {
-        let p: FlowPoint = flow_point(&mut field, x, from, to, a.jacobian, opts)?;
+    for (j, x) in xs.as_slice().chunks(d).enumerate() {
+        let p: FlowPoint = flow_point(&mut field, x, from, to, a.jacobian, opts)
+            .with_context(|| format!("point {j} x = {}", common::vec_str(x)))?;
         stats += p.stats;
         let jacobian_norm = p.jacobian_norm();
         points.push(PointOut {
@@ -84,32 +94,34 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         pb.inc(1);
     }
     pb.finish_and_clear();
-    if json {
-        common::print_json(&Out {
-            from,
-            to,
-            points,
-            stats,
-        })?;
-    } else {
+    let out = Out {
+        from,
+        to,
+        points,
+        stats,
+    };
+    common::emit(json, &out, || {
+        let (points, stats) = (&out.points, &out.stats);
         let mut headers = vec!["x", "Phi(x)"];
         if a.jacobian {
             headers.push("||DPhi||_2");
         }
         let mut tab = Table::new(&headers);
-        for p in &points {
+        for p in points {
             let mut row = vec![common::vec_str(&p.x), common::vec_str(&p.y)];
             if let Some(n) = p.jacobian_norm {
                 row.push(sig(n, 6));
             }
             tab.push(row);
         }
-        println!("flow map Phi_{{{from} -> {to}}} ({} points)", points.len());
-        print!("{}", tab.to_text());
-        println!(
-            "solver: {} RHS evaluations, {} accepted steps, {} rejected",
-            stats.rhs_evals, stats.steps, stats.rejected
-        );
-    }
+        Ok(format!(
+            "flow map Phi_{{{from} -> {to}}} ({} points)\n{}solver: {} RHS evaluations, {} accepted steps, {} rejected\n",
+            points.len(),
+            tab.to_text(),
+            stats.rhs_evals,
+            stats.steps,
+            stats.rejected
+        ))
+    })?;
     Ok(Status::Ok)
 }

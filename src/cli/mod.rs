@@ -1,7 +1,9 @@
 //! Command-line interface: one file per subcommand, each thin over the library.
 //! The commands, flags and JSON fields are those of README.md ("Commands"): scripts rely on
 //! them, so they are kept working (aliases are added, nothing is renamed).
-//! Exit status: 0 success, 1 a check found a violated bound, 2 bad input or usage.
+//! Exit status: 0 success, 1 a check found a violated bound, 2 bad input or usage (or an
+//! output that could not be written); a closed stdout pipe ends the output quietly with
+//! the status the run would have had (README.md, "Limits and exit status").
 
 mod assess;
 mod check;
@@ -79,7 +81,12 @@ pub fn main() -> i32 {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
+            // `--help` and `--version` go to stdout: the same closed-pipe rule as results.
+            if e.use_stderr() {
+                common::note(e.render().to_string().trim_end());
+            } else if common::write_stdout(&e.render().to_string()).is_err() {
+                return 2;
+            }
             return code;
         }
     };
@@ -104,8 +111,22 @@ pub fn main() -> i32 {
         Ok(Status::Ok) => 0,
         Ok(Status::Violation) => 1,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            common::note(&format!("error: {}", message(&e)));
             2
         }
     }
+}
+
+/// The error and its causes, each said once: a cause whose text the message already
+/// contains (most of the library's errors quote their source) is not repeated.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }

@@ -66,21 +66,22 @@ fn finish(scale: Scale, out: PathBuf, shard: Shard, json: bool) -> Result<Status
     let bars = common::Bars::new(json);
     let store = CellStore::open(&out)?;
     let s = flowcert::suite::reproduce::run(&Plan::at(scale), &store, shard, &bars)?;
-    flowcert::report::reproduce::write(&out, &s)?;
-    if json {
-        common::print_json(&s)?;
-    } else {
-        println!("wrote {}", out.display());
-        println!("violations: {}", s.violations);
-        if s.distill_missing > 0 {
-            println!(
-                "{} experiment cells belong to other shards: run them, then `flowcert merge`.",
-                s.distill_missing
-            );
-        }
-        let t = flowcert::report::distill::reduction_table(&s.distill, 3);
-        print!("{}", t.to_text());
+    for n in store.take_notes() {
+        common::note(&n);
     }
+    flowcert::io::check_finite(&s)?;
+    flowcert::report::reproduce::write(&out, &s)?;
+    common::emit(json, &s, || {
+        let mut text = format!("wrote {}\nviolations: {}\n", out.display(), s.violations);
+        if s.distill_missing > 0 {
+            text.push_str(&format!(
+                "{} experiment cells belong to other shards: run them, then `flowcert merge`.\n",
+                s.distill_missing
+            ));
+        }
+        text.push_str(&flowcert::report::distill::reduction_table(&s.distill, 3).to_text());
+        Ok(text)
+    })?;
     Ok(if s.violations > 0 {
         Status::Violation
     } else {
@@ -98,8 +99,11 @@ pub fn merge(a: MergeArgs, json: bool) -> Result<Status> {
     for s in &a.shards {
         n += store.absorb(s)?;
     }
+    for note in store.take_notes() {
+        common::note(&note);
+    }
     if !json {
-        eprintln!("merged {n} cells into {}", a.out.display());
+        common::note(&format!("merged {n} cells into {}", a.out.display()));
     }
     finish(a.scale.scale(), a.out, Shard::ALL, json)
 }

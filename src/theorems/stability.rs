@@ -53,8 +53,7 @@ use crate::dynamics::{FlowError, SolverError, flow_point};
 use crate::grids::balanced::from_table;
 use crate::grids::{GridError, TimeGrid};
 use crate::model::{Marginal, Mixture, ModelError, OuCoeffs, VelocityField};
-use crate::seed;
-use crate::tolerance;
+use crate::{limits, seed, tolerance};
 
 /// What is wrong with a stability check request, or what failed while running it.
 #[derive(Debug, Error)]
@@ -87,6 +86,22 @@ pub enum StabilityError {
     /// The grid could not be built.
     #[error(transparent)]
     Grid(#[from] GridError),
+    /// The stability coordinate of a segment is too large for the piecewise variational
+    /// equation (covariances of very different scales, or a segment down to a tiny time).
+    #[error(
+        "the stability coordinate int L over [{lo}, {hi}] is {int_l:.3e}: the variational equation would need {pieces:.1e} pieces of int L <= {PIECE_LAMBDA} (the limit is {max}), and exp(int L) is far beyond any meaningful amplification; the mixture's modes are too far apart relative to their widths for this interval: raise t_min (--to) or give a less stiff mixture",
+        max = limits::MAX_STABILITY_PIECES
+    )]
+    TooManyPieces {
+        /// Start of the segment.
+        lo: f64,
+        /// End of the segment.
+        hi: f64,
+        /// `int_lo^hi L`.
+        int_l: f64,
+        /// Pieces it would need.
+        pieces: f64,
+    },
     /// A flow map failed.
     #[error("flow map from t = {from} to t = {to} failed: {error}")]
     Flow {
@@ -548,20 +563,30 @@ impl SegmentFlow<'_> {
 }
 
 /// Times `lo = u_0 < ... < u_n = hi` with equal two-sided increments of at most
-/// [`PIECE_LAMBDA`] (one piece when `L` is flat or the table cannot be built).
-fn pieces(lip: &Lipschitz, lo: f64, hi: f64, int_l: f64) -> Vec<f64> {
+/// [`PIECE_LAMBDA`] (one piece when `L` is flat or the table cannot be built); more than
+/// [`limits::MAX_STABILITY_PIECES`] pieces (or a non-finite `int L`) is an error, checked
+/// before the times are allocated.
+fn pieces(lip: &Lipschitz, lo: f64, hi: f64, int_l: f64) -> Result<Vec<f64>, StabilityError> {
     let n = (int_l / PIECE_LAMBDA).ceil();
-    if n.is_nan() || n <= 1.0 {
-        return vec![lo, hi];
+    if !(n <= limits::MAX_STABILITY_PIECES as f64) {
+        return Err(StabilityError::TooManyPieces {
+            lo,
+            hi,
+            int_l,
+            pieces: n,
+        });
     }
-    match LambdaTable::new(lip.clone(), Bound::TwoSided, lo, hi) {
+    if n <= 1.0 {
+        return Ok(vec![lo, hi]);
+    }
+    Ok(match LambdaTable::new(lip.clone(), Bound::TwoSided, lo, hi) {
         Ok(tab) => {
             let mut ts = from_table(&tab, n as usize);
             ts.dedup();
             ts
         }
         Err(_) => vec![lo, hi],
-    }
+    })
 }
 
 fn segment(
@@ -598,7 +623,7 @@ fn segment(
         lo,
         co_lo: OuCoeffs::at(lo),
         solver: *cfg.teacher.options(),
-        pieces: pieces(lip, lo, hi, int_l),
+        pieces: pieces(lip, lo, hi, int_l)?,
     };
     let mut flown: Vec<Flown> = starts
         .iter()

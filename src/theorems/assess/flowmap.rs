@@ -120,6 +120,7 @@ pub fn assess_flowmap(
     answers: &DMatrix<f64>,
     rollout: Option<&DMatrix<f64>>,
 ) -> Result<FlowmapAssessment, AssessError> {
+    set.validate()?;
     let d = set.mixture.dim();
     let m = &set.manifest.flowmap;
     let shape_err = |what: &str, got: (usize, usize), rows: usize| AssessError::Malformed {
