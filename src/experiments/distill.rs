@@ -83,8 +83,37 @@ pub struct DistillRow {
     pub local_errors: Vec<f64>,
     /// Per-segment final training loss (MSE per point).
     pub train_loss: Vec<f64>,
-    /// The composition bound on the relative MSE (section 4).
-    pub bound: f64,
+    /// The composition bound on the relative MSE (section 4); `null` when it exceeds the
+    /// f64 range (the stability coordinate of stiff mixtures near `t_min`), and then
+    /// `bound_ln` holds its natural logarithm.
+    pub bound: Option<f64>,
+    /// `ln bound` when `bound` overflows f64 (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_ln: Option<f64>,
+}
+
+/// `ln((sum_i local_i exp(lambda_{i-1} - lambda_0))^2 / denom)` by log-sum-exp: the
+/// composition bound's logarithm, finite where the bound itself overflows f64.
+///
+/// ```
+/// use flowcert::experiments::distill::bound_ln;
+/// // Small: the logarithm of the direct formula.
+/// let direct = ((0.1f64 + 0.2 * 1.5f64.exp()).powi(2) / 2.0).ln();
+/// assert!((bound_ln(&[0.1, 0.2], &[0.0, 1.5, 3.0], 2.0) - direct).abs() < 1e-12);
+/// // Stiff: e^800 overflows, its logarithm does not.
+/// let l = bound_ln(&[1e-2, 1e-2], &[0.0, 800.0, 900.0], 1.0);
+/// assert!((l - 2.0 * (800.0 + 1e-2f64.ln())).abs() < 1e-9);
+/// ```
+pub fn bound_ln(local: &[f64], lambda: &[f64], denom: f64) -> f64 {
+    let terms: Vec<f64> = local
+        .iter()
+        .zip(lambda)
+        .filter(|(e, _)| **e > 0.0)
+        .map(|(e, l)| e.ln() + (l - lambda[0]))
+        .collect();
+    let top = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let ln_amp = top + terms.iter().map(|t| (t - top).exp()).sum::<f64>().ln();
+    2.0 * ln_amp - denom.ln()
 }
 
 fn sq_norms_mean(a: &DMatrix<f64>) -> f64 {
@@ -158,6 +187,8 @@ pub fn run_cell(
     let amp: f64 = (1..=n)
         .map(|i| local[i - 1] * (lambda[i - 1] - lambda[0]).exp())
         .sum();
+    let bound = amp * amp / denom;
+    let overflow = (!bound.is_finite()).then(|| bound_ln(&local, lambda, denom));
     Ok(DistillRow {
         mixture: mixture_name.to_string(),
         grid: grid.to_string(),
@@ -168,7 +199,8 @@ pub fn run_cell(
         rel_mse,
         local_errors: local,
         train_loss,
-        bound: amp * amp / denom,
+        bound: Some(bound).filter(|b| b.is_finite()),
+        bound_ln: overflow,
     })
 }
 

@@ -20,8 +20,12 @@ pub struct GridStat {
     pub segments: usize,
     /// Relative MSE over seeds.
     pub rel_mse: Summary,
-    /// The composition bound on the relative MSE, mean over seeds.
-    pub bound_mean: f64,
+    /// The composition bound on the relative MSE, mean over seeds (`null` when a seed's
+    /// bound overflows f64; then `bound_mean_ln` holds the logarithm of the mean).
+    pub bound_mean: Option<f64>,
+    /// `ln` of the mean bound when `bound_mean` overflows (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bound_mean_ln: Option<f64>,
     /// Total two-sided Lambda(T) - Lambda(t_min).
     pub lambda_total: f64,
 }
@@ -80,7 +84,19 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
         for (g, seeds) in grids {
             let v: Vec<f64> = seeds.values().map(|r| r.rel_mse).collect();
             let s = summarize(&v);
-            let bound_mean = seeds.values().map(|r| r.bound).sum::<f64>() / seeds.len() as f64;
+            let bounds: Option<Vec<f64>> = seeds.values().map(|r| r.bound).collect();
+            let bound_mean = bounds
+                .map(|b| b.iter().sum::<f64>() / b.len() as f64)
+                .filter(|b| b.is_finite());
+            let bound_mean_ln = bound_mean.is_none().then(|| {
+                // ln(mean exp(l_i)) by log-sum-exp over the seeds' logarithms.
+                let ls: Vec<f64> = seeds
+                    .values()
+                    .map(|r| r.bound.map_or(r.bound_ln.unwrap_or(f64::NAN), f64::ln))
+                    .collect();
+                let top = ls.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                top + ls.iter().map(|l| (l - top).exp()).sum::<f64>().ln() - (ls.len() as f64).ln()
+            });
             let lambda_total = seeds
                 .values()
                 .next()
@@ -93,6 +109,7 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
                 segments: *n,
                 rel_mse: s,
                 bound_mean,
+                bound_mean_ln,
                 lambda_total,
             });
         }

@@ -73,7 +73,11 @@ pub fn mse_long_table(s: &DistillSummary, digits: usize) -> Table {
             sig(g.rel_mse.std, digits),
             sig(g.rel_mse.ci_low, digits),
             sig(g.rel_mse.ci_high, digits),
-            sig(g.bound_mean, digits),
+            match (g.bound_mean, g.bound_mean_ln) {
+                (Some(b), _) => sig(b, digits),
+                (None, Some(l)) => format!("e^{}", sig(l, digits)),
+                (None, None) => "-".into(),
+            },
             sig(g.lambda_total, digits),
         ]);
     }
