@@ -1,9 +1,10 @@
 //! Throughput of the exact model and the teacher: `cargo bench --bench model`.
 //! Score and Hessian points/s for d in {2, 8, 32}, K in {2, 8}; flow-map trajectories/s
-//! (2-D two-mode mixture, sigma0 = 0.1, means 3 apart, T = 2.5 -> t_min = 0.01, rtol 1e-10).
+//! (2-D two-mode mixture, sigma0 = 0.1, means 3 apart, T = 2.5 -> t_min = 0.01, rtol 1e-10),
+//! one at a time and in lanes (`flow_batch`); teacher pairs of the distillation experiment.
 
 use divan::{Bencher, black_box};
-use flowcert::dynamics::{ExactFlow, Method, SolverOptions};
+use flowcert::dynamics::{ExactFlow, Method, SolverOptions, ValidSolverOptions};
 use flowcert::model::{Marginal, Mixture, MixtureSpec, builtin};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -33,6 +34,17 @@ fn mixture(d: usize, k: usize) -> Mixture {
 }
 
 const POINTS: usize = 1024;
+
+fn options(method: Method, tol: f64) -> ValidSolverOptions {
+    SolverOptions {
+        rtol: tol,
+        atol: tol,
+        method,
+        ..SolverOptions::default()
+    }
+    .check()
+    .unwrap()
+}
 
 #[divan::bench(args = [(2, 2), (2, 8), (8, 2), (8, 8), (32, 2), (32, 8)])]
 fn score(bencher: Bencher, (d, k): (usize, usize)) {
@@ -69,14 +81,7 @@ fn flow_trajectory(bencher: Bencher, method: &str) {
     } else {
         Method::Dopri5
     };
-    let opts = SolverOptions {
-        rtol: 1e-10,
-        atol: 1e-10,
-        method,
-        ..SolverOptions::default()
-    }
-    .check()
-    .unwrap();
+    let opts = options(method, 1e-10);
     let flow = ExactFlow::new(&mix, opts);
     let xs = mix.sample(2.5, 64, &mut ChaCha8Rng::seed_from_u64(2));
     let cols: Vec<Vec<f64>> = xs
@@ -92,24 +97,48 @@ fn flow_trajectory(bencher: Bencher, method: &str) {
         });
 }
 
+/// The `flow` figure in process, on one thread: 256 samples of p_T mapped by DOP853 at
+/// rtol = atol = 1e-10 (two-mode sigma0 0.1, T = 2.5 -> 0.01), one `ExactFlow::map` call
+/// per trajectory against `map_batch_serial` (`LANES` trajectories in flight; bitwise the
+/// same results). Compare the two medians of one run.
+#[divan::bench(args = ["one_at_a_time", "lanes"])]
+fn flow_batch(bencher: Bencher, how: &str) {
+    let mix = builtin::two_mode(0.1);
+    let opts = options(Method::Dop853, 1e-10);
+    let flow = ExactFlow::new(&mix, opts);
+    let xs = mix.sample(2.5, 256, &mut ChaCha8Rng::seed_from_u64(4));
+    let bench = bencher.counter(divan::counter::ItemsCount::new(xs.ncols()));
+    if how == "lanes" {
+        bench.bench_local(|| black_box(flow.map_batch_serial(&xs, 2.5, 0.01).unwrap()));
+    } else {
+        bench.bench_local(|| {
+            for x in xs.as_slice().chunks(2) {
+                black_box(flow.map(x, 2.5, 0.01).unwrap());
+            }
+        });
+    }
+}
+
 /// Teacher pairs per second as the distillation experiment makes them: 256 samples of
 /// p_{t_i} mapped over one segment by DOP853 at rtol = atol = 1e-8 (two-mode sigma0 0.1;
-/// the last uniform segment of N = 8 on [1e-3, 3], the hardest one).
-#[divan::bench]
-fn teacher_pairs(bencher: Bencher) {
+/// the last uniform segment of N = 8 on [1e-3, 3], the hardest one), by
+/// `map_batch_serial` (`lanes`, what the experiment calls) and one trajectory at a time
+/// (`one_at_a_time`, the baseline of the same run).
+#[divan::bench(args = ["one_at_a_time", "lanes"])]
+fn teacher_pairs(bencher: Bencher, how: &str) {
     let mix = builtin::two_mode(0.1);
-    let opts = SolverOptions {
-        rtol: 1e-8,
-        atol: 1e-8,
-        method: Method::Dop853,
-        ..SolverOptions::default()
-    }
-    .check()
-    .unwrap();
+    let opts = options(Method::Dop853, 1e-8);
     let flow = ExactFlow::new(&mix, opts);
     let (t_hi, t_lo) = (0.376, 1e-3);
     let xs = mix.sample(t_hi, 256, &mut ChaCha8Rng::seed_from_u64(3));
-    bencher
-        .counter(divan::counter::ItemsCount::new(256usize))
-        .bench_local(|| black_box(flow.map_batch_serial(&xs, t_hi, t_lo).unwrap()));
+    let bench = bencher.counter(divan::counter::ItemsCount::new(xs.ncols()));
+    if how == "lanes" {
+        bench.bench_local(|| black_box(flow.map_batch_serial(&xs, t_hi, t_lo).unwrap()));
+    } else {
+        bench.bench_local(|| {
+            for x in xs.as_slice().chunks(2) {
+                black_box(flow.map(x, t_hi, t_lo).unwrap());
+            }
+        });
+    }
 }

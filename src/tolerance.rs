@@ -49,9 +49,29 @@ pub const CLOSED_FORM_REL: f64 = 1e-8;
 /// Equal increments of the stability coordinate along a balanced grid (relative to the
 /// increment `Lambda(T) / N`).
 pub const GRID_INVERSE_REL: f64 = 1e-10;
-/// The two-sided bound must match the empirical supremum this closely (relative) where it
-/// is provably attained (K = 2, isotropic shared covariance).
-pub const TIGHT_BOUND_REL: f64 = 1e-2;
+/// Relative rounding allowance when a bound of theory/02 (`L`, `L_p`, `mu`) is compared
+/// with a value it must dominate (`||J||`, `lambda_max(-J)`), relative to the compared
+/// magnitude: the two-sided `L` (or `L_p` for the paper-style bound), which dominates
+/// `||J(x, t)||` everywhere and every term of `mu`, and tends to 0 with `J` at large `t`.
+///
+/// Both sides are computed in double precision with full relative accuracy (the bounds in
+/// ~10 operations without cancellation, `J` from its cancellation-free form, its extreme
+/// eigenvalues with backward error `~d eps ||J||`), so they agree to `~1e-15` relative;
+/// `1e-12` leaves a factor ~100 for dimension and accumulation, and still exposes a bound
+/// that is off by `1e-9` relative. (The slack used to be `1e-6 L_p`, with `L_p -> 2` while
+/// `L -> 0`: 14 times `L` at `t = 8`, which hid bounds that were wrong by 0.15%.) The
+/// high-precision reference tests hold the bounds to the same relative accuracy.
+pub const BOUND_ROUNDING_REL: f64 = 1e-12;
+/// A measured supremum counts as *attaining* its bound (printed "attained") only when it
+/// equals the bound to this relative accuracy: the local searches stop once their steps no
+/// longer change the value in the 12th digit, and an eigenvalue is accurate to `~1e-15`,
+/// so an attained supremum is found to `~1e-11`; any genuine slack on the suite is above
+/// `1e-3`.
+pub const ATTAINED_REL: f64 = 1e-9;
+/// A bound that exceeds the measured value by more than this factor is flagged
+/// `vacuous`: it may be a valid proof, but it says nothing quantitative about the
+/// measured behaviour (the local heterogeneous bounds reach `1e115`).
+pub const VACUOUS_FACTOR: f64 = 1e6;
 /// Share of the target accuracy of a constructive score network (`approx`) left to
 /// floating-point rounding; the rest is a proven exact-arithmetic budget.
 pub const APPROX_ROUNDING_SHARE: f64 = 0.1;

@@ -97,6 +97,9 @@ pub fn box_radius(
     eps_in: f64,
     eps_out: f64,
 ) -> Result<f64, ApproxError> {
+    if !(t_min > 0.0 && t_max > t_min && t_max.is_finite()) {
+        return Err(ApproxError::BadTimes { t_min, t_max });
+    }
     let alpha_max = (-t_min).exp();
     let r0 = alpha_max
         * mix
@@ -105,7 +108,23 @@ pub fn box_radius(
             .flat_map(|c| c.mean.iter())
             .fold(0.0f64, |a, v| a.max(v.abs()));
     let f = |r: f64| tail_bound(mix, t_min, t_max, r, eps_in);
-    let stuck = || ApproxError::NoBoxRadius { r0, target: eps_out };
+    let stuck = || ApproxError::NoBoxRadius {
+        r0,
+        target: eps_out,
+    };
+    // A budget that is not a positive finite number never brackets.
+    for (field, v, ok) in [
+        ("eps_in", eps_in, eps_in.is_finite() && eps_in >= 0.0),
+        ("eps_out", eps_out, eps_out.is_finite() && eps_out > 0.0),
+    ] {
+        if !ok {
+            return Err(ApproxError::BadSetting {
+                field,
+                value: v.to_string(),
+                fix: "give a finite, positive error budget",
+            });
+        }
+    }
     let mut lo = r0;
     let v0 = f(lo);
     if v0.is_nan() {

@@ -5,6 +5,7 @@
 //! ```text
 //! kappa = 1 - sigma0^2,   tau^2(t) = 1 - kappa e^{-2t} = sigma0^2 alpha_t^2 + sigma_t^2
 //! a(t) = 1/tau^2 - 1 = kappa alpha^2 / tau^2,   q(t) = alpha^2 D^2 / (4 tau^4)   (= c(t))
+//!        (evaluated as kappa alpha^2 / tau^2: the form 1/tau^2 - 1 cancels at large t)
 //! two-sided  L   = max(|a|, |a - q|) = max(|a|, q - a)
 //! paper      L_p = 1 + 1/tau^2 + q = 2 + a + q
 //! one-sided  mu  = 1 - 1/tau^2 + q = q - a
@@ -68,7 +69,8 @@ impl IsotropicShared {
     /// assert!((iso.a(1e-12) - 3.0).abs() < 1e-9);
     /// ```
     pub fn a(&self, t: f64) -> f64 {
-        1.0 / self.tau2(t) - 1.0
+        // 1/tau^2 - 1 = kappa alpha^2 / tau^2: no cancellation once tau^2 is close to 1.
+        OuCoeffs::at(t).precision_excess(self.sigma0_sq)
     }
 
     /// `q(t) = alpha_t^2 D^2 / (4 tau^4)`, the exact `c(t)`.
@@ -137,9 +139,14 @@ impl IsotropicShared {
         kappa <= 0.0 || self.diameter * self.diameter >= 8.0 * kappa
     }
 
-    /// `int_s^t a = (1/2) ln(tau_t^2 / tau_s^2)`.
+    /// `int_s^t a = (1/2) ln(tau_t^2 / tau_s^2)`, evaluated as
+    /// `(1/2) ln1p((tau_t^2 - tau_s^2) / tau_s^2)` with
+    /// `tau_t^2 - tau_s^2 = kappa (e^{-2s} - e^{-2t}) = -kappa e^{-2s} expm1(-2(t - s))`,
+    /// which keeps relative accuracy where both `tau^2` are close to 1 (large `s`).
     fn int_a(&self, s: f64, t: f64) -> f64 {
-        0.5 * (self.tau2(t) / self.tau2(s)).ln()
+        let kappa = 1.0 - self.sigma0_sq;
+        let diff = -kappa * (-2.0 * s).exp() * (-2.0 * (t - s)).exp_m1();
+        0.5 * (diff / self.tau2(s)).ln_1p()
     }
 
     /// `int_s^t q = D^2 (e^{-2s} - e^{-2t}) / (8 tau_s^2 tau_t^2)`.

@@ -54,9 +54,12 @@ pub fn coordinate_rate(lip: &Lipschitz, kind: Bound, t: f64) -> f64 {
     }
 }
 
-/// A coordinate whose mean rate over the interval is below this (1/time units) is
-/// rounding noise around `L = 0` (data `N(0, I)`: `a = 1/s - 1` with `s = 1` up to an ulp)
-/// and is reported as flat rather than inverted.
+/// A coordinate below this fraction of `int_{t_min}^{t_max} alpha_u^2 du` is rounding
+/// noise around `L = 0` (data `N(0, I)` up to the rounding of its covariance's
+/// eigenvalues) and is reported as flat rather than inverted. Every term of the bounds is
+/// proportional to `alpha_t^2` at large `t` (`1/s - 1 = alpha^2 (1 - lambda)/s`, `c ~
+/// alpha^2`), so the threshold scales with it: a genuine mixture keeps a coordinate many
+/// orders above it even on `[20, 50]`, where `L ~ 1e-17`.
 pub const FLAT_RATE: f64 = 1e-12;
 
 /// Sample points per starting panel when scanning for kinks.
@@ -220,8 +223,8 @@ pub struct LambdaTable<'a> {
 
 impl<'a> LambdaTable<'a> {
     /// Tabulate on `[t_min, t_max]`. Errors: a bad interval, a non-finite coordinate
-    /// (`L` not integrable down to `t_min`), or `L = 0` identically (mean rate below
-    /// [`FLAT_RATE`]).
+    /// (`L` not integrable down to `t_min`), or `L = 0` identically (below [`FLAT_RATE`]
+    /// `int alpha^2`).
     ///
     /// ```
     /// use flowcert::bounds::{Bound, LambdaTable, Lipschitz};
@@ -251,7 +254,9 @@ impl<'a> LambdaTable<'a> {
                 value: r.value,
             });
         }
-        if r.value <= FLAT_RATE * (t_max - t_min) {
+        // int alpha^2 = (e^{-2 t_min} - e^{-2 t_max}) / 2.
+        let alpha2_mass = -0.5 * (-2.0 * t_min).exp() * (-2.0 * (t_max - t_min)).exp_m1();
+        if r.value <= FLAT_RATE * alpha2_mass {
             return Err(BoundsError::FlatCoordinate { t_min, t_max });
         }
         let mut knots = Vec::with_capacity(panels.len() + 1);

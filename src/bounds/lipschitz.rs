@@ -188,6 +188,30 @@ enum Pair {
     Distinct { k: usize, j: usize },
 }
 
+/// A deliberately wrong bound, for showing that the checkers can fail: a test builds
+/// [`Lipschitz::mutated`] bounds, runs a checker on them and demands a violation. Never
+/// used by the harness itself.
+///
+/// ```
+/// use flowcert::bounds::{Lipschitz, Mutation};
+/// let mix = flowcert::model::builtin::two_mode(0.1);
+/// let (good, bad) = (Lipschitz::auto(&mix), Lipschitz::auto(&mix).mutated(Mutation::Scale(0.5)));
+/// assert_eq!(bad.at(1.0).unwrap().bound, 0.5 * good.at(1.0).unwrap().bound);
+/// // The cancelling 1/s - 1 of old: 0.15% below L at t = 15 (two-mode-s0.1).
+/// let old = Lipschitz::auto(&mix).mutated(Mutation::CancellingExcess);
+/// let (l, l_old) = (good.at(15.0).unwrap().bound, old.at(15.0).unwrap().bound);
+/// assert!(l_old < l * (1.0 - 1e-3));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mutation {
+    /// Every bound multiplied by the factor (`mu` by the factor on its absolute value,
+    /// `mu - (1 - f)|mu|`, so that a factor below 1 always lowers it).
+    Scale(f64),
+    /// `a_lo`, `a_hi` formed as `1/s - 1`: the cancelling formula this crate used before,
+    /// which loses relative accuracy once `s` is close to 1 (large `t`).
+    CancellingExcess,
+}
+
 /// The bounds of one mixture on one domain; build once, evaluate at many times.
 ///
 /// ```
@@ -206,6 +230,8 @@ pub struct Lipschitz<'a> {
     pairs: Vec<Pair>,
     /// `R`, when some pair has different covariances.
     radius: Option<f64>,
+    /// A deliberate error (tests of the checkers only).
+    mutation: Option<Mutation>,
 }
 
 impl<'a> Lipschitz<'a> {
@@ -250,6 +276,7 @@ impl<'a> Lipschitz<'a> {
             domain,
             pairs,
             radius,
+            mutation: None,
         })
     }
 
@@ -264,6 +291,13 @@ impl<'a> Lipschitz<'a> {
             Ok(l) => l,
             Err(_) => unreachable!("Domain::auto is global only for shared covariances"),
         }
+    }
+
+    /// These bounds with a deliberate error ([`Mutation`]): for tests that show a checker
+    /// reports a violation.
+    pub fn mutated(mut self, mutation: Mutation) -> Self {
+        self.mutation = Some(mutation);
+        self
     }
 
     /// The mixture.
@@ -338,22 +372,19 @@ impl<'a> Lipschitz<'a> {
 
     /// `c(t)`, the index of the pair attaining it (the first within [`TIE_REL`] of the
     /// maximum) and the sign of the extreme eigenvalue of `S_k^{-1} - S_j^{-1}` for it.
-    fn spread_parts(&self, t: f64) -> (f64, usize, bool) {
+    /// `(c(t), the pair attaining it, the sign bits of that pair's non-smooth terms)`.
+    fn spread_parts(&self, t: f64) -> (f64, usize, u64) {
         let c = OuCoeffs::at(t);
         let comps = self.mix.components();
-        let dense = if self.radius.is_some() {
+        let dense: Vec<DMatrix<f64>> = if self.radius.is_some() {
             comps
                 .iter()
-                .map(|comp| {
-                    let inv = comp.s_inverse(c.alpha2, c.sigma2);
-                    let inv_m = &inv * &comp.mean * c.alpha;
-                    (inv, inv_m)
-                })
+                .map(|comp| comp.s_inverse(c.alpha2, c.sigma2))
                 .collect()
         } else {
             Vec::new()
         };
-        let deltas: Vec<(f64, bool)> = self
+        let deltas: Vec<(f64, u64)> = self
             .pairs
             .iter()
             .map(|pair| match pair {
@@ -367,15 +398,29 @@ impl<'a> Lipschitz<'a> {
                             w * w
                         })
                         .sum();
-                    (c.alpha * norm2.sqrt(), true)
+                    (c.alpha * norm2.sqrt(), 0b11)
                 }
                 Pair::Distinct { k, j } => {
-                    let (ik, mk): &(DMatrix<f64>, _) = &dense[*k];
-                    let (ij, mj) = &dense[*j];
-                    let (gap, positive) = spectral_norm_sym(ik - ij);
+                    let (ck, cj) = (&comps[*k], &comps[*j]);
+                    // S_k^{-1} - S_j^{-1} = S_k^{-1} (S_j - S_k) S_j^{-1}
+                    //                     = alpha^2 S_k^{-1} (Sigma_j - Sigma_k) S_j^{-1}:
+                    // the difference of two matrices close to I (large t) without cancellation.
+                    let gap_m = {
+                        let m = &dense[*k] * (&cj.cov - &ck.cov) * &dense[*j] * c.alpha2;
+                        (&m + m.transpose()) * 0.5
+                    };
+                    // S_k^{-1} m_k - S_j^{-1} m_j = alpha (S_k^{-1} (mu_k - mu_j)
+                    //                              + (S_k^{-1} - S_j^{-1}) mu_j).
+                    let mean_vec = &dense[*k] * (&ck.mean - &cj.mean) + &gap_m * &cj.mean;
+                    let mean_term = mean_vec.norm() * c.alpha;
+                    let (gap, positive) = spectral_norm_sym(gap_m);
+                    // |v(t)| has a kink where v(t) passes through zero, which happens at
+                    // isolated times only in d = 1 (in d >= 2 every component would have
+                    // to vanish at once): there the sign of v labels the smooth piece too.
+                    let mean_positive = mean_vec.len() != 1 || mean_vec[0] > 0.0;
                     (
-                        gap * self.radius.unwrap_or(0.0) + (mk - mj).norm(),
-                        positive,
+                        gap * self.radius.unwrap_or(0.0) + mean_term,
+                        u64::from(positive) | u64::from(mean_positive) << 1,
                     )
                 }
             })
@@ -385,7 +430,7 @@ impl<'a> Lipschitz<'a> {
             .iter()
             .enumerate()
             .find(|(_, d)| d.0 >= max * (1.0 - TIE_REL))
-            .map_or((0, true), |(i, d)| (i, d.1));
+            .map_or((0, 0b11), |(i, d)| (i, d.1));
         (0.25 * max * max, pair, positive)
     }
 
@@ -408,8 +453,8 @@ impl<'a> Lipschitz<'a> {
     /// assert_ne!(lip.piece(Bound::TwoSided, 0.9 * ts), lip.piece(Bound::TwoSided, 1.1 * ts));
     /// ```
     pub fn piece(&self, kind: Bound, t: f64) -> u64 {
-        let (c, pair, positive) = self.spread_parts(t);
-        let mut label = ((pair as u64) << 1) | positive as u64;
+        let (c, pair, signs) = self.spread_parts(t);
+        let mut label = ((pair as u64) << 2) | signs;
         if kind == Bound::TwoSided {
             let b = self.bounds_with(t, c);
             let spread_wins = (b.a_lo - c).abs() > b.a_hi.abs();
@@ -428,22 +473,43 @@ impl<'a> Lipschitz<'a> {
     fn bounds_with(&self, t: f64, c: f64) -> LipschitzBounds {
         let co = OuCoeffs::at(t);
         // Eigenvalues of S_k^{-1} are 1/s with s = alpha^2 lambda + sigma^2 in [s_lo, s_hi].
-        let (mut inv_min, mut inv_max) = (f64::INFINITY, 0.0f64);
+        // 1/s - 1 decreases in s, and s = alpha^2 lambda + sigma^2 increases in lambda: the
+        // extremes come from the extreme eigenvalues of Sigma_k. `precision_excess` keeps
+        // 1/s - 1 = alpha^2 (1 - lambda) / s to full relative accuracy (no cancellation
+        // once s is close to 1).
+        let (mut l_min, mut l_max) = (f64::INFINITY, f64::NEG_INFINITY);
         for comp in self.mix.components() {
-            let (s_lo, s_hi) = comp.s_range(co.alpha2, co.sigma2);
-            inv_min = inv_min.min(1.0 / s_hi);
-            inv_max = inv_max.max(1.0 / s_lo);
+            for &l in &comp.eigvals {
+                l_min = l_min.min(l);
+                l_max = l_max.max(l);
+            }
         }
-        let (a_lo, a_hi) = (inv_min - 1.0, inv_max - 1.0);
-        LipschitzBounds {
+        let (mut a_lo, mut a_hi) = (co.precision_excess(l_max), co.precision_excess(l_min));
+        let inv_max = 1.0 / co.s(l_min);
+        if self.mutation == Some(Mutation::CancellingExcess) {
+            (a_lo, a_hi) = (1.0 / co.s(l_max) - 1.0, inv_max - 1.0);
+        }
+        let b = LipschitzBounds {
             t,
             a_lo,
             a_hi,
             c,
+            // No cancellation decides the maximum: a_lo - c > 0 needs a_lo > 0, and then
+            // a_hi >= a_lo > a_lo - c wins; c - a_lo cancels only where c < 2 a_lo <= 2 a_hi,
+            // and then |a_hi| >= c - a_lo wins.
             bound: a_hi.abs().max((a_lo - c).abs()),
             bound_paper: 1.0 + inv_max + c,
             one_sided: c - a_lo,
             region_radius: self.radius,
+        };
+        match self.mutation {
+            Some(Mutation::Scale(f)) => LipschitzBounds {
+                bound: b.bound * f,
+                bound_paper: b.bound_paper * f,
+                one_sided: b.one_sided - (1.0 - f) * b.one_sided.abs(),
+                ..b
+            },
+            _ => b,
         }
     }
 }

@@ -13,10 +13,13 @@
 //! - [`lipschitz`]: `a_lo`, `a_hi`, `c(t)` and the three bounds ([`Lipschitz`], [`Bound`]).
 //! - [`region`]: the ball `B_R` on which bounds for heterogeneous covariances hold.
 //! - [`empirical`]: search for the suprema the bounds claim to dominate.
+//! - [`ascent`]: the local maximisers of those searches (BFGS, Nelder-Mead, (1+1)-ES).
 //! - [`quadrature`]: adaptive Gauss-Kronrod 7-15.
 //! - [`lambda`]: `Lambda(t)` and its inverse ([`LambdaTable`]).
 //! - [`isotropic`]: closed forms of the bounds and of `Lambda` for `Sigma_k = sigma0^2 I`.
 
+pub mod ascent;
+mod candidates;
 pub mod empirical;
 pub mod isotropic;
 pub mod lambda;
@@ -27,7 +30,7 @@ pub mod region;
 pub use empirical::{EmpiricalSup, Extremum, SearchConfig, Tightness, empirical_sup};
 pub use isotropic::IsotropicShared;
 pub use lambda::{LambdaTable, ONE_SIDED_FLOOR};
-pub use lipschitz::{Bound, Domain, Lipschitz, LipschitzBounds};
+pub use lipschitz::{Bound, Domain, Lipschitz, LipschitzBounds, Mutation};
 pub use quadrature::QuadResult;
 pub use region::{DEFAULT_MASS_LEVEL, Region};
 

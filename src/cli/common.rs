@@ -9,25 +9,29 @@ use serde::Serialize;
 use flowcert::model::Mixture;
 
 /// The one way a command prints its result on stdout: `value` as one JSON document under
-/// `--json`, else the text `table` renders. Either way `value` passes the final guard
-/// first (a NaN or inf anywhere in it is an error naming the quantity, never printed).
-/// A closed pipe (`flowcert ... | head`) ends the output quietly (the reader's choice:
-/// exit status as if the whole output had been read); any other write error (a full
-/// disk, `> /dev/full`) is an error (exit 2).
+/// `--json` (streamed through a buffer rather than formatted into one string first), else
+/// the text `table` renders. Either way `value` passes the final guard first (a NaN or inf
+/// anywhere in it is an error naming the quantity, never printed). A closed pipe
+/// (`flowcert ... | head`) ends the output quietly (the reader's choice: exit status 0 as
+/// if the whole output had been read); any other write error (a full disk,
+/// `> /dev/full`) is an error (exit 2).
 pub fn emit<T: Serialize + ?Sized>(
     json: bool,
     value: &T,
     table: impl FnOnce() -> Result<String>,
 ) -> Result<()> {
     flowcert::io::check_finite(value)?;
-    let text = if json {
-        let mut t = serde_json::to_string_pretty(value)?;
-        t.push('\n');
-        t
+    if json {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut out, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush());
+        stdout_result(written)
     } else {
-        table()?
-    };
-    write_stdout(&text)
+        write_stdout(&table()?)
+    }
 }
 
 /// Write `text` to stdout: quietly nothing more on a closed pipe, an error on any other
@@ -35,7 +39,11 @@ pub fn emit<T: Serialize + ?Sized>(
 pub fn write_stdout(text: &str) -> Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    stdout_result(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+fn stdout_result(written: std::io::Result<()>) -> Result<()> {
+    match written {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => bail!(
@@ -64,6 +72,24 @@ impl From<MethodArg> for flowcert::dynamics::Method {
         match m {
             MethodArg::Dopri5 => flowcert::dynamics::Method::Dopri5,
             MethodArg::Dop853 => flowcert::dynamics::Method::Dop853,
+        }
+    }
+}
+
+/// `--precision`: the arithmetic of the students' training steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrecisionArg {
+    /// Single precision (the experiment's default).
+    F32,
+    /// Double precision (bit-identical to the reference forward/backward pass).
+    F64,
+}
+
+impl From<PrecisionArg> for flowcert::nn::Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::F32 => flowcert::nn::Precision::F32,
+            PrecisionArg::F64 => flowcert::nn::Precision::F64,
         }
     }
 }

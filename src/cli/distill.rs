@@ -60,6 +60,10 @@ pub struct Args {
     /// Adam learning rate.
     #[arg(long, default_value_t = 2e-3)]
     lr: f64,
+    /// Precision of the students' training steps: f32 (default) or f64 (bit-identical
+    /// to the reference forward/backward pass; tables agree within seed noise).
+    #[arg(long, value_enum, default_value_t = common::PrecisionArg::F32)]
+    precision: common::PrecisionArg,
     /// Fresh samples of p_T for the end-to-end metric.
     #[arg(long, default_value_t = 2048)]
     eval_samples: usize,
@@ -124,11 +128,36 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         )?;
     }
     for (flag, v, max, fix) in [
-        ("--width", a.width, limits::MAX_WIDTH, "give a narrower student"),
-        ("--depth", a.depth, limits::MAX_DEPTH, "give fewer hidden layers"),
-        ("--steps", a.steps, limits::MAX_STEPS, "give fewer Adam steps"),
-        ("--samples", a.samples, limits::MAX_SAMPLES, "give fewer teacher pairs"),
-        ("--batch", a.batch, limits::MAX_SAMPLES, "give a smaller batch"),
+        (
+            "--width",
+            a.width,
+            limits::MAX_WIDTH,
+            "give a narrower student",
+        ),
+        (
+            "--depth",
+            a.depth,
+            limits::MAX_DEPTH,
+            "give fewer hidden layers",
+        ),
+        (
+            "--steps",
+            a.steps,
+            limits::MAX_STEPS,
+            "give fewer Adam steps",
+        ),
+        (
+            "--samples",
+            a.samples,
+            limits::MAX_SAMPLES,
+            "give fewer teacher pairs",
+        ),
+        (
+            "--batch",
+            a.batch,
+            limits::MAX_SAMPLES,
+            "give a smaller batch",
+        ),
         (
             "--eval-samples",
             a.eval_samples,
@@ -181,6 +210,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             batch: a.batch,
             samples: a.samples,
             lr: a.lr,
+            precision: a.precision.into(),
             ..StudentBudget::default()
         },
         eval_samples: a.eval_samples,

@@ -1,13 +1,20 @@
 //! `flowcert flow --mixture M --from T0 --to T1 --points P [--jacobian] [--rtol R] [--atol A]`.
+//!
+//! The trajectories run in parallel over blocks of points, several per thread at once
+//! (`ExactFlow::map_slice_par`); results land in flat buffers in input order, so the
+//! output does not depend on the number of threads, and the JSON document is streamed
+//! to stdout from those buffers rather than built in memory.
 
-use anyhow::{Context, Result};
-use serde::Serialize;
+use anyhow::Result;
+use nalgebra::DMatrix;
+use rayon::prelude::*;
+use serde::ser::{Serialize, SerializeSeq, SerializeStruct, Serializer};
 
 use super::{Status, common};
+use flowcert::dynamics::flow::spectral_norm;
 use flowcert::dynamics::solver::SolverStats;
-use flowcert::dynamics::{FlowPoint, Teacher, flow_point};
+use flowcert::dynamics::{ExactFlow, Teacher};
 use flowcert::limits::{Estimate, flow_flops};
-use flowcert::model::Marginal;
 use flowcert::report::{Table, sig};
 
 #[derive(Debug, clap::Args)]
@@ -39,21 +46,15 @@ pub struct Args {
     method: common::MethodArg,
 }
 
-#[derive(Serialize)]
-struct PointOut {
-    x: Vec<f64>,
-    y: Vec<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    jacobian: Option<Vec<Vec<f64>>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    jacobian_norm: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct Out {
+/// The flow of every point, in input order: `d` numbers per point in `xs` and `ys`,
+/// `d^2` (column-major `DPhi`) in `jac`.
+struct Flowed {
+    d: usize,
     from: f64,
     to: f64,
-    points: Vec<PointOut>,
+    xs: DMatrix<f64>,
+    ys: Vec<f64>,
+    jac: Option<(Vec<f64>, Vec<f64>)>,
     stats: SolverStats,
 }
 
@@ -62,66 +63,155 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let from = common::time("--from", a.from)?;
     let to = common::time("--to", a.to)?;
     let teacher = Teacher::new(a.method.into(), a.rtol, a.atol)?;
-    let opts = teacher.options();
     let xs = flowcert::io::load_points(&a.points, mix.dim())?;
     let d = mix.dim();
-    let n = xs.ncols() as f64;
+    let n = xs.ncols();
     let per_point = if a.jacobian { d * d + 2 * d } else { 2 * d } as f64;
     Estimate::new(
         "this flow",
-        n * flow_flops(mix.n_components(), d, a.jacobian),
-        n * per_point * 40.0,
+        n as f64 * flow_flops(mix.n_components(), d, a.jacobian),
+        n as f64 * per_point * 40.0,
     )
     .check("give fewer points (split the points file) or a smaller mixture")?;
-    let mut field = Marginal::new(&mix, from)?;
-    let mut stats = SolverStats::default();
-    let pb = common::progress(xs.ncols() as u64, json, "flow");
-    let mut points = Vec::with_capacity(xs.ncols());
-    for (j, x) in xs.as_slice().chunks(d).enumerate() {
-        let p: FlowPoint = flow_point(&mut field, x, from, to, a.jacobian, opts)
-            .with_context(|| format!("point {j} x = {}", common::vec_str(x)))?;
-        stats += p.stats;
-        let jacobian_norm = p.jacobian_norm();
-        points.push(PointOut {
-            x: x.to_vec(),
-            y: p.y.iter().copied().collect(),
-            jacobian: p
-                .jacobian
-                .as_ref()
-                .map(|j| (0..d).map(|r| j.row(r).iter().copied().collect()).collect()),
-            jacobian_norm,
-        });
-        pb.inc(1);
-    }
-    pb.finish_and_clear();
-    let out = Out {
+    let mut ys = vec![0.0; d * n];
+    let mut jac = a.jacobian.then(|| vec![0.0; d * d * n]);
+    let pb = common::progress(n as u64, json, "flow");
+    let stats = ExactFlow::new(&mix, teacher).map_slice_par(
+        xs.as_slice(),
         from,
         to,
-        points,
+        &mut ys,
+        jac.as_deref_mut(),
+        &|k| pb.inc(k as u64),
+    )?;
+    pb.finish_and_clear();
+    let jac = jac.map(|m| {
+        let norms = m
+            .par_chunks(d * d)
+            .map(|c| spectral_norm(&DMatrix::from_column_slice(d, d, c)))
+            .collect();
+        (m, norms)
+    });
+    let out = Flowed {
+        d,
+        from,
+        to,
+        xs,
+        ys,
+        jac,
         stats,
     };
-    common::emit(json, &out, || {
-        let (points, stats) = (&out.points, &out.stats);
-        let mut headers = vec!["x", "Phi(x)"];
-        if a.jacobian {
-            headers.push("||DPhi||_2");
-        }
-        let mut tab = Table::new(&headers);
-        for p in points {
-            let mut row = vec![common::vec_str(&p.x), common::vec_str(&p.y)];
-            if let Some(n) = p.jacobian_norm {
-                row.push(sig(n, 6));
-            }
-            tab.push(row);
-        }
-        Ok(format!(
-            "flow map Phi_{{{from} -> {to}}} ({} points)\n{}solver: {} RHS evaluations, {} accepted steps, {} rejected\n",
-            points.len(),
-            tab.to_text(),
-            stats.rhs_evals,
-            stats.steps,
-            stats.rejected
-        ))
-    })?;
+    common::emit(json, &out, || Ok(table(&out)))?;
     Ok(Status::Ok)
+}
+
+fn table(out: &Flowed) -> String {
+    let d = out.d;
+    let mut headers = vec!["x", "Phi(x)"];
+    if out.jac.is_some() {
+        headers.push("||DPhi||_2");
+    }
+    let mut tab = Table::new(&headers);
+    for (j, (x, y)) in out
+        .xs
+        .as_slice()
+        .chunks(d)
+        .zip(out.ys.chunks(d))
+        .enumerate()
+    {
+        let mut row = vec![common::vec_str(x), common::vec_str(y)];
+        if let Some((_, norms)) = &out.jac {
+            row.push(sig(norms[j], 6));
+        }
+        tab.push(row);
+    }
+    let (from, to, stats) = (out.from, out.to, out.stats);
+    format!(
+        "flow map Phi_{{{from} -> {to}}} ({} points)\n{}solver: {} RHS evaluations, {} accepted steps, {} rejected\n",
+        out.xs.ncols(),
+        tab.to_text(),
+        stats.rhs_evals,
+        stats.steps,
+        stats.rejected
+    )
+}
+
+/// The contract's document, `{"from", "to", "points": [{"x", "y", "jacobian"?,
+/// "jacobian_norm"?}], "stats"}`, serialized straight from the buffers.
+impl Serialize for Flowed {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut doc = s.serialize_struct("Flowed", 4)?;
+        doc.serialize_field("from", &self.from)?;
+        doc.serialize_field("to", &self.to)?;
+        doc.serialize_field("points", &Points(self))?;
+        doc.serialize_field("stats", &self.stats)?;
+        doc.end()
+    }
+}
+
+struct Points<'a>(&'a Flowed);
+
+impl Serialize for Points<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        let d = f.d;
+        let mut seq = s.serialize_seq(Some(f.xs.ncols()))?;
+        for (j, (x, y)) in f.xs.as_slice().chunks(d).zip(f.ys.chunks(d)).enumerate() {
+            let jac = f.jac.as_ref().map(|(m, norms)| {
+                (
+                    ColumnMajor {
+                        d,
+                        m: &m[j * d * d..(j + 1) * d * d],
+                    },
+                    norms[j],
+                )
+            });
+            seq.serialize_element(&Point { x, y, jac })?;
+        }
+        seq.end()
+    }
+}
+
+struct Point<'a> {
+    x: &'a [f64],
+    y: &'a [f64],
+    jac: Option<(ColumnMajor<'a>, f64)>,
+}
+
+impl Serialize for Point<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut p = s.serialize_struct("Point", if self.jac.is_some() { 4 } else { 2 })?;
+        p.serialize_field("x", self.x)?;
+        p.serialize_field("y", self.y)?;
+        if let Some((m, norm)) = &self.jac {
+            p.serialize_field("jacobian", m)?;
+            p.serialize_field("jacobian_norm", norm)?;
+        }
+        p.end()
+    }
+}
+
+/// A d x d column-major matrix, serialized as a list of rows.
+struct ColumnMajor<'a> {
+    d: usize,
+    m: &'a [f64],
+}
+
+impl Serialize for ColumnMajor<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.d;
+        s.collect_seq((0..d).map(|r| Row { d, r, m: self.m }))
+    }
+}
+
+struct Row<'a> {
+    d: usize,
+    r: usize,
+    m: &'a [f64],
+}
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((0..self.d).map(|c| self.m[c * self.d + self.r]))
+    }
 }

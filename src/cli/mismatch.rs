@@ -89,7 +89,6 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     }
     flowcert::grids::Span::new(cfg.t_min, cfg.t_max, 1)?;
     cfg.grid = SegmentGrid::Kind(a.grid.with_rho(a.rho));
-    let lambda_t = lambda_total(&mix, cfg.t_min, cfg.t_max)?;
     let valid = cfg.check()?;
     let student = StudentSize {
         width: cfg.student.width,
@@ -111,6 +110,8 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         json,
         "give fewer --budgets or --segments, add --quick, or use a smaller mixture",
     )?;
+    // After the estimate: Lambda alone takes minutes for thousands of components.
+    let lambda_t = lambda_total(&mix, cfg.t_min, cfg.t_max)?;
     let report = measure_mismatch(&mix, lambda_t, &budgets, &segments, &valid)?;
     common::emit(json, &report, || {
         let mut out = format!(

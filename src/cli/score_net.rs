@@ -118,7 +118,10 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         2.0 * net.sizes().built.parameters as f64 + jacobian_flops(mix.n_components(), d);
     common::estimate(
         &Estimate::new(
-            &format!("measuring the network at {} times x {} samples", a.times, a.samples),
+            &format!(
+                "measuring the network at {} times x {} samples",
+                a.times, a.samples
+            ),
             a.times as f64 * a.samples as f64 * per_point,
             3.0 * 8.0 * (a.samples * d) as f64 + 8.0 * a.samples as f64 * 4.0,
         ),
@@ -153,7 +156,9 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         outputs: outputs.as_ref().map(|o| o.0.clone()),
         report,
     };
-    common::emit(json, &out, || text(&out, &mix, outputs.as_ref().map(|o| (o.1, o.2))))?;
+    common::emit(json, &out, || {
+        text(&out, &mix, outputs.as_ref().map(|o| (o.1, o.2)))
+    })?;
     Ok(status)
 }
 

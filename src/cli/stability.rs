@@ -41,6 +41,12 @@ pub struct Args {
     /// boundary between modes); 0 switches it off.
     #[arg(long, default_value_t = 60)]
     separatrix_steps: usize,
+    /// Local maximisations of ln ||DPhi|| (Nelder-Mead) per flow map; 0 switches them off.
+    #[arg(long, default_value_t = 4)]
+    ascent_starts: usize,
+    /// Variational solves per local maximisation.
+    #[arg(long, default_value_t = 80)]
+    ascent_evals: usize,
     /// Seed of the ChaCha8 generator.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -98,6 +104,20 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         limits::MAX_SEARCH_STEPS,
         "60 bisection steps already reach adjacent floating-point numbers",
     )?;
+    let fix = "give fewer --samples or --segments, --separatrix-steps 0, or a mixture with fewer components";
+    let estimate = |pieces: f64| {
+        limits::estimate::stability(
+            mix.n_components(),
+            mix.dim(),
+            a.segments,
+            a.samples,
+            a.separatrix_steps,
+            pieces,
+        )
+    };
+    // The least work (one piece per segment) is refused before Lambda is integrated, which
+    // alone takes minutes for thousands of components.
+    estimate(0.0).check(fix)?;
     let lambda = lambda_total(&mix, to, from)?;
     let pieces = lambda / PIECE_LAMBDA;
     if !(pieces <= limits::MAX_STABILITY_PIECES as f64) {
@@ -113,24 +133,15 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             f64::MAX.ln()
         );
     }
-    common::estimate(
-        &limits::estimate::stability(
-            mix.n_components(),
-            mix.dim(),
-            a.segments,
-            a.samples,
-            a.separatrix_steps,
-            pieces,
-        ),
-        json,
-        "give fewer --samples or --segments, --separatrix-steps 0, or a mixture with fewer components",
-    )?;
+    common::estimate(&estimate(pieces), json, fix)?;
     let cfg = StabilityConfig {
         samples: a.samples,
         seed: a.seed,
         teacher,
         domain: None,
         separatrix_steps: a.separatrix_steps,
+        ascent_starts: a.ascent_starts,
+        ascent_evals: a.ascent_evals,
     };
     let report = stability::measure_grid(&mix, &kind, to, from, a.segments, &cfg)?;
     flowcert::io::check_finite(&report)?;

@@ -11,8 +11,14 @@
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
+use super::lanes::{Independent, integrate_lanes};
 use super::solver::{OdeSystem, SolverError, SolverStats, ValidSolverOptions, integrate};
-use crate::model::{Marginal, Mixture, ModelError, VelocityField};
+use crate::model::{Marginal, MarginalLanes, Mixture, ModelError, VelocityField};
+
+/// Trajectories kept in flight per thread by the batch maps ([`integrate_lanes`]):
+/// enough for the processor to overlap their dependency chains, few enough that each
+/// lane's state stays in L1.
+pub const LANES: usize = 8;
 
 /// Why a flow map could not be computed.
 #[derive(Debug, thiserror::Error)]
@@ -143,9 +149,7 @@ pub fn flow_point<V: VelocityField>(
     let mut y = x.to_vec();
     if with_jacobian {
         y.resize(d + d * d, 0.0);
-        for i in 0..d {
-            y[d + i * d + i] = 1.0;
-        }
+        identity_into(&mut y[d..], d);
     }
     let mut sys = FlowSystem::new(field, with_jacobian);
     let stats = integrate(&mut sys, from, to, &mut y, opts)?;
@@ -223,16 +227,19 @@ impl<'a> ExactFlow<'a> {
     }
 
     /// Map the columns of a d x N matrix on the current thread (for use inside an outer
-    /// parallel loop), summing solver stats.
+    /// parallel loop), summing solver stats. The trajectories run [`LANES`] at a time
+    /// ([`integrate_lanes`]); each result is bitwise that of [`ExactFlow::map`].
     ///
     /// ```
     /// use flowcert::dynamics::{ExactFlow, solver::SolverOptions};
     /// let mix = flowcert::model::builtin::two_mode(0.3);
     /// let f = ExactFlow::new(&mix, SolverOptions::default().check().unwrap());
-    /// let xs = nalgebra::DMatrix::from_element(2, 2, 0.5);
+    /// let xs = nalgebra::DMatrix::from_fn(2, 5, |i, j| 0.3 * (i + j) as f64 - 0.5);
     /// let (a, _) = f.map_batch_serial(&xs, 1.0, 0.1).unwrap();
     /// let (b, _) = f.map_batch(&xs, 1.0, 0.1).unwrap();
     /// assert_eq!(a, b);
+    /// let one = f.map(xs.column(3).as_slice(), 1.0, 0.1).unwrap();
+    /// assert_eq!(a.column(3).as_slice(), one.y.as_slice()); // bitwise
     /// ```
     pub fn map_batch_serial(
         &self,
@@ -240,24 +247,13 @@ impl<'a> ExactFlow<'a> {
         from: f64,
         to: f64,
     ) -> Result<(DMatrix<f64>, SolverStats), FlowError> {
-        Mixture::check_time("to", to)?;
-        let d = xs.nrows();
-        let mut field = Marginal::new(self.mix, from)?;
-        let mut out = DMatrix::zeros(d, xs.ncols());
-        let mut stats = SolverStats::default();
-        for (x, o) in xs
-            .as_slice()
-            .chunks(d.max(1))
-            .zip(out.as_mut_slice().chunks_mut(d.max(1)))
-        {
-            let p = flow_point(&mut field, x, from, to, false, &self.opts)?;
-            o.copy_from_slice(p.y.as_slice());
-            stats += p.stats;
-        }
+        let mut out = DMatrix::zeros(xs.nrows(), xs.ncols());
+        let stats = self.map_slice(xs.as_slice(), from, to, out.as_mut_slice(), None)?;
         Ok((out, stats))
     }
 
-    /// Map the columns of a d x N matrix (parallel over points), summing solver stats.
+    /// Map the columns of a d x N matrix (parallel over blocks of points, each block run
+    /// as by [`ExactFlow::map_batch_serial`]), summing solver stats.
     ///
     /// ```
     /// use flowcert::dynamics::{ExactFlow, solver::SolverOptions};
@@ -273,17 +269,198 @@ impl<'a> ExactFlow<'a> {
         from: f64,
         to: f64,
     ) -> Result<(DMatrix<f64>, SolverStats), FlowError> {
-        let d = xs.nrows();
-        let cols: Vec<&[f64]> = xs.as_slice().chunks(d.max(1)).collect();
-        let results: Vec<Result<FlowPoint, FlowError>> =
-            cols.par_iter().map(|x| self.map(x, from, to)).collect();
-        let mut out = DMatrix::zeros(d, xs.ncols());
-        let mut stats = SolverStats::default();
-        for (j, r) in results.into_iter().enumerate() {
-            let p = r?;
-            out.column_mut(j).copy_from(&p.y);
-            stats += p.stats;
-        }
+        let mut out = DMatrix::zeros(xs.nrows(), xs.ncols());
+        let stats =
+            self.map_slice_par(xs.as_slice(), from, to, out.as_mut_slice(), None, &|_| ())?;
         Ok((out, stats))
+    }
+
+    /// Map the points of `xs` (d numbers per point, one after the other) into `ys` (same
+    /// layout) on the current thread, [`LANES`] trajectories at a time, and, when `jac`
+    /// is given (d^2 numbers per point), `DPhi` of each point into it, column-major.
+    /// Returns the summed work. Each point's results are bitwise those of
+    /// [`ExactFlow::map`] / [`ExactFlow::map_with_jacobian`]; on failure, the error is
+    /// that of the first failing point in order.
+    ///
+    /// ```
+    /// use flowcert::dynamics::{ExactFlow, solver::SolverOptions};
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let f = ExactFlow::new(&mix, SolverOptions::default().check().unwrap());
+    /// let xs = [0.3, 0.1, -1.0, 0.5];
+    /// let (mut ys, mut jac) = ([0.0; 4], [0.0; 8]);
+    /// f.map_slice(&xs, 2.0, 0.05, &mut ys, Some(&mut jac)).unwrap();
+    /// let p = f.map_with_jacobian(&xs[2..], 2.0, 0.05).unwrap();
+    /// assert_eq!(&ys[2..], p.y.as_slice());
+    /// assert_eq!(&jac[4..], p.jacobian.unwrap().as_slice());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`FlowError::Model`] for a time `<= 0`; [`FlowError::Solver`] when a buffer's
+    /// length does not fit the mixture's dimension or a trajectory fails.
+    pub fn map_slice(
+        &self,
+        xs: &[f64],
+        from: f64,
+        to: f64,
+        ys: &mut [f64],
+        jac: Option<&mut [f64]>,
+    ) -> Result<SolverStats, FlowError> {
+        Mixture::check_time("to", to)?;
+        let d = self.mix.dim();
+        let jobs = self.check_lengths(xs, ys, jac.as_deref())?;
+        let lanes = LANES.min(jobs).max(1);
+        Mixture::check_time("from", from)?;
+        let mut stats = SolverStats::default();
+        let mut first_err: Option<(usize, SolverError)> = None;
+        let mut fail = |j: usize, e: SolverError| {
+            if first_err.as_ref().is_none_or(|(k, _)| j < *k) {
+                first_err = Some((j, e));
+            }
+        };
+        let load_x = |j: usize, y0: &mut [f64]| y0[..d].copy_from_slice(&xs[j * d..(j + 1) * d]);
+        match jac {
+            None => integrate_lanes(
+                &mut MarginalLanes::new(self.mix, lanes),
+                from,
+                to,
+                jobs,
+                &self.opts,
+                load_x,
+                |j, y, r| match r {
+                    Ok(s) => {
+                        ys[j * d..(j + 1) * d].copy_from_slice(y);
+                        stats += s;
+                    }
+                    Err(e) => fail(j, e),
+                },
+            ),
+            Some(jac) => {
+                let mut fields = (0..lanes)
+                    .map(|_| Marginal::new(self.mix, from))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let systems = fields
+                    .iter_mut()
+                    .map(|f| FlowSystem::new(f, true))
+                    .collect();
+                integrate_lanes(
+                    &mut Independent(systems),
+                    from,
+                    to,
+                    jobs,
+                    &self.opts,
+                    |j, y0| {
+                        load_x(j, y0);
+                        identity_into(&mut y0[d..], d);
+                    },
+                    |j, y, r| match r {
+                        Ok(s) => {
+                            ys[j * d..(j + 1) * d].copy_from_slice(&y[..d]);
+                            jac[j * d * d..(j + 1) * d * d].copy_from_slice(&y[d..]);
+                            stats += s;
+                        }
+                        Err(e) => fail(j, e),
+                    },
+                )
+            }
+        }
+        match first_err {
+            Some((_, e)) => Err(e.into()),
+            None => Ok(stats),
+        }
+    }
+
+    /// [`ExactFlow::map_slice`] in parallel over blocks of points (rayon, outer loop
+    /// only), calling `progress(points)` from the worker threads as each block is done;
+    /// the results do not depend on the number of threads.
+    ///
+    /// ```
+    /// use flowcert::dynamics::{ExactFlow, solver::SolverOptions};
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let f = ExactFlow::new(&mix, SolverOptions::default().check().unwrap());
+    /// let done = std::sync::atomic::AtomicUsize::new(0);
+    /// let mut ys = [0.0; 6];
+    /// let count = |k| { done.fetch_add(k, std::sync::atomic::Ordering::Relaxed); };
+    /// f.map_slice_par(&[0.1, 0.2, -0.3, 0.4, 1.0, 0.0], 2.0, 0.05, &mut ys, None, &count).unwrap();
+    /// assert_eq!(done.into_inner(), 3);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`ExactFlow::map_slice`].
+    pub fn map_slice_par(
+        &self,
+        xs: &[f64],
+        from: f64,
+        to: f64,
+        ys: &mut [f64],
+        jac: Option<&mut [f64]>,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<SolverStats, FlowError> {
+        let d = self.mix.dim();
+        let jobs = self.check_lengths(xs, ys, jac.as_deref())?;
+        // Enough blocks for the threads to balance, each long enough to fill its lanes.
+        let block = jobs
+            .div_ceil(8 * rayon::current_num_threads())
+            .clamp(4 * LANES, 4096);
+        let results: Vec<Result<SolverStats, FlowError>> = match jac {
+            None => xs
+                .par_chunks(block * d)
+                .zip(ys.par_chunks_mut(block * d))
+                .map(|(x, y)| {
+                    let r = self.map_slice(x, from, to, y, None);
+                    progress(y.len() / d);
+                    r
+                })
+                .collect(),
+            Some(jac) => xs
+                .par_chunks(block * d)
+                .zip(ys.par_chunks_mut(block * d))
+                .zip(jac.par_chunks_mut(block * d * d))
+                .map(|((x, y), j)| {
+                    let r = self.map_slice(x, from, to, y, Some(j));
+                    progress(y.len() / d);
+                    r
+                })
+                .collect(),
+        };
+        let mut stats = SolverStats::default();
+        for r in results {
+            stats += r?;
+        }
+        Ok(stats)
+    }
+
+    /// The number of points in `xs`, after checking that `ys` and `jac` fit it.
+    fn check_lengths(
+        &self,
+        xs: &[f64],
+        ys: &[f64],
+        jac: Option<&[f64]>,
+    ) -> Result<usize, SolverError> {
+        let d = self.mix.dim();
+        let jobs = xs.len() / d.max(1);
+        let mismatch =
+            |expected: usize, got: usize| SolverError::DimensionMismatch { expected, got };
+        if xs.len() != jobs * d {
+            return Err(mismatch(jobs * d, xs.len()));
+        }
+        if ys.len() != xs.len() {
+            return Err(mismatch(xs.len(), ys.len()));
+        }
+        if let Some(j) = jac
+            && j.len() != jobs * d * d
+        {
+            return Err(mismatch(jobs * d * d, j.len()));
+        }
+        Ok(jobs)
+    }
+}
+
+/// Writes the d x d identity, column-major, into `m`.
+fn identity_into(m: &mut [f64], d: usize) {
+    m.fill(0.0);
+    for i in 0..d {
+        m[i * d + i] = 1.0;
     }
 }

@@ -27,7 +27,7 @@ use crate::dynamics::{ExactFlow, FlowError, Teacher};
 use crate::flowmap::{FlowMap, MapError};
 use crate::grids::{GridError, GridKind, lambda_at};
 use crate::model::Mixture;
-use crate::nn::{Mlp, NnError, StudentBudget, ValidStudentBudget, train};
+use crate::nn::{Mlp, NnError, Precision, StudentBudget, ValidStudentBudget, train};
 use crate::seed;
 
 /// Errors of the distillation experiment.
@@ -345,8 +345,14 @@ impl ValidDistillPlan {
         let (_, mix) = &self.mixtures[c.mixture];
         let spec = serde_json::to_string(&mix.to_spec()).unwrap_or_default();
         let b = &self.budget;
+        // f64 keys are those written before the precision existed; others are marked, so
+        // a store never mixes precisions.
+        let precision = match b.precision {
+            Precision::F64 => String::new(),
+            p => format!("|{p}"),
+        };
         let mut config = format!(
-            "{spec}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+            "{spec}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}{precision}",
             b.width,
             b.depth,
             b.steps,

@@ -158,8 +158,8 @@ fn checksum(value: &serde_json::Value) -> String {
 /// Read and verify a cell file against `key` (its config too when `config` is given);
 /// `Err` says what is wrong.
 fn verified(path: &Path, name: &str, config: Option<&str>) -> Result<serde_json::Value, String> {
-    let text = limits::read_text(path, "cell", limits::MAX_JSON_FILE_BYTES)
-        .map_err(|e| e.to_string())?;
+    let text =
+        limits::read_text(path, "cell", limits::MAX_JSON_FILE_BYTES).map_err(|e| e.to_string())?;
     let env: Envelope<serde_json::Value> = serde_json::from_str(&text).map_err(|e| {
         format!(
             "is not a flowcert cell file ({})",
@@ -269,7 +269,8 @@ impl CellStore {
             return None;
         }
         let used = verified(&path, &key.name, Some(&key.config)).and_then(|v| {
-            serde_json::from_value(v).map_err(|e| format!("does not hold this kind of result ({e})"))
+            serde_json::from_value(v)
+                .map_err(|e| format!("does not hold this kind of result ({e})"))
         });
         match used {
             Ok(v) => Some(v),

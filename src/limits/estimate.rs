@@ -135,7 +135,6 @@ impl Estimate {
     }
 }
 
-
 /// Bytes of one stored point of dimension `d` (a `Vec<f64>` with its header).
 fn point_bytes(d: usize) -> f64 {
     8.0 * d as f64 + 48.0

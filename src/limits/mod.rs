@@ -122,9 +122,7 @@ pub enum LimitError {
         fix: String,
     },
     /// The estimated work or memory is beyond the limit.
-    #[error(
-        "{what} needs an estimated {amount}, above the limit of {limit} per run: {fix}"
-    )]
+    #[error("{what} needs an estimated {amount}, above the limit of {limit} per run: {fix}")]
     Estimate {
         /// What was estimated.
         what: String,

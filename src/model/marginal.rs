@@ -13,6 +13,23 @@
 //! (not `sum r_k s_k s_k^T - s s^T`), so it stays PSD and accurate for far-out points
 //! where `|s_k|` is huge. All work happens in each component's eigenbasis
 //! `z_k = Q_k^T x - alpha_t Q_k^T mu_k`, where `S_k^{-1}` is diagonal.
+//!
+//! **The velocity Jacobian with full relative accuracy.** At large `t`, `S_k^{-1}` is
+//! `I + O(alpha_t^2)` and `J = -I - H` is `O(alpha_t^2)`: forming it as `-I - H` (or as
+//! `-I + sum r_k S_k^{-1} - C`) leaves an absolute rounding error `~1e-16`, larger than `J`
+//! itself once `t > 18`. [`Marginal::jacobian_into`] therefore uses `sum_k r_k = 1` and
+//! `s_k = -x + g_k` to write
+//!
+//! ```text
+//! J = sum_k r_k E_k - sum_k r_k (h_k - h)(h_k - h)^T,   h = sum_k r_k h_k
+//! E_k = S_k^{-1} - I = Q_k diag(alpha^2 (1 - lambda_kj) / s_kj) Q_k^T
+//! h_k = g_k - g_p,   g_k = s_k + x = -E_k x + S_k^{-1} m_k   (p: largest r_p)
+//! ```
+//! whose terms are all `O(alpha_t)` or smaller and are formed without cancellation
+//! (theory/02-lipschitz.md, "Accuracy"). Components with equal covariances give equal
+//! `E_k x` bit for bit, so their `h_k = S^{-1}(m_k - m_p)` stays exact far from the means,
+//! and the computed `Cov_r` is the covariance of accurate points under the computed
+//! weights: it obeys Popoviciu's bound whatever the rounding of the weights.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -20,7 +37,7 @@ use super::error::ModelError;
 use super::mixture::Mixture;
 use super::process::OuCoeffs;
 
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
+pub(crate) const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// `p_t` at one time, with reusable scratch buffers: evaluation allocates nothing.
 ///
@@ -38,6 +55,10 @@ pub struct Marginal<'a> {
     coeffs: OuCoeffs,
     /// `1 / (alpha^2 lambda_kj + sigma^2)`, K x d.
     inv_s: Vec<f64>,
+    /// `1/s - 1 = alpha^2 (1 - lambda_kj) / s_kj` (no cancellation), K x d.
+    excess: Vec<f64>,
+    /// `S_k^{-1} m_k = alpha Q_k diag(1/s_k) Q_k^T mu_k` (standard basis), K x d.
+    inv_s_mean: Vec<f64>,
     /// `ln pi_k - (1/2) ln det S_k - (d/2) ln 2 pi`.
     log_norm: Vec<f64>,
     /// Per component: `u_k = S_k^{-1}`-scaled eigen-coordinates `(Q_k^T (x - m_k)) / s`.
@@ -48,6 +69,14 @@ pub struct Marginal<'a> {
     comp: Vec<f64>,
     /// The mixture score of the last prepared point.
     score: Vec<f64>,
+    /// Per distinct covariance eigenvalue `l` (see `Mixture::eigen_levels`):
+    /// `1 / (alpha^2 l + sigma^2)`, `ln(alpha^2 l + sigma^2)` and the precision excess
+    /// `1 / (alpha^2 l + sigma^2) - 1` (`OuCoeffs::precision_excess`) at the current time.
+    level_inv: Vec<f64>,
+    level_ln: Vec<f64>,
+    level_excess: Vec<f64>,
+    /// `g = sum_k r_k g_k` of [`Marginal::jacobian_into`] (scratch).
+    shift: Vec<f64>,
 }
 
 /// Everything exact at one point (allocating convenience form).
@@ -80,12 +109,18 @@ impl<'a> Marginal<'a> {
             mix,
             coeffs: OuCoeffs::at(t),
             inv_s: vec![0.0; k * d],
+            excess: vec![0.0; k * d],
+            inv_s_mean: vec![0.0; k * d],
             log_norm: vec![0.0; k],
             u: vec![0.0; k * d],
             logw: vec![0.0; k],
             resp: vec![0.0; k],
             comp: vec![0.0; k * d],
             score: vec![0.0; d],
+            level_inv: vec![0.0; mix.eigen_levels().values.len()],
+            level_ln: vec![0.0; mix.eigen_levels().values.len()],
+            level_excess: vec![0.0; mix.eigen_levels().values.len()],
+            shift: vec![0.0; d],
         };
         m.set_time(t);
         Ok(m)
@@ -125,72 +160,107 @@ impl<'a> Marginal<'a> {
         self.coeffs = OuCoeffs::at(t);
         let d = self.mix.dim();
         let (a2, s2) = (self.coeffs.alpha2, self.coeffs.sigma2);
+        // One logarithm and one division per distinct eigenvalue, shared by every
+        // component that has it; the sums below add the same terms in the same order as
+        // a per-component loop would, so the result is bitwise the same.
+        let levels = self.mix.eigen_levels();
+        for (((&l, inv), ln), excess) in levels
+            .values
+            .iter()
+            .zip(&mut self.level_inv)
+            .zip(&mut self.level_ln)
+            .zip(&mut self.level_excess)
+        {
+            let s = a2 * l + s2;
+            *inv = 1.0 / s;
+            *ln = s.ln();
+            *excess = self.coeffs.precision_excess(l);
+        }
+        let half_d_ln_2pi = 0.5 * d as f64 * LN_2PI;
         for (k, c) in self.mix.components().iter().enumerate() {
             let mut logdet = 0.0;
-            for (j, &l) in c.eigvals.iter().enumerate() {
-                let s = a2 * l + s2;
-                self.inv_s[k * d + j] = 1.0 / s;
-                logdet += s.ln();
+            let idx = &levels.index[k * d..(k + 1) * d];
+            for (j, &i) in idx.iter().enumerate() {
+                self.inv_s[k * d + j] = self.level_inv[i];
+                self.excess[k * d + j] = self.level_excess[i];
+                logdet += self.level_ln[i];
             }
-            self.log_norm[k] = c.log_weight - 0.5 * logdet - 0.5 * d as f64 * LN_2PI;
+            self.log_norm[k] = c.log_weight - 0.5 * logdet - half_d_ln_2pi;
+            let q = c.eigvecs.as_slice();
+            let out = &mut self.inv_s_mean[k * d..(k + 1) * d];
+            out.iter_mut().for_each(|v| *v = 0.0);
+            for j in 0..d {
+                let w = self.coeffs.alpha * c.mean_rot[j] * self.inv_s[k * d + j];
+                for (o, qi) in out.iter_mut().zip(&q[j * d..(j + 1) * d]) {
+                    *o += qi * w;
+                }
+            }
         }
     }
 
-    /// Fill `u`, `logw`, `resp`; return `log p_t(x)`.
+    /// Fill `u`, `logw`, `resp`; return `(max_k logw_k, sum_k exp(logw_k - max))`, so that
+    /// `log p_t(x) = max + ln(sum)` (taken only by the callers that need it).
     #[inline]
-    fn prepare(&mut self, x: &[f64]) -> f64 {
+    fn prepare(&mut self, x: &[f64]) -> (f64, f64) {
         let d = self.mix.dim();
         let alpha = self.coeffs.alpha;
         let mut wmax = f64::NEG_INFINITY;
+        let mut kmax = usize::MAX;
         for (k, c) in self.mix.components().iter().enumerate() {
             let q = c.eigvecs.as_slice();
+            let inv_s = &self.inv_s[k * d..(k + 1) * d];
+            let u = &mut self.u[k * d..(k + 1) * d];
             let mut quad = 0.0;
-            for j in 0..d {
-                let col = &q[j * d..(j + 1) * d];
+            for (j, col) in q.chunks_exact(d).enumerate() {
                 let mut z = -alpha * c.mean_rot[j];
-                for i in 0..d {
-                    z += col[i] * x[i];
+                for (qi, xi) in col.iter().zip(x) {
+                    z += qi * xi;
                 }
-                let u = z * self.inv_s[k * d + j];
-                self.u[k * d + j] = u;
-                quad += z * u;
+                let uj = z * inv_s[j];
+                u[j] = uj;
+                quad += z * uj;
             }
             let lw = self.log_norm[k] - 0.5 * quad;
             self.logw[k] = lw;
-            wmax = wmax.max(lw);
+            if lw > wmax {
+                (wmax, kmax) = (lw, k);
+            }
         }
         let mut total = 0.0;
-        for k in 0..self.logw.len() {
-            let e = (self.logw[k] - wmax).exp();
-            self.resp[k] = e;
+        for (k, (r, &lw)) in self.resp.iter_mut().zip(&self.logw).enumerate() {
+            // exp(0) = 1 exactly: the largest term needs no exponential.
+            let e = if k == kmax { 1.0 } else { (lw - wmax).exp() };
+            *r = e;
             total += e;
         }
         for r in &mut self.resp {
             *r /= total;
         }
-        wmax + total.ln()
+        (wmax, total)
     }
 
     /// Component scores `s_k = -Q_k u_k` into `comp`, mixture score into `score`.
     #[inline]
     fn component_scores(&mut self) {
         let d = self.mix.dim();
-        self.score.iter_mut().for_each(|v| *v = 0.0);
         for (k, c) in self.mix.components().iter().enumerate() {
             let q = c.eigvecs.as_slice();
-            let sk = &mut self.comp[k * d..(k + 1) * d];
-            sk.iter_mut().for_each(|v| *v = 0.0);
-            for j in 0..d {
-                let u = self.u[k * d + j];
-                let col = &q[j * d..(j + 1) * d];
-                for i in 0..d {
-                    sk[i] -= col[i] * u;
+            let u = &self.u[k * d..(k + 1) * d];
+            for (i, sk) in self.comp[k * d..(k + 1) * d].iter_mut().enumerate() {
+                let mut acc = 0.0;
+                for (j, &uj) in u.iter().enumerate() {
+                    acc -= q[j * d + i] * uj;
                 }
+                *sk = acc;
             }
-            let r = self.resp[k];
-            for (s, v) in self.score.iter_mut().zip(sk.iter()) {
-                *s += r * v;
+        }
+        let k_count = self.resp.len();
+        for (i, s) in self.score.iter_mut().enumerate() {
+            let mut acc = 0.0;
+            for k in 0..k_count {
+                acc += self.resp[k] * self.comp[k * d + i];
             }
+            *s = acc;
         }
     }
 
@@ -205,7 +275,8 @@ impl<'a> Marginal<'a> {
     /// assert!((p.log_density(&[1.0]) - expect).abs() < 1e-14);
     /// ```
     pub fn log_density(&mut self, x: &[f64]) -> f64 {
-        self.prepare(x)
+        let (wmax, total) = self.prepare(x);
+        wmax + total.ln()
     }
 
     /// Responsibilities `r_k(x, t)` (log-sum-exp), borrowed from the scratch buffer.
@@ -248,9 +319,10 @@ impl<'a> Marginal<'a> {
     /// ```
     #[inline]
     pub fn velocity_into(&mut self, x: &[f64], out: &mut [f64]) {
-        self.score_into(x, out);
-        for (o, xi) in out.iter_mut().zip(x) {
-            *o = -xi - *o;
+        self.prepare(x);
+        self.component_scores();
+        for ((o, xi), s) in out.iter_mut().zip(x).zip(&self.score) {
+            *o = -xi - s;
         }
     }
 
@@ -310,12 +382,149 @@ impl<'a> Marginal<'a> {
     /// p.jacobian_into(&[0.5, -1.0], &mut j, &mut v);
     /// assert!(j.norm() < 1e-12);
     /// ```
+    ///
+    /// `J` is formed from `S_k^{-1} - I` and the shifted scores `g_k = s_k + x` (module
+    /// docs), so it keeps full relative accuracy when it is tiny (large `t`):
+    ///
+    /// ```
+    /// // Two modes +-0.5, sigma0 = 0.1, t = 20, centre: J has the eigenvalues a and a - q,
+    /// // a = 0.99 e^{-40}/tau^2, q = e^{-40}/(4 tau^4), both ~1e-18 (below one ulp of 1).
+    /// let mix = flowcert::model::MixtureSpec { weights: vec![0.5, 0.5],
+    ///     means: vec![vec![-0.5, 0.0], vec![0.5, 0.0]],
+    ///     covariances: vec![vec![vec![0.01, 0.0], vec![0.0, 0.01]]; 2] }.check().unwrap();
+    /// let mut p = flowcert::model::Marginal::new(&mix, 20.0).unwrap();
+    /// let (mut j, mut v) = (nalgebra::DMatrix::zeros(2, 2), [0.0; 2]);
+    /// p.jacobian_into(&[0.0, 0.0], &mut j, &mut v);
+    /// let e = (-40.0f64).exp();
+    /// assert!((j[(1, 1)] / (0.99 * e) - 1.0).abs() < 1e-14);
+    /// assert!((j[(0, 0)] / (0.99 * e - 0.25 * e) - 1.0).abs() < 1e-14);
+    /// ```
     pub fn jacobian_into(&mut self, x: &[f64], out: &mut DMatrix<f64>, velocity: &mut [f64]) {
-        self.hessian_into(x, out, velocity);
-        out.neg_mut();
-        for i in 0..x.len() {
-            out[(i, i)] -= 1.0;
-            velocity[i] = -x[i] - velocity[i];
+        let d = self.mix.dim();
+        let k_count = self.mix.n_components();
+        self.prepare(x);
+        self.component_scores();
+        for i in 0..d {
+            velocity[i] = -x[i] - self.score[i];
+        }
+        out.fill(0.0);
+        // h_k = g_k - g_p (p: the largest responsibility), g_k = -E_k x + S_k^{-1} m_k,
+        // stored in `comp` (the component scores are no longer needed); hbar = sum r_k h_k
+        // in `shift`. For components with the same covariance E_k x is computed by the same
+        // operations, so the x terms cancel exactly and h_k = S^{-1} (m_k - m_p) holds to
+        // rounding even far out, where E_k x is huge.
+        let pivot = (0..k_count).fold(0, |p, k| if self.resp[k] > self.resp[p] { k } else { p });
+        let ex = &mut self.shift;
+        for (k, c) in self.mix.components().iter().enumerate() {
+            let q = c.eigvecs.as_slice();
+            let r = self.resp[k];
+            let gk = &mut self.comp[k * d..(k + 1) * d];
+            gk.copy_from_slice(&self.inv_s_mean[k * d..(k + 1) * d]);
+            for j in 0..d {
+                let col = &q[j * d..(j + 1) * d];
+                let e = self.excess[k * d + j];
+                let qx: f64 = col.iter().zip(x).map(|(a, b)| a * b).sum();
+                let w = e * qx;
+                for i in 0..d {
+                    gk[i] -= col[i] * w;
+                }
+                // + r (S_k^{-1} - I) = r sum_j e_j q_j q_j^T
+                if r != 0.0 {
+                    let re = r * e;
+                    for b in 0..d {
+                        let wb = re * col[b];
+                        for a in 0..d {
+                            out[(a, b)] += col[a] * wb;
+                        }
+                    }
+                }
+            }
+        }
+        ex.copy_from_slice(&self.comp[pivot * d..(pivot + 1) * d]);
+        for hk in self.comp.chunks_mut(d) {
+            hk.iter_mut().zip(ex.iter()).for_each(|(h, e)| *h -= e);
+        }
+        let hbar = &mut self.shift;
+        hbar.iter_mut().for_each(|v| *v = 0.0);
+        for (hk, &r) in self.comp.chunks(d).zip(&self.resp) {
+            hbar.iter_mut().zip(hk).for_each(|(b, h)| *b += r * h);
+        }
+        // - sum r_k (h_k - hbar)(h_k - hbar)^T
+        for k in 0..k_count {
+            let r = self.resp[k];
+            if r == 0.0 {
+                continue;
+            }
+            let hk = &self.comp[k * d..(k + 1) * d];
+            for b in 0..d {
+                let db = r * (hk[b] - hbar[b]);
+                for a in 0..d {
+                    out[(a, b)] -= (hk[a] - hbar[a]) * db;
+                }
+            }
+        }
+    }
+
+    /// `grad_x (v^T J(x, t) v)` for a fixed vector `v`, at the point `x` of the last call
+    /// of [`Self::jacobian_into`] (whose intermediate results it reuses). At a unit
+    /// eigenvector `v` of `J` this is the gradient of the eigenvalue (first-order
+    /// perturbation theory of a simple eigenvalue), which the searches for `sup ||J||`
+    /// climb. With `delta_k = s_k - s`, `E_k = S_k^{-1} - I` and `sum_k r_k delta_k = 0`,
+    /// differentiating `J = sum_k r_k E_k - sum_k r_k delta_k delta_k^T` (using
+    /// `grad r_k = r_k delta_k`, `grad s_k = -S_k^{-1}`, `grad s = H`):
+    ///
+    /// ```text
+    /// grad (v^T J v) = -sum_k r_k [ delta_k ((delta_k . v)^2 - v^T E_k v) - 2 (delta_k . v) E_k v ]
+    /// ```
+    ///
+    /// ```
+    /// let mix = flowcert::model::builtin::hetero3();
+    /// let mut p = flowcert::model::Marginal::new(&mix, 0.3).unwrap();
+    /// let (x, v) = ([0.4, -0.2, 0.7], [0.6, 0.0, 0.8]);
+    /// let form = |p: &mut flowcert::model::Marginal, x: &[f64]| {
+    ///     let (mut j, mut vel) = (nalgebra::DMatrix::zeros(3, 3), [0.0; 3]);
+    ///     p.jacobian_into(x, &mut j, &mut vel);
+    ///     let v = nalgebra::DVector::from_column_slice(&v);
+    ///     v.dot(&(&j * &v))
+    /// };
+    /// form(&mut p, &x);
+    /// let mut g = [0.0; 3];
+    /// p.jacobian_form_gradient(&v, &mut g);
+    /// let h = 1e-6;
+    /// let (mut xp, mut xm) = (x, x);
+    /// xp[2] += h;
+    /// xm[2] -= h;
+    /// let fd = (form(&mut p, &xp) - form(&mut p, &xm)) / (2.0 * h);
+    /// assert!((g[2] - fd).abs() < 1e-5 * (1.0 + fd.abs()));
+    /// ```
+    pub fn jacobian_form_gradient(&mut self, v: &[f64], out: &mut [f64]) {
+        let d = self.mix.dim();
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for (k, c) in self.mix.components().iter().enumerate() {
+            let r = self.resp[k];
+            if r == 0.0 {
+                continue;
+            }
+            let q = c.eigvecs.as_slice();
+            // E_k v into `u` (the scaled coordinates are not needed after jacobian_into).
+            let ev = &mut self.u[k * d..(k + 1) * d];
+            ev.iter_mut().for_each(|e| *e = 0.0);
+            let mut vev = 0.0;
+            for j in 0..d {
+                let col = &q[j * d..(j + 1) * d];
+                let qv: f64 = col.iter().zip(v).map(|(a, b)| a * b).sum();
+                let e = self.excess[k * d + j] * qv;
+                vev += e * qv;
+                for i in 0..d {
+                    ev[i] += col[i] * e;
+                }
+            }
+            let gk = &self.comp[k * d..(k + 1) * d];
+            let dv: f64 = (0..d).map(|i| (gk[i] - self.shift[i]) * v[i]).sum();
+            let w = dv * dv - vev;
+            for i in 0..d {
+                out[i] -= r * ((gk[i] - self.shift[i]) * w - 2.0 * dv * ev[i]);
+            }
         }
     }
 
@@ -332,7 +541,7 @@ impl<'a> Marginal<'a> {
         let mut hessian = DMatrix::zeros(d, d);
         let mut score = vec![0.0; d];
         self.hessian_into(x, &mut hessian, &mut score);
-        let logp = self.prepare(x);
+        let logp = self.log_density(x);
         let score = DVector::from_vec(score);
         let velocity = -DVector::from_column_slice(x) - &score;
         PointEval {
@@ -394,7 +603,10 @@ impl<'a> Marginal<'a> {
     /// ```
     pub fn log_density_batch(&mut self, xs: &DMatrix<f64>) -> DVector<f64> {
         let d = xs.nrows();
-        DVector::from_iterator(xs.ncols(), xs.as_slice().chunks(d).map(|c| self.prepare(c)))
+        DVector::from_iterator(
+            xs.ncols(),
+            xs.as_slice().chunks(d).map(|c| self.log_density(c)),
+        )
     }
 
     /// Hessians of the columns of a d x N matrix.

@@ -122,6 +122,38 @@ pub struct Mixture {
     dim: usize,
     components: Vec<Component>,
     shared_cov: bool,
+    levels: EigenLevels,
+}
+
+/// The distinct covariance eigenvalues of a mixture: `values[index[k * d + j]]` is
+/// `lambda_{k,j}`. Built once at validation so that moving `p_t` to a new time takes one
+/// logarithm and one division per distinct eigenvalue (one in all for `sigma0^2 I`
+/// covariances) instead of `K d` of each.
+#[derive(Debug, Clone)]
+pub(crate) struct EigenLevels {
+    pub(crate) values: Vec<f64>,
+    pub(crate) index: Vec<usize>,
+}
+
+impl EigenLevels {
+    fn of(components: &[Component]) -> Self {
+        let all: Vec<f64> = components
+            .iter()
+            .flat_map(|c| c.eigvals.iter().copied())
+            .collect();
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        order.sort_by(|&a, &b| all[a].total_cmp(&all[b]));
+        let mut values: Vec<f64> = Vec::new();
+        let mut index = vec![0; all.len()];
+        for &i in &order {
+            // Equal values give bitwise-equal `alpha^2 l + sigma^2`, so sharing is exact.
+            if values.last() != Some(&all[i]) {
+                values.push(all[i]);
+            }
+            index[i] = values.len() - 1;
+        }
+        EigenLevels { values, index }
+    }
 }
 
 fn check_finite(field: impl FnOnce() -> String, v: f64) -> Result<(), ModelError> {
@@ -156,7 +188,8 @@ impl MixtureSpec {
     /// ```
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        serde_json::from_str(text).map_err(|e| ModelError::Json(crate::limits::json_error(text, &e)))
+        serde_json::from_str(text)
+            .map_err(|e| ModelError::Json(crate::limits::json_error(text, &e)))
     }
 
     /// Validate: non-empty, consistent dimensions, finite numbers, positive weights
@@ -266,10 +299,12 @@ impl MixtureSpec {
             components.push(build_component(idx, self.weights[idx], mean, m)?);
         }
         let shared_cov = components.iter().all(|c| c.cov == components[0].cov);
+        let levels = EigenLevels::of(&components);
         Ok(Mixture {
             dim: d,
             components,
             shared_cov,
+            levels,
         })
     }
 }
@@ -365,6 +400,11 @@ impl Mixture {
     /// ```
     pub fn components(&self) -> &[Component] {
         &self.components
+    }
+
+    /// The distinct covariance eigenvalues (for the time-dependent factors of `p_t`).
+    pub(crate) fn eigen_levels(&self) -> &EigenLevels {
+        &self.levels
     }
 
     /// True when every component has the same covariance (the global-bound case).

@@ -4,6 +4,7 @@
 pub mod builtin;
 pub mod error;
 pub mod field;
+pub mod lanes;
 pub mod marginal;
 pub mod mixture;
 pub mod process;
@@ -11,6 +12,7 @@ pub mod sampling;
 
 pub use error::ModelError;
 pub use field::{PfOde, ScoreField, VelocityField};
+pub use lanes::MarginalLanes;
 pub use marginal::{Marginal, PointEval};
 pub use mixture::{Component, Mixture, MixtureSpec};
 pub use process::OuCoeffs;

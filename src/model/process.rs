@@ -46,6 +46,42 @@ impl OuCoeffs {
             sigma2: -(-2.0 * t).exp_m1(),
         }
     }
+
+    /// `s = alpha_t^2 lambda + sigma_t^2`: the eigenvalue of `S(t) = alpha_t^2 Sigma +
+    /// sigma_t^2 I` for the eigenvalue `lambda >= 0` of `Sigma` (a sum of two non-negative
+    /// terms, so accurate to a few ulps at every `t`).
+    ///
+    /// ```
+    /// let c = flowcert::model::OuCoeffs::at(0.3);
+    /// assert!((c.s(0.25) - (0.25 * c.alpha2 + c.sigma2)).abs() < 1e-16);
+    /// ```
+    #[inline]
+    pub fn s(&self, lambda: f64) -> f64 {
+        self.alpha2 * lambda + self.sigma2
+    }
+
+    /// `1/s - 1` for `s = alpha_t^2 lambda + sigma_t^2`, the eigenvalue of `S(t)^{-1} - I`,
+    /// computed with full relative accuracy as
+    ///
+    /// ```text
+    /// 1/s - 1 = (1 - s)/s = alpha_t^2 (1 - lambda) / s
+    /// ```
+    /// (`1 - s = alpha_t^2 (1 - lambda)` exactly). The naive `1/s - 1` cancels once `s` is
+    /// close to 1 (large `t`, or `lambda` close to 1): at `t = 20` its absolute rounding
+    /// error `~1e-16` exceeds the value `~4e-18` (theory/02-lipschitz.md, "Accuracy").
+    /// `1 - lambda` is exact for `lambda` in `[1/2, 2]` (Sterbenz) and has one rounding
+    /// otherwise, where it is not small.
+    ///
+    /// ```
+    /// let c = flowcert::model::OuCoeffs::at(20.0);
+    /// let a = c.precision_excess(0.01); // = 0.99 e^{-40} / s
+    /// assert!((a / (0.99 * (-40.0f64).exp()) - 1.0).abs() < 1e-15);
+    /// assert_eq!(flowcert::model::OuCoeffs::at(0.7).precision_excess(1.0), 0.0);
+    /// ```
+    #[inline]
+    pub fn precision_excess(&self, lambda: f64) -> f64 {
+        self.alpha2 * (1.0 - lambda) / self.s(lambda)
+    }
 }
 
 /// Log signal-to-noise ratio `lambda(t) = ln(alpha_t^2 / sigma_t^2) = -ln(expm1(2t))`,

@@ -32,6 +32,15 @@ pub struct MlpConfig {
     pub residual: bool,
     /// Weight initialisation.
     pub init: Init,
+    /// Factor on the initial read-out weights `W_L` (finite, `>= 0`; biases still start
+    /// at zero). `1` is the plain `init` draw; `0` starts the read-out at zero, so a
+    /// residual network starts exactly at the identity `Psi(x) = x`.
+    #[serde(default = "unit_readout_scale")]
+    pub readout_scale: f64,
+}
+
+fn unit_readout_scale() -> f64 {
+    1.0
 }
 
 /// An [`MlpConfig`] that passed [`MlpConfig::check`].
@@ -61,6 +70,7 @@ impl MlpConfig {
             activation,
             residual: false,
             init: Init::He,
+            readout_scale: 1.0,
         }
     }
 
@@ -87,7 +97,21 @@ impl MlpConfig {
         self
     }
 
-    /// Validate: positive dimensions and widths, equal dimensions if residual.
+    /// Set the read-out initial scale (see [`MlpConfig::readout_scale`]).
+    ///
+    /// ```
+    /// use flowcert::nn::{Activation, MlpConfig};
+    /// let cfg = MlpConfig::new(2, vec![4], 2, Activation::Silu).with_readout_scale(0.1);
+    /// assert_eq!(cfg.readout_scale, 0.1);
+    /// assert!(cfg.with_readout_scale(-1.0).check().unwrap_err().to_string().contains("readout_scale"));
+    /// ```
+    pub fn with_readout_scale(mut self, scale: f64) -> Self {
+        self.readout_scale = scale;
+        self
+    }
+
+    /// Validate: positive dimensions and widths, equal dimensions if residual, a finite
+    /// read-out scale `>= 0`.
     ///
     /// ```
     /// use flowcert::nn::{Activation, MlpConfig};
@@ -110,6 +134,13 @@ impl MlpConfig {
         positive("dim_out", self.dim_out)?;
         for &w in &self.hidden {
             positive("hidden width", w)?;
+        }
+        if !(self.readout_scale.is_finite() && self.readout_scale >= 0.0) {
+            return Err(NnError::InvalidParameter {
+                name: "readout_scale",
+                value: self.readout_scale,
+                fix: "use a finite scale >= 0 (1 = plain initialisation, 0 = read-out starts at zero)",
+            });
         }
         if self.residual && self.dim_in != self.dim_out {
             return Err(NnError::ResidualDims {

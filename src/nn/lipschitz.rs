@@ -24,7 +24,7 @@ use nalgebra::{DMatrix, DVector};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Mlp, MlpConfig, MlpWorkspace, NnError, Trainable, ValidMlpConfig};
+use super::{Mlp, MlpConfig, NnError, Precision, TrainWorkspace, Trainable, ValidMlpConfig};
 use crate::flowmap::{FlowMap, MapError};
 use crate::tolerance::{LIPSCHITZ_PROJECTION_MARGIN, SPECTRAL_NORM_REL};
 
@@ -309,17 +309,17 @@ impl FlowMap for LipschitzMlp {
 }
 
 impl Trainable for LipschitzMlp {
-    type Workspace = MlpWorkspace;
-    fn workspace(&self, batch: usize) -> MlpWorkspace {
-        self.net.workspace(batch)
+    type Workspace = TrainWorkspace;
+    fn workspace(&self, batch: usize, precision: Precision) -> TrainWorkspace {
+        TrainWorkspace::new(&self.net, batch, precision)
     }
     fn param_count(&self) -> usize {
         self.net.param_count()
     }
-    fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut MlpWorkspace) -> f64 {
-        self.net.loss_and_grad(x, y, ws)
+    fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut TrainWorkspace) -> f64 {
+        ws.loss_and_grad(&self.net, x, y)
     }
-    fn visit_params(&mut self, ws: &MlpWorkspace, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+    fn visit_params(&mut self, ws: &TrainWorkspace, f: &mut dyn FnMut(&mut [f64], &[f64])) {
         self.net.visit_params(ws.gradient(), f)
     }
     fn project(&mut self) {

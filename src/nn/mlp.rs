@@ -49,7 +49,9 @@ pub struct Mlp {
 }
 
 impl Mlp {
-    /// Random network: weights from `cfg.init`, zero biases; deterministic in `rng`.
+    /// Random network: weights from `cfg.init`, the read-out layer's multiplied by
+    /// `cfg.readout_scale` (exact zeros for 0), zero biases; deterministic in `rng`,
+    /// and the draws do not depend on the scale.
     ///
     /// ```
     /// use flowcert::nn::{Activation, Mlp, MlpConfig};
@@ -67,16 +69,22 @@ impl Mlp {
         sizes.push(cfg.dim_out);
         let mut weights = Vec::with_capacity(sizes.len() - 1);
         let mut biases = Vec::with_capacity(sizes.len() - 1);
-        for pair in sizes.windows(2) {
+        let layers = sizes.len() - 1;
+        for (l, pair) in sizes.windows(2).enumerate() {
             let (fan_in, fan_out) = (pair[0], pair[1]);
             let var = match cfg.init {
                 Init::He => 2.0 / fan_in as f64,
                 Init::Glorot => 2.0 / (fan_in + fan_out) as f64,
             };
             let sd = var.sqrt();
-            weights.push(DMatrix::from_fn(fan_out, fan_in, |_, _| {
+            let mut w = DMatrix::from_fn(fan_out, fan_in, |_, _| {
                 sd * rng.sample::<f64, _>(StandardNormal)
-            }));
+            });
+            let scale = cfg.readout_scale;
+            if l + 1 == layers && scale != 1.0 {
+                w.apply(|v| *v = if scale == 0.0 { 0.0 } else { *v * scale });
+            }
+            weights.push(w);
             biases.push(DVector::zeros(fan_out));
         }
         Self {

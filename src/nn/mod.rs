@@ -2,10 +2,15 @@
 //!
 //! ```text
 //! activation.rs Activation (SiLU, ReLU, identity) and its Lipschitz bound
-//! architecture.rs MlpConfig -> check() -> ValidMlpConfig (widths, residual)
+//! elem.rs       f64 / f32 element types, the branch-free exp behind SiLU
+//! architecture.rs MlpConfig -> check() -> ValidMlpConfig (widths, residual,
+//!               read-out initial scale)
 //! mlp.rs        Mlp: fully connected network on column batches, optional
 //!               residual form Psi(x) = x + f(x); mlp/backprop.rs: cached
-//!               forward, backward, MSE gradient on reused buffers
+//!               forward, backward, MSE gradient on reused buffers (the reference)
+//! engine/       TrainWorkspace: the training step on SIMD kernels (AVX-512,
+//!               AVX2 + FMA, portable; chosen at run time), f64 or f32
+//! precision.rs  Precision of the training steps (f64, f32)
 //! adam.rs       Adam with bias correction and learning-rate schedules
 //! lipschitz.rs  LipschitzMlp: prod_l ||W_l||_2 * Lip(act)^H <= M, certified
 //!               with exact spectral norms (SVD)
@@ -24,18 +29,25 @@
 pub mod activation;
 pub mod adam;
 pub mod architecture;
+mod elem;
+pub mod engine;
 pub mod lipschitz;
 pub mod mlp;
+pub mod precision;
 pub mod student;
 pub mod train;
 
 pub use activation::Activation;
 pub use adam::{Adam, AdamConfig, LrSchedule, ValidAdamConfig};
 pub use architecture::{Init, MlpConfig, ValidMlpConfig};
+pub use engine::{SimdBackend, TrainWorkspace};
 pub use lipschitz::{LipschitzConfig, LipschitzMlp, ValidLipschitzConfig, spectral_norm};
 pub use mlp::{Mlp, MlpGradient, MlpWorkspace};
+pub use precision::Precision;
 pub use student::{StudentBudget, ValidStudentBudget};
-pub use train::{LossRecord, TrainConfig, TrainReport, Trainable, ValidTrainConfig, mse, train};
+pub use train::{
+    LossRecord, ReferenceMlp, TrainConfig, TrainReport, Trainable, ValidTrainConfig, mse, train,
+};
 
 /// Errors of the `nn` module. Each message says what to change.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -84,6 +96,9 @@ pub enum NnError {
         /// What is wrong and how to fix it.
         problem: String,
     },
+    /// A precision name other than `f64` or `f32`.
+    #[error("unknown precision {0:?}: use f64 or f32")]
+    UnknownPrecision(String),
     /// Training data contain NaN or infinity.
     #[error("{what} column {column} is not finite: remove or repair that sample")]
     NonFiniteData {

@@ -12,12 +12,15 @@
 
 use std::ops::Deref;
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Adam, AdamConfig, LrSchedule, Mlp, MlpWorkspace, NnError, ValidAdamConfig};
+use super::{
+    Adam, AdamConfig, LrSchedule, Mlp, MlpWorkspace, NnError, Precision, TrainWorkspace,
+    ValidAdamConfig,
+};
 use crate::flowmap::{FlowMap, MapError};
 
 /// Columns per chunk when evaluating the loss on a whole data set.
@@ -29,8 +32,8 @@ pub trait Trainable: FlowMap {
     /// Buffers reused across steps of one batch size.
     type Workspace;
 
-    /// Buffers for batches of `batch` columns.
-    fn workspace(&self, batch: usize) -> Self::Workspace;
+    /// Buffers for batches of `batch` columns, for steps in `precision`.
+    fn workspace(&self, batch: usize, precision: Precision) -> Self::Workspace;
 
     /// Number of trainable scalars.
     fn param_count(&self) -> usize;
@@ -45,19 +48,75 @@ pub trait Trainable: FlowMap {
     fn project(&mut self) {}
 }
 
+/// Steps on the SIMD kernels of [`TrainWorkspace`] (bit-identical to
+/// [`Mlp::loss_and_grad`] in `f64`).
 impl Trainable for Mlp {
-    type Workspace = MlpWorkspace;
-    fn workspace(&self, batch: usize) -> MlpWorkspace {
-        Mlp::workspace(self, batch)
+    type Workspace = TrainWorkspace;
+    fn workspace(&self, batch: usize, precision: Precision) -> TrainWorkspace {
+        TrainWorkspace::new(self, batch, precision)
     }
     fn param_count(&self) -> usize {
         Mlp::param_count(self)
     }
+    fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut TrainWorkspace) -> f64 {
+        ws.loss_and_grad(self, x, y)
+    }
+    fn visit_params(&mut self, ws: &TrainWorkspace, f: &mut dyn FnMut(&mut [f64], &[f64])) {
+        Mlp::visit_params(self, ws.gradient(), f)
+    }
+}
+
+/// An [`Mlp`] trained through the reference forward/backward pass
+/// ([`Mlp::loss_and_grad`] on an [`MlpWorkspace`]) instead of the SIMD kernels of
+/// [`TrainWorkspace`]: the baseline those kernels are tested and benchmarked against.
+/// Always `f64` (the `precision` of the workspace is ignored); in `f64`, [`train`] gives
+/// the same bytes for both.
+///
+/// ```
+/// use flowcert::nn::{Activation, Mlp, MlpConfig, ReferenceMlp, TrainConfig, train};
+/// use nalgebra::DMatrix;
+/// use rand::SeedableRng;
+/// use rand_chacha::ChaCha8Rng;
+/// let cfg = MlpConfig::new(1, vec![8], 1, Activation::Silu).check().unwrap();
+/// let net = Mlp::new(&cfg, &mut ChaCha8Rng::seed_from_u64(0));
+/// let x = DMatrix::from_fn(1, 32, |_, j| j as f64 / 16.0 - 1.0);
+/// let tc = TrainConfig::new(50, 8, 1e-2).check().unwrap();
+/// let (mut fast, mut slow) = (net.clone(), ReferenceMlp(net));
+/// train(&mut fast, &x, &x, &tc, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+/// train(&mut slow, &x, &x, &tc, &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+/// assert_eq!(fast, slow.0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferenceMlp(pub Mlp);
+
+impl FlowMap for ReferenceMlp {
+    fn dim_in(&self) -> usize {
+        self.0.dim_in()
+    }
+    fn dim_out(&self) -> usize {
+        self.0.dim_out()
+    }
+    fn map_point(&self, x: &[f64]) -> Result<DVector<f64>, MapError> {
+        self.0.map_point(x)
+    }
+    fn map_batch(&self, x: &DMatrix<f64>) -> Result<DMatrix<f64>, MapError> {
+        self.0.map_batch(x)
+    }
+}
+
+impl Trainable for ReferenceMlp {
+    type Workspace = MlpWorkspace;
+    fn workspace(&self, batch: usize, _precision: Precision) -> MlpWorkspace {
+        self.0.workspace(batch)
+    }
+    fn param_count(&self) -> usize {
+        self.0.param_count()
+    }
     fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut MlpWorkspace) -> f64 {
-        Mlp::loss_and_grad(self, x, y, ws)
+        self.0.loss_and_grad(x, y, ws)
     }
     fn visit_params(&mut self, ws: &MlpWorkspace, f: &mut dyn FnMut(&mut [f64], &[f64])) {
-        Mlp::visit_params(self, ws.gradient(), f)
+        self.0.visit_params(ws.gradient(), f)
     }
 }
 
@@ -80,11 +139,15 @@ pub struct TrainConfig {
     pub schedule: LrSchedule,
     /// Record the mean minibatch loss every `log_every` steps, `>= 1`.
     pub log_every: usize,
+    /// Precision of the forward and backward passes (parameters stay `f64`).
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl TrainConfig {
     /// `steps` Adam steps at learning rate `lr` on minibatches of `batch_size`,
-    /// default betas and eps, constant schedule, a record every `steps / 100` steps.
+    /// default betas and eps, constant schedule, a record every `steps / 100` steps,
+    /// `f64` steps.
     ///
     /// ```
     /// use flowcert::nn::{LrSchedule, TrainConfig};
@@ -105,6 +168,7 @@ impl TrainConfig {
             eps: adam.eps,
             schedule: adam.schedule,
             log_every: (steps / 100).max(1),
+            precision: Precision::F64,
         }
     }
 
@@ -221,7 +285,7 @@ pub fn train<M: Trainable>(
     let batch = cfg.batch_size;
     let mut xb = DMatrix::zeros(d_in, batch);
     let mut yb = DMatrix::zeros(d_out, batch);
-    let mut ws = model.workspace(batch);
+    let mut ws = model.workspace(batch, cfg.precision);
     let mut adam = Adam::new(model.param_count(), cfg.adam());
     let mut perm: Vec<usize> = (0..n).collect();
     let mut cursor = n;

@@ -14,7 +14,11 @@ pub const TABLE_DIGITS: usize = 3;
 
 impl LipschitzReport {
     /// The report as a table with [`TABLE_DIGITS`] significant digits: `t`, the three
-    /// bounds, both empirical suprema, the ratios and `R` (`-` for a global bound).
+    /// bounds (rigorous), both empirical suprema (lower estimates from the search), the
+    /// ratios, `R` (`-` for a global bound), a note (`attained` when the search found
+    /// `||J|| = L` to [`crate::tolerance::ATTAINED_REL`], `vacuous` when
+    /// `L > VACUOUS_FACTOR sup`) and the search effort (local ascents, Jacobian
+    /// evaluations).
     ///
     /// ```
     /// use flowcert::bounds::SearchConfig;
@@ -22,7 +26,7 @@ impl LipschitzReport {
     /// let r = flowcert::theorems::lipschitz::compare_bounds(&mix, &[1.0], &SearchConfig::quick()).unwrap();
     /// let md = r.table().to_markdown();
     /// assert!(md.contains("| L/sup") || md.contains("L/sup"));
-    /// assert!(md.contains("1.00")); // two-mode: L is attained
+    /// assert!(md.contains("1.00") && md.contains("attained")); // two-mode: L is attained
     /// ```
     pub fn table(&self) -> Table {
         let mut tab = Table::new(&[
@@ -36,6 +40,9 @@ impl LipschitzReport {
             "Lp/sup",
             "mu/sup",
             "R",
+            "note",
+            "ascents",
+            "evals",
         ]);
         let s = |v: f64| sig(v, TABLE_DIGITS);
         for r in &self.rows {
@@ -50,6 +57,9 @@ impl LipschitzReport {
                 s(r.ratio_paper),
                 r.ratio_one_sided.map_or_else(|| "-".into(), s),
                 r.region_radius.map_or_else(|| "-".into(), s),
+                note(r.attained, r.vacuous),
+                r.starts.to_string(),
+                r.evaluations.to_string(),
             ]);
         }
         tab
@@ -117,6 +127,15 @@ pub fn lambda_plot_svg(curves: &[LambdaCurve], title: &str) -> String {
     line_plot_svg(&spec, &series)
 }
 
+/// The note column: `attained`, `vacuous` or `-`.
+fn note(attained: bool, vacuous: bool) -> String {
+    match (attained, vacuous) {
+        (true, _) => "attained".into(),
+        (false, true) => "vacuous".into(),
+        _ => "-".into(),
+    }
+}
+
 /// `exp(log)` to [`TABLE_DIGITS`] significant digits, or `e^log` where it overflows.
 fn exp_str(log: f64) -> String {
     let v = log.exp();
@@ -131,7 +150,10 @@ impl StabilityReport {
     /// The report as a table with [`TABLE_DIGITS`] significant digits: one row per
     /// segment (`i = 1..N`) and a last row `all` for the whole interval, with the measured
     /// `max ||DPhi||`, `exp(int mu)`, `exp(int L)`, their exponents, the ratio
-    /// `exp(int mu) / measured` and the points compared (and left `B_R`).
+    /// `exp(int mu) / measured` (measured maxima are lower estimates of the supremum, the
+    /// exponents rigorous), a note (`attained` within the solver's accuracy, `vacuous`
+    /// beyond [`crate::tolerance::VACUOUS_FACTOR`]), the points compared (and left `B_R`)
+    /// and the search effort (local maximisations, variational solves).
     ///
     /// ```
     /// use flowcert::theorems::stability::{StabilityConfig, measure_segments};
@@ -152,8 +174,11 @@ impl StabilityReport {
             "int mu",
             "int L",
             "ratio",
+            "note",
             "points",
             "left B_R",
+            "ascents",
+            "solves",
         ]);
         let s = |v: f64| sig(v, TABLE_DIGITS);
         let rows = self
@@ -176,8 +201,11 @@ impl StabilityReport {
                     Some(m) => exp_str(r.int_mu - m.ln()),
                     None => "-".into(),
                 },
+                note(r.attained, r.vacuous),
                 r.points.to_string(),
                 r.left_region.to_string(),
+                r.starts.to_string(),
+                r.evaluations.to_string(),
             ]);
         }
         tab

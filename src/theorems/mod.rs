@@ -12,6 +12,7 @@
 
 pub mod assess;
 pub mod composition;
+mod flow_search;
 pub mod lipschitz;
 pub mod mismatch;
 pub mod score_approx;

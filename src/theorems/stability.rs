@@ -39,20 +39,17 @@
 //! `slack = ODE_GLOBAL_FACTOR max(rtol, atol) + QUAD_RTOL int L` (the solver's global
 //! relative error in `DPhi`, and the quadrature tolerance; `|mu| <= L`).
 
-use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 use serde::Serialize;
 use thiserror::Error;
 
+pub use super::flow_search::{PIECE_LAMBDA, SEPARATRIX_CHORDS, boundary_points};
+use super::flow_search::{Search, carry};
 use crate::bounds::lambda::integrate_bound;
-use crate::bounds::{Bound, BoundsError, Domain, LambdaTable, Lipschitz};
-use crate::dynamics::Teacher;
-use crate::dynamics::flow::spectral_norm;
-use crate::dynamics::solver::ValidSolverOptions;
-use crate::dynamics::{FlowError, SolverError, flow_point};
-use crate::grids::balanced::from_table;
+use crate::bounds::{Bound, BoundsError, Domain, Lipschitz};
+use crate::dynamics::{FlowError, Teacher};
 use crate::grids::{GridError, TimeGrid};
-use crate::model::{Marginal, Mixture, ModelError, OuCoeffs, VelocityField};
+use crate::model::{Mixture, ModelError, OuCoeffs};
 use crate::{limits, seed, tolerance};
 
 /// What is wrong with a stability check request, or what failed while running it.
@@ -134,6 +131,12 @@ pub struct StabilityConfig {
     /// Bisection steps of the separatrix search (0 switches it off; 60 reaches adjacent
     /// floating-point numbers).
     pub separatrix_steps: usize,
+    /// Local maximisations of `ln ||DPhi(x)||` (Nelder-Mead) per flow map, from the best
+    /// distinct starting points (0 switches them off); the maximisers of the neighbouring
+    /// flow maps, carried along the flow, are tried on top.
+    pub ascent_starts: usize,
+    /// Flow-map evaluations (variational solves) per local maximisation.
+    pub ascent_evals: usize,
 }
 
 impl Default for StabilityConfig {
@@ -144,12 +147,15 @@ impl Default for StabilityConfig {
             teacher: Teacher::REFERENCE,
             domain: None,
             separatrix_steps: 60,
+            ascent_starts: 4,
+            ascent_evals: 80,
         }
     }
 }
 
 impl StabilityConfig {
-    /// A cheaper check (`flowcert check`, property tests): 12 samples per segment.
+    /// A cheaper check (`flowcert check`, property tests): 12 samples per segment, two
+    /// local maximisations of 40 solves per flow map.
     ///
     /// ```
     /// assert_eq!(flowcert::theorems::stability::StabilityConfig::quick().samples, 12);
@@ -157,6 +163,8 @@ impl StabilityConfig {
     pub fn quick() -> Self {
         StabilityConfig {
             samples: 12,
+            ascent_starts: 2,
+            ascent_evals: 40,
             ..Default::default()
         }
     }
@@ -199,8 +207,19 @@ pub struct SegmentRow {
     pub points: usize,
     /// Points whose trajectory left `B_R` (0 for global bounds); not compared.
     pub left_region: usize,
+    /// Local maximisations of `ln ||DPhi||` run (Nelder-Mead, from the best starting
+    /// points and from the neighbouring flow maps' maximisers).
+    pub starts: usize,
+    /// Variational solves spent (starting points, separatrix points, maximisations).
+    pub evaluations: usize,
     /// `ln measured <= int mu + log_slack`.
     pub holds: bool,
+    /// `measured = exp(int mu)` to within the slack of the comparison (the solver's
+    /// accuracy on `||DPhi||`, at least [`tolerance::ATTAINED_REL`]): the estimate is attained.
+    pub attained: bool,
+    /// `exp(int mu) > VACUOUS_FACTOR measured` ([`tolerance::VACUOUS_FACTOR`]): the bound
+    /// holds but says nothing quantitative about the measured amplification.
+    pub vacuous: bool,
 }
 
 /// The stability check of one mixture on one grid.
@@ -278,6 +297,29 @@ pub fn measure_segments(
     times: &[f64],
     cfg: &StabilityConfig,
 ) -> Result<StabilityReport, StabilityError> {
+    let lip = match cfg.domain {
+        None => Lipschitz::auto(mix),
+        Some(domain) => Lipschitz::new(mix, domain)?,
+    };
+    measure_segments_on(&lip, times, cfg)
+}
+
+/// [`measure_segments`] against the bounds `lip` (any domain; `cfg.domain` is ignored), e.g. a
+/// deliberately wrong bound ([`crate::bounds::Mutation`]) that the check must reject.
+///
+/// ```
+/// use flowcert::bounds::{Lipschitz, Mutation};
+/// use flowcert::theorems::stability::{StabilityConfig, measure_segments_on};
+/// let mix = flowcert::model::builtin::two_mode(0.3);
+/// let lip = Lipschitz::auto(&mix).mutated(Mutation::Scale(1.0 - 1e-6));
+/// let r = measure_segments_on(&lip, &[0.1, 1.0], &StabilityConfig::quick()).unwrap();
+/// assert!(r.violations > 0); // attained estimate, bound lowered by 1e-6: caught
+/// ```
+pub fn measure_segments_on(
+    lip: &Lipschitz,
+    times: &[f64],
+    cfg: &StabilityConfig,
+) -> Result<StabilityReport, StabilityError> {
     if times.len() < 2 {
         return Err(StabilityError::TooFewTimes { got: times.len() });
     }
@@ -291,19 +333,66 @@ pub fn measure_segments(
             });
         }
     }
-    let lip = match cfg.domain {
-        None => Lipschitz::auto(mix),
-        Some(domain) => Lipschitz::new(mix, domain)?,
-    };
     let n = times.len() - 1;
     let log_slack_base = tolerance::ODE_GLOBAL_FACTOR * cfg.teacher.rtol().max(cfg.teacher.atol());
     // Job 0 is the whole interval, job i the segment [t_{i-1}, t_i].
     let jobs: Vec<(usize, f64, f64)> = std::iter::once((0, times[n], times[0]))
         .chain((1..=n).map(|i| (i, times[i], times[i - 1])))
         .collect();
+    let first: Vec<SegmentRow> = jobs
+        .par_iter()
+        .map(|&(stream, hi, lo)| {
+            segment(lip, hi, lo, stream as u64, log_slack_base, cfg, None, &[])
+        })
+        .collect::<Result<_, _>>()?;
+    // Pass 2: every flow map continues from its neighbours' maximisers carried along the
+    // flow to its start time: segment i from segments i - 1, i + 1 and the whole interval,
+    // the whole interval from every segment.
     let mut rows: Vec<SegmentRow> = jobs
         .par_iter()
-        .map(|&(stream, hi, lo)| segment(&lip, hi, lo, stream as u64, log_slack_base, cfg))
+        .enumerate()
+        .map(|(i, &(stream, hi, lo))| {
+            let sources: Vec<usize> = if cfg.ascent_starts == 0 {
+                Vec::new()
+            } else if i == 0 {
+                (1..=n).collect()
+            } else {
+                let mut v = vec![0];
+                if i > 1 {
+                    v.push(i - 1);
+                }
+                if i < n {
+                    v.push(i + 1);
+                }
+                v
+            };
+            let warm: Vec<Vec<f64>> = sources
+                .into_iter()
+                .filter(|&j| !first[j].argmax.is_empty())
+                .filter_map(|j| {
+                    carry(
+                        lip,
+                        &first[j].argmax,
+                        first[j].t_hi,
+                        hi,
+                        cfg.teacher.options(),
+                    )
+                })
+                .collect();
+            if warm.is_empty() {
+                return Ok(first[i].clone());
+            }
+            segment(
+                lip,
+                hi,
+                lo,
+                stream as u64,
+                log_slack_base,
+                cfg,
+                Some(&first[i]),
+                &warm,
+            )
+        })
         .collect::<Result<_, _>>()?;
     let whole = rows.remove(0);
     // The reported slack is that of the whole interval (the largest int L).
@@ -323,272 +412,52 @@ pub fn measure_segments(
     })
 }
 
-/// The exact velocity field, recording the largest `|x|` it is evaluated at.
-struct Tracked<'a> {
-    inner: Marginal<'a>,
-    max_norm: f64,
-}
-
-impl Tracked<'_> {
-    fn record(&mut self, x: &[f64]) {
-        let n = x.iter().map(|v| v * v).sum::<f64>().sqrt();
-        // NaN counts as outside.
-        if n.is_nan() || n > self.max_norm {
-            self.max_norm = n;
-        }
-    }
-}
-
-impl VelocityField for Tracked<'_> {
-    fn dim(&self) -> usize {
-        VelocityField::dim(&self.inner)
-    }
-
-    fn velocity_into(&mut self, x: &[f64], t: f64, out: &mut [f64]) {
-        self.record(x);
-        VelocityField::velocity_into(&mut self.inner, x, t, out);
-    }
-
-    fn jacobian_into(&mut self, x: &[f64], t: f64, jac: &mut DMatrix<f64>, out: &mut [f64]) {
-        self.record(x);
-        VelocityField::jacobian_into(&mut self.inner, x, t, jac, out);
-    }
-}
-
-/// The deterministic starting points at time `t`: means, pairwise midpoints and
-/// equal-weight points on the segments between means.
+/// Local maximisation of `||DPhi_{hi -> lo}(x)||` from `x0` alone (the Nelder-Mead stage of
+/// the checker, `cfg.ascent_evals` solves, initial simplex a quarter of the narrowest
+/// standard deviation at `hi`): the largest value found and where. Points whose trajectory
+/// leaves the domain of the bounds of `lip` are not counted.
 ///
 /// ```
-/// let mix = flowcert::model::builtin::two_mode(0.1);
-/// let pts = flowcert::theorems::stability::boundary_points(&mix, 1.0);
-/// // two means, one midpoint, one equal-weight point (the midpoint again, by symmetry)
-/// assert_eq!(pts.len(), 4);
-/// assert!(pts[2].iter().all(|v| v.abs() < 1e-15));
+/// use flowcert::bounds::Lipschitz;
+/// use flowcert::theorems::stability::{StabilityConfig, maximise_from};
+/// let mix = flowcert::model::builtin::two_mode(0.3);
+/// let lip = Lipschitz::auto(&mix);
+/// let (m, x) = maximise_from(&lip, 1.0, 0.5, &[0.2, 0.1], &StabilityConfig::quick()).unwrap();
+/// assert!(m > 1.0 && x[0].abs() < 0.2); // towards the bisector x_1 = 0
 /// ```
-pub fn boundary_points(mix: &Mixture, t: f64) -> Vec<Vec<f64>> {
-    let co = OuCoeffs::at(t);
-    let means: Vec<DVector<f64>> = mix
-        .components()
-        .iter()
-        .map(|c| &c.mean * co.alpha)
-        .collect();
-    let mut pts: Vec<Vec<f64>> = means.iter().map(|m| m.as_slice().to_vec()).collect();
-    for k in 0..means.len() {
-        for j in (k + 1)..means.len() {
-            let at = |u: f64| &means[k] + (&means[j] - &means[k]) * u;
-            pts.push(at(0.5).as_slice().to_vec());
-            let comps = mix.components();
-            let h = |u: f64| comps[k].log_joint(&co, &at(u)) - comps[j].log_joint(&co, &at(u));
-            let (h0, h1) = (h(0.0), h(1.0));
-            if h0.is_finite() && h1.is_finite() && (h0 > 0.0) != (h1 > 0.0) {
-                let (mut lo, mut hi) = (0.0f64, 1.0f64);
-                for _ in 0..200 {
-                    let mid = 0.5 * (lo + hi);
-                    if !(lo < mid && mid < hi) {
-                        break;
-                    }
-                    if (h(mid) > 0.0) == (h0 > 0.0) {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                pts.push(at(0.5 * (lo + hi)).as_slice().to_vec());
-            }
-        }
-    }
-    pts
-}
-
-/// Index of the component with the largest log-weight at `x` (time `t`).
-fn dominant(mix: &Mixture, co: &OuCoeffs, x: &DVector<f64>) -> usize {
-    (0..mix.n_components())
-        .map(|k| (k, mix.components()[k].log_joint(co, x)))
-        .fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a })
-        .0
-}
-
-/// One flow from a starting point: where it lands, how far out it went and `||DPhi||`.
-struct Flown {
-    x: Vec<f64>,
-    destination: usize,
-    max_norm: f64,
-    norm: f64,
-}
-
-/// Chords bisected per pair of destination modes in the separatrix search (the closest
-/// pairs of starting points that flow into the two modes).
-pub const SEPARATRIX_CHORDS: usize = 4;
-
-/// A pair of starting points `(i, j)` flowing into the destinations `key`, `|x_i - x_j|^2`.
-struct Closest {
-    key: (usize, usize),
-    i: usize,
-    j: usize,
-    dist: f64,
-}
-
-/// Largest two-sided stability increment `int L` of one piece of the variational
-/// equation (see `SegmentFlow::run`).
-///
-/// The solver's error test is component-wise, `atol + rtol |y_i|`. Where `DPhi` grows by
-/// many orders of magnitude while some of its entries stay near zero (a trajectory leaving
-/// the unstable centre of a symmetric mixture: `DPhi` is nearly a multiple of the identity),
-/// the small entries are held to `atol` while their derivatives carry the large ones, and
-/// the step size collapses. Restarting from the identity whenever the bound allows growth
-/// by `e^2` keeps every entry within a factor `e^2` of the scale the tolerances are meant
-/// for, at the cost of one extra step start per piece.
-pub const PIECE_LAMBDA: f64 = 2.0;
-
-/// The flow `Phi_{hi -> lo}` of one segment, with the bookkeeping of the search.
-struct SegmentFlow<'a> {
-    field: Tracked<'a>,
+pub fn maximise_from(
+    lip: &Lipschitz,
     hi: f64,
     lo: f64,
-    /// `lo = u_0 < ... < u_n = hi` with `int_{u_{k-1}}^{u_k} L <= PIECE_LAMBDA`.
-    pieces: Vec<f64>,
-    co_lo: OuCoeffs,
-    solver: ValidSolverOptions,
+    x0: &[f64],
+    cfg: &StabilityConfig,
+) -> Result<(f64, Vec<f64>), StabilityError> {
+    Mixture::check_time("hi", hi)?;
+    Mixture::check_time("lo", lo)?;
+    lip.mixture().check_point("x0", x0)?;
+    let int_l = integrate_bound(lip, Bound::TwoSided, lo.min(hi), hi.max(lo))?.value;
+    let mut search = Search::new(lip, hi, lo, int_l, *cfg.teacher.options())?;
+    search.evaluate(x0)?;
+    search.maximise(x0, start_scale(lip.mixture(), hi), cfg.ascent_evals);
+    Ok(search.best.unwrap_or((f64::NAN, x0.to_vec())))
 }
 
-impl SegmentFlow<'_> {
-    /// Flow `x` (with the variational equation when `jacobian`). The derivative is the
-    /// product of the derivatives over the pieces of [`Self::pieces`] (chain rule), each
-    /// integrated from the identity.
-    fn run(&mut self, x: &[f64], jacobian: bool) -> Result<Flown, StabilityError> {
-        let (hi, lo) = (self.hi, self.lo);
-        let fail = |e: SolverError| StabilityError::Flow {
-            from: hi,
-            to: lo,
-            error: e.into(),
-        };
-        self.field.max_norm = 0.0;
-        let (y, norm) = if jacobian {
-            let d = x.len();
-            let mut y = x.to_vec();
-            let mut m = DMatrix::<f64>::identity(d, d);
-            for w in self.pieces.windows(2).rev() {
-                let p = flow_point(&mut self.field, &y, w[1], w[0], true, &self.solver)
-                    .map_err(fail)?;
-                if let Some(j) = &p.jacobian {
-                    m = j * m;
-                }
-                y = p.y.as_slice().to_vec();
-            }
-            (DVector::from_vec(y), spectral_norm(&m))
-        } else {
-            let p = flow_point(&mut self.field, x, hi, lo, false, &self.solver).map_err(fail)?;
-            (p.y, f64::NAN)
-        };
-        let mix = self.field.inner.mixture();
-        Ok(Flown {
-            x: x.to_vec(),
-            destination: dominant(mix, &self.co_lo, &y),
-            max_norm: self.field.max_norm,
-            norm,
-        })
-    }
-
-    /// Separatrix points of `Phi_{hi -> lo}`: for every pair of destination modes reached
-    /// by `flown`, the closest pair of starting points landing in them, then bisection on
-    /// the chord between the two for the switch of destination (`steps` halvings, or down
-    /// to adjacent floating-point numbers; a chord that crosses a third basin is dropped).
-    /// Returns both ends of every final bracket.
-    /// Trajectories from there follow the boundary between two modes for most of the
-    /// interval, which is where the backward flow expands at the rate `mu`.
-    fn separatrix_points(
-        &mut self,
-        flown: &[Flown],
-        steps: usize,
-    ) -> Result<Vec<Vec<f64>>, StabilityError> {
-        // Per pair of destinations: the SEPARATRIX_CHORDS closest pairs of starting points.
-        let mut chords: Vec<Closest> = Vec::new();
-        for (i, a) in flown.iter().enumerate() {
-            for (j, b) in flown.iter().enumerate().skip(i + 1) {
-                if a.destination == b.destination {
-                    continue;
-                }
-                let key = (
-                    a.destination.min(b.destination),
-                    a.destination.max(b.destination),
-                );
-                let dist: f64 = a.x.iter().zip(&b.x).map(|(u, v)| (u - v).powi(2)).sum();
-                chords.push(Closest { key, i, j, dist });
-            }
-        }
-        chords.sort_by(|p, q| p.key.cmp(&q.key).then(p.dist.total_cmp(&q.dist)));
-        let mut closest: Vec<Closest> = Vec::new();
-        let mut run = 0;
-        for c in chords {
-            run = match closest.last() {
-                Some(last) if last.key == c.key => run + 1,
-                _ => 0,
-            };
-            if run < SEPARATRIX_CHORDS {
-                closest.push(c);
-            }
-        }
-        let mut out = Vec::new();
-        for Closest { i, j, .. } in closest {
-            let (xa, xb) = (
-                DVector::from_column_slice(&flown[i].x),
-                DVector::from_column_slice(&flown[j].x),
-            );
-            let at = |u: f64| (&xa + (&xb - &xa) * u).as_slice().to_vec();
-            let (from, to) = (flown[i].destination, flown[j].destination);
-            let (mut a, mut b) = (0.0f64, 1.0f64);
-            let mut third = false;
-            for _ in 0..steps {
-                let mid = 0.5 * (a + b);
-                if !(a < mid && mid < b) {
-                    break;
-                }
-                match self.run(&at(mid), false)?.destination {
-                    dest if dest == from => a = mid,
-                    dest if dest == to => b = mid,
-                    // The chord crosses a third basin, whose own pairs cover its boundaries.
-                    _ => {
-                        third = true;
-                        break;
-                    }
-                }
-            }
-            if !third {
-                out.push(at(a));
-                out.push(at(b));
-            }
-        }
-        Ok(out)
-    }
+/// Initial simplex edge of the local maximisations: a quarter of the narrowest standard
+/// deviation of `p_t`'s components at the start time `t`.
+fn start_scale(mix: &Mixture, t: f64) -> f64 {
+    let co = OuCoeffs::at(t);
+    0.25 * mix
+        .components()
+        .iter()
+        .map(|c| c.s_range(co.alpha2, co.sigma2).0)
+        .fold(f64::INFINITY, f64::min)
+        .sqrt()
 }
 
-/// Times `lo = u_0 < ... < u_n = hi` with equal two-sided increments of at most
-/// [`PIECE_LAMBDA`] (one piece when `L` is flat or the table cannot be built); more than
-/// [`limits::MAX_STABILITY_PIECES`] pieces (or a non-finite `int L`) is an error, checked
-/// before the times are allocated.
-fn pieces(lip: &Lipschitz, lo: f64, hi: f64, int_l: f64) -> Result<Vec<f64>, StabilityError> {
-    let n = (int_l / PIECE_LAMBDA).ceil();
-    if !(n <= limits::MAX_STABILITY_PIECES as f64) {
-        return Err(StabilityError::TooManyPieces {
-            lo,
-            hi,
-            int_l,
-            pieces: n,
-        });
-    }
-    if n <= 1.0 {
-        return Ok(vec![lo, hi]);
-    }
-    Ok(match LambdaTable::new(lip.clone(), Bound::TwoSided, lo, hi) {
-        Ok(tab) => {
-            let mut ts = from_table(&tab, n as usize);
-            ts.dedup();
-            ts
-        }
-        Err(_) => vec![lo, hi],
-    })
-}
-
+/// Search one flow map `Phi_{hi -> lo}` (job `stream`): samples, boundary and separatrix
+/// points, then Nelder-Mead from the best distinct ones. With `prev` (pass 2), continue
+/// that row's search from the `warm` points only.
+#[allow(clippy::too_many_arguments)]
 fn segment(
     lip: &Lipschitz,
     hi: f64,
@@ -596,11 +465,35 @@ fn segment(
     stream: u64,
     log_slack_base: f64,
     cfg: &StabilityConfig,
+    prev: Option<&SegmentRow>,
+    warm: &[Vec<f64>],
 ) -> Result<SegmentRow, StabilityError> {
     let mix = lip.mixture();
-    let int_mu = integrate_bound(lip, Bound::OneSided, lo, hi)?.value;
-    let int_l = integrate_bound(lip, Bound::TwoSided, lo, hi)?.value;
+    let (int_mu, int_l) = match prev {
+        Some(r) => (r.int_mu, r.int_l),
+        None => (
+            integrate_bound(lip, Bound::OneSided, lo, hi)?.value,
+            integrate_bound(lip, Bound::TwoSided, lo, hi)?.value,
+        ),
+    };
     let log_slack = log_slack_base + tolerance::QUAD_RTOL * int_l;
+    let mut search = Search::new(lip, hi, lo, int_l, *cfg.teacher.options())?;
+    let scale = start_scale(mix, hi);
+    if let Some(r) = prev {
+        search.best = r.measured.map(|m| (m, r.argmax.clone()));
+        (search.points, search.left) = (r.points, r.left_region);
+        (search.evaluations, search.starts) = (r.evaluations, r.starts);
+        // Evaluate every warm point; maximise from the best `ascent_starts` of them.
+        let mut tried = Vec::with_capacity(warm.len());
+        for x in warm {
+            tried.push(search.evaluate(x)?);
+        }
+        tried.sort_by(|a, b| b.norm.total_cmp(&a.norm));
+        for f in tried.iter().take(cfg.ascent_starts) {
+            search.maximise(&f.x, scale, cfg.ascent_evals);
+        }
+        return Ok(finish(&search, int_mu, int_l, log_slack));
+    }
 
     let mut rng = seed::rng(seed::STABILITY, cfg.seed, &[stream]);
     let xs = mix.sample(hi, cfg.samples, &mut rng);
@@ -613,60 +506,77 @@ fn segment(
             starts.push(x);
         }
     }
-
-    let mut flow = SegmentFlow {
-        field: Tracked {
-            inner: Marginal::new(mix, hi)?,
-            max_norm: 0.0,
-        },
-        hi,
-        lo,
-        co_lo: OuCoeffs::at(lo),
-        solver: *cfg.teacher.options(),
-        pieces: pieces(lip, lo, hi, int_l)?,
-    };
-    let mut flown: Vec<Flown> = starts
-        .iter()
-        .map(|x| flow.run(x, true))
-        .collect::<Result<_, _>>()?;
+    let mut flown = Vec::with_capacity(starts.len());
+    for x in &starts {
+        flown.push(search.evaluate(x)?);
+    }
     if cfg.separatrix_steps > 0 {
-        for x in flow.separatrix_points(&flown, cfg.separatrix_steps)? {
-            flown.push(flow.run(&x, true)?);
-        }
-    }
-
-    let radius = lip.region_radius();
-    let (mut best, mut argmax) = (None::<f64>, Vec::new());
-    let (mut points, mut left) = (0, 0);
-    for f in &flown {
-        if let Some(r) = radius
-            && (f.max_norm.is_nan() || f.max_norm > r)
+        for x in search
+            .flow
+            .separatrix_points(&flown, cfg.separatrix_steps)?
         {
-            left += 1;
-            continue;
-        }
-        points += 1;
-        if best.is_none_or(|b| f.norm > b || f.norm.is_nan()) {
-            best = Some(f.norm);
-            argmax.clone_from(&f.x);
+            flown.push(search.evaluate(&x)?);
         }
     }
+    // Local maximisation from the best counted points at least `scale` apart.
+    let mut order: Vec<usize> = (0..flown.len())
+        .filter(|&i| {
+            let f = &flown[i];
+            f.norm.is_finite() && lip.region_radius().is_none_or(|r| f.max_norm <= r)
+        })
+        .collect();
+    order.sort_by(|&a, &b| flown[b].norm.total_cmp(&flown[a].norm));
+    let mut chosen: Vec<&[f64]> = Vec::new();
+    for i in order {
+        if chosen.len() >= cfg.ascent_starts {
+            break;
+        }
+        let x = &flown[i].x;
+        if chosen.iter().all(|y| {
+            x.iter()
+                .zip(y.iter())
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>()
+                >= scale * scale
+        }) {
+            chosen.push(x);
+        }
+    }
+    let chosen: Vec<Vec<f64>> = chosen.into_iter().map(<[f64]>::to_vec).collect();
+    for x0 in &chosen {
+        search.maximise(x0, scale, cfg.ascent_evals);
+    }
+    Ok(finish(&search, int_mu, int_l, log_slack))
+}
+
+/// The row of a finished search.
+fn finish(search: &Search, int_mu: f64, int_l: f64, log_slack: f64) -> SegmentRow {
+    let best = search.best.as_ref().map(|b| b.0);
     let ratio = best.map(|m| (int_mu - m.ln()).exp());
     let ratio_two_sided = best.map(|m| (int_l - m.ln()).exp());
     let holds = best.is_none_or(|m| m.ln() <= int_mu + log_slack);
-    Ok(SegmentRow {
-        t_hi: hi,
-        t_lo: lo,
+    let gap = best.map(|m| int_mu - m.ln());
+    SegmentRow {
+        t_hi: search.flow.hi,
+        t_lo: search.flow.lo,
         measured: best,
-        argmax,
+        argmax: search
+            .best
+            .as_ref()
+            .map(|b| b.1.clone())
+            .unwrap_or_default(),
         int_mu,
         int_l,
         bound_one_sided: int_mu.exp(),
         bound_two_sided: int_l.exp(),
         ratio,
         ratio_two_sided,
-        points,
-        left_region: left,
+        points: search.points,
+        left_region: search.left,
+        starts: search.starts,
+        evaluations: search.evaluations,
         holds,
-    })
+        attained: holds && gap.is_some_and(|g| g <= log_slack.max(tolerance::ATTAINED_REL)),
+        vacuous: gap.is_some_and(|g| g > tolerance::VACUOUS_FACTOR.ln()),
+    }
 }

@@ -22,10 +22,20 @@ fn closed_pipe(args: &[&str]) -> (i32, String) {
         .spawn()
         .unwrap();
     let mut first = [0u8; 16];
-    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
     drop(child.stdout.take());
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     (child.wait().unwrap().code().unwrap_or(-1), err)
 }
 
@@ -48,13 +58,25 @@ fn closed_stdout_exits_quietly_in_table_and_json_modes() {
 fn full_stdout_is_an_error_in_table_and_json_modes() {
     for json in [false, true] {
         let mut args = vec![
-            "grid", "--mixture", M, "--segments", "4", "--kind", "uniform", "--t-min", "0.01",
-            "--t-max", "1",
+            "grid",
+            "--mixture",
+            M,
+            "--segments",
+            "4",
+            "--kind",
+            "uniform",
+            "--t-min",
+            "0.01",
+            "--t-max",
+            "1",
         ];
         if json {
             args.push("--json");
         }
-        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
         let out = Command::new(env!("CARGO_BIN_EXE_flowcert"))
             .args(&args)
             .stdout(full)
@@ -62,7 +84,10 @@ fn full_stdout_is_an_error_in_table_and_json_modes() {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "json {json}: {err}");
-        assert!(err.contains("cannot write the output to stdout") && !err.contains("panicked"), "{err}");
+        assert!(
+            err.contains("cannot write the output to stdout") && !err.contains("panicked"),
+            "{err}"
+        );
     }
 }
 
@@ -77,23 +102,40 @@ fn runaway_sizes_are_refused_naming_the_flag() {
     };
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
-            ["sample", "--mixture", M, "--n", "18446744073709551615"].map(String::from).to_vec(),
+            ["sample", "--mixture", M, "--n", "18446744073709551615"]
+                .map(String::from)
+                .to_vec(),
             "--n 18446744073709551615",
         ),
-        (["sample", "--mixture", M, "--n", "1000000000000"].map(String::from).to_vec(), "--n"),
+        (
+            ["sample", "--mixture", M, "--n", "1000000000000"]
+                .map(String::from)
+                .to_vec(),
+            "--n",
+        ),
         (distill(&["--samples", "1000000000"]), "--samples"),
         (distill(&["--width", "1000000000"]), "--width"),
         (distill(&["--eval-samples", "1000000000"]), "--eval-samples"),
         (distill(&["--depth", "1000000"]), "--depth"),
         (distill(&["--steps", "1000000000000"]), "--steps"),
         (
-            ["distill", "--mixture", M, "--seeds", "1000000000"].map(String::from).to_vec(),
+            ["distill", "--mixture", M, "--seeds", "1000000000"]
+                .map(String::from)
+                .to_vec(),
             "--seeds",
         ),
         (
-            ["distill", "--mixture", M, "--segments", "1000000", "--grids", "uniform"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "distill",
+                "--mixture",
+                M,
+                "--segments",
+                "1000000",
+                "--grids",
+                "uniform",
+            ]
+            .map(String::from)
+            .to_vec(),
             "--segments",
         ),
         (
@@ -102,33 +144,79 @@ fn runaway_sizes_are_refused_naming_the_flag() {
             "--shard",
         ),
         (
-            ["mismatch", "--mixture", M, "--segments", "1000000", "--budgets", "2"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "mismatch",
+                "--mixture",
+                M,
+                "--segments",
+                "1000000",
+                "--budgets",
+                "2",
+            ]
+            .map(String::from)
+            .to_vec(),
             "--segments",
         ),
         (
-            ["mismatch", "--mixture", M, "--segments", "2000", "--budgets", "2"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "mismatch",
+                "--mixture",
+                M,
+                "--segments",
+                "2000",
+                "--budgets",
+                "2",
+            ]
+            .map(String::from)
+            .to_vec(),
             "overflows f64",
         ),
         (
-            ["stability", "--mixture", M, "--from", "3", "--to", "0.01", "--samples", "1000000000"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "stability",
+                "--mixture",
+                M,
+                "--from",
+                "3",
+                "--to",
+                "0.01",
+                "--samples",
+                "1000000000",
+            ]
+            .map(String::from)
+            .to_vec(),
             "--samples",
         ),
         (
-            ["stability", "--mixture", M, "--from", "3", "--to", "0.01", "--segments", "1000000"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "stability",
+                "--mixture",
+                M,
+                "--from",
+                "3",
+                "--to",
+                "0.01",
+                "--segments",
+                "1000000",
+            ]
+            .map(String::from)
+            .to_vec(),
             "--segments",
         ),
         (
-            ["score-net", "--mixture", M, "--eps", "1e-3", "--samples", "10000000", "--times", "10000"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "score-net",
+                "--mixture",
+                M,
+                "--eps",
+                "1e-3",
+                "--samples",
+                "10000000",
+                "--times",
+                "10000",
+            ]
+            .map(String::from)
+            .to_vec(),
             "give fewer --times or --samples",
         ),
     ];
@@ -136,7 +224,11 @@ fn runaway_sizes_are_refused_naming_the_flag() {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let t = Instant::now();
         assert_bad(&a, &[needle]);
-        assert!(t.elapsed() < Duration::from_secs(30), "{a:?} took {:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "{a:?} took {:?}",
+            t.elapsed()
+        );
     }
 }
 
@@ -154,7 +246,10 @@ fn large_mixtures_get_an_estimate_not_hours() {
             means.join(",")
         ),
     );
-    assert_bad(&["lipschitz", "--mixture", &m, "--times", "0.1"], &["K = 2000", "needs an estimated"]);
+    assert_bad(
+        &["lipschitz", "--mixture", &m, "--times", "0.1"],
+        &["K = 2000", "needs an estimated"],
+    );
     assert_bad(
         &["stability", "--mixture", &m, "--from", "3", "--to", "0.01"],
         &["stability coordinate Lambda", "raise --to"],
@@ -165,8 +260,14 @@ fn large_mixtures_get_an_estimate_not_hours() {
 #[test]
 fn endless_input_files_are_refused() {
     let p = tmp_file("hostile", "p.json", "[[0.1, 0.2]]");
-    assert_bad(&["eval", "--mixture", "/dev/zero", "--t", "1", "--points", &p], &["larger than"]);
-    assert_bad(&["eval", "--mixture", M, "--t", "1", "--points", "/dev/zero"], &["larger than"]);
+    assert_bad(
+        &["eval", "--mixture", "/dev/zero", "--t", "1", "--points", &p],
+        &["larger than"],
+    );
+    assert_bad(
+        &["eval", "--mixture", M, "--t", "1", "--points", "/dev/zero"],
+        &["larger than"],
+    );
 }
 
 #[test]
@@ -191,26 +292,67 @@ fn magnitudes_beyond_f64_sense_are_refused_with_the_field() {
     );
     let p = tmp_file("hostile", "p.json", "[[0.1, 0.2]]");
     let far_p = tmp_file("hostile", "farp.json", "[[1e300, 0.0]]");
-    assert_bad(&["eval", "--mixture", &huge, "--t", "0.5", "--points", &p], &["means[0][0]", "rescale"]);
-    assert_bad(&["lipschitz", "--mixture", &huge, "--times", "0.1"], &["means[0][0]"]);
-    assert_bad(&["eval", "--mixture", M, "--t", "0.5", "--points", &far_p], &["point 0 coordinate 0"]);
     assert_bad(
-        &["flow", "--mixture", M, "--from", "1", "--to", "0.01", "--points", &far_p],
+        &["eval", "--mixture", &huge, "--t", "0.5", "--points", &p],
+        &["means[0][0]", "rescale"],
+    );
+    assert_bad(
+        &["lipschitz", "--mixture", &huge, "--times", "0.1"],
+        &["means[0][0]"],
+    );
+    assert_bad(
+        &["eval", "--mixture", M, "--t", "0.5", "--points", &far_p],
+        &["point 0 coordinate 0"],
+    );
+    assert_bad(
+        &[
+            "flow",
+            "--mixture",
+            M,
+            "--from",
+            "1",
+            "--to",
+            "0.01",
+            "--points",
+            &far_p,
+        ],
         &["point 0 coordinate 0"],
     );
     let t = Instant::now();
-    assert_bad(&["score-net", "--mixture", &far, "--eps", "1e-3"], &["means[0][0]"]);
+    assert_bad(
+        &["score-net", "--mixture", &far, "--eps", "1e-3"],
+        &["means[0][0]"],
+    );
     assert!(t.elapsed() < Duration::from_secs(10));
     assert_bad(
-        &["stability", "--mixture", &wide, "--from", "3", "--to", "0.01"],
+        &[
+            "stability",
+            "--mixture",
+            &wide,
+            "--from",
+            "3",
+            "--to",
+            "0.01",
+        ],
         &["Lambda over [0.01, 3]", "covariances[0]"],
     );
     // hetero3 down to t = 1e-3: exp(Lambda) overflows; the advice (raise --to) is right.
     assert_bad(
-        &["stability", "--mixture", "builtin:hetero3", "--from", "3", "--to", "0.001"],
+        &[
+            "stability",
+            "--mixture",
+            "builtin:hetero3",
+            "--from",
+            "3",
+            "--to",
+            "0.001",
+        ],
         &["exp(Lambda) overflows", "raise --to"],
     );
-    assert_bad(&["eval", "--mixture", M, "--t", "1e-300", "--points", &p], &["--t 1e-300"]);
+    assert_bad(
+        &["eval", "--mixture", M, "--t", "1e-300", "--points", &p],
+        &["--t 1e-300"],
+    );
 }
 
 #[test]
@@ -221,7 +363,16 @@ fn points_files_in_any_delimiter_and_typos() {
         ("space.txt", "0.1 0.2\n0.3 0.4\n"),
     ] {
         let p = tmp_file("hostile", name, text);
-        let (code, out, err) = run(&["eval", "--mixture", M, "--t", "0.5", "--points", &p, "--json"]);
+        let (code, out, err) = run(&[
+            "eval",
+            "--mixture",
+            M,
+            "--t",
+            "0.5",
+            "--points",
+            &p,
+            "--json",
+        ]);
         assert_eq!(code, 0, "{name}: {err}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["points"].as_array().unwrap().len(), 2, "{name}");
@@ -236,7 +387,15 @@ fn points_files_in_any_delimiter_and_typos() {
 #[test]
 fn messages_are_said_once_and_name_the_problem() {
     let p = tmp_file("hostile", "p.json", "[[0.1, 0.2]]");
-    let (code, _, err) = run(&["eval", "--mixture", "/no/such/m.json", "--t", "1", "--points", &p]);
+    let (code, _, err) = run(&[
+        "eval",
+        "--mixture",
+        "/no/such/m.json",
+        "--t",
+        "1",
+        "--points",
+        &p,
+    ]);
     assert_eq!(code, 2);
     assert_eq!(err.matches("No such file").count(), 1, "{err}");
     let nan = tmp_file(
@@ -246,22 +405,51 @@ fn messages_are_said_once_and_name_the_problem() {
     );
     let (_, _, err) = run(&["eval", "--mixture", &nan, "--t", "1", "--points", &p]);
     assert_eq!(err.matches("expected value").count(), 1, "{err}");
-    assert!(err.contains("JSON has no NaN or Infinity") && err.contains("finite number"), "{err}");
+    assert!(
+        err.contains("JSON has no NaN or Infinity") && err.contains("finite number"),
+        "{err}"
+    );
     let bom = tmp_file("hostile", "bom.json", &format!("\u{feff}{TWO}"));
     let (code, _, err) = run(&["eval", "--mixture", &bom, "--t", "1", "--points", &p]);
     assert_eq!(code, 0, "{err}");
     assert_bad(
-        &["eval", "--mixture", "builtin:nope", "--t", "1", "--points", &p],
+        &[
+            "eval",
+            "--mixture",
+            "builtin:nope",
+            "--t",
+            "1",
+            "--points",
+            &p,
+        ],
         &["unknown built-in mixture 'nope'"],
     );
-    let (_, _, err) = run(&["eval", "--mixture", "builtin:nope", "--t", "1", "--points", &p]);
+    let (_, _, err) = run(&[
+        "eval",
+        "--mixture",
+        "builtin:nope",
+        "--t",
+        "1",
+        "--points",
+        &p,
+    ]);
     assert!(!err.contains("JSON"), "{err}");
     assert_bad(
         &["distill", "--mixture", M, "--shard", "-1/2"],
         &["--shard '-1/2' is not of the form i/n"],
     );
     assert_bad(
-        &["distill", "--mixture", M, "--seeds", "1,1", "--segments", "1", "--grids", "uniform"],
+        &[
+            "distill",
+            "--mixture",
+            M,
+            "--seeds",
+            "1,1",
+            "--segments",
+            "1",
+            "--grids",
+            "uniform",
+        ],
         &["--seeds lists 1 twice"],
     );
 }
@@ -272,7 +460,17 @@ fn edited_queries_and_huge_answers_exit_2_without_a_baseline() {
     let _ = std::fs::remove_dir_all(&dir);
     let q = dir.join("q");
     let qs = q.to_str().unwrap();
-    let (code, _, err) = run(&["queries", "--mixture", M, "--out", qs, "--samples", "5", "--segments", "2"]);
+    let (code, _, err) = run(&[
+        "queries",
+        "--mixture",
+        M,
+        "--out",
+        qs,
+        "--samples",
+        "5",
+        "--segments",
+        "2",
+    ]);
     assert_eq!(code, 0, "{err}");
     let rows = 5 * 8;
     let huge = dir.join("huge.npy");
@@ -284,19 +482,40 @@ fn edited_queries_and_huge_answers_exit_2_without_a_baseline() {
     let base = dir.join("b.json");
     assert_bad(
         &[
-            "assess", "score", "--queries", qs, "--answers", huge.to_str().unwrap(),
-            "--save-baseline", base.to_str().unwrap(),
+            "assess",
+            "score",
+            "--queries",
+            qs,
+            "--answers",
+            huge.to_str().unwrap(),
+            "--save-baseline",
+            base.to_str().unwrap(),
         ],
         &["row 0", "1e100"],
     );
     assert!(!base.exists());
     let manifest = q.join("queries.json");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, text.replacen("\"samples_per_time\": 5", "\"samples_per_time\": 4", 1)).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replacen("\"samples_per_time\": 5", "\"samples_per_time\": 4", 1),
+    )
+    .unwrap();
     let ok = dir.join("ok.npy");
-    std::fs::write(&ok, flowcert::theorems::assess::npy::to_npy(rows, 2, &vec![0.0; 2 * rows])).unwrap();
+    std::fs::write(
+        &ok,
+        flowcert::theorems::assess::npy::to_npy(rows, 2, &vec![0.0; 2 * rows]),
+    )
+    .unwrap();
     assert_bad(
-        &["assess", "score", "--queries", qs, "--answers", ok.to_str().unwrap()],
+        &[
+            "assess",
+            "score",
+            "--queries",
+            qs,
+            "--answers",
+            ok.to_str().unwrap(),
+        ],
         &["manifest_fingerprint", "regenerate"],
     );
 }
@@ -307,8 +526,25 @@ fn a_cell_copied_over_another_is_recomputed_and_said_so() {
     let _ = std::fs::remove_dir_all(&dir);
     let out = dir.to_str().unwrap();
     let args = [
-        "distill", "--mixture", M, "--segments", "1,2", "--grids", "uniform", "--seeds", "1",
-        "--steps", "5", "--samples", "64", "--batch", "8", "--eval-samples", "16", "--out", out,
+        "distill",
+        "--mixture",
+        M,
+        "--segments",
+        "1,2",
+        "--grids",
+        "uniform",
+        "--seeds",
+        "1",
+        "--steps",
+        "5",
+        "--samples",
+        "64",
+        "--batch",
+        "8",
+        "--eval-samples",
+        "16",
+        "--out",
+        out,
         "--json",
     ];
     let (code, first, err) = run(&args);

@@ -5,7 +5,7 @@
 use flowcert::experiments::distill::{DistillPlan, DistillRow, ValidDistillPlan};
 use flowcert::experiments::sweep::Silent;
 use flowcert::experiments::{CellStore, Shard};
-use flowcert::nn::StudentBudget;
+use flowcert::nn::{Precision, StudentBudget};
 use flowcert::suite::{Plan, Scale};
 
 /// The finished rows of a sweep and the cells left to other shards.
@@ -57,6 +57,17 @@ fn cells_are_deterministic_resumable_and_shardable() {
     let mut other = DistillPlan::clone(&plan);
     other.budget = StudentBudget {
         steps: 21,
+        ..plan.budget
+    };
+    let other = other.check().unwrap();
+    assert!(plan.cells().iter().all(|c| plan.key(c) != other.key(c)));
+    // So does the precision of the training steps: resumed cells never mix precisions.
+    let mut other = DistillPlan::clone(&plan);
+    other.budget = StudentBudget {
+        precision: match plan.budget.precision {
+            Precision::F32 => Precision::F64,
+            _ => Precision::F32,
+        },
         ..plan.budget
     };
     let other = other.check().unwrap();

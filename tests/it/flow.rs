@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use flowcert::dynamics::{ExactFlow, FlowSystem, Method, SolverOptions, integrate_rk4_fixed};
+use flowcert::dynamics::{ExactFlow, FlowSystem, Method, integrate_rk4_fixed};
 use flowcert::model::{Marginal, MixtureSpec, OuCoeffs, builtin};
 use flowcert::tolerance::{FINITE_DIFF_ABS, FINITE_DIFF_REL, FINITE_DIFF_STEP, ODE_GLOBAL_FACTOR};
 use nalgebra::{DMatrix, DVector};
@@ -12,14 +12,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 fn opts(tol: f64, method: Method) -> flowcert::dynamics::ValidSolverOptions {
-    SolverOptions {
-        rtol: tol,
-        atol: tol,
-        method,
-        ..SolverOptions::default()
-    }
-    .check()
-    .unwrap()
+    common::solver_options(method, tol)
 }
 
 /// Relative distance `|a - b| / max(1, |b|)`.

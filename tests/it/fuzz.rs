@@ -44,10 +44,40 @@ static DRIVEN: AtomicUsize = AtomicUsize::new(0);
 
 /// Tokens spliced into documents: what a careless editor or a hostile one writes.
 const TOKENS: &[&str] = &[
-    "NaN", "-Infinity", "Infinity", "1e308", "-1e308", "1e300", "1e-320", "1e17", "-1", "0",
-    "-0", "2", "18446744073709551616", "4294967296", "[]", "{}", "[[", "]]", "null", "true",
-    "\"\"", ",", ";", "\t", " ", "\n", "\u{feff}", "\"x\"", "0.2x", "1,2", "[1e300, 0]",
-    "[[0, 0], [0, 0]]", ":", "\"times\": []",
+    "NaN",
+    "-Infinity",
+    "Infinity",
+    "1e308",
+    "-1e308",
+    "1e300",
+    "1e-320",
+    "1e17",
+    "-1",
+    "0",
+    "-0",
+    "2",
+    "18446744073709551616",
+    "4294967296",
+    "[]",
+    "{}",
+    "[[",
+    "]]",
+    "null",
+    "true",
+    "\"\"",
+    ",",
+    ";",
+    "\t",
+    " ",
+    "\n",
+    "\u{feff}",
+    "\"x\"",
+    "0.2x",
+    "1,2",
+    "[1e300, 0]",
+    "[[0, 0], [0, 0]]",
+    ":",
+    "\"times\": []",
 ];
 
 /// One mutation of a document.
@@ -114,8 +144,7 @@ fn mutate(seed: &[u8], ms: &[Mutation]) -> Vec<u8> {
                     while i < b.len() {
                         if b[i].is_ascii_digit() {
                             let s = i;
-                            while i < b.len()
-                                && (b[i].is_ascii_digit() || b"+-.eE".contains(&b[i]))
+                            while i < b.len() && (b[i].is_ascii_digit() || b"+-.eE".contains(&b[i]))
                             {
                                 i += 1;
                             }
@@ -154,7 +183,10 @@ fn no_panic(what: &str, input: &[u8], f: impl FnOnce()) -> Result<(), TestCaseEr
 
 /// An error must say something.
 fn said<E: std::fmt::Display>(e: E) {
-    assert!(!e.to_string().trim().is_empty(), "an error without a message");
+    assert!(
+        !e.to_string().trim().is_empty(),
+        "an error without a message"
+    );
 }
 
 fn run<S: Strategy>(name: &str, strategy: S, f: impl Fn(S::Value) -> Result<(), TestCaseError>) {
@@ -200,7 +232,7 @@ fn drive_mixture(mix: &flowcert::model::Mixture) {
         let e = p.eval(&x);
         assert!(e.logp.is_finite() && e.score.iter().all(|v| v.is_finite()));
     }
-    for kind in [GridKind::Uniform, GridKind::Balanced, GridKind::Logsnr] {
+    for kind in [GridKind::Uniform, GridKind::Balanced, GridKind::LogSnr] {
         match kind.times(mix, 0.05, 1.0, 3) {
             Ok(ts) => {
                 assert!(ts.windows(2).all(|w| w[0] < w[1]), "{ts:?}");
@@ -336,37 +368,42 @@ fn fuzz_query_manifests() {
         let f = f.unwrap();
         std::fs::copy(f.path(), work.join(f.file_name())).unwrap();
     }
-    run("queries", (mutations(), any::<bool>()), |(ms, refingerprint)| {
-        let mut bytes = mutate(manifest.as_bytes(), &ms);
-        // Half the time, a consistent edit: the fingerprint recomputed, so validation
-        // (not the fingerprint) must catch what is wrong.
-        if refingerprint
-            && let Ok(mut m) = serde_json::from_slice::<flowcert::theorems::assess::QueryManifest>(&bytes)
-        {
-            m.manifest_fingerprint = m.fingerprint();
-            bytes = serde_json::to_vec(&m).unwrap();
-        }
-        std::fs::write(work.join("queries.json"), &bytes).unwrap();
-        no_panic("queries", &bytes, || match QuerySet::load(&work) {
-            Ok(q) => {
-                let d = q.mixture.dim();
-                let zeros = DMatrix::zeros(d, q.score.ncols());
-                match assess_score(&q, &zeros) {
-                    Ok(a) => {
-                        assert!(!a.rows.is_empty());
-                        let _ = check_finite(&a);
-                    }
-                    Err(e) => said(e),
-                }
-                let z = DMatrix::zeros(d, q.flowmap.ncols());
-                match assess_flowmap(&q, &z, None) {
-                    Ok(a) => assert!(!a.segments.is_empty()),
-                    Err(e) => said(e),
-                }
+    run(
+        "queries",
+        (mutations(), any::<bool>()),
+        |(ms, refingerprint)| {
+            let mut bytes = mutate(manifest.as_bytes(), &ms);
+            // Half the time, a consistent edit: the fingerprint recomputed, so validation
+            // (not the fingerprint) must catch what is wrong.
+            if refingerprint
+                && let Ok(mut m) =
+                    serde_json::from_slice::<flowcert::theorems::assess::QueryManifest>(&bytes)
+            {
+                m.manifest_fingerprint = m.fingerprint();
+                bytes = serde_json::to_vec(&m).unwrap();
             }
-            Err(e) => said(e),
-        })
-    });
+            std::fs::write(work.join("queries.json"), &bytes).unwrap();
+            no_panic("queries", &bytes, || match QuerySet::load(&work) {
+                Ok(q) => {
+                    let d = q.mixture.dim();
+                    let zeros = DMatrix::zeros(d, q.score.ncols());
+                    match assess_score(&q, &zeros) {
+                        Ok(a) => {
+                            assert!(!a.rows.is_empty());
+                            let _ = check_finite(&a);
+                        }
+                        Err(e) => said(e),
+                    }
+                    let z = DMatrix::zeros(d, q.flowmap.ncols());
+                    match assess_flowmap(&q, &z, None) {
+                        Ok(a) => assert!(!a.segments.is_empty()),
+                        Err(e) => said(e),
+                    }
+                }
+                Err(e) => said(e),
+            })
+        },
+    );
 }
 
 #[test]
@@ -378,9 +415,15 @@ fn fuzz_cell_files_and_baselines() {
         config: "grid=uniform|N=2|seed=0|cfg".into(),
     };
     store.put_cell(&key, &vec![0.5f64, 0.25]).unwrap();
-    let file = std::fs::read_dir(store.cells_dir()).unwrap().next().unwrap().unwrap().path();
+    let file = std::fs::read_dir(store.cells_dir())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let cell = std::fs::read(&file).unwrap();
-    let baseline = br#"{"kind": "score", "queries": {"mixture_hash": "h", "seed": 0, "fingerprint": "f"},
+    let baseline =
+        br#"{"kind": "score", "queries": {"mixture_hash": "h", "seed": 0, "fingerprint": "f"},
  "metrics": {"sup_l2": 0.5, "l2@t=0.1": 0.25}}"#;
     let base_path = d.join("baseline.json");
     run("cells", (mutations(), any::<bool>()), |(ms, cell_case)| {

@@ -256,3 +256,29 @@ fn balanced_grids_concentrate_at_small_times() {
         }
     }
 }
+
+/// A kink of the heterogeneous bound that no piece label used to mark: in d = 1 the mean
+/// term `|S_k^{-1} m_k - S_j^{-1} m_j|` passes through zero (here near t = 0.7048), and the
+/// quadrature panels of the table straddled it, so the balanced grid's middle segment
+/// carried 1e-9 more Lambda than the others (6.6e-10 relative, over `GRID_INVERSE_REL`).
+/// Found by `balanced_grids_have_equal_increments`; the case is kept here by name.
+#[test]
+fn balanced_grid_sees_the_kink_of_a_vanishing_mean_term() {
+    let mix = MixtureSpec {
+        weights: vec![0.5, 0.5],
+        means: vec![vec![2.2335733647520497], vec![1.2570294307245566]],
+        covariances: vec![
+            vec![vec![3.803884286669004]],
+            vec![vec![0.7880580268557066]],
+        ],
+    }
+    .check()
+    .unwrap();
+    let (t_min, t_max) = (0.35514300063711196, 1.3549222245247092);
+    let ts = GridKind::Balanced.times(&mix, t_min, t_max, 3).unwrap();
+    let inc = increments(&mix, Bound::TwoSided, &ts);
+    let mean = inc.iter().sum::<f64>() / 3.0;
+    for d in &inc {
+        assert!((d - mean).abs() <= GRID_INVERSE_REL * mean, "{inc:?}");
+    }
+}

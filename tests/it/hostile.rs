@@ -80,7 +80,10 @@ fn csv_headers_typos_and_delimiters() {
         "{e}"
     );
     // A header is a first row with no number at all.
-    assert_eq!(parse_points("x0,x1\n0.1,0.2\n0.3,0.4\n", 2, "p").unwrap(), comma);
+    assert_eq!(
+        parse_points("x0,x1\n0.1,0.2\n0.3,0.4\n", 2, "p").unwrap(),
+        comma
+    );
     assert!(parse_points("x0,1\n0.1,0.2\n", 2, "p").is_err());
     // Semicolons, tabs, runs of spaces; quotes; a byte-order mark; comments and blanks.
     for text in [
@@ -96,7 +99,10 @@ fn csv_headers_typos_and_delimiters() {
     let e = parse_points("0.1,0.2\n0.3 0.4\n", 2, "p")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("semicolons, tabs or spaces") && e.contains("line 2"), "{e}");
+    assert!(
+        e.contains("semicolons, tabs or spaces") && e.contains("line 2"),
+        "{e}"
+    );
     // Magnitudes beyond f64 sense, NaN, wrong lengths (JSON and CSV).
     for (text, needle) in [
         ("[[1e300, 0]]", "beyond the limit"),
@@ -130,10 +136,17 @@ fn mixtures_beyond_f64_sense_are_refused_naming_the_field() {
         e => panic!("{e}"),
     }
     // Beyond 1e16 the box radius of score-net could not grow (R + 1 == R).
-    assert!(spec(vec![vec![-1e17, 0.0], vec![1e17, 0.0]], [0.01, 0.01]).check().is_err());
+    assert!(
+        spec(vec![vec![-1e17, 0.0], vec![1e17, 0.0]], [0.01, 0.01])
+            .check()
+            .is_err()
+    );
     let wide = spec(vec![vec![-1.5, 0.0], vec![1.5, 0.0]], [1e20, 0.01]);
     let e = wide.check().unwrap_err().to_string();
-    assert!(e.contains("covariances[0][0][0]") && e.contains("rescale"), "{e}");
+    assert!(
+        e.contains("covariances[0][0][0]") && e.contains("rescale"),
+        "{e}"
+    );
     // At the limits the mixture is valid.
     let edge = spec(vec![vec![-1e8, 0.0], vec![1e8, 0.0]], [1e16, 0.01]);
     assert!(edge.check().is_ok());
@@ -229,7 +242,10 @@ fn load_edited(
     let mut v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
     f(&mut v);
-    if refingerprint && let Ok(mut m) = serde_json::from_value::<flowcert::theorems::assess::QueryManifest>(v.clone()) {
+    if refingerprint
+        && let Ok(mut m) =
+            serde_json::from_value::<flowcert::theorems::assess::QueryManifest>(v.clone())
+    {
         m.manifest_fingerprint = m.fingerprint();
         v = serde_json::to_value(&m).unwrap();
     }
@@ -242,7 +258,9 @@ fn edited_query_manifests_are_refused_not_indexed() {
     use serde_json::json;
     type Edit = fn(&mut serde_json::Value);
     let edits: [(&str, Edit); 8] = [
-        ("samples_per_time", |v| v["score"]["samples_per_time"] = json!(5)),
+        ("samples_per_time", |v| {
+            v["score"]["samples_per_time"] = json!(5)
+        }),
         ("extra_time", |v| {
             v["score"]["times"].as_array_mut().unwrap().push(json!(0.7))
         }),
@@ -255,7 +273,9 @@ fn edited_query_manifests_are_refused_not_indexed() {
             v["flowmap"]["samples_per_segment"] = json!(2)
         }),
         ("flowmap_times", |v| v["flowmap"]["times"][1] = json!(0.33)),
-        ("segments", |v| v["flowmap"]["segments"] = json!(1_000_000_000_000u64)),
+        ("segments", |v| {
+            v["flowmap"]["segments"] = json!(1_000_000_000_000u64)
+        }),
     ];
     for (name, edit) in edits {
         // A careless edit: the fingerprint no longer matches.
@@ -328,7 +348,10 @@ fn cells_carry_their_key_and_checksum() {
     std::fs::copy(file(&n1), file(&n8)).unwrap();
     assert_eq!(store.get_cell::<Vec<f64>>(&n8), None);
     let notes = store.take_notes();
-    assert!(notes.len() == 1 && notes[0].contains("holds cell") && notes[0].contains("N1"), "{notes:?}");
+    assert!(
+        notes.len() == 1 && notes[0].contains("holds cell") && notes[0].contains("N1"),
+        "{notes:?}"
+    );
     // Edited numbers fail the checksum.
     let text = std::fs::read_to_string(file(&n1)).unwrap();
     std::fs::write(file(&n1), text.replacen("1.0", "0.5", 1)).unwrap();
@@ -351,8 +374,16 @@ fn cells_carry_their_key_and_checksum() {
     let src = CellStore::open(&other_dir).unwrap();
     src.put_cell(&n8, &vec![8.0]).unwrap();
     src.put_cell(&n1, &vec![1.0]).unwrap();
-    let f1 = std::fs::read_dir(src.cells_dir()).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().contains("N1")).unwrap();
-    let f8 = std::fs::read_dir(src.cells_dir()).unwrap().map(|e| e.unwrap().path()).find(|p| p.to_string_lossy().contains("N8")).unwrap();
+    let f1 = std::fs::read_dir(src.cells_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("N1"))
+        .unwrap();
+    let f8 = std::fs::read_dir(src.cells_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("N8"))
+        .unwrap();
     std::fs::copy(&f1, &f8).unwrap();
     let target = CellStore::open(&dir("cells-merged")).unwrap();
     assert_eq!(target.absorb(&other_dir).unwrap(), 1);
@@ -384,7 +415,12 @@ fn atomic_writes_follow_no_symlink_and_leave_nothing_behind() {
     write_atomic(&target, b"data").unwrap();
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "secret");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "data");
-    assert!(!std::fs::symlink_metadata(&target).unwrap().file_type().is_symlink());
+    assert!(
+        !std::fs::symlink_metadata(&target)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     // Only the planted links carry "tmp": the write left no file of its own.
     assert_eq!(leftovers(&d).len(), 8);
     // A failed rename (the target is a non-empty directory) leaves no temporary file.
@@ -402,9 +438,13 @@ fn atomic_writes_follow_no_symlink_and_leave_nothing_behind() {
 fn endless_and_oversized_files_are_refused_quickly() {
     let e = read_limited(Path::new("/dev/zero"), "points", 1 << 20).unwrap_err();
     assert!(e.to_string().contains("larger than 1048576 bytes"), "{e}");
-    let e = flowcert::io::load_mixture("/dev/zero").unwrap_err().to_string();
+    let e = flowcert::io::load_mixture("/dev/zero")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("larger than"), "{e}");
-    let e = flowcert::io::load_points("/dev/zero", 2).unwrap_err().to_string();
+    let e = flowcert::io::load_points("/dev/zero", 2)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("larger than"), "{e}");
     let e = flowcert::theorems::assess::load_answers(Path::new("/dev/zero"), 10, 2, "q")
         .unwrap_err()
@@ -421,8 +461,14 @@ fn sizes_and_estimates() {
         .check("split it with --shard i/n")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("this sweep") && e.contains("--shard") && e.contains("years"), "{e}");
-    let e = Estimate::new("this sweep", 1.0, 1e15).check("fewer").unwrap_err().to_string();
+    assert!(
+        e.contains("this sweep") && e.contains("--shard") && e.contains("years"),
+        "{e}"
+    );
+    let e = Estimate::new("this sweep", 1.0, 1e15)
+        .check("fewer")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("GB of memory"), "{e}");
     assert!(Estimate::new("nan", f64::NAN, 0.0).check("").is_err());
 }
@@ -441,14 +487,26 @@ fn the_final_guard_names_the_quantity() {
         metrics: std::collections::BTreeMap<String, f64>,
     }
     let ok = Report {
-        rows: vec![Row { t: 0.1, bound: 2.0, ratio: None }],
+        rows: vec![Row {
+            t: 0.1,
+            bound: 2.0,
+            ratio: None,
+        }],
         metrics: [("sup_l2".to_string(), 1.0)].into(),
     };
     assert!(check_finite(&ok).is_ok());
     let bad = Report {
         rows: vec![
-            Row { t: 0.1, bound: 2.0, ratio: None },
-            Row { t: 1.0, bound: 3.0, ratio: Some(f64::NAN) },
+            Row {
+                t: 0.1,
+                bound: 2.0,
+                ratio: None,
+            },
+            Row {
+                t: 1.0,
+                bound: 3.0,
+                ratio: Some(f64::NAN),
+            },
         ],
         ..ok
     };

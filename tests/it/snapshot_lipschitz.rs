@@ -39,9 +39,10 @@ fn lipschitz_tables() {
 
 #[test]
 fn stability_tables() {
+    // 8 samples and the quick local maximisations (2 of 40 solves per flow map).
     let cfg = StabilityConfig {
         samples: 8,
-        ..StabilityConfig::default()
+        ..StabilityConfig::quick()
     };
     for (name, mix) in builtin::suite() {
         let r = stability::measure_grid(&mix, &GridKind::Balanced, T_MIN, T_MAX, SEGMENTS, &cfg)

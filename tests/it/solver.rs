@@ -128,14 +128,7 @@ impl<S: OdeSystem> OdeSystem for Counted<S> {
 }
 
 fn options(method: Method, tol: f64) -> ValidSolverOptions {
-    SolverOptions {
-        rtol: tol,
-        atol: tol,
-        method,
-        ..Default::default()
-    }
-    .check()
-    .expect("valid options")
+    crate::common::solver_options(method, tol)
 }
 
 /// The evaluation count [`SolverStats`] documents for a solve with `t0 != t1`.

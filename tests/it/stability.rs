@@ -21,10 +21,14 @@ fn ode_rel() -> f64 {
     ODE_GLOBAL_FACTOR * ODE_RTOL
 }
 
+/// `samples` per flow map, one short local maximisation (the property tests check the
+/// estimate on many mixtures; tests/stability_search.rs checks the search itself).
 fn config(samples: usize, seed: u64) -> StabilityConfig {
     StabilityConfig {
         samples,
         seed,
+        ascent_starts: 1,
+        ascent_evals: 12,
         ..StabilityConfig::default()
     }
 }
@@ -54,7 +58,11 @@ fn assert_estimate_holds(
                 r.int_mu
             );
         }
-        prop_assert!(r.points + r.left_region <= starts, "{r:?}");
+        // Every variational solve is a compared point or one that left B_R; the solves are
+        // the starting points, at most three carried maximisers of neighbouring flow maps,
+        // and the local maximisations (12 solves each, one more at most to finish a step).
+        prop_assert!(r.points + r.left_region <= r.evaluations, "{r:?}");
+        prop_assert!(r.evaluations <= starts + 3 + r.starts * (12 + 1), "{r:?}");
     }
     Ok(())
 }
@@ -177,8 +185,10 @@ fn builtin_two_mode_attains_the_estimate_over_the_whole_interval() {
         for row in r.segments.iter().chain([&r.whole]) {
             let ratio = row.ratio.unwrap();
             assert!((ratio - 1.0).abs() <= ode_rel(), "sigma0 {sigma0}: {row:?}");
-            // Attained on the hyperplane x_1 = 0 between the modes (r = (1/2, 1/2) there).
-            assert!(row.argmax[0].abs() < 1e-12, "{row:?}");
+            // Attained on the hyperplane x_1 = 0 between the modes (r = (1/2, 1/2) there; the
+            // local maximisation may move within the solver's noise of it).
+            assert!(row.argmax[0].abs() < 1e-9, "{row:?}");
+            assert!(row.attained, "{row:?}");
         }
     }
 }
@@ -192,6 +202,7 @@ fn trajectories_leaving_the_ball_are_reported() {
     let cfg = StabilityConfig {
         domain: Some(Domain::Ball(small)),
         separatrix_steps: 0,
+        ascent_starts: 0,
         ..config(16, 3)
     };
     let r = measure_segments(&mix, &[0.05, 0.5, 2.0], &cfg).unwrap();

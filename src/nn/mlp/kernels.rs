@@ -15,6 +15,8 @@
 
 use nalgebra::DMatrix;
 
+use crate::nn::engine::dot4;
+
 /// nalgebra's threshold: `gemm` uses matrixmultiply only above it.
 const SMALL: usize = 5;
 
@@ -85,24 +87,9 @@ fn axpy_form(
 fn dot_form(c: &mut [f64], m: usize, n: usize, at: &[f64], k: usize, b: &[f64]) {
     for (cj, bj) in c.chunks_exact_mut(m).zip(b.chunks_exact(k)).take(n) {
         for (ci, ai) in cj.iter_mut().zip(at.chunks_exact(k)) {
-            *ci = dot(ai, bj);
+            *ci = dot4(ai, bj);
         }
     }
-}
-
-/// Dot product with four running sums (lets the compiler vectorise; the
-/// summation order is fixed, so results are deterministic).
-fn dot(x: &[f64], y: &[f64]) -> f64 {
-    let mut acc = [0.0; 4];
-    let (xc, yc) = (x.chunks_exact(4), y.chunks_exact(4));
-    let (xr, yr) = (xc.remainder(), yc.remainder());
-    for (xs, ys) in xc.zip(yc) {
-        for i in 0..4 {
-            acc[i] += xs[i] * ys[i];
-        }
-    }
-    let tail: f64 = xr.iter().zip(yr).map(|(a, b)| a * b).sum();
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 #[cfg(test)]

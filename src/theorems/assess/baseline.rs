@@ -68,7 +68,8 @@ pub struct Comparison {
 /// ```
 pub fn load_baseline(path: &Path) -> Result<Baseline, AssessError> {
     let shown = path.display().to_string();
-    let text = match crate::limits::read_text(path, "baseline", crate::limits::MAX_JSON_FILE_BYTES) {
+    let text = match crate::limits::read_text(path, "baseline", crate::limits::MAX_JSON_FILE_BYTES)
+    {
         Ok(t) => t,
         Err(crate::limits::LimitError::Unreadable { reason, .. }) => {
             return Err(AssessError::Unreadable {
@@ -86,7 +87,11 @@ pub fn load_baseline(path: &Path) -> Result<Baseline, AssessError> {
         ),
     })?;
     // Metrics are errors: finite and >= 0 (a negative one would regress against itself).
-    if let Some((name, v)) = b.metrics.iter().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
+    if let Some((name, v)) = b
+        .metrics
+        .iter()
+        .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+    {
         return Err(AssessError::Malformed {
             path: shown,
             message: format!(

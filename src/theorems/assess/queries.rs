@@ -517,9 +517,7 @@ impl QuerySet {
                 path: ps.clone(),
                 message,
             };
-            if f.rows > MAX_ROWS
-                || std::path::Path::new(&f.npy).components().count() != 1
-            {
+            if f.rows > MAX_ROWS || std::path::Path::new(&f.npy).components().count() != 1 {
                 return Err(malformed(format!(
                     "queries.json names {} rows in file '{}': at most {MAX_ROWS} rows, in a file of the query directory itself; regenerate the queries",
                     f.rows, f.npy
@@ -611,9 +609,15 @@ impl QuerySet {
             return bad("score.times is empty: an assessment needs at least one time".into());
         }
         if let Some(t) = s.times.iter().find(|t| !time_ok(**t)) {
-            return bad(format!("score.times holds {t}, not an OU time in (0, {MAX_TIME}]"));
+            return bad(format!(
+                "score.times holds {t}, not an OU time in (0, {MAX_TIME}]"
+            ));
         }
-        if s.times.iter().enumerate().any(|(i, t)| s.times[..i].contains(t)) {
+        if s.times
+            .iter()
+            .enumerate()
+            .any(|(i, t)| s.times[..i].contains(t))
+        {
             return bad("score.times lists a time twice".into());
         }
         if s.samples_per_time < 2 {
@@ -686,8 +690,8 @@ impl QuerySet {
         }
         for i in 1..f.times.len() {
             let want = [i as f64, f.times[i], f.times[i - 1]];
-            if let Some(r) = ((i - 1) * k..i * k)
-                .find(|&r| (0..3).any(|c| self.flowmap[(c, r)] != want[c]))
+            if let Some(r) =
+                ((i - 1) * k..i * k).find(|&r| (0..3).any(|c| self.flowmap[(c, r)] != want[c]))
             {
                 return bad(format!(
                     "row {r} of {} is not a query of segment {i} ({} -> {})",

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::dynamics::{FlowError, Teacher};
 use crate::flowmap::MapError;
 use crate::model::ModelError;
-use crate::nn::{Activation, LrSchedule, NnError, StudentBudget, ValidStudentBudget};
+use crate::nn::{Activation, LrSchedule, NnError, Precision, StudentBudget, ValidStudentBudget};
 
 pub mod grid;
 pub mod measure;
@@ -246,7 +246,7 @@ pub const STUDENT_ACTIVATION: Activation = Activation::Relu;
 
 /// The checker's student: a residual MLP with two hidden layers of 64 ReLU units
 /// ([`STUDENT_ACTIVATION`]), 2000 Adam steps of 128 on 4096 teacher pairs, `lr = 2e-3` with
-/// cosine decay to 5%.
+/// cosine decay to 5%, trained in `f64`.
 ///
 /// ```
 /// let s = flowcert::theorems::mismatch::student();
@@ -259,6 +259,9 @@ pub fn student() -> StudentBudget {
             final_fraction: 0.05,
         },
         activation: STUDENT_ACTIVATION,
+        // The Lipschitz-projected students train in f64 (the f32 evidence is for the
+        // distillation students only).
+        precision: Precision::F64,
         ..StudentBudget::default()
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod cli;
 
+use flowcert::dynamics::{Method, SolverOptions, ValidSolverOptions};
 use flowcert::model::{Mixture, MixtureSpec};
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
@@ -81,4 +82,16 @@ pub fn pinned(assertions: impl FnOnce()) {
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(assertions);
+}
+
+/// Validated solver options with `rtol = atol = tol`.
+pub fn solver_options(method: Method, tol: f64) -> ValidSolverOptions {
+    SolverOptions {
+        rtol: tol,
+        atol: tol,
+        method,
+        ..SolverOptions::default()
+    }
+    .check()
+    .expect("valid solver options")
 }

@@ -1,0 +1,251 @@
+//! The PF-ODE velocity of one mixture at `L` independent (time, point) pairs at once
+//! (theory/01-model.md, "Score, Hessian, velocity"), for the solver's lanes
+//! (`dynamics::lanes`).
+//!
+//! Same formulas as [`Marginal`](super::Marginal), with every per-lane quantity stored
+//! lane-innermost (`v[i * L + l]`), so that each arithmetic pass is a loop over lanes that
+//! the compiler vectorises, and the exponentials and logarithms of different lanes are
+//! independent neighbours. Each lane performs exactly the floating-point operations of
+//! `Marginal::set_time` followed by `Marginal::velocity_into`, in the same order, so its
+//! result is bitwise theirs.
+
+use super::marginal::LN_2PI;
+use super::mixture::Mixture;
+use super::process::OuCoeffs;
+
+/// Velocities `v(x_l, t_l) = -x_l - s(x_l, t_l)` of one mixture for `L` lanes.
+///
+/// ```
+/// use flowcert::model::{builtin, Marginal, MarginalLanes};
+/// let mix = builtin::ring(8, 3.0, 0.1);
+/// let mut lanes = MarginalLanes::new(&mix, 3);
+/// let (t, x) = ([0.5, 1.0, 0.02], [0.1, 0.2, -1.0, 0.3, 2.9, 0.1]);
+/// let mut v = [0.0; 6];
+/// lanes.velocities(&t, &x, &mut v);
+/// let mut one = [0.0; 2];
+/// Marginal::new(&mix, 0.02).unwrap().velocity_into(&x[4..], &mut one);
+/// assert_eq!(&v[4..], &one); // bitwise
+/// ```
+#[derive(Debug, Clone)]
+pub struct MarginalLanes<'a> {
+    mix: &'a Mixture,
+    lanes: usize,
+    /// Per lane: `alpha_t`, `alpha_t^2`, `sigma_t^2`.
+    alpha: Vec<f64>,
+    alpha2: Vec<f64>,
+    sigma2: Vec<f64>,
+    /// Per distinct covariance eigenvalue and lane: `1 / (alpha^2 l + sigma^2)`, its log.
+    level_inv: Vec<f64>,
+    level_ln: Vec<f64>,
+    /// Per component and lane: `ln pi_k - (1/2) ln det S_k - (d/2) ln 2 pi`.
+    log_norm: Vec<f64>,
+    /// Scratch per lane: log-determinant, `u_k . z_k`, running max and its component.
+    acc: Vec<f64>,
+    wmax: Vec<f64>,
+    kmax: Vec<usize>,
+    /// Per component, eigen-coordinate and lane: `u = S_k^{-1}`-scaled coordinates.
+    u: Vec<f64>,
+    /// Per coordinate and lane: the point, the score.
+    x: Vec<f64>,
+    score: Vec<f64>,
+    /// Per component and lane: log-weights, then responsibilities.
+    resp: Vec<f64>,
+    /// Per lane: sum of the unnormalised responsibilities.
+    total: Vec<f64>,
+}
+
+impl<'a> MarginalLanes<'a> {
+    /// Scratch for `lanes` lanes of `mix`.
+    pub fn new(mix: &'a Mixture, lanes: usize) -> Self {
+        let (k, d, levels) = (
+            mix.n_components(),
+            mix.dim(),
+            mix.eigen_levels().values.len(),
+        );
+        let per = |n: usize| vec![0.0; n * lanes];
+        MarginalLanes {
+            mix,
+            lanes,
+            alpha: per(1),
+            alpha2: per(1),
+            sigma2: per(1),
+            level_inv: per(levels),
+            level_ln: per(levels),
+            log_norm: per(k),
+            acc: per(1),
+            wmax: per(1),
+            kmax: vec![0; lanes],
+            u: per(k * d),
+            x: per(d),
+            score: per(d),
+            resp: per(k),
+            total: per(1),
+        }
+    }
+
+    /// The number of lanes `L`.
+    pub fn lanes(&self) -> usize {
+        self.lanes
+    }
+
+    /// The mixture.
+    pub fn mixture(&self) -> &'a Mixture {
+        self.mix
+    }
+
+    /// For every lane `l < L`: `out[l d..(l + 1) d] = v(x[l d..(l + 1) d], t[l])`. Every
+    /// time must be `> 0` (not checked; a lane with a bad time gets NaN, like
+    /// `Marginal` would). `t` has `L` entries, `x` and `out` `L d`.
+    pub fn velocities(&mut self, t: &[f64], x: &[f64], out: &mut [f64]) {
+        let (nl, d) = (self.lanes, self.mix.dim());
+        assert!(
+            t.len() == nl && x.len() == nl * d && out.len() == nl * d,
+            "MarginalLanes::velocities: buffers do not match {nl} lanes of dimension {d}"
+        );
+        for (l, &tl) in t.iter().enumerate() {
+            let c = OuCoeffs::at(tl);
+            (self.alpha[l], self.alpha2[l], self.sigma2[l]) = (c.alpha, c.alpha2, c.sigma2);
+        }
+        for l in 0..nl {
+            for i in 0..d {
+                self.x[i * nl + l] = x[l * d + i];
+            }
+        }
+        self.covariance_factors();
+        self.log_weights();
+        self.responsibilities();
+        self.scores();
+        for l in 0..nl {
+            for i in 0..d {
+                out[l * d + i] = -self.x[i * nl + l] - self.score[i * nl + l];
+            }
+        }
+    }
+
+    /// `Marginal::set_time` after the coefficients: per distinct eigenvalue `1/s` and
+    /// `ln s`, then per component the log-normaliser.
+    #[inline]
+    fn covariance_factors(&mut self) {
+        let (nl, d) = (self.lanes, self.mix.dim());
+        let levels = self.mix.eigen_levels();
+        for (v, &lv) in levels.values.iter().enumerate() {
+            let (inv, ln) = (
+                &mut self.level_inv[v * nl..(v + 1) * nl],
+                &mut self.level_ln[v * nl..(v + 1) * nl],
+            );
+            for l in 0..nl {
+                let s = self.alpha2[l] * lv + self.sigma2[l];
+                inv[l] = 1.0 / s;
+                ln[l] = s;
+            }
+            for s in ln.iter_mut() {
+                *s = s.ln();
+            }
+        }
+        let half_d_ln_2pi = 0.5 * d as f64 * LN_2PI;
+        for (k, c) in self.mix.components().iter().enumerate() {
+            let logdet = &mut self.acc[..nl];
+            logdet.fill(0.0);
+            for &v in &levels.index[k * d..(k + 1) * d] {
+                for (acc, &ln) in logdet.iter_mut().zip(&self.level_ln[v * nl..(v + 1) * nl]) {
+                    *acc += ln;
+                }
+            }
+            for (ln_k, &ld) in self.log_norm[k * nl..(k + 1) * nl].iter_mut().zip(&*logdet) {
+                *ln_k = c.log_weight - 0.5 * ld - half_d_ln_2pi;
+            }
+        }
+    }
+
+    /// `Marginal::prepare` up to the exponentials: `u`, log-weights (into `resp`), and
+    /// the largest log-weight per lane with its component.
+    #[inline]
+    fn log_weights(&mut self) {
+        let (nl, d) = (self.lanes, self.mix.dim());
+        let levels = self.mix.eigen_levels();
+        self.wmax.fill(f64::NEG_INFINITY);
+        self.kmax.fill(usize::MAX);
+        for (k, c) in self.mix.components().iter().enumerate() {
+            let q = c.eigvecs.as_slice();
+            let quad = &mut self.acc[..nl];
+            quad.fill(0.0);
+            for j in 0..d {
+                let inv = &self.level_inv[levels.index[k * d + j] * nl..][..nl];
+                let u = &mut self.u[(k * d + j) * nl..][..nl];
+                let m = c.mean_rot[j];
+                for l in 0..nl {
+                    let mut z = -self.alpha[l] * m;
+                    for i in 0..d {
+                        z += q[j * d + i] * self.x[i * nl + l];
+                    }
+                    let uj = z * inv[l];
+                    u[l] = uj;
+                    quad[l] += z * uj;
+                }
+            }
+            let lw = &mut self.resp[k * nl..(k + 1) * nl];
+            for l in 0..nl {
+                lw[l] = self.log_norm[k * nl + l] - 0.5 * quad[l];
+                if lw[l] > self.wmax[l] {
+                    (self.wmax[l], self.kmax[l]) = (lw[l], k);
+                }
+            }
+        }
+    }
+
+    /// `Marginal::prepare` from the exponentials on: normalised responsibilities.
+    #[inline]
+    fn responsibilities(&mut self) {
+        let (nl, kc) = (self.lanes, self.mix.n_components());
+        for k in 0..kc {
+            for l in 0..nl {
+                let r = &mut self.resp[k * nl + l];
+                // exp(0) = 1 exactly: the largest term needs no exponential.
+                *r = if k == self.kmax[l] {
+                    1.0
+                } else {
+                    (*r - self.wmax[l]).exp()
+                };
+            }
+        }
+        self.total.fill(0.0);
+        for k in 0..kc {
+            for (tot, &e) in self.total.iter_mut().zip(&self.resp[k * nl..(k + 1) * nl]) {
+                *tot += e;
+            }
+        }
+        for k in 0..kc {
+            for (r, &tot) in self.resp[k * nl..(k + 1) * nl].iter_mut().zip(&self.total) {
+                *r /= tot;
+            }
+        }
+    }
+
+    /// `Marginal::component_scores`: `s = sum_k r_k (-Q_k u_k)`, each component score
+    /// summed over eigen-coordinates first, then weighted, as there.
+    #[inline]
+    fn scores(&mut self) {
+        let (nl, d) = (self.lanes, self.mix.dim());
+        // score_i = sum_k r_k s_k[i], with s_k[i] = 0 - sum_j q_k[j d + i] u_k[j].
+        self.score.fill(0.0);
+        let comp = &mut self.acc[..nl];
+        for i in 0..d {
+            for (k, c) in self.mix.components().iter().enumerate() {
+                let q = c.eigvecs.as_slice();
+                comp.fill(0.0);
+                for j in 0..d {
+                    let qji = q[j * d + i];
+                    let u = &self.u[(k * d + j) * nl..][..nl];
+                    for (s, &uj) in comp.iter_mut().zip(u) {
+                        *s -= qji * uj;
+                    }
+                }
+                let r = &self.resp[k * nl..(k + 1) * nl];
+                let score = &mut self.score[i * nl..(i + 1) * nl];
+                for l in 0..nl {
+                    score[l] += r[l] * comp[l];
+                }
+            }
+        }
+    }
+}

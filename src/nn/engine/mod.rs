@@ -1,0 +1,283 @@
+//! The training step of an [`Mlp`] on SIMD kernels chosen at run time:
+//! [`TrainWorkspace`] computes the minibatch MSE and its gradient, in `f64` or `f32`
+//! ([`Precision`]), on AVX-512, AVX2 + FMA or portable code ([`SimdBackend`]).
+//!
+//! ```text
+//! act.rs    bias + activation + derivative on registers (the forward epilogue)
+//! gemm.rs   register-blocked products with fused epilogues, fixed accumulation orders
+//! simd.rs   the vector registers of each backend
+//! step.rs   forward, MSE, backward on buffers allocated once per batch size
+//! ```
+//!
+//! Same seed, same bytes: in `f64` every operation is the one of [`Mlp::forward`] /
+//! [`Mlp::backward`] in the same order, so training is bit-identical to the reference
+//! path; in `f32` the bytes do not depend on the backend either (every backend fuses
+//! where the hardware has an FMA, and no sum depends on the vector width).
+//! No `-C target-cpu` is needed: the CPU is probed once ([`SimdBackend::detect`]).
+
+use nalgebra::{DMatrix, DVector};
+
+use super::{Mlp, MlpGradient, NnError, Precision};
+
+mod act;
+mod gemm;
+mod simd;
+mod step;
+
+pub(crate) use gemm::dot4;
+use step::{Buffers, Geometry};
+
+/// Instruction set of the training kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SimdBackend {
+    /// AVX-512F (x86-64): 8 `f64` or 16 `f32` per register.
+    Avx512,
+    /// AVX2 and FMA (x86-64): 4 `f64` or 8 `f32` per register.
+    Avx2,
+    /// Plain scalar code, for any CPU.
+    Portable,
+}
+
+impl SimdBackend {
+    /// The widest backend this CPU supports.
+    ///
+    /// ```
+    /// use flowcert::nn::SimdBackend;
+    /// assert!(SimdBackend::detect().is_available());
+    /// assert!(SimdBackend::Portable.is_available());
+    /// ```
+    pub fn detect() -> Self {
+        [SimdBackend::Avx512, SimdBackend::Avx2]
+            .into_iter()
+            .find(|b| b.is_available())
+            .unwrap_or(SimdBackend::Portable)
+    }
+
+    /// Whether this CPU can run the backend.
+    pub fn is_available(self) -> bool {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            SimdBackend::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                    && SimdBackend::Avx2.is_available()
+            }
+            #[cfg(target_arch = "x86_64")]
+            SimdBackend::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            SimdBackend::Portable => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// Lower-case name (`avx512`, `avx2`, `portable`).
+    ///
+    /// ```
+    /// assert_eq!(flowcert::nn::SimdBackend::Avx2.name(), "avx2");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            SimdBackend::Avx512 => "avx512",
+            SimdBackend::Avx2 => "avx2",
+            SimdBackend::Portable => "portable",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Store {
+    F64(Buffers<f64>),
+    F32(Buffers<f32>),
+}
+
+/// Buffers and kernels for training steps of one network shape and batch size
+/// (nothing is allocated per step). The workspace of [`Trainable`](super::Trainable)
+/// for [`Mlp`] and [`LipschitzMlp`](super::LipschitzMlp).
+///
+/// ```
+/// use flowcert::nn::{Activation, Mlp, MlpConfig, Precision, TrainWorkspace};
+/// use nalgebra::DMatrix;
+/// use rand::SeedableRng;
+/// let cfg = MlpConfig::new(2, vec![16], 2, Activation::Silu).with_residual(true);
+/// let net = Mlp::new(&cfg.check().unwrap(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
+/// let (x, y) = (DMatrix::from_element(2, 8, 0.5), DMatrix::from_element(2, 8, 1.0));
+/// // f64 steps are bit-identical to the reference forward/backward pass
+/// let mut ws = TrainWorkspace::new(&net, 8, Precision::F64);
+/// let mut reference = net.workspace(8);
+/// assert_eq!(ws.loss_and_grad(&net, &x, &y), net.loss_and_grad(&x, &y, &mut reference));
+/// assert_eq!(ws.gradient(), reference.gradient());
+/// ```
+#[derive(Debug, Clone)]
+pub struct TrainWorkspace {
+    backend: SimdBackend,
+    precision: Precision,
+    geometry: Geometry,
+    store: Store,
+    grad: MlpGradient,
+}
+
+impl TrainWorkspace {
+    /// Workspace for `net` and batches of `batch` columns, on [`SimdBackend::detect`].
+    pub fn new(net: &Mlp, batch: usize, precision: Precision) -> Self {
+        Self::build(net, batch, precision, SimdBackend::detect())
+    }
+
+    /// Workspace on a given backend; fails if this CPU cannot run it.
+    ///
+    /// ```
+    /// use flowcert::nn::{Activation, Mlp, MlpConfig, Precision, SimdBackend, TrainWorkspace};
+    /// use rand::SeedableRng;
+    /// let cfg = MlpConfig::new(1, vec![4], 1, Activation::Relu).check().unwrap();
+    /// let net = Mlp::new(&cfg, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
+    /// let ws = TrainWorkspace::with_backend(&net, 4, Precision::F32, SimdBackend::Portable).unwrap();
+    /// assert_eq!((ws.backend(), ws.precision(), ws.batch()), (SimdBackend::Portable, Precision::F32, 4));
+    /// ```
+    pub fn with_backend(
+        net: &Mlp,
+        batch: usize,
+        precision: Precision,
+        backend: SimdBackend,
+    ) -> Result<Self, NnError> {
+        if !backend.is_available() {
+            return Err(NnError::InvalidParameter {
+                name: "backend",
+                value: f64::NAN,
+                fix: "this CPU lacks the backend's instructions: use SimdBackend::detect()",
+            });
+        }
+        Ok(Self::build(net, batch, precision, backend))
+    }
+
+    fn build(net: &Mlp, batch: usize, precision: Precision, backend: SimdBackend) -> Self {
+        let geometry = Geometry::of(net, batch, precision == Precision::F64);
+        let store = match precision {
+            Precision::F64 => Store::F64(Buffers::new(&geometry)),
+            Precision::F32 => Store::F32(Buffers::new(&geometry)),
+        };
+        let grad = MlpGradient {
+            weights: net
+                .weights()
+                .iter()
+                .map(|w| DMatrix::zeros(w.nrows(), w.ncols()))
+                .collect(),
+            biases: net
+                .biases()
+                .iter()
+                .map(|b| DVector::zeros(b.len()))
+                .collect(),
+        };
+        TrainWorkspace {
+            backend,
+            precision,
+            geometry,
+            store,
+            grad,
+        }
+    }
+
+    /// The backend the steps run on.
+    pub fn backend(&self) -> SimdBackend {
+        self.backend
+    }
+
+    /// The precision of the forward and backward passes.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Batch size the buffers are sized for.
+    pub fn batch(&self) -> usize {
+        self.geometry.batch
+    }
+
+    /// Gradient left by the last [`TrainWorkspace::loss_and_grad`], in `f64`.
+    pub fn gradient(&self) -> &MlpGradient {
+        &self.grad
+    }
+
+    /// Minibatch MSE `(1/B) sum_j |Psi(x_j) - y_j|^2` of `net`, leaving its gradient in
+    /// [`TrainWorkspace::gradient`] (see [`TrainWorkspace`] for an example). Rebuilds the
+    /// buffers if `net` or the batch has another shape than they were built for.
+    ///
+    /// # Panics
+    /// If `x` is not `d_in x B` or `y` is not `d_out x B` (as [`Mlp::loss_and_grad`]).
+    pub fn loss_and_grad(&mut self, net: &Mlp, x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
+        let (d_in, d_out) = (
+            net.weights()[0].ncols(),
+            net.biases()[net.depth() - 1].len(),
+        );
+        assert_eq!(x.nrows(), d_in, "Mlp: input has the wrong number of rows");
+        assert_eq!(y.shape(), (d_out, x.ncols()), "Mlp: target shape");
+        assert!(x.ncols() > 0, "Mlp: empty batch");
+        if !self.geometry.fits(net, x.ncols()) {
+            *self = Self::build(net, x.ncols(), self.precision, self.backend);
+        }
+        let (g, grad) = (&self.geometry, &mut self.grad);
+        // SAFETY: the buffers were built for `g`, which describes `net`, `x` and `y`;
+        // each backend runs only where `is_available` said its features are present.
+        unsafe {
+            match (&mut self.store, self.backend) {
+                #[cfg(target_arch = "x86_64")]
+                (Store::F64(b), SimdBackend::Avx512) => x86::avx512_f64(g, net, x, y, b, grad),
+                #[cfg(target_arch = "x86_64")]
+                (Store::F32(b), SimdBackend::Avx512) => x86::avx512_f32(g, net, x, y, b, grad),
+                #[cfg(target_arch = "x86_64")]
+                (Store::F64(b), SimdBackend::Avx2) => x86::avx2_f64(g, net, x, y, b, grad),
+                #[cfg(target_arch = "x86_64")]
+                (Store::F32(b), SimdBackend::Avx2) => x86::avx2_f32(g, net, x, y, b, grad),
+                (Store::F64(b), _) => step::run::<simd::Portable<f64>, 4, 4>(g, net, x, y, b, grad),
+                (Store::F32(b), _) => step::run::<simd::Portable<f32>, 4, 4>(g, net, x, y, b, grad),
+            }
+        }
+    }
+}
+
+/// The step compiled for each x86-64 backend: 4 x 6 (AVX-512) and 2 x 4 (AVX2)
+/// register blocks of C, filling 24 of 32 and 8 of 16 vector registers.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::simd::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
+    use super::step::{Buffers, Geometry, run};
+    use crate::nn::{Mlp, MlpGradient};
+    use nalgebra::DMatrix;
+
+    macro_rules! entry {
+        ($name:ident, $simd:ty, $e:ty, $mv:literal, $nr:literal, $features:literal) => {
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn $name(
+                g: &Geometry,
+                net: &Mlp,
+                x: &DMatrix<f64>,
+                y: &DMatrix<f64>,
+                buf: &mut Buffers<$e>,
+                grad: &mut MlpGradient,
+            ) -> f64 {
+                // SAFETY: forwarded from `TrainWorkspace::loss_and_grad`.
+                unsafe { run::<$simd, $mv, $nr>(g, net, x, y, buf, grad) }
+            }
+        };
+    }
+
+    entry!(
+        avx512_f64,
+        Avx512F64,
+        f64,
+        4,
+        6,
+        "avx512f,avx512vl,avx2,fma"
+    );
+    entry!(
+        avx512_f32,
+        Avx512F32,
+        f32,
+        4,
+        6,
+        "avx512f,avx512vl,avx2,fma"
+    );
+    entry!(avx2_f64, Avx2F64, f64, 2, 4, "avx2,fma");
+    entry!(avx2_f32, Avx2F32, f32, 2, 4, "avx2,fma");
+}

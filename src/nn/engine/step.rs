@@ -1,0 +1,350 @@
+//! One training step of an [`Mlp`] on the kernels of [`super::gemm`]: forward pass
+//! with fused bias + activation + derivative, MSE, backward pass, all on buffers
+//! allocated once per batch size.
+//!
+//! ```text
+//! forward   z_l = W_l a_{l-1} + b_l,  (a_l, a'_l) = (act(z_l), act'(z_l))   (one pass per block)
+//!           Psi = W_L a_{L-1} + b_L (+ x if residual)
+//! loss      (1/B) sum |Psi - y|^2,    delta_L = 2 (Psi - y) / B
+//! backward  dW_l = delta_l a_{l-1}^T,  db_l = delta_l 1,
+//!           delta_{l-1} = (W_l^T delta_l) ⊙ a'_{l-1}
+//! ```
+//! The operations and their rounding are those of [`Mlp::forward`] and
+//! [`Mlp::backward`]; the products accumulate in the orders of [`Mode`].
+
+// The step drives raw-pointer kernels; the buffers' shapes are fixed at construction.
+#![allow(unsafe_op_in_unsafe_fn)]
+
+use nalgebra::DMatrix;
+
+use super::super::elem::Elem;
+use super::act::activate;
+use super::gemm::{Epilogue, Mat, Mode, Nothing, gemm};
+use super::simd::Simd;
+use crate::nn::{Activation, Mlp, MlpGradient};
+
+/// What a step needs to know about the network and the batch.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Geometry {
+    /// Layer widths `n_0 = d_in, n_1, ..., n_L = d_out`.
+    pub sizes: Vec<usize>,
+    /// Columns per batch.
+    pub batch: usize,
+    pub activation: Activation,
+    pub residual: bool,
+    /// Accumulate every product in the reference order (`f64`), or always fused.
+    pub reference_order: bool,
+}
+
+impl Geometry {
+    pub(super) fn of(net: &Mlp, batch: usize, reference_order: bool) -> Self {
+        let mut sizes = vec![net.weights()[0].ncols()];
+        sizes.extend(net.weights().iter().map(|w| w.nrows()));
+        Geometry {
+            sizes,
+            batch,
+            activation: net.activation(),
+            residual: net.is_residual(),
+            reference_order,
+        }
+    }
+
+    /// Whether buffers built for `self` serve `net` on batches of `batch` columns.
+    pub(super) fn fits(&self, net: &Mlp, batch: usize) -> bool {
+        let w = net.weights();
+        self.batch == batch
+            && self.activation == net.activation()
+            && self.residual == net.is_residual()
+            && self.sizes.len() == w.len() + 1
+            && self.sizes[0] == w[0].ncols()
+            && w.iter().zip(&self.sizes[1..]).all(|(w, &n)| w.nrows() == n)
+    }
+
+    fn layers(&self) -> usize {
+        self.sizes.len() - 1
+    }
+}
+
+/// Every buffer of a step, column-major, in the compute precision `E`.
+#[derive(Debug, Clone)]
+pub(super) struct Buffers<E> {
+    x: Vec<E>,
+    y: Vec<E>,
+    /// `W_l` and `W_l^T`.
+    w: Vec<Vec<E>>,
+    wt: Vec<Vec<E>>,
+    b: Vec<Vec<E>>,
+    /// Hidden activations `a_l` and derivatives `a'_l` (`n_l x B`).
+    act: Vec<Vec<E>>,
+    dact: Vec<Vec<E>>,
+    out: Vec<E>,
+    /// `dLoss/dz_l` (`n_l x B`).
+    delta: Vec<Vec<E>>,
+    /// Gradients of `W_l` and `b_l`.
+    gw: Vec<Vec<E>>,
+    gb: Vec<Vec<E>>,
+    /// A transposed weight gradient, when the short side is the output.
+    scratch: Vec<E>,
+}
+
+impl<E: Elem> Buffers<E> {
+    pub(super) fn new(g: &Geometry) -> Self {
+        let (s, bsz) = (&g.sizes, g.batch);
+        let layers = g.layers();
+        let z = |n: usize| vec![E::ZERO; n];
+        let hidden = &s[1..layers];
+        Buffers {
+            x: z(s[0] * bsz),
+            y: z(s[layers] * bsz),
+            w: (0..layers).map(|l| z(s[l] * s[l + 1])).collect(),
+            wt: (0..layers).map(|l| z(s[l] * s[l + 1])).collect(),
+            b: (0..layers).map(|l| z(s[l + 1])).collect(),
+            act: hidden.iter().map(|&n| z(n * bsz)).collect(),
+            dact: hidden.iter().map(|&n| z(n * bsz)).collect(),
+            out: z(s[layers] * bsz),
+            delta: (0..layers).map(|l| z(s[l + 1] * bsz)).collect(),
+            gw: (0..layers).map(|l| z(s[l] * s[l + 1])).collect(),
+            gb: (0..layers).map(|l| z(s[l + 1])).collect(),
+            scratch: z((0..layers).map(|l| s[l] * s[l + 1]).max().unwrap_or(0)),
+        }
+    }
+
+    /// Parameters and the batch, rounded to `E`; `W_l^T` beside `W_l`.
+    #[inline(always)]
+    fn load(&mut self, net: &Mlp, x: &DMatrix<f64>, y: &DMatrix<f64>) {
+        let put = |dst: &mut [E], src: &[f64]| {
+            dst.iter_mut()
+                .zip(src)
+                .for_each(|(d, &s)| *d = E::from_f64(s))
+        };
+        put(&mut self.x, x.as_slice());
+        put(&mut self.y, y.as_slice());
+        for (l, (w, b)) in net.weights().iter().zip(net.biases()).enumerate() {
+            put(&mut self.w[l], w.as_slice());
+            put(&mut self.b[l], b.as_slice());
+            let (rows, cols) = w.shape();
+            let (src, wt) = (&self.w[l], &mut self.wt[l]);
+            for (i, col) in wt.chunks_exact_mut(cols).enumerate() {
+                for (p, v) in col.iter_mut().enumerate() {
+                    *v = src[i + p * rows];
+                }
+            }
+        }
+    }
+
+    /// The gradient, widened to `f64`.
+    #[inline(always)]
+    fn store(&self, grad: &mut MlpGradient) {
+        let put = |dst: &mut [f64], src: &[E]| {
+            dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s.to_f64())
+        };
+        for (l, (w, b)) in grad.weights.iter_mut().zip(&mut grad.biases).enumerate() {
+            put(w.as_mut_slice(), &self.gw[l]);
+            put(b.as_mut_slice(), &self.gb[l]);
+        }
+    }
+}
+
+/// Load, step, store: the minibatch MSE, its gradient left in `grad`.
+///
+/// # Safety
+/// `buf` and `grad` must have been built for `g`, which must describe `net` and the
+/// batch `x` (`d_in x B`), `y` (`d_out x B`); the backend's CPU features must be enabled.
+#[inline(always)]
+pub(super) unsafe fn run<S: Simd, const MV: usize, const NR: usize>(
+    g: &Geometry,
+    net: &Mlp,
+    x: &DMatrix<f64>,
+    y: &DMatrix<f64>,
+    buf: &mut Buffers<S::E>,
+    grad: &mut MlpGradient,
+) -> f64 {
+    buf.load(net, x, y);
+    let loss = forward_backward::<S, MV, NR>(g, buf);
+    buf.store(grad);
+    loss
+}
+
+#[inline(always)]
+unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
+    g: &Geometry,
+    buf: &mut Buffers<S::E>,
+) -> f64 {
+    let (s, bsz, last) = (&g.sizes, g.batch, g.layers() - 1);
+    let mode = |reference: Mode, fast: Mode| {
+        if g.reference_order { reference } else { fast }
+    };
+    let col = Mat::col_major;
+    let x = buf.x.as_ptr();
+
+    // forward
+    for l in 0..=last {
+        let (m, k) = (s[l + 1], s[l]);
+        let input = if l == 0 { x } else { buf.act[l - 1].as_ptr() };
+        let (w, wt) = (col(buf.w[l].as_ptr(), m), col(buf.wt[l].as_ptr(), k));
+        let order = mode(Mode::reference_mul(m, k, bsz), Mode::fast_mul(m, k));
+        let bias = buf.b[l].as_slice();
+        if l < last {
+            let (z, d) = (buf.act[l].as_mut_ptr(), buf.dact[l].as_mut_ptr());
+            let act = g.activation;
+            let mut epi = Activate::<S> { act, z, d, bias };
+            gemm::<S, MV, NR>(order, (m, bsz, k), w, wt, col(input, k), z, m, &mut epi);
+        } else {
+            let o = buf.out.as_mut_ptr();
+            let x = if g.residual { Some(x) } else { None };
+            let mut epi = Output { o, bias, x };
+            gemm::<S, MV, NR>(order, (m, bsz, k), w, wt, col(input, k), o, m, &mut epi);
+        }
+    }
+
+    // loss and its gradient with respect to the output
+    let scale = S::E::from_f64(2.0 / bsz as f64);
+    let mut sum = 0.0f64;
+    for ((d, &o), &t) in buf.delta[last].iter_mut().zip(&buf.out).zip(&buf.y) {
+        let r = o - t;
+        let r64 = r.to_f64();
+        sum += r64 * r64;
+        *d = scale * r;
+    }
+
+    // backward
+    for l in (0..=last).rev() {
+        let (m, n) = (s[l + 1], s[l]);
+        let input = if l == 0 { x } else { buf.act[l - 1].as_ptr() };
+        let delta = col(buf.delta[l].as_ptr(), m);
+        let order = mode(Mode::reference_mul_bt(m, bsz, n), Mode::Fused);
+        let none = col(std::ptr::null(), 0);
+        if m >= n {
+            // dW (m x n) = delta (m x B) input^T
+            let gw = buf.gw[l].as_mut_ptr();
+            gemm::<S, MV, NR>(
+                order,
+                (m, n, bsz),
+                delta,
+                none,
+                col(input, n).t(),
+                gw,
+                m,
+                &mut Nothing,
+            );
+        } else {
+            // dW^T (n x m) = input (n x B) delta^T, then transpose
+            let sc = buf.scratch.as_mut_ptr();
+            gemm::<S, MV, NR>(
+                order,
+                (n, m, bsz),
+                col(input, n),
+                none,
+                delta.t(),
+                sc,
+                n,
+                &mut Nothing,
+            );
+            for (i, gcol) in buf.gw[l].chunks_exact_mut(m).enumerate() {
+                for (r, v) in gcol.iter_mut().enumerate() {
+                    *v = buf.scratch[i + r * n];
+                }
+            }
+        }
+        row_sums(&buf.delta[l], &mut buf.gb[l]);
+        if l > 0 {
+            // delta_{l-1} (n x B) = W_l^T (n x m) delta_l, times act'(z_{l-1})
+            let order = mode(Mode::reference_mul(n, m, bsz), Mode::fast_mul(n, m));
+            let (wt, w) = (col(buf.wt[l].as_ptr(), n), col(buf.w[l].as_ptr(), m));
+            let (lower, upper) = buf.delta.split_at_mut(l);
+            let prev = lower[l - 1].as_mut_ptr();
+            let dact = buf.dact[l - 1].as_ptr();
+            let delta = col(upper[0].as_ptr(), m);
+            let mut epi = TimesDerivative { prev, dact, n };
+            gemm::<S, MV, NR>(order, (n, bsz, m), wt, w, delta, prev, n, &mut epi);
+        }
+    }
+    sum / bsz as f64
+}
+
+/// Hidden layer: bias, activation and its derivative ([`activate`]).
+struct Activate<'a, S: Simd> {
+    act: Activation,
+    z: *mut S::E,
+    d: *mut S::E,
+    bias: &'a [S::E],
+}
+
+impl<S: Simd> Epilogue for Activate<'_, S> {
+    #[inline(always)]
+    unsafe fn finish(&mut self, j0: usize, nr: usize) {
+        let m = self.bias.len();
+        activate::<S>(
+            self.act,
+            self.z.add(j0 * m),
+            self.d.add(j0 * m),
+            self.bias,
+            nr,
+        );
+    }
+}
+
+/// Read-out: `Psi = z + b`, plus `x` for a residual network (two roundings, as the
+/// reference adds them).
+struct Output<'a, E> {
+    o: *mut E,
+    bias: &'a [E],
+    x: Option<*const E>,
+}
+
+impl<E: Elem> Epilogue for Output<'_, E> {
+    #[inline(always)]
+    unsafe fn finish(&mut self, j0: usize, nr: usize) {
+        let m = self.bias.len();
+        let os = std::slice::from_raw_parts_mut(self.o.add(j0 * m), nr * m);
+        for oc in os.chunks_exact_mut(m) {
+            oc.iter_mut()
+                .zip(self.bias)
+                .for_each(|(v, &bi)| *v = *v + bi);
+        }
+        if let Some(x) = self.x {
+            let xs = std::slice::from_raw_parts(x.add(j0 * m), nr * m);
+            os.iter_mut().zip(xs).for_each(|(v, &xi)| *v = *v + xi);
+        }
+    }
+}
+
+/// Backward: `delta_{l-1} = (W_l^T delta_l) ⊙ act'(z_{l-1})`.
+struct TimesDerivative<E> {
+    prev: *mut E,
+    dact: *const E,
+    n: usize,
+}
+
+impl<E: Elem> Epilogue for TimesDerivative<E> {
+    #[inline(always)]
+    unsafe fn finish(&mut self, j0: usize, nr: usize) {
+        let n = self.n;
+        let ps = std::slice::from_raw_parts_mut(self.prev.add(j0 * n), nr * n);
+        let ds = std::slice::from_raw_parts(self.dact.add(j0 * n), nr * n);
+        ps.iter_mut().zip(ds).for_each(|(p, &d)| *p = *p * d);
+    }
+}
+
+/// Rows whose running sums [`row_sums`] keeps in registers at once.
+const ROW_BLOCK: usize = 64;
+
+/// `out = sum_j delta[:, j]` over the columns of `delta` (`m` rows), in order of `j`
+/// from zero (the reference's order), [`ROW_BLOCK`] running sums at a time.
+#[inline(always)]
+fn row_sums<E: Elem>(delta: &[E], out: &mut [E]) {
+    let m = out.len();
+    let mut blocks = out.chunks_exact_mut(ROW_BLOCK);
+    for (b, ob) in (&mut blocks).enumerate() {
+        let mut acc = [E::ZERO; ROW_BLOCK];
+        for col in delta.chunks_exact(m) {
+            let c = &col[b * ROW_BLOCK..(b + 1) * ROW_BLOCK];
+            acc.iter_mut().zip(c).for_each(|(a, &v)| *a = *a + v);
+        }
+        ob.copy_from_slice(&acc);
+    }
+    let done = m - blocks.into_remainder().len();
+    for (q, o) in out.iter_mut().enumerate().skip(done) {
+        *o = delta.chunks_exact(m).fold(E::ZERO, |s, col| s + col[q]);
+    }
+}
