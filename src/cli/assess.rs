@@ -264,7 +264,8 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                         sig(e.rms, 3),
                         sig(e.max, 3),
                         sig(e.rel_mse, 3),
-                        sig(e.rms_over_bound, 3)
+                        e.rms_over_bound
+                            .map_or("- (the bound is 0)".to_string(), |r| sig(r, 3))
                     ),
                     None => "end-to-end error: give --rollout FILE (the composed map at rollout_queries)\n".to_string(),
                 });

@@ -132,15 +132,17 @@ impl<'de> Visitor<'de> for PointSeed<'_> {
             sink_error(&mut sink.content, msg);
             A::Error::custom("content")
         };
-        while let Some(v) = seq.next_element::<f64>()? {
+        while got < sink.dim {
+            let Some(v) = seq.next_element::<f64>()? else {
+                break;
+            };
             got += 1;
-            if got > sink.dim {
-                let d = sink.dim;
-                return Err(fail(format!(
-                    "point {j} has more than d = {d} coordinates; give d numbers per point"
-                )));
-            }
             sink.data.push(v);
+        }
+        // Extra coordinates are counted (not stored) so that the message can name them;
+        // the file size limit bounds the count.
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            got += 1;
         }
         if got != sink.dim {
             let d = sink.dim;

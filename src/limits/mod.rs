@@ -98,7 +98,7 @@ pub const FLOPS_PER_SECOND: f64 = 1e10;
 #[non_exhaustive]
 pub enum LimitError {
     /// A count outside its range.
-    #[error("{flag} {value} is outside [{min}, {max}]: {fix}")]
+    #[error("{flag} {value} is not between {min} and {max}: {fix}")]
     Count {
         /// The flag or field.
         flag: String,
@@ -180,7 +180,12 @@ pub fn check_count(
             value: value.to_string(),
             min,
             max,
-            fix: fix.to_string(),
+            // The advice is about the side that was crossed.
+            fix: if value < min {
+                format!("give at least {min}")
+            } else {
+                fix.to_string()
+            },
         })
     }
 }
