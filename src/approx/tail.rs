@@ -134,7 +134,7 @@ pub fn box_radius(
         return Ok(lo.max(f64::MIN_POSITIVE));
     }
     let mut hi = r0 + 1.0;
-    if !(hi > r0) {
+    if hi <= r0 {
         // R + 1 rounds to R: start the bracket at the next representable scale.
         hi = r0 * (1.0 + 4.0 * f64::EPSILON);
     }

@@ -120,6 +120,17 @@ pub fn count(flag: &str, value: usize, min: usize, max: usize, fix: &str) -> Res
     Ok(flowcert::limits::check_count(flag, value, min, max, fix)?)
 }
 
+/// `--segments` (one count, or each entry of a list): 1 to `limits::MAX_SEGMENTS`.
+pub fn segments(n: usize) -> Result<usize> {
+    count(
+        "--segments",
+        n,
+        1,
+        flowcert::limits::MAX_SEGMENTS,
+        "give fewer segments",
+    )
+}
+
 /// Refuse a list with a repeated entry (`--seeds 1,1` would count one run twice).
 pub fn distinct<T: PartialEq + std::fmt::Display>(flag: &str, values: &[T]) -> Result<()> {
     for (i, v) in values.iter().enumerate() {

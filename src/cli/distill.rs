@@ -119,13 +119,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let grid_names: Vec<&str> = grids.iter().map(|g| g.name()).collect();
     common::distinct("--grids", &grid_names)?;
     for &n in &segments {
-        common::count(
-            "--segments",
-            n,
-            1,
-            limits::MAX_SEGMENTS,
-            "give fewer segments",
-        )?;
+        common::segments(n)?;
     }
     for (flag, v, max, fix) in [
         (

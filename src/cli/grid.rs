@@ -47,13 +47,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         bail!(GridError::BadRho { value: a.rho });
     }
     let kind = a.kind.with_rho(a.rho);
-    common::count(
-        "--segments",
-        a.segments,
-        1,
-        flowcert::limits::MAX_SEGMENTS,
-        "give fewer segments",
-    )?;
+    common::segments(a.segments)?;
     let times = kind.times(&mix, a.t_min, a.t_max, a.segments)?;
     let lambda = lambda_at(&mix, &times)?;
     let out = Out {

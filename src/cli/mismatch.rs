@@ -57,13 +57,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     common::distinct("--budgets", &budgets)?;
     common::distinct("--segments", &segments)?;
     for &n in &segments {
-        common::count(
-            "--segments",
-            n,
-            1,
-            limits::MAX_SEGMENTS,
-            "give fewer segments",
-        )?;
+        common::segments(n)?;
         for &m in &budgets {
             // The N-step student's Lipschitz budget M^N must be a finite f64.
             if n as f64 * m.ln() > f64::MAX.ln() {

@@ -58,13 +58,7 @@ struct Out<'a> {
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
     let grid = a.grid.with_rho(a.rho);
-    common::count(
-        "--segments",
-        a.segments,
-        1,
-        flowcert::limits::MAX_SEGMENTS,
-        "give fewer segments",
-    )?;
+    common::segments(a.segments)?;
     let times = match &a.times {
         Some(s) => common::list::<f64>("--times", s)?,
         None => {

@@ -83,13 +83,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     }
     let kind = a.grid.with_rho(a.rho);
     let teacher = Teacher::new(a.method.into(), a.rtol, a.atol)?;
-    common::count(
-        "--segments",
-        a.segments,
-        1,
-        limits::MAX_SEGMENTS,
-        "give fewer segments",
-    )?;
+    common::segments(a.segments)?;
     common::count(
         "--samples",
         a.samples,
@@ -120,7 +114,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     estimate(0.0).check(fix)?;
     let lambda = lambda_total(&mix, to, from)?;
     let pieces = lambda / PIECE_LAMBDA;
-    if !(pieces <= limits::MAX_STABILITY_PIECES as f64) {
+    if pieces.is_nan() || pieces > limits::MAX_STABILITY_PIECES as f64 {
         bail!(
             "the stability coordinate Lambda over [{to}, {from}] is {lambda:.3e} for this mixture ({}): the variational equation would be integrated in {pieces:.1e} pieces of int L <= {PIECE_LAMBDA} (the limit is {}), and exp(Lambda) is far beyond f64; raise --to, or give a mixture whose modes are closer together relative to their widths",
             common::scale_range(&mix),

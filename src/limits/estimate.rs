@@ -46,7 +46,8 @@ pub const FLOW_RHS_EVALS: f64 = 600.0;
 /// Parameters of an MLP student `d -> width^depth -> d`.
 ///
 /// ```
-/// assert_eq!(flowcert::limits::mlp_params(2, 64, 2), (2 * 64 + 64) + (64 * 64 + 64) + (64 * 2 + 2));
+/// let p = (2 * 64 + 64) + (64 * 64 + 64) + (64 * 2 + 2);
+/// assert_eq!(flowcert::limits::mlp_params(2, 64, 2), p as f64);
 /// ```
 pub fn mlp_params(d: usize, width: usize, depth: usize) -> f64 {
     let (d, w, l) = (d as f64, width as f64, depth as f64);

@@ -273,7 +273,7 @@ pub(crate) fn pieces(
     int_l: f64,
 ) -> Result<Vec<f64>, StabilityError> {
     let n = (int_l / PIECE_LAMBDA).ceil();
-    if !(n <= limits::MAX_STABILITY_PIECES as f64) {
+    if n.is_nan() || n > limits::MAX_STABILITY_PIECES as f64 {
         return Err(StabilityError::TooManyPieces {
             lo,
             hi,

@@ -109,7 +109,7 @@ fn csv_headers_typos_and_delimiters() {
         ("1e300,0\n", "beyond the limit"),
         ("[[1, NaN]]", "JSON has no NaN"),
         ("nan,0\n", "finite"),
-        ("[[1, 2, 3]]", "more than d = 2"),
+        ("[[1, 2, 3]]", "point 0 has 3 coordinates"),
         ("[[1]]", "1 coordinates"),
         ("1,2,3\n", "3 coordinates"),
         ("", "no points"),

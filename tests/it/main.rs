@@ -17,6 +17,7 @@ mod cli_experiments;
 mod cli_hostile;
 mod cli_score_net;
 mod composition;
+mod corpus;
 mod distill;
 mod flow;
 mod fuzz;

@@ -357,7 +357,7 @@ impl QuerySet {
         let lambda = lambda_at(mix, &times)?;
         // The composition bound weighs segment i by exp(Lambda(t_{i-1})): it must be a number.
         let top = lambda[lambda.len().saturating_sub(2)];
-        if !(top <= f64::MAX.ln()) {
+        if top.is_nan() || top > f64::MAX.ln() {
             return Err(AssessError::BadSetting {
                 field: "--t-min",
                 value: cfg.t_min.to_string(),
