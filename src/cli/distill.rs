@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Status, common};
 use flowcert::experiments::distill::{DistillPlan, DistillRow};
-use flowcert::experiments::distill_summary::summarize_rows;
+use flowcert::experiments::distill_summary::{bound_violations, summarize_rows};
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::grids::GridKind;
 use flowcert::limits::{self, estimate::StudentSize};
@@ -79,6 +79,8 @@ pub struct Args {
 struct Out {
     rows: Vec<DistillRow>,
     missing: usize,
+    /// Cells whose relative MSE exceeds a bound the proof covers (a bug).
+    violations: usize,
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
@@ -224,14 +226,34 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     if a.out.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    let out = Out { rows, missing };
+    let violations = bound_violations(&rows);
+    let out = Out {
+        rows,
+        missing,
+        violations,
+    };
     common::emit(json, &out, || {
         let s = summarize_rows(&out.rows);
+        let rows = &out.rows;
         let mut text = format!(
             "relative MSE (mean over seeds)\n{}\nreductions\n{}",
             dtab::mse_table(&s, 3).to_text(),
             dtab::reduction_table(&s, 3).to_text()
         );
+        let rigorous = rows.iter().filter(|r| r.bound_rigorous).count();
+        text.push_str(&format!(
+            "\ncomposition bound (RMS form, on the evaluation sample): {violations} of {rigorous} \
+             cells covered by the proof exceed it{}\n",
+            if rigorous < rows.len() {
+                format!(
+                    "; {} cells have a bound local to a ball the samples are not confined to \
+                     (not rigorous, not counted)",
+                    rows.len() - rigorous
+                )
+            } else {
+                String::new()
+            }
+        ));
         if out.missing > 0 {
             text.push_str(&format!(
                 "\n{} cells belong to other shards; combine with `flowcert merge`.\n",
@@ -240,5 +262,9 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         }
         Ok(text)
     })?;
-    Ok(Status::Ok)
+    Ok(if violations > 0 {
+        Status::Violation
+    } else {
+        Status::Ok
+    })
 }

@@ -152,7 +152,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         );
         if let Some(r) = report.region_radius {
             out.push_str(&format!(
-                "(bounds on the ball |x| <= {}: trajectories leaving it are not compared)\n",
+                "(bounds on the ball |x| <= {}: a trajectory counts only if every solver state and the continuous path between accepted steps, bounded by |v| <= a|x| + b, stay in it; the others may leave B_R and are not compared)\n",
                 sig(r, 4)
             ));
         }
