@@ -13,6 +13,7 @@
 //!
 //! ```text
 //! flowmap, seed, tolerance, digits   the FlowMap capability, seed streams, tolerances, number formatting
+//! limits                             size, magnitude and work limits; bounded reading of input files
 //! model                              mixtures, the OU process, p_t (score, Hessian, velocity), sampling, built-ins
 //! dynamics                           Runge-Kutta solvers, exact flow maps + variational equation, Teacher presets
 //! bounds, nn, approx                 L(t)/mu(t) and Lambda; MLP students; the ReLU-ReQU score construction
@@ -67,6 +68,7 @@ pub mod experiments;
 pub mod flowmap;
 pub mod grids;
 pub mod io;
+pub mod limits;
 pub mod model;
 pub mod nn;
 pub mod report;

@@ -238,7 +238,7 @@ pub(crate) fn plan(mix: &Mixture, p: &ScoreNetParams) -> Result<Plan, ApproxErro
     let share = (1.0 - APPROX_ROUNDING_SHARE) / 2.0;
     let eps_in = share * p.eps;
     let eps_out = share * p.eps;
-    let radius = box_radius(mix, p.t_min, p.t_max, eps_in, eps_out);
+    let radius = box_radius(mix, p.t_min, p.t_max, eps_in, eps_out)?;
     let alpha_max = (-p.t_min).exp();
 
     // Geometry per component.

@@ -84,6 +84,17 @@ pub enum ApproxError {
         /// The target.
         target: f64,
     },
+    /// No box radius brings the tail bound below its share of eps in f64 (means so far
+    /// out that `R + 1` rounds to `R`, or a tail bound that is not a number).
+    #[error(
+        "no box radius R >= {r0:e} brings the bound on the score error outside the box below {target:e}: at this scale of the means, f64 cannot resolve the box (R + 1 rounds to R) or the bound is not a number; rescale the mixture so that its means are of moderate size (at most 1e8)"
+    )]
+    NoBoxRadius {
+        /// `alpha_max max |mu_ki|`, where the search starts.
+        r0: f64,
+        /// The tail budget.
+        target: f64,
+    },
     /// A bad checker setting.
     #[error("{field} = {value} is not usable: {fix}")]
     BadSetting {

@@ -4,6 +4,7 @@
 
 use statrs::function::erf::erfc;
 
+use super::ApproxError;
 use crate::model::{Mixture, OuCoeffs};
 
 /// `Q(a) = P(N(0,1) > a)`.
@@ -79,15 +80,26 @@ pub fn tail_bound(mix: &Mixture, t_min: f64, t_max: f64, radius: f64, eps_in: f6
     total.sqrt()
 }
 
-/// The smallest `R >= alpha_max max_ki |mu_ki|` with `tail_bound <= eps_out` (bisection).
+/// The smallest `R >= alpha_max max_ki |mu_ki|` with `tail_bound <= eps_out` (a doubling
+/// bracket, then bisection). An error when the bracket cannot grow in f64 (`R + 1 == R`
+/// for means beyond ~1e16) or the bound is not a number, instead of looping.
 ///
 /// ```
 /// let mix = flowcert::model::builtin::two_mode(0.1);
-/// let r = flowcert::approx::box_radius(&mix, 0.01, 1.0, 1e-3, 1e-3);
+/// let r = flowcert::approx::box_radius(&mix, 0.01, 1.0, 1e-3, 1e-3).unwrap();
 /// assert!(flowcert::approx::tail_bound(&mix, 0.01, 1.0, r, 1e-3) <= 1e-3);
 /// assert!(r > 1.5 && r < 12.0);
 /// ```
-pub fn box_radius(mix: &Mixture, t_min: f64, t_max: f64, eps_in: f64, eps_out: f64) -> f64 {
+pub fn box_radius(
+    mix: &Mixture,
+    t_min: f64,
+    t_max: f64,
+    eps_in: f64,
+    eps_out: f64,
+) -> Result<f64, ApproxError> {
+    if !(t_min > 0.0 && t_max > t_min && t_max.is_finite()) {
+        return Err(ApproxError::BadTimes { t_min, t_max });
+    }
     let alpha_max = (-t_min).exp();
     let r0 = alpha_max
         * mix
@@ -96,14 +108,50 @@ pub fn box_radius(mix: &Mixture, t_min: f64, t_max: f64, eps_in: f64, eps_out: f
             .flat_map(|c| c.mean.iter())
             .fold(0.0f64, |a, v| a.max(v.abs()));
     let f = |r: f64| tail_bound(mix, t_min, t_max, r, eps_in);
+    let stuck = || ApproxError::NoBoxRadius {
+        r0,
+        target: eps_out,
+    };
+    // A budget that is not a positive finite number never brackets.
+    for (field, v, ok) in [
+        ("eps_in", eps_in, eps_in.is_finite() && eps_in >= 0.0),
+        ("eps_out", eps_out, eps_out.is_finite() && eps_out > 0.0),
+    ] {
+        if !ok {
+            return Err(ApproxError::BadSetting {
+                field,
+                value: v.to_string(),
+                fix: "give a finite, positive error budget",
+            });
+        }
+    }
     let mut lo = r0;
-    if f(lo) <= eps_out {
-        return lo.max(f64::MIN_POSITIVE);
+    let v0 = f(lo);
+    if v0.is_nan() {
+        return Err(stuck());
+    }
+    if v0 <= eps_out {
+        return Ok(lo.max(f64::MIN_POSITIVE));
     }
     let mut hi = r0 + 1.0;
-    while f(hi) > eps_out {
+    if hi <= r0 {
+        // R + 1 rounds to R: start the bracket at the next representable scale.
+        hi = r0 * (1.0 + 4.0 * f64::EPSILON);
+    }
+    loop {
+        let v = f(hi);
+        if v.is_nan() {
+            return Err(stuck());
+        }
+        if v <= eps_out {
+            break;
+        }
         lo = hi;
-        hi = r0 + 2.0 * (hi - r0);
+        let next = r0 + 2.0 * (hi - r0);
+        if !(next > hi && next.is_finite()) {
+            return Err(stuck());
+        }
+        hi = next;
     }
     for _ in 0..80 {
         let mid = 0.5 * (lo + hi);
@@ -113,5 +161,5 @@ pub fn box_radius(mix: &Mixture, t_min: f64, t_max: f64, eps_in: f64, eps_out: f
             lo = mid;
         }
     }
-    hi
+    Ok(hi)
 }

@@ -63,9 +63,9 @@ struct FlowArgs {
 }
 
 #[derive(Serialize)]
-struct Out<T: Serialize> {
+struct Out<'a, T: Serialize> {
     #[serde(flatten)]
-    assessment: T,
+    assessment: &'a T,
     #[serde(skip_serializing_if = "Option::is_none")]
     comparison: Option<Comparison>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,7 +94,8 @@ fn load(c: &Common) -> Result<QuerySet> {
     Ok(set)
 }
 
-/// Compare, save, print the comparison; returns the status and the comparison.
+/// Compare, save, print: the assessment passes the final guard (no NaN or inf in any
+/// metric) before it is compared, saved as a baseline or printed; `table` is its text.
 fn finish<T: Serialize>(
     c: &Common,
     kind: &str,
@@ -102,7 +103,9 @@ fn finish<T: Serialize>(
     identity: &flowcert::theorems::assess::QueryIdentity,
     metrics: &std::collections::BTreeMap<String, f64>,
     json: bool,
-) -> Result<(Status, Option<Comparison>, Option<String>)> {
+    table: String,
+) -> Result<Status> {
+    flowcert::io::check_finite(a)?;
     let comparison = match &c.baseline {
         Some(p) => Some(compare(
             kind,
@@ -117,16 +120,17 @@ fn finish<T: Serialize>(
     let mut saved = None;
     if let Some(p) = &c.save_baseline {
         if regressions > 0 {
-            eprintln!(
+            common::note(&format!(
                 "not saving {}: {regressions} metric(s) regressed against the baseline",
                 p.display()
-            );
+            ));
         } else {
             let text = serde_json::to_string_pretty(a)?;
             flowcert::io::write_atomic(Path::new(p), text.as_bytes())?;
             saved = Some(p.display().to_string());
         }
     }
+    let mut text = table;
     if !json {
         if let Some(cmp) = &comparison {
             let mut tab = Table::new(&["metric", "baseline", "current", "change", "status"]);
@@ -140,26 +144,31 @@ fn finish<T: Serialize>(
                     ch.status.clone(),
                 ]);
             }
-            println!(
-                "against the baseline (tolerance {}%): {} metrics, {} regressed",
+            text.push_str(&format!(
+                "against the baseline (tolerance {}%): {} metrics, {} regressed\n",
                 100.0 * cmp.tolerance,
                 cmp.changes.len(),
                 cmp.regressions
-            );
+            ));
             if !tab.rows.is_empty() {
-                print!("{}", tab.to_text());
+                text.push_str(&tab.to_text());
             }
         }
         if let Some(p) = &saved {
-            println!("saved baseline {p}");
+            text.push_str(&format!("saved baseline {p}\n"));
         }
     }
-    let status = if regressions > 0 {
+    let out = Out {
+        assessment: a,
+        comparison,
+        saved_baseline: saved,
+    };
+    common::emit(json, &out, || Ok(text))?;
+    Ok(if regressions > 0 {
         Status::Violation
     } else {
         Status::Ok
-    };
-    Ok((status, comparison, saved))
+    })
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
@@ -169,11 +178,12 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             let m = &set.manifest.score;
             let ans = load_answers(&c.answers, m.file.rows, set.mixture.dim(), &m.file.npy)?;
             let res = assess_score(&set, &ans)?;
+            let mut text = String::new();
             if !json {
-                println!(
-                    "score model on {} queries ({} per time), mixture {}",
+                text.push_str(&format!(
+                    "score model on {} queries ({} per time), mixture {}\n",
                     m.file.rows, m.samples_per_time, set.manifest.mixture_hash
-                );
+                ));
                 let mut tab = Table::new(&[
                     "t",
                     "L1 error",
@@ -192,23 +202,14 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                         sig(r.relative_l2, 3),
                     ]);
                 }
-                print!("{}", tab.to_text());
-                println!(
-                    "sup_t L1 = {}, sup_t L2 = {}",
+                text.push_str(&tab.to_text());
+                text.push_str(&format!(
+                    "sup_t L1 = {}, sup_t L2 = {}\n",
                     sig(res.sup_l1, 3),
                     sig(res.sup_l2, 3)
-                );
+                ));
             }
-            let (status, comparison, saved_baseline) =
-                finish(&c, "score", &res, &res.queries, &res.metrics, json)?;
-            if json {
-                common::print_json(&Out {
-                    assessment: &res,
-                    comparison,
-                    saved_baseline,
-                })?;
-            }
-            Ok(status)
+            finish(&c, "score", &res, &res.queries, &res.metrics, json, text)
         }
         What::Flowmap(f) => {
             let c = &f.common;
@@ -223,11 +224,12 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             let pb = common::progress(1, json, "exact flow");
             let res = assess_flowmap(&set, &ans, roll.as_ref())?;
             pb.finish_and_clear();
+            let mut text = String::new();
             if !json {
-                println!(
-                    "flow maps on the {} grid, {} segments, {} points per segment",
+                text.push_str(&format!(
+                    "flow maps on the {} grid, {} segments, {} points per segment\n",
                     m.grid, m.segments, m.samples_per_segment
-                );
+                ));
                 let mut tab = Table::new(&[
                     "segment",
                     "t_from",
@@ -246,39 +248,29 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                         sig(s.weight, 3),
                     ]);
                 }
-                print!("{}", tab.to_text());
-                println!(
-                    "composition bound sum eps_i exp(Lambda(t_(i-1))): {} (RMS eps_i), {} (max eps_i){}",
+                text.push_str(&tab.to_text());
+                text.push_str(&format!(
+                    "composition bound sum eps_i exp(Lambda(t_(i-1))): {} (RMS eps_i), {} (max eps_i){}\n",
                     sig(res.bound_rms, 3),
                     sig(res.bound_max, 3),
                     res.region_radius.map_or(String::new(), |r| format!(
                         "; valid on the ball of radius {}",
                         sig(r, 3)
                     ))
-                );
-                match &res.end_to_end {
-                    Some(e) => println!(
-                        "end-to-end |Psi - Phi_(T -> t_min)|: RMS {}, max {}, relative MSE {}, RMS / bound {}",
+                ));
+                text.push_str(&match &res.end_to_end {
+                    Some(e) => format!(
+                        "end-to-end |Psi - Phi_(T -> t_min)|: RMS {}, max {}, relative MSE {}, RMS / bound {}\n",
                         sig(e.rms, 3),
                         sig(e.max, 3),
                         sig(e.rel_mse, 3),
-                        sig(e.rms_over_bound, 3)
+                        e.rms_over_bound
+                            .map_or("- (the bound is 0)".to_string(), |r| sig(r, 3))
                     ),
-                    None => println!(
-                        "end-to-end error: give --rollout FILE (the composed map at rollout_queries)"
-                    ),
-                }
+                    None => "end-to-end error: give --rollout FILE (the composed map at rollout_queries)\n".to_string(),
+                });
             }
-            let (status, comparison, saved_baseline) =
-                finish(c, "flowmap", &res, &res.queries, &res.metrics, json)?;
-            if json {
-                common::print_json(&Out {
-                    assessment: &res,
-                    comparison,
-                    saved_baseline,
-                })?;
-            }
-            Ok(status)
+            finish(c, "flowmap", &res, &res.queries, &res.metrics, json, text)
         }
     }
 }

@@ -43,19 +43,17 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             .collect::<Result<_>>()?
     };
     let summary = run_checks(&plan, &cases, &CHECKS, &common::Bars::new(json))?;
-    if json {
-        common::print_json(&summary)?;
-    } else {
-        print!("{}", flowcert::report::check::table(&summary).to_text());
-        println!(
-            "{}",
+    common::emit(json, &summary, || {
+        Ok(format!(
+            "{}{}\n",
+            flowcert::report::check::table(&summary).to_text(),
             if summary.violations == 0 {
                 "all checks passed".to_string()
             } else {
                 format!("{} violations", summary.violations)
             }
-        );
-    }
+        ))
+    })?;
     Ok(if summary.violations > 0 {
         Status::Violation
     } else {

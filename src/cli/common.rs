@@ -8,20 +8,54 @@ use serde::Serialize;
 
 use flowcert::model::Mixture;
 
-/// Print a JSON document (pretty, one trailing newline) on stdout, streamed through a
-/// buffer rather than formatted into one string first.
-pub fn print_json<T: Serialize>(v: &T) -> Result<()> {
-    use std::io::{ErrorKind, Write};
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = serde_json::to_writer_pretty(&mut out, v)
-        .map_err(std::io::Error::from)
-        .and_then(|()| writeln!(out))
-        .and_then(|()| out.flush());
-    match written {
-        // A closed pipe (`flowcert ... --json | head`) is the reader's choice, not an error.
-        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
-        r => Ok(r?),
+/// The one way a command prints its result on stdout: `value` as one JSON document under
+/// `--json` (streamed through a buffer rather than formatted into one string first), else
+/// the text `table` renders. Either way `value` passes the final guard first (a NaN or inf
+/// anywhere in it is an error naming the quantity, never printed). A closed pipe
+/// (`flowcert ... | head`) ends the output quietly (the reader's choice: exit status 0 as
+/// if the whole output had been read); any other write error (a full disk,
+/// `> /dev/full`) is an error (exit 2).
+pub fn emit<T: Serialize + ?Sized>(
+    json: bool,
+    value: &T,
+    table: impl FnOnce() -> Result<String>,
+) -> Result<()> {
+    flowcert::io::check_finite(value)?;
+    if json {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut out, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush());
+        stdout_result(written)
+    } else {
+        write_stdout(&table()?)
     }
+}
+
+/// Write `text` to stdout: quietly nothing more on a closed pipe, an error on any other
+/// write failure.
+pub fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    stdout_result(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+fn stdout_result(written: std::io::Result<()>) -> Result<()> {
+    match written {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => bail!(
+            "cannot write the output to stdout: {e}; check where stdout goes (a full disk, a closed file), or write to a file with enough space"
+        ),
+    }
+}
+
+/// A note for the user on stderr (never fails: a closed stderr only loses the note).
+pub fn note(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{msg}");
 }
 
 /// `--method`: the Runge-Kutta pair of the exact flow.
@@ -77,12 +111,61 @@ pub fn mixture_name(arg: &str) -> String {
     }
 }
 
-/// A time argument that must be finite and > 0.
+/// A time argument that must be finite and at least [`flowcert::limits::MIN_TIME`].
 pub fn time(flag: &str, t: f64) -> Result<f64> {
     if !(t.is_finite() && t > 0.0) {
         bail!("{flag} {t} is not a valid OU time: give a finite number > 0");
     }
+    if t < flowcert::limits::MIN_TIME {
+        bail!(
+            "{flag} {t:e} is below the smallest OU time {:e}: there p_t is the data law to double precision and 1/sigma_t^2 swamps every rounding error; give {flag} {:e} or more",
+            flowcert::limits::MIN_TIME,
+            flowcert::limits::MIN_TIME
+        );
+    }
     Ok(t)
+}
+
+/// A count argument within `[min, max]` (a [`flowcert::limits`] limit); `fix` says what
+/// to do instead.
+pub fn count(flag: &str, value: usize, min: usize, max: usize, fix: &str) -> Result<usize> {
+    Ok(flowcert::limits::check_count(flag, value, min, max, fix)?)
+}
+
+/// `--segments` (one count, or each entry of a list): 1 to `limits::MAX_SEGMENTS`.
+pub fn segments(n: usize) -> Result<usize> {
+    count(
+        "--segments",
+        n,
+        1,
+        flowcert::limits::MAX_SEGMENTS,
+        "give fewer segments",
+    )
+}
+
+/// Refuse a list with a repeated entry (`--seeds 1,1` would count one run twice).
+pub fn distinct<T: PartialEq + std::fmt::Display>(flag: &str, values: &[T]) -> Result<()> {
+    for (i, v) in values.iter().enumerate() {
+        if values[..i].contains(v) {
+            bail!("{flag} lists {v} twice: give each entry once");
+        }
+    }
+    Ok(())
+}
+
+/// Check an estimate against the limits; when the run will take more than a minute, say
+/// so on stderr (on a terminal, and not under `--json`, like the progress bars).
+pub fn estimate(e: &flowcert::limits::Estimate, json: bool, fix: &str) -> Result<()> {
+    e.check(fix)?;
+    let secs = e.flops / flowcert::limits::FLOPS_PER_SECOND;
+    if secs > 60.0 && !json && std::io::stderr().is_terminal() {
+        note(&format!(
+            "{}: estimated {:.0} minutes on one core",
+            e.what,
+            secs / 60.0
+        ));
+    }
+    Ok(())
 }
 
 /// A progress bar on stderr, hidden under --json or when stderr is not a terminal.
@@ -96,6 +179,31 @@ pub fn progress(len: u64, json: bool, msg: &str) -> ProgressBar {
     }
     pb.set_message(msg.to_string());
     pb
+}
+
+/// Where the scales of a mixture lie: "means up to 3 apart, covariance eigenvalues from
+/// 0.01 (covariances[1]) to 1e6 (covariances[0])", for messages about a stiff mixture.
+pub fn scale_range(mix: &Mixture) -> String {
+    let mut lo = (f64::INFINITY, 0);
+    let mut hi = (0.0f64, 0);
+    for (k, c) in mix.components().iter().enumerate() {
+        for &l in &c.eigvals {
+            if l < lo.0 {
+                lo = (l, k);
+            }
+            if l > hi.0 {
+                hi = (l, k);
+            }
+        }
+    }
+    format!(
+        "means up to {:.3e} apart, covariance eigenvalues from {:.3e} (covariances[{}]) to {:.3e} (covariances[{}])",
+        mix.mean_diameter(),
+        lo.0,
+        lo.1,
+        hi.0,
+        hi.1
+    )
 }
 
 /// Format a vector compactly for tables.
@@ -178,10 +286,17 @@ impl flowcert::suite::Progress for Bars {
     }
 }
 
-/// Parse a comma-separated list of numbers; `flag` names it in errors.
+/// Parse a comma-separated list of numbers (at most [`flowcert::limits::MAX_LIST`]);
+/// `flag` names it in errors.
 pub fn list<T: std::str::FromStr>(flag: &str, s: &str) -> Result<Vec<T>> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if out.len() == flowcert::limits::MAX_LIST {
+            bail!(
+                "{flag} has more than {} entries: give a shorter list",
+                flowcert::limits::MAX_LIST
+            );
+        }
         match part.parse() {
             Ok(v) => out.push(v),
             Err(_) => bail!(

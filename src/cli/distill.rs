@@ -15,6 +15,7 @@ use flowcert::experiments::distill::{DistillPlan, DistillRow};
 use flowcert::experiments::distill_summary::{bound_violations, summarize_rows};
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::grids::GridKind;
+use flowcert::limits::{self, estimate::StudentSize};
 use flowcert::nn::StudentBudget;
 use flowcert::report::distill as dtab;
 use flowcert::report::output::ReportWriter;
@@ -117,8 +118,82 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         if n == 0 {
             bail!("--seeds 0 runs nothing: give a count >= 1 or a list such as 0,1,2");
         }
+        if n > limits::MAX_LIST as u64 {
+            bail!(
+                "--seeds {n} is more than {} seeds: give fewer (or run slices of them with --shard i/n)",
+                limits::MAX_LIST
+            );
+        }
         (0..n).collect()
     };
+    common::distinct("--seeds", &seeds)?;
+    common::distinct("--segments", &segments)?;
+    let grid_names: Vec<&str> = grids.iter().map(|g| g.name()).collect();
+    common::distinct("--grids", &grid_names)?;
+    for &n in &segments {
+        common::segments(n)?;
+    }
+    for (flag, v, max, fix) in [
+        (
+            "--width",
+            a.width,
+            limits::MAX_WIDTH,
+            "give a narrower student",
+        ),
+        (
+            "--depth",
+            a.depth,
+            limits::MAX_DEPTH,
+            "give fewer hidden layers",
+        ),
+        (
+            "--steps",
+            a.steps,
+            limits::MAX_STEPS,
+            "give fewer Adam steps",
+        ),
+        (
+            "--samples",
+            a.samples,
+            limits::MAX_SAMPLES,
+            "give fewer teacher pairs",
+        ),
+        (
+            "--batch",
+            a.batch,
+            limits::MAX_SAMPLES,
+            "give a smaller batch",
+        ),
+        (
+            "--eval-samples",
+            a.eval_samples,
+            limits::MAX_SAMPLES,
+            "give fewer evaluation samples",
+        ),
+    ] {
+        common::count(flag, v, 1, max, fix)?;
+    }
+    let student = StudentSize {
+        width: a.width,
+        depth: a.depth,
+        steps: a.steps,
+        batch: a.batch,
+        samples: a.samples,
+    };
+    common::estimate(
+        &limits::estimate::distill(
+            mix.n_components(),
+            mix.dim(),
+            grids.len(),
+            &segments,
+            seeds.len(),
+            &student,
+            a.eval_samples,
+            a.shard.count,
+        ),
+        json,
+        "split the sweep with --shard i/n (run the slices separately, then `flowcert merge`), or lower --steps, --samples, --width or the number of cells",
+    )?;
     let name = common::mixture_name(&a.mixture);
     let plan = DistillPlan {
         mixtures: vec![(name, mix)],
@@ -148,6 +223,9 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let store = CellStore::open(&dir)?;
     let bars = common::Bars::new(json);
     let sweep = plan.sweep(&store, a.shard, &bars)?;
+    for n in store.take_notes() {
+        common::note(&n);
+    }
     let mut record = RunRecord::new(RunKind::Distill, None, a.shard);
     record.distill = Some(DistillSpec::of(&plan));
     record.section("distill", Source::Computed, start);
@@ -165,22 +243,23 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
 fn print(sweep: DistillSweep, json: bool) -> Result<Status> {
     let (rows, missing) = (sweep.rows, sweep.missing);
     let violations = bound_violations(&rows);
-    if json {
-        common::print_json(&Out {
-            rows,
-            missing,
-            violations,
-        })?;
-    } else {
-        let s = summarize_rows(&rows);
-        println!("relative MSE (mean over seeds)");
-        print!("{}", dtab::mse_table(&s, 3).to_text());
-        println!("\nreductions");
-        print!("{}", dtab::reduction_table(&s, 3).to_text());
+    let out = Out {
+        rows,
+        missing,
+        violations,
+    };
+    common::emit(json, &out, || {
+        let s = summarize_rows(&out.rows);
+        let rows = &out.rows;
+        let mut text = format!(
+            "relative MSE (mean over seeds)\n{}\nreductions\n{}",
+            dtab::mse_table(&s, 3).to_text(),
+            dtab::reduction_table(&s, 3).to_text()
+        );
         let rigorous = rows.iter().filter(|r| r.bound_rigorous).count();
-        println!(
+        text.push_str(&format!(
             "\ncomposition bound (RMS form, on the evaluation sample): {violations} of {rigorous} \
-             cells covered by the proof exceed it{}",
+             cells covered by the proof exceed it{}\n",
             if rigorous < rows.len() {
                 format!(
                     "; {} cells have a bound local to a ball the samples are not confined to \
@@ -190,11 +269,15 @@ fn print(sweep: DistillSweep, json: bool) -> Result<Status> {
             } else {
                 String::new()
             }
-        );
-        if missing > 0 {
-            println!("\n{missing} cells belong to other shards; combine with `flowcert merge`.");
+        ));
+        if out.missing > 0 {
+            text.push_str(&format!(
+                "\n{} cells belong to other shards; combine with `flowcert merge`.\n",
+                out.missing
+            ));
         }
-    }
+        Ok(text)
+    })?;
     Ok(if violations > 0 {
         Status::Violation
     } else {
@@ -218,14 +301,14 @@ pub fn report(
         let mut w = ReportWriter::new(out, formats)?;
         let summary = summarize_rows(&sweep.rows);
         flowcert::report::reproduce::distill_outputs(&mut w, &sweep.rows, &summary)?;
-        w.document(
-            "distill.json",
-            &serde_json::to_string_pretty(&Out {
-                rows: sweep.rows.clone(),
-                missing: sweep.missing,
-                violations: bound_violations(&sweep.rows),
-            })?,
-        )?;
+        let doc = Out {
+            rows: sweep.rows.clone(),
+            missing: sweep.missing,
+            violations: bound_violations(&sweep.rows),
+        };
+        // The final guard before anything is written (a NaN or inf is an error, not a result).
+        flowcert::io::check_finite(&doc)?;
+        w.document("distill.json", &serde_json::to_string_pretty(&doc)?)?;
         w.finish()?;
         if !json {
             eprintln!(

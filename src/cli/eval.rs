@@ -4,6 +4,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Status, common};
+use flowcert::limits::{Estimate, jacobian_flops};
 use flowcert::model::Marginal;
 use flowcert::report::{Table, sig};
 
@@ -40,8 +41,16 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let mix = common::mixture(&a.mixture)?;
     let t = common::time("--t", a.t)?;
     let xs = flowcert::io::load_points(&a.points, mix.dim())?;
-    let mut p = Marginal::new(&mix, t)?;
     let d = mix.dim();
+    let n = xs.ncols() as f64;
+    // Output: per point d^2 + 3d + 1 numbers, held as f64 and as text (~25 bytes each).
+    Estimate::new(
+        "eval at these points",
+        n * jacobian_flops(mix.n_components(), d),
+        n * (d * d + 3 * d + 1) as f64 * 40.0,
+    )
+    .check("give fewer points (split the points file) or a smaller mixture")?;
+    let mut p = Marginal::new(&mix, t)?;
     let points: Vec<PointOut> = xs
         .as_slice()
         .chunks(d)
@@ -58,11 +67,11 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             }
         })
         .collect();
-    if json {
-        common::print_json(&Out { t, points })?;
-    } else {
+    let out = Out { t, points };
+    common::emit(json, &out, || {
+        let points = &out.points;
         let mut tab = Table::new(&["x", "log p_t", "|score|", "score", "velocity", "||H||_F"]);
-        for pt in &points {
+        for pt in points {
             let norm = pt.score.iter().map(|v| v * v).sum::<f64>().sqrt();
             let hf = pt
                 .hessian
@@ -80,12 +89,12 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                 sig(hf, 6),
             ]);
         }
-        println!(
-            "p_t at t = {t} ({} points, d = {d}, K = {})",
+        Ok(format!(
+            "p_t at t = {t} ({} points, d = {d}, K = {})\n{}",
             points.len(),
-            mix.n_components()
-        );
-        print!("{}", tab.to_text());
-    }
+            mix.n_components(),
+            tab.to_text()
+        ))
+    })?;
     Ok(Status::Ok)
 }

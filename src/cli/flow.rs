@@ -14,6 +14,7 @@ use super::{Status, common};
 use flowcert::dynamics::flow::spectral_norm;
 use flowcert::dynamics::solver::SolverStats;
 use flowcert::dynamics::{ExactFlow, Teacher};
+use flowcert::limits::{Estimate, flow_flops};
 use flowcert::report::{Table, sig};
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +66,13 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let xs = flowcert::io::load_points(&a.points, mix.dim())?;
     let d = mix.dim();
     let n = xs.ncols();
+    let per_point = if a.jacobian { d * d + 2 * d } else { 2 * d } as f64;
+    Estimate::new(
+        "this flow",
+        n as f64 * flow_flops(mix.n_components(), d, a.jacobian),
+        n as f64 * per_point * 40.0,
+    )
+    .check("give fewer points (split the points file) or a smaller mixture")?;
     let mut ys = vec![0.0; d * n];
     let mut jac = a.jacobian.then(|| vec![0.0; d * d * n]);
     let pb = common::progress(n as u64, json, "flow");
@@ -93,15 +101,11 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         jac,
         stats,
     };
-    if json {
-        common::print_json(&out)?;
-    } else {
-        print_table(&out);
-    }
+    common::emit(json, &out, || Ok(table(&out)))?;
     Ok(Status::Ok)
 }
 
-fn print_table(out: &Flowed) {
+fn table(out: &Flowed) -> String {
     let d = out.d;
     let mut headers = vec!["x", "Phi(x)"];
     if out.jac.is_some() {
@@ -122,15 +126,14 @@ fn print_table(out: &Flowed) {
         tab.push(row);
     }
     let (from, to, stats) = (out.from, out.to, out.stats);
-    println!(
-        "flow map Phi_{{{from} -> {to}}} ({} points)",
-        out.xs.ncols()
-    );
-    print!("{}", tab.to_text());
-    println!(
-        "solver: {} RHS evaluations, {} accepted steps, {} rejected",
-        stats.rhs_evals, stats.steps, stats.rejected
-    );
+    format!(
+        "flow map Phi_{{{from} -> {to}}} ({} points)\n{}solver: {} RHS evaluations, {} accepted steps, {} rejected\n",
+        out.xs.ncols(),
+        tab.to_text(),
+        stats.rhs_evals,
+        stats.steps,
+        stats.rejected
+    )
 }
 
 /// The contract's document, `{"from", "to", "points": [{"x", "y", "jacobian"?,

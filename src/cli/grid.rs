@@ -47,6 +47,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         bail!(GridError::BadRho { value: a.rho });
     }
     let kind = a.kind.with_rho(a.rho);
+    common::segments(a.segments)?;
     let times = kind.times(&mix, a.t_min, a.t_max, a.segments)?;
     let lambda = lambda_at(&mix, &times)?;
     let out = Out {
@@ -56,9 +57,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         times,
         lambda,
     };
-    if json {
-        common::print_json(&out)?;
-    } else {
+    common::emit(json, &out, || {
         let mut tab = Table::new(&["i", "t_i", "Lambda(t_i)", "increment"]);
         for (i, (t, l)) in out.times.iter().zip(&out.lambda).enumerate() {
             let inc = if i == 0 {
@@ -68,11 +67,14 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             };
             tab.push(vec![i.to_string(), sig(*t, 8), sig(*l, 6), inc]);
         }
-        println!(
-            "{} grid, {} segments on [{}, {}] (Lambda: two-sided L)",
-            out.kind, out.segments, a.t_min, a.t_max
-        );
-        print!("{}", tab.to_text());
-    }
+        Ok(format!(
+            "{} grid, {} segments on [{}, {}] (Lambda: two-sided L)\n{}",
+            out.kind,
+            out.segments,
+            a.t_min,
+            a.t_max,
+            tab.to_text()
+        ))
+    })?;
     Ok(Status::Ok)
 }

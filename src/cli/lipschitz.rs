@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 
 use super::{Status, common};
 use flowcert::bounds::SearchConfig;
+use flowcert::limits::estimate::{self, SearchSize};
 use flowcert::theorems::lipschitz;
 
 #[derive(Debug, clap::Args)]
@@ -36,6 +37,12 @@ pub fn parse_times(flag: &str, text: &str) -> Result<Vec<f64>> {
     }
     let mut out = Vec::new();
     for (i, item) in text.split(',').enumerate() {
+        if i >= flowcert::limits::MAX_LIST {
+            bail!(
+                "{flag} has more than {} times: give fewer",
+                flowcert::limits::MAX_LIST
+            );
+        }
         let item = item.trim();
         let Ok(t) = item.parse::<f64>() else {
             bail!("{flag} entry {} '{item}' is not a number: {fix}", i + 1);
@@ -46,7 +53,7 @@ pub fn parse_times(flag: &str, text: &str) -> Result<Vec<f64>> {
                 i + 1
             );
         }
-        out.push(t);
+        out.push(common::time(&format!("{flag} entry {}", i + 1), t)?);
     }
     Ok(out)
 }
@@ -63,29 +70,37 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         seed: a.seed,
         ..base
     };
+    let size = SearchSize {
+        samples: cfg.samples,
+        segment_points: cfg.segment_points,
+        ladder: cfg.ladder,
+        starts: cfg.starts,
+        ascent_evals: cfg.ascent_evals,
+    };
+    common::estimate(
+        &estimate::lipschitz(mix.n_components(), mix.dim(), times.len(), &size),
+        json,
+        "give fewer --times, add --quick, or use a mixture with fewer components or a smaller dimension",
+    )?;
     let report = lipschitz::compare_bounds(&mix, &times, &cfg)?;
+    flowcert::io::check_finite(&report)?;
     if let Some(path) = &a.svg {
         let svg = report.bounds_plot_svg(&a.mixture);
         flowcert::io::write_atomic(std::path::Path::new(path), svg.as_bytes())?;
     }
-    if json {
-        common::print_json(&report)?;
-    } else {
-        println!(
-            "Lipschitz bounds of the PF-ODE velocity vs empirical suprema ({}; {})",
+    common::emit(json, &report, || {
+        Ok(format!(
+            "Lipschitz bounds of the PF-ODE velocity vs empirical suprema ({}; {})\n{}{} of {} times violate a bound\n",
             a.mixture,
             match report.rows.first().and_then(|r| r.region_radius) {
                 Some(r) => format!("bounds on the ball |x| <= {}", flowcert::report::sig(r, 4)),
                 None => "bounds on all of R^d".into(),
-            }
-        );
-        print!("{}", report.table().to_text());
-        println!(
-            "{} of {} times violate a bound",
+            },
+            report.table().to_text(),
             report.violations,
             report.rows.len()
-        );
-    }
+        ))
+    })?;
     Ok(if report.violations > 0 {
         Status::Violation
     } else {

@@ -5,6 +5,7 @@ use anyhow::{Result, bail};
 
 use super::{Status, common};
 use flowcert::grids::{GridKind, lambda_total};
+use flowcert::limits::{self, estimate::StudentSize};
 use flowcert::report::mismatch::with_interval;
 use flowcert::report::{Table, sig};
 use flowcert::theorems::mismatch::{MismatchConfig, SegmentGrid, measure_mismatch};
@@ -54,6 +55,21 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     if segments.contains(&0) {
         bail!("--segments: 0 segments is not a student; give counts >= 1, e.g. --segments 1,2,4");
     }
+    common::distinct("--budgets", &budgets)?;
+    common::distinct("--segments", &segments)?;
+    for &n in &segments {
+        common::segments(n)?;
+        for &m in &budgets {
+            // The N-step student's Lipschitz budget M^N must be a finite f64.
+            if n as f64 * m.ln() > f64::MAX.ln() {
+                bail!(
+                    "--budgets {m} with --segments {n}: the composed budget M^N = e^{:.0} overflows f64 (the largest is e^{:.0}); give fewer segments or smaller budgets",
+                    n as f64 * m.ln(),
+                    f64::MAX.ln()
+                );
+            }
+        }
+    }
     let mut cfg = if a.quick {
         MismatchConfig::quick()
     } else {
@@ -68,14 +84,33 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     }
     flowcert::grids::Span::new(cfg.t_min, cfg.t_max, 1)?;
     cfg.grid = SegmentGrid::Kind(a.grid.with_rho(a.rho));
-    let lambda_t = lambda_total(&mix, cfg.t_min, cfg.t_max)?;
     let valid = cfg.check()?;
+    let student = StudentSize {
+        width: cfg.student.width,
+        depth: cfg.student.depth,
+        steps: cfg.student.steps,
+        batch: cfg.student.batch,
+        samples: cfg.student.samples,
+    };
+    common::estimate(
+        &limits::estimate::mismatch(
+            mix.n_components(),
+            mix.dim(),
+            budgets.len(),
+            &segments,
+            &student,
+            cfg.search.search_samples,
+            cfg.eval_samples,
+        ),
+        json,
+        "give fewer --budgets or --segments, add --quick, or use a smaller mixture",
+    )?;
+    // After the estimate: Lambda alone takes minutes for thousands of components.
+    let lambda_t = lambda_total(&mix, cfg.t_min, cfg.t_max)?;
     let report = measure_mismatch(&mix, lambda_t, &budgets, &segments, &valid)?;
-    if json {
-        common::print_json(&report)?;
-    } else {
-        println!(
-            "Lambda(T) = {} on [{}, {}]; symmetry: {}",
+    common::emit(json, &report, || {
+        let mut out = format!(
+            "Lambda(T) = {} on [{}, {}]; symmetry: {}\n",
             sig(report.lambda_t, 4),
             report.t_min,
             report.t_max,
@@ -115,14 +150,15 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                 },
             ]);
         }
-        print!("{}", t.to_text());
-        println!(
+        out.push_str(&t.to_text());
+        out.push_str(&format!(
             "L2 columns are sample quantities over {} draws of p_T (and their reflections): the \
              inequality between them holds draw by draw, so it is checked exactly; as values \
-             for p_T they are estimates with 95% intervals. The sup bound is rigorous.",
+             for p_T they are estimates with 95% intervals. The sup bound is rigorous.\n",
             valid.eval_samples
-        );
-    }
+        ));
+        Ok(out)
+    })?;
     Ok(if report.violations > 0 {
         Status::Violation
     } else {

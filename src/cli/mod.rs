@@ -1,7 +1,9 @@
 //! Command-line interface: one file per subcommand, each thin over the library.
 //! The commands, flags and JSON fields are those of README.md ("Commands"): scripts rely on
 //! them, so they are kept working (aliases are added, nothing is renamed).
-//! Exit status: 0 success, 1 a check found a violated bound, 2 bad input or usage.
+//! Exit status: 0 success, 1 a check found a violated bound, 2 bad input or usage (or an
+//! output that could not be written); a closed stdout pipe ends the output quietly with
+//! the status the run would have had (README.md, "Limits and exit status").
 //!
 //! Errors: a message on stderr that says what to fix, always; under `--json` also one JSON
 //! document on stdout, `{"error": {"message", "kind", "exit_status"}}`, with `kind` one of
@@ -84,15 +86,20 @@ pub fn main() -> i32 {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            if code == 2 && std::env::args().any(|a| a == "--json") {
-                let first = e.to_string();
-                let first = first
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .trim_start_matches("error: ");
-                json_error(first, "usage", code);
+            // `--help` and `--version` go to stdout: the same closed-pipe rule as results.
+            if e.use_stderr() {
+                common::note(e.render().to_string().trim_end());
+                if std::env::args().any(|a| a == "--json") {
+                    let first = e.to_string();
+                    let first = first
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("error: ");
+                    json_error(first, "usage", code);
+                }
+            } else if common::write_stdout(&e.render().to_string()).is_err() {
+                return 2;
             }
             return code;
         }
@@ -118,9 +125,10 @@ pub fn main() -> i32 {
         Ok(Status::Ok) => 0,
         Ok(Status::Violation) => 1,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let text = message(&e);
+            common::note(&format!("error: {text}"));
             if json {
-                json_error(&format!("{e:#}"), error_kind(&e), 2);
+                json_error(&text, error_kind(&e), 2);
             }
             2
         }
@@ -148,5 +156,19 @@ fn json_error(message: &str, kind: &str, exit_status: i32) {
     let doc = serde_json::json!({
         "error": {"message": message, "kind": kind, "exit_status": exit_status}
     });
-    let _ = common::print_json(&doc);
+    let _ = common::emit(true, &doc, || Ok(String::new()));
+}
+
+/// The error and its causes, each said once: a cause whose text the message already
+/// contains (most of the library's errors quote their source) is not repeated.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }

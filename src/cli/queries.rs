@@ -58,6 +58,7 @@ struct Out<'a> {
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
     let grid = a.grid.with_rho(a.rho);
+    common::segments(a.segments)?;
     let times = match &a.times {
         Some(s) => common::list::<f64>("--times", s)?,
         None => {
@@ -89,21 +90,27 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         m.flowmap.rollout.csv.as_str(),
         m.flowmap.rollout.npy.as_str(),
     ];
-    if json {
-        common::print_json(&Out {
-            out: a.out.display().to_string(),
-            files,
-            manifest: m,
-        })?;
-        return Ok(Status::Ok);
-    }
-    println!(
+    let out = Out {
+        out: a.out.display().to_string(),
+        files,
+        manifest: m,
+    };
+    common::emit(json, &out, || text(&a, m))?;
+    Ok(Status::Ok)
+}
+
+/// The human-readable summary of what was written.
+fn text(a: &Args, m: &flowcert::theorems::assess::QueryManifest) -> Result<String> {
+    use std::fmt::Write;
+    let mut w = String::new();
+    writeln!(
+        w,
         "wrote {} (mixture {}, seed {}, d = {})",
         a.out.display(),
         m.mixture_hash,
         m.seed,
         m.dim
-    );
+    )?;
     let mut tab = Table::new(&["file", "rows", "columns", "answer with"]);
     tab.push(vec![
         m.score.file.npy.clone(),
@@ -123,8 +130,9 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         m.flowmap.rollout.columns.join(","),
         "Psi_1 o ... o Psi_N (x): M x d".into(),
     ]);
-    print!("{}", tab.to_text());
-    println!(
+    w.push_str(&tab.to_text());
+    writeln!(
+        w,
         "score times: {}",
         m.score
             .times
@@ -132,8 +140,9 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             .map(|t| sig(*t, 4))
             .collect::<Vec<_>>()
             .join(", ")
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "{} grid, {} segments: {}",
         m.flowmap.grid,
         m.flowmap.segments,
@@ -143,10 +152,11 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             .map(|t| sig(*t, 4))
             .collect::<Vec<_>>()
             .join(", ")
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "then: flowcert assess score|flowmap --queries {} --answers FILE",
         a.out.display()
-    );
-    Ok(Status::Ok)
+    )?;
+    Ok(w)
 }

@@ -101,6 +101,10 @@ fn finish(
         summary,
         mut record,
     } = r;
+    // The final guard before anything is written (a NaN or inf is an error, not a result).
+    if let Some(s) = &summary {
+        flowcert::io::check_finite(s)?;
+    }
     let written = match &summary {
         Some(s) => Some(flowcert::report::reproduce::write(out, s, formats)?),
         None => None,
@@ -108,29 +112,24 @@ fn finish(
     record.seconds = start.elapsed().as_secs_f64();
     write_record(out, &record)?;
     let Some(s) = summary else {
-        if json {
-            common::print_json(&record)?;
-        } else {
-            println!(
-                "shard {}: {} distillation cells in {}; {} belong to other shards.",
+        common::emit(json, &record, || {
+            Ok(format!(
+                "shard {}: {} distillation cells in {}; {} belong to other shards.\n\
+                 The checker sections, summary.json and the report come from shard 0: run it, then `flowcert merge --out DIR SHARD_DIRS...`.\n",
                 record.shard,
                 record.distill_cells,
                 out.join("cells").display(),
                 record.distill_missing
-            );
-            println!(
-                "The checker sections, summary.json and the report come from shard 0: run it, then `flowcert merge --out DIR SHARD_DIRS...`."
-            );
-        }
+            ))
+        })?;
         return Ok(Status::Ok);
     };
-    if json {
-        common::print_json(&s)?;
-    } else {
+    common::emit(json, &s, || {
+        let mut text = String::new();
         if let Some(w) = &written {
             let figures = w.figures.len() / formats.list().len().max(1);
-            println!(
-                "wrote {}:\n  tables   {} files (.md, .csv, .tex; all tables: {})\n  figures  {figures} figures as {formats} under {} (captions: {}{})\n  summary  {}; what ran and how long: {}",
+            text.push_str(&format!(
+                "wrote {}:\n  tables   {} files (.md, .csv, .tex; all tables: {})\n  figures  {figures} figures as {formats} under {} (captions: {}{})\n  summary  {}; what ran and how long: {}\n",
                 out.display(),
                 w.tables.len(),
                 out.join("tables.tex").display(),
@@ -143,18 +142,18 @@ fn finish(
                 },
                 out.join("summary.json").display(),
                 out.join(RECORD_FILE).display(),
-            );
+            ));
         }
-        println!("violations: {}", s.violations);
+        text.push_str(&format!("violations: {}\n", s.violations));
         if s.distill_missing > 0 {
-            println!(
-                "{} experiment cells are not here (other shards): run them, then `flowcert merge`.",
+            text.push_str(&format!(
+                "{} experiment cells are not here (other shards): run them, then `flowcert merge`.\n",
                 s.distill_missing
-            );
+            ));
         }
-        let t = flowcert::report::distill::reduction_table(&s.distill, 3);
-        print!("{}", t.to_text());
-    }
+        text.push_str(&flowcert::report::distill::reduction_table(&s.distill, 3).to_text());
+        Ok(text)
+    })?;
     // Only a run that computed its checker sections is comparable with the documented time
     // (a resumed run reads them back from DIR/cells).
     let computed = record
@@ -188,6 +187,9 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let plan = Plan::at(a.scale.scale());
     let store = CellStore::open(&a.out)?;
     let r = flowcert::suite::reproduce::run(&plan, &store, a.shard, &common::Bars::new(json))?;
+    for n in store.take_notes() {
+        common::note(&n);
+    }
     finish(&a.out, r, &a.formats, json, start)
 }
 
@@ -282,8 +284,11 @@ pub fn merge(a: MergeArgs, json: bool) -> Result<Status> {
     for s in &a.shards {
         n += store.absorb(s)?;
     }
+    for note in store.take_notes() {
+        common::note(&note);
+    }
     if !json {
-        eprintln!("merged {n} cells into {}", a.out.display());
+        common::note(&format!("merged {n} cells into {}", a.out.display()));
     }
     let bars = common::Bars::new(json);
     match first.kind {

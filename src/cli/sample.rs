@@ -6,6 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::{Status, common};
+use flowcert::limits;
 use flowcert::report::Table;
 
 #[derive(Debug, clap::Args)]
@@ -48,9 +49,31 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     if a.n == 0 {
         bail!("--n 0 asks for no samples: give --n 1 or more");
     }
+    let d = mix.dim();
+    common::count(
+        "--n",
+        a.n,
+        1,
+        limits::MAX_POINTS,
+        "draw several smaller samples with different --seed values",
+    )?;
+    let values = limits::product("--n x d", &[a.n, d], "give a smaller --n")?;
+    // The samples as a matrix, as rows and as text (~25 bytes per number), plus labels.
+    limits::Estimate::new(
+        &format!("sample --n {}", a.n),
+        values as f64 * 50.0,
+        values as f64 * 60.0 + a.n as f64 * 80.0,
+    )
+    .check("give a smaller --n, or draw several samples with different --seed values")?;
+    if values > limits::MAX_VALUES {
+        bail!(
+            "--n {} in d = {d} is {values} numbers, above the limit of {}: give a smaller --n, or draw several samples with different --seed values",
+            a.n,
+            limits::MAX_VALUES
+        );
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(a.seed);
     let (xs, labels) = mix.sample_labelled(a.t, a.n, &mut rng);
-    let d = mix.dim();
     let points: Vec<Vec<f64>> = xs.as_slice().chunks(d).map(|c| c.to_vec()).collect();
     let out = Out {
         t: a.t,
@@ -58,6 +81,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         points,
         labels,
     };
+    flowcert::io::check_finite(&out)?;
     if let Some(path) = &a.out {
         let bytes = if path.ends_with(".json") {
             serde_json::to_vec_pretty(&out.points)?
@@ -66,16 +90,14 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         };
         flowcert::io::write_atomic(std::path::Path::new(path), &bytes)?;
     }
-    if json {
-        common::print_json(&out)?;
-    } else if let Some(path) = &a.out {
+    if let (false, Some(path)) = (json, &a.out) {
         // The file holds the samples; the terminal gets one line.
         let mut counts = vec![0usize; mix.n_components()];
         for &k in &out.labels {
             counts[k] += 1;
         }
-        println!(
-            "wrote {} samples of p_t at t = {} (seed {}, d = {d}) to {path}; per component: {}",
+        common::write_stdout(&format!(
+            "wrote {} samples of p_t at t = {} (seed {}, d = {d}) to {path}; per component: {}\n",
             a.n,
             a.t,
             a.seed,
@@ -84,15 +106,22 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
-    } else {
+        ))?;
+        return Ok(Status::Ok);
+    }
+    common::emit(json, &out, || {
         let mut tab = Table::new(&["i", "component", "x"]);
         for (i, (p, k)) in out.points.iter().zip(&out.labels).enumerate() {
             tab.push(vec![i.to_string(), k.to_string(), common::vec_str(p)]);
         }
-        println!("{} samples of p_t at t = {} (seed {})", a.n, a.t, a.seed);
-        print!("{}", tab.to_text());
-    }
+        Ok(format!(
+            "{} samples of p_t at t = {} (seed {})\n{}",
+            a.n,
+            a.t,
+            a.seed,
+            tab.to_text()
+        ))
+    })?;
     Ok(Status::Ok)
 }
 

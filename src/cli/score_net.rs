@@ -8,14 +8,15 @@ use serde::Serialize;
 
 use super::{Status, common};
 use flowcert::approx::{ScoreNetConfig, ScoreNetwork};
+use flowcert::limits::{Estimate, jacobian_flops};
 use flowcert::model::ScoreField;
 use flowcert::report::{Table, sig};
 use flowcert::theorems::score_approx::{ScoreNetReport, measure_built, time_grid};
 
 /// Most measurement times (keeps a typo from running for hours).
-const MAX_TIMES: usize = 10_000;
+const MAX_TIMES: usize = flowcert::limits::MAX_LIST;
 /// Most Monte Carlo samples per time (memory: d x samples values per time).
-const MAX_SAMPLES: usize = 10_000_000;
+const MAX_SAMPLES: usize = flowcert::limits::MAX_SAMPLES;
 
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]
@@ -110,6 +111,23 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     };
     let pb = common::progress(2, json, "score-net");
     let net = ScoreNetwork::build(&mix, &params)?;
+    // Measuring: per time, `samples` draws, the network (about 2 flops per parameter)
+    // and the exact score at each; the samples and both scores are held per time.
+    let d = mix.dim();
+    let per_point =
+        2.0 * net.sizes().built.parameters as f64 + jacobian_flops(mix.n_components(), d);
+    common::estimate(
+        &Estimate::new(
+            &format!(
+                "measuring the network at {} times x {} samples",
+                a.times, a.samples
+            ),
+            a.times as f64 * a.samples as f64 * per_point,
+            3.0 * 8.0 * (a.samples * d) as f64 + 8.0 * a.samples as f64 * 4.0,
+        ),
+        json,
+        "give fewer --times or --samples",
+    )?;
     pb.inc(1);
     let times = time_grid(params.t_min(), params.t_max(), a.times);
     let report = measure_built(&net, &mix, &times, a.samples, a.seed)?;
@@ -133,16 +151,29 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     } else {
         Status::Violation
     };
-    if json {
-        common::print_json(&Out {
-            outputs_t: outputs.as_ref().map(|o| o.2),
-            outputs: outputs.as_ref().map(|o| o.0.clone()),
-            report,
-        })?;
-        return Ok(status);
-    }
+    let out = Out {
+        outputs_t: outputs.as_ref().map(|o| o.2),
+        outputs: outputs.as_ref().map(|o| o.0.clone()),
+        report,
+    };
+    common::emit(json, &out, || {
+        text(&out, &mix, outputs.as_ref().map(|o| (o.1, o.2)))
+    })?;
+    Ok(status)
+}
+
+/// The human-readable report.
+fn text(
+    o: &Out,
+    mix: &flowcert::model::Mixture,
+    points: Option<(&nalgebra::DMatrix<f64>, f64)>,
+) -> Result<String> {
+    use std::fmt::Write;
+    let report = &o.report;
+    let mut w = String::new();
     let b = &report.budget;
-    println!(
+    writeln!(
+        w,
         "ReLU-ReQU score network for eps = {} on t in [{}, {}]: depth {}, width {}, {} non-zero parameters",
         sig(report.eps, 3),
         report.t_min,
@@ -150,8 +181,9 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         report.depth,
         report.width,
         report.parameters
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "  as a pure ReLU-ReQU network: depth {}, width {}, {} parameters; box R = {}, Chebyshev degree {}, Newton steps {}",
         report.relu_requ.depth,
         report.relu_requ.width,
@@ -159,12 +191,13 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         sig(b.box_radius, 4),
         b.chebyshev_degree,
         b.newton_steps
-    );
-    println!(
+    )?;
+    writeln!(
+        w,
         "  proven bound (exact arithmetic) {} + rounding allowance {} <= eps",
         sig(b.total_bound, 3),
         sig(b.rounding_allowance, 3)
-    );
+    )?;
     let mut tab = Table::new(&["t", "p", "L^p error", "95% CI", "mass outside box"]);
     for r in &report.errors {
         tab.push(vec![
@@ -175,8 +208,9 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             sig(r.mass_outside, 3),
         ]);
     }
-    print!("{}", tab.to_text());
-    println!(
+    w.push_str(&tab.to_text());
+    writeln!(
+        w,
         "sup_t L1 = {}, sup_t L2 = {} (upper 95% limit {}): {}",
         sig(report.sup_l1, 3),
         sig(report.sup_l2, 3),
@@ -186,13 +220,13 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         } else {
             "VIOLATED: exceeds eps"
         }
-    );
-    if let Some((out, xs, t)) = &outputs {
+    )?;
+    if let (Some(out), Some((xs, t))) = (&o.outputs, points) {
         let mut tab = Table::new(&["x", "s_theta(x, t)", "exact s(x, t)", "|difference|"]);
         for (j, s) in out.iter().enumerate() {
             let x: Vec<f64> = xs.column(j).iter().copied().collect();
             let mut e = vec![0.0; mix.dim()];
-            mix.score_into(&x, *t, &mut e);
+            mix.score_into(&x, t, &mut e);
             let diff = s
                 .iter()
                 .zip(&e)
@@ -206,8 +240,8 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
                 sig(diff, 3),
             ]);
         }
-        println!("outputs at t = {t}");
-        print!("{}", tab.to_text());
+        writeln!(w, "outputs at t = {t}")?;
+        w.push_str(&tab.to_text());
     }
-    Ok(status)
+    Ok(w)
 }

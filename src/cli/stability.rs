@@ -6,9 +6,10 @@ use anyhow::{Result, bail};
 
 use super::{Status, common};
 use flowcert::dynamics::Teacher;
-use flowcert::grids::{DEFAULT_RHO, GridError, GridKind, MAX_TIME};
+use flowcert::grids::{DEFAULT_RHO, GridError, GridKind, MAX_TIME, lambda_total};
+use flowcert::limits;
 use flowcert::report::sig;
-use flowcert::theorems::stability::{self, StabilityConfig};
+use flowcert::theorems::stability::{self, PIECE_LAMBDA, StabilityConfig};
 
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]
@@ -82,6 +83,51 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     }
     let kind = a.grid.with_rho(a.rho);
     let teacher = Teacher::new(a.method.into(), a.rtol, a.atol)?;
+    common::segments(a.segments)?;
+    common::count(
+        "--samples",
+        a.samples,
+        0,
+        limits::MAX_SAMPLES,
+        "give fewer samples per segment",
+    )?;
+    common::count(
+        "--separatrix-steps",
+        a.separatrix_steps,
+        0,
+        limits::MAX_SEARCH_STEPS,
+        "60 bisection steps already reach adjacent floating-point numbers",
+    )?;
+    let fix = "give fewer --samples or --segments, --separatrix-steps 0, or a mixture with fewer components";
+    let estimate = |pieces: f64| {
+        limits::estimate::stability(
+            mix.n_components(),
+            mix.dim(),
+            a.segments,
+            a.samples,
+            a.separatrix_steps,
+            pieces,
+        )
+    };
+    // The least work (one piece per segment) is refused before Lambda is integrated, which
+    // alone takes minutes for thousands of components.
+    estimate(0.0).check(fix)?;
+    let lambda = lambda_total(&mix, to, from)?;
+    let pieces = lambda / PIECE_LAMBDA;
+    if pieces.is_nan() || pieces > limits::MAX_STABILITY_PIECES as f64 {
+        bail!(
+            "the stability coordinate Lambda over [{to}, {from}] is {lambda:.3e} for this mixture ({}): the variational equation would be integrated in {pieces:.1e} pieces of int L <= {PIECE_LAMBDA} (the limit is {}), and exp(Lambda) is far beyond f64; raise --to, or give a mixture whose modes are closer together relative to their widths",
+            common::scale_range(&mix),
+            limits::MAX_STABILITY_PIECES
+        );
+    }
+    if lambda > f64::MAX.ln() {
+        bail!(
+            "the stability coordinate Lambda over [{to}, {from}] is {lambda:.4} for this mixture, so the bound exp(Lambda) overflows f64 (the largest is e^{:.0}): raise --to (L(t) grows as t_min shrinks), or shorten the interval",
+            f64::MAX.ln()
+        );
+    }
+    common::estimate(&estimate(pieces), json, fix)?;
     let cfg = StabilityConfig {
         samples: a.samples,
         seed: a.seed,
@@ -92,33 +138,33 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         ascent_evals: a.ascent_evals,
     };
     let report = stability::measure_grid(&mix, &kind, to, from, a.segments, &cfg)?;
+    flowcert::io::check_finite(&report)?;
     if let Some(path) = &a.svg {
         let svg = report.plot_svg(&a.mixture);
         flowcert::io::write_atomic(std::path::Path::new(path), svg.as_bytes())?;
     }
-    if json {
-        common::print_json(&report)?;
-    } else {
-        println!(
-            "flow-map stability of {} on the {} grid, {} segments from T = {from} down to t_min = {to}",
+    common::emit(json, &report, || {
+        let mut out = format!(
+            "flow-map stability of {} on the {} grid, {} segments from T = {from} down to t_min = {to}\n",
             a.mixture,
             kind.name(),
             a.segments
         );
         if let Some(r) = report.region_radius {
-            println!(
-                "(bounds on the ball |x| <= {}: a trajectory counts only if every solver state and the continuous path between accepted steps, bounded by |v| <= a|x| + b, stay in it; the others may leave B_R and are not compared)",
+            out.push_str(&format!(
+                "(bounds on the ball |x| <= {}: a trajectory counts only if every solver state and the continuous path between accepted steps, bounded by |v| <= a|x| + b, stay in it; the others may leave B_R and are not compared)\n",
                 sig(r, 4)
-            );
+            ));
         }
-        print!("{}", report.table().to_text());
-        println!(
-            "{} of {} flow maps exceed exp(int mu) (slack {} on ln ||DPhi||)",
+        out.push_str(&report.table().to_text());
+        out.push_str(&format!(
+            "{} of {} flow maps exceed exp(int mu) (slack {} on ln ||DPhi||)\n",
             report.violations,
             report.segments.len() + 1,
             sig(report.log_slack, 2)
-        );
-    }
+        ));
+        Ok(out)
+    })?;
     Ok(if report.violations > 0 {
         Status::Violation
     } else {

@@ -27,7 +27,7 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::store::{CellStore, Shard};
+use super::store::{CellKey, CellStore, Shard};
 use super::sweep::{CellOutcome, Progress, run_cells};
 use crate::bounds::BoundsError;
 use crate::dynamics::{ExactFlow, FlowError, Teacher};
@@ -312,13 +312,17 @@ pub struct DistillCell {
 }
 
 impl DistillPlan {
-    /// Validate the plan's parameters (budget, segment counts, seeds, times).
+    /// Validate the plan's parameters (budget, segment counts, seeds, times; no seed,
+    /// segment count or grid twice).
     ///
     /// ```
     /// use flowcert::suite::{Plan, Scale};
     /// let mut p = Plan::at(Scale::Quick).distill;
     /// p.segments = vec![0];
     /// assert!(p.check().unwrap_err().to_string().contains("--segments"));
+    /// let mut p = Plan::at(Scale::Quick).distill;
+    /// p.seeds = vec![1, 1];
+    /// assert!(p.check().unwrap_err().to_string().contains("--seeds"));
     /// ```
     pub fn check(self) -> Result<ValidDistillPlan, DistillError> {
         let budget = self.budget.check()?;
@@ -331,6 +335,25 @@ impl DistillPlan {
         }
         if self.seeds.is_empty() {
             return bad("--seeds", "must be at least 1");
+        }
+        let repeats = |v: &[u64]| v.iter().enumerate().any(|(i, x)| v[..i].contains(x));
+        if repeats(&self.seeds) {
+            return bad(
+                "--seeds",
+                "lists a seed twice (its cells would count twice in the statistics): give each seed once",
+            );
+        }
+        let segments: Vec<u64> = self.segments.iter().map(|&n| n as u64).collect();
+        if repeats(&segments) {
+            return bad("--segments", "lists a segment count twice: give each once");
+        }
+        if self
+            .grids
+            .iter()
+            .enumerate()
+            .any(|(i, g)| self.grids[..i].contains(g))
+        {
+            return bad("--grids", "names a grid kind twice: give each once");
         }
         if self.grids.is_empty() {
             return bad("--grids", "must name at least one grid kind");
@@ -392,9 +415,10 @@ impl ValidDistillPlan {
         out
     }
 
-    /// The store key of a cell: names plus a hash of everything that changes its result.
-    pub fn key(&self, c: &DistillCell) -> String {
-        let (name, mix) = &self.mixtures[c.mixture];
+    /// Everything that changes a cell's result besides its grid, N and seed: the mixture,
+    /// the student budget, the interval, the evaluation samples and the teacher.
+    fn config(&self, c: &DistillCell) -> String {
+        let (_, mix) = &self.mixtures[c.mixture];
         let spec = serde_json::to_string(&mix.to_spec()).unwrap_or_default();
         let b = &self.budget;
         // f64 keys are those written before the precision existed; others are marked, so
@@ -430,31 +454,54 @@ impl ValidDistillPlan {
         if let Some(m) = self.mutation {
             config.push_str(&format!("|mutation {m:?}"));
         }
+        config
+    }
+
+    /// The store key of a cell: names plus a hash of everything that changes its result.
+    pub fn key(&self, c: &DistillCell) -> String {
+        let (name, _) = &self.mixtures[c.mixture];
         format!(
             "distill/{name}/{}/N{}/seed{}/{:016x}",
             self.grids[c.grid].name(),
             c.segments,
             c.seed,
-            seed::fnv1a(config.as_bytes())
+            seed::fnv1a(self.config(c).as_bytes())
         )
+    }
+
+    /// The key of a cell with its full configuration, as stored in the cell file.
+    pub fn cell_key(&self, c: &DistillCell) -> CellKey {
+        CellKey {
+            name: self.key(c),
+            config: format!(
+                "grid={}|N={}|seed={}|{}",
+                self.grids[c.grid].name(),
+                c.segments,
+                c.seed,
+                self.config(c)
+            ),
+        }
     }
 
     /// The store key of a cell's *result*: it depends on the grid times, not the grid's
     /// name, so two grids that place the same times (every grid at N = 1;
     /// `balanced-one-sided` wherever `mu = L`) share one computation.
-    fn times_key(&self, c: &DistillCell, times: &[f64]) -> String {
+    fn times_key(&self, c: &DistillCell, times: &[f64]) -> CellKey {
         let cell = self.key(c);
         let prefix = cell.rsplit_once('/').map(|(_, h)| h).unwrap_or("");
         let t: String = times
             .iter()
             .map(|v| format!("{:x},", v.to_bits()))
             .collect();
-        format!(
-            "distill-times/{}/seed{}/{prefix}-{:016x}",
-            self.mixtures[c.mixture].0,
-            c.seed,
-            seed::fnv1a(t.as_bytes())
-        )
+        CellKey {
+            name: format!(
+                "distill-times/{}/seed{}/{prefix}-{:016x}",
+                self.mixtures[c.mixture].0,
+                c.seed,
+                seed::fnv1a(t.as_bytes())
+            ),
+            config: format!("times={t}|seed={}|{}", c.seed, self.config(c)),
+        }
     }
 
     /// Run every cell this shard owns that `store` does not hold yet (parallel over cells,
@@ -479,7 +526,7 @@ impl ValidDistillPlan {
         let outcomes = run_cells(
             store,
             &cells,
-            |c| self.key(c),
+            |c| self.cell_key(c),
             shard,
             |c| self.run_cached(c, store),
             &|| progress.tick(),
@@ -520,13 +567,13 @@ impl ValidDistillPlan {
         let grid = self.grids[c.grid];
         let times = grid.times(mix, self.t_min, self.t_max, c.segments)?;
         let key = self.times_key(c, &times);
-        if let Some(mut row) = store.get::<DistillRow>(&key) {
+        if let Some(mut row) = store.get_cell::<DistillRow>(&key) {
             row.grid = grid.name().to_string();
             row.bound_rigorous = bound_is_rigorous(mix);
             return Ok(row);
         }
         let row = self.run_at(c, &times)?;
-        store.put(&key, &row)?;
+        store.put_cell(&key, &row)?;
         Ok(row)
     }
 

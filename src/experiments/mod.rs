@@ -12,4 +12,4 @@ pub mod stats;
 pub mod store;
 pub mod sweep;
 
-pub use store::{CellStore, Shard, StoreError};
+pub use store::{CellKey, CellStore, Shard, StoreError};

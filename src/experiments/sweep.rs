@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::store::{CellStore, Shard, StoreError};
+use super::store::{CellKey, CellStore, Shard, StoreError};
 
 /// Progress callbacks of long jobs (the CLI draws bars; tests pass [`Silent`]).
 pub trait Progress: Sync {
@@ -54,7 +54,8 @@ impl<T> CellOutcome<T> {
 }
 
 /// Run `compute` on every cell this shard owns that the store does not already hold.
-/// `key` names a cell in the store; `tick` is called once per cell (for progress bars).
+/// `key` names a cell in the store (a [`CellKey`], or a string that is its own
+/// configuration); `tick` is called once per cell (for progress bars).
 ///
 /// ```
 /// use flowcert::experiments::{CellStore, Shard, sweep::run_cells};
@@ -65,7 +66,7 @@ impl<T> CellOutcome<T> {
 ///     |c| Ok::<_, flowcert::experiments::StoreError>(c * c), &|| {}).unwrap();
 /// assert_eq!(out.into_iter().map(|o| o.value().unwrap()).collect::<Vec<_>>(), vec![1, 4, 9]);
 /// ```
-pub fn run_cells<C, T, E, K, F>(
+pub fn run_cells<C, T, E, K, KK, F>(
     store: &CellStore,
     cells: &[C],
     key: K,
@@ -77,19 +78,20 @@ where
     C: Sync,
     T: Serialize + DeserializeOwned + Send,
     E: From<StoreError> + Send,
-    K: Fn(&C) -> String + Sync,
+    K: Fn(&C) -> KK + Sync,
+    KK: Into<CellKey>,
     F: Fn(&C) -> Result<T, E> + Sync,
 {
     let results: Vec<Result<CellOutcome<T>, E>> = cells
         .par_iter()
         .enumerate()
         .map(|(j, c)| {
-            let k = key(c);
-            let out = if let Some(v) = store.get::<T>(&k) {
+            let k: CellKey = key(c).into();
+            let out = if let Some(v) = store.get_cell::<T>(&k) {
                 CellOutcome::Resumed(v)
             } else if shard.owns(j) {
                 let v = compute(c)?;
-                store.put(&k, &v)?;
+                store.put_cell(&k, &v)?;
                 CellOutcome::Computed(v)
             } else {
                 CellOutcome::Skipped

@@ -38,6 +38,9 @@ pub enum InputError {
     /// `builtin:NAME` names no built-in mixture.
     #[error(transparent)]
     Builtin(ModelError),
+    /// The file is too large, endless or unreadable.
+    #[error(transparent)]
+    Limit(#[from] crate::limits::LimitError),
 }
 
 /// What went wrong while writing an output.

@@ -4,8 +4,10 @@
 
 pub mod atomic;
 pub mod error;
+pub mod finite;
 pub mod inputs;
 
 pub use atomic::{create_dir, write_atomic};
 pub use error::{InputError, OutputError};
+pub use finite::{NonFinite, check_finite};
 pub use inputs::{load_mixture, load_points, parse_points};

@@ -117,6 +117,30 @@ pub enum ModelError {
         "mixture JSON is malformed: {0}; expected {{\"weights\": [..], \"means\": [[..], ..], \"covariances\": [[[..], ..], ..]}}"
     )]
     Json(String),
+    /// A size beyond its limit (`crate::limits`).
+    #[error(
+        "the mixture has {value} {what}, above the limit of {limit}: give a smaller mixture (README.md, \"Limits and exit status\")"
+    )]
+    TooLarge {
+        /// What was counted.
+        what: &'static str,
+        /// The count.
+        value: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A number whose magnitude makes f64 arithmetic of the model meaningless.
+    #[error(
+        "{field} is {value:e}, beyond the limit {limit:e} on its magnitude: the model squares distances and variances, and at this scale f64 arithmetic loses every significant digit (or overflows to inf/NaN); rescale the data (e.g. divide means by s and covariances by s^2) to within the limit"
+    )]
+    OutOfRange {
+        /// Path of the offending number.
+        field: String,
+        /// The value found.
+        value: f64,
+        /// The limit on `|value|`.
+        limit: f64,
+    },
     /// `builtin:NAME` with a name that is not built in.
     #[error(
         "unknown built-in mixture '{given}': the built-ins are {valid} (e.g. builtin:two-mode-s0.1)"

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ModelError;
 use super::process::OuCoeffs;
-use crate::tolerance;
+use crate::{limits, tolerance};
 
 /// Raw mixture description, as in the JSON mixture file of the CLI contract.
 ///
@@ -167,6 +167,18 @@ fn check_finite(field: impl FnOnce() -> String, v: f64) -> Result<(), ModelError
     }
 }
 
+fn check_magnitude(field: impl FnOnce() -> String, v: f64, limit: f64) -> Result<(), ModelError> {
+    if v.abs() <= limit {
+        Ok(())
+    } else {
+        Err(ModelError::OutOfRange {
+            field: field(),
+            value: v,
+            limit,
+        })
+    }
+}
+
 impl MixtureSpec {
     /// Parse the JSON mixture format.
     ///
@@ -175,11 +187,17 @@ impl MixtureSpec {
     /// assert!(e.to_string().contains("malformed"));
     /// ```
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
-        serde_json::from_str(text).map_err(|e| ModelError::Json(e.to_string()))
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        serde_json::from_str(text)
+            .map_err(|e| ModelError::Json(crate::limits::json_error(text, &e)))
     }
 
     /// Validate: non-empty, consistent dimensions, finite numbers, positive weights
-    /// summing to 1 within [`tolerance::WEIGHT_SUM`], symmetric PSD covariances.
+    /// summing to 1 within [`tolerance::WEIGHT_SUM`], symmetric PSD covariances; sizes
+    /// within [`limits::MAX_COMPONENTS`], [`limits::MAX_DIM`] and
+    /// [`limits::MAX_MIXTURE_ENTRIES`], means within [`limits::MAX_ABS_COORDINATE`] and
+    /// covariance eigenvalues within [`limits::MAX_VARIANCE`] (beyond them f64 arithmetic
+    /// of the model loses its significant digits).
     ///
     /// ```
     /// use flowcert::model::MixtureSpec;
@@ -207,6 +225,20 @@ impl MixtureSpec {
         if d == 0 {
             return Err(ModelError::ZeroDimension);
         }
+        let entries = k.checked_mul(d).and_then(|v| v.checked_mul(d));
+        for (what, value, limit) in [
+            ("components K", k, limits::MAX_COMPONENTS),
+            ("dimension d (the length of means[0])", d, limits::MAX_DIM),
+            (
+                "covariance entries K d^2",
+                entries.unwrap_or(usize::MAX),
+                limits::MAX_MIXTURE_ENTRIES,
+            ),
+        ] {
+            if value > limit {
+                return Err(ModelError::TooLarge { what, value, limit });
+            }
+        }
         for (i, &w) in self.weights.iter().enumerate() {
             check_finite(|| format!("weights[{i}]"), w)?;
             if w <= 0.0 {
@@ -232,6 +264,11 @@ impl MixtureSpec {
             }
             for (i, &v) in mean.iter().enumerate() {
                 check_finite(|| format!("means[{idx}][{i}]"), v)?;
+                check_magnitude(
+                    || format!("means[{idx}][{i}]"),
+                    v,
+                    limits::MAX_ABS_COORDINATE,
+                )?;
             }
             let cov = &self.covariances[idx];
             if cov.len() != d {
@@ -251,6 +288,11 @@ impl MixtureSpec {
                 }
                 for (c, &v) in row.iter().enumerate() {
                     check_finite(|| format!("covariances[{idx}][{r}][{c}]"), v)?;
+                    check_magnitude(
+                        || format!("covariances[{idx}][{r}][{c}]"),
+                        v,
+                        limits::MAX_VARIANCE,
+                    )?;
                 }
             }
             let m = DMatrix::from_fn(d, d, |r, c| cov[r][c]);
@@ -303,6 +345,13 @@ fn build_component(
         .cloned()
         .fold(f64::INFINITY, f64::min);
     let max_eig = eig.eigenvalues.iter().cloned().fold(0.0f64, f64::max);
+    if max_eig > limits::MAX_VARIANCE {
+        return Err(ModelError::OutOfRange {
+            field: format!("covariances[{idx}] (largest eigenvalue)"),
+            value: max_eig,
+            limit: limits::MAX_VARIANCE,
+        });
+    }
     if min_eig < -tolerance::PSD_REL * max_eig.max(1.0) {
         return Err(ModelError::NotPsd {
             index: idx,

@@ -19,7 +19,7 @@ use crate::dynamics::solver::ValidSolverOptions;
 use crate::dynamics::{SolverError, flow_point, flow_point_observed};
 use crate::grids::balanced::from_table;
 use crate::model::{Marginal, Mixture, OuCoeffs, VelocityField};
-use crate::tolerance;
+use crate::{limits, tolerance};
 
 use super::path_bound::PathBound;
 
@@ -303,20 +303,37 @@ impl SegmentFlow<'_> {
 }
 
 /// Times `lo = u_0 < ... < u_n = hi` with equal two-sided increments of at most
-/// [`PIECE_LAMBDA`] (one piece when `L` is flat or the table cannot be built).
-pub(crate) fn pieces(lip: &Lipschitz, lo: f64, hi: f64, int_l: f64) -> Vec<f64> {
+/// [`PIECE_LAMBDA`] (one piece when `L` is flat or the table cannot be built); more than
+/// [`limits::MAX_STABILITY_PIECES`] pieces (or a non-finite `int L`) is an error, checked
+/// before the times are allocated.
+pub(crate) fn pieces(
+    lip: &Lipschitz,
+    lo: f64,
+    hi: f64,
+    int_l: f64,
+) -> Result<Vec<f64>, StabilityError> {
     let n = (int_l / PIECE_LAMBDA).ceil();
-    if n.is_nan() || n <= 1.0 {
-        return vec![lo, hi];
+    if n.is_nan() || n > limits::MAX_STABILITY_PIECES as f64 {
+        return Err(StabilityError::TooManyPieces {
+            lo,
+            hi,
+            int_l,
+            pieces: n,
+        });
     }
-    match LambdaTable::new(lip.clone(), Bound::TwoSided, lo, hi) {
-        Ok(tab) => {
-            let mut ts = from_table(&tab, n as usize);
-            ts.dedup();
-            ts
-        }
-        Err(_) => vec![lo, hi],
+    if n <= 1.0 {
+        return Ok(vec![lo, hi]);
     }
+    Ok(
+        match LambdaTable::new(lip.clone(), Bound::TwoSided, lo, hi) {
+            Ok(tab) => {
+                let mut ts = from_table(&tab, n as usize);
+                ts.dedup();
+                ts
+            }
+            Err(_) => vec![lo, hi],
+        },
+    )
 }
 
 /// The search of one flow map `Phi_{hi -> lo}`: the best counted point so far and the
@@ -352,7 +369,7 @@ impl<'a> Search<'a> {
                 lo,
                 co_lo: OuCoeffs::at(lo),
                 solver,
-                pieces: pieces(lip, lo, hi, int_l),
+                pieces: pieces(lip, lo, hi, int_l)?,
                 path: lip.region_radius().map(|_| PathBound::new(lip.mixture())),
             },
             radius: lip.region_radius(),

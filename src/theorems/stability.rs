@@ -56,8 +56,7 @@ use crate::bounds::{Bound, BoundsError, Domain, Lipschitz};
 use crate::dynamics::{FlowError, Teacher};
 use crate::grids::{GridError, TimeGrid};
 use crate::model::{Mixture, ModelError, OuCoeffs};
-use crate::seed;
-use crate::tolerance;
+use crate::{limits, seed, tolerance};
 
 /// What is wrong with a stability check request, or what failed while running it.
 #[derive(Debug, Error)]
@@ -90,6 +89,22 @@ pub enum StabilityError {
     /// The grid could not be built.
     #[error(transparent)]
     Grid(#[from] GridError),
+    /// The stability coordinate of a segment is too large for the piecewise variational
+    /// equation (covariances of very different scales, or a segment down to a tiny time).
+    #[error(
+        "the stability coordinate int L over [{lo}, {hi}] is {int_l:.3e}: the variational equation would need {pieces:.1e} pieces of int L <= {PIECE_LAMBDA} (the limit is {max}), and exp(int L) is far beyond any meaningful amplification; the mixture's modes are too far apart relative to their widths for this interval: raise t_min (--to) or give a less stiff mixture",
+        max = limits::MAX_STABILITY_PIECES
+    )]
+    TooManyPieces {
+        /// Start of the segment.
+        lo: f64,
+        /// End of the segment.
+        hi: f64,
+        /// `int_lo^hi L`.
+        int_l: f64,
+        /// Pieces it would need.
+        pieces: f64,
+    },
     /// A flow map failed.
     #[error("flow map from t = {from} to t = {to} failed: {error}")]
     Flow {

@@ -160,7 +160,7 @@ fn exact_answers_have_zero_error_and_a_shift_has_exactly_its_size() {
     assert!(f.segments[2].weight > f.segments[1].weight);
     let e = f.end_to_end.unwrap();
     assert!((e.rms - size).abs() <= EXACT && (e.max - size).abs() <= EXACT);
-    assert!(e.rms_over_bound <= 1.0);
+    assert!(e.rms_over_bound.unwrap() <= 1.0);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use nalgebra::DMatrix;
 
 use super::AssessError;
 use super::npy::from_npy;
+use crate::limits;
 
 /// Read answers from `path`: a `d x rows` matrix (one answer per column). `what` names the
 /// query file in errors ("score_queries").
@@ -33,10 +34,15 @@ pub fn load_answers(
         path: shown.clone(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|source| AssessError::Unreadable {
-        path: shown.clone(),
-        source,
-    })?;
+    // At most what `rows` answers of `d` numbers take as .npy or as text (40 bytes per
+    // number), so an endless or unrelated file is refused after that many bytes.
+    let expected = rows
+        .checked_mul(d)
+        .and_then(|v| v.checked_mul(40))
+        .and_then(|v| v.checked_add(limits::MAX_NPY_HEADER_BYTES + (1 << 16)))
+        .map_or(limits::MAX_POINTS_FILE_BYTES, |v| v as u64)
+        .min(limits::MAX_POINTS_FILE_BYTES);
+    let bytes = limits::read_limited(path, "answers", expected)?;
     let is_npy = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
@@ -64,7 +70,8 @@ pub fn load_answers(
     } else {
         let text = String::from_utf8(bytes)
             .map_err(|_| bad("is neither .npy nor text (CSV or JSON)".into()))?;
-        let m = crate::io::parse_points(&text, d, &shown).map_err(|e| bad(e.to_string()))?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let m = crate::io::inputs::parse_rows(text, d, limits::MAX_ABS_ANSWER).map_err(bad)?;
         if m.ncols() != rows {
             return Err(bad(format!(
                 "has {} but {what} has {rows}: answer every query, in the order of {what}",
@@ -80,6 +87,16 @@ pub fn load_answers(
         return Err(bad(format!(
             "row {j} is not finite ({:?}): the model returned NaN or infinity at query {j} of {what}; fix the model there",
             m.column(j).iter().collect::<Vec<_>>()
+        )));
+    }
+    if let Some(j) = m
+        .column_iter()
+        .position(|c| c.iter().any(|v| v.abs() > limits::MAX_ABS_ANSWER))
+    {
+        return Err(bad(format!(
+            "row {j} ({:?}) is beyond {:e} in magnitude: no score or flow map of this mixture is that large, and its squared error would leave f64; fix the model at query {j} of {what}",
+            m.column(j).iter().collect::<Vec<_>>(),
+            limits::MAX_ABS_ANSWER
         )));
     }
     Ok(m)

@@ -71,16 +71,37 @@ pub struct Comparison {
 /// ```
 pub fn load_baseline(path: &Path) -> Result<Baseline, AssessError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| AssessError::Unreadable {
-        path: shown.clone(),
-        source,
-    })?;
+    let text = match crate::limits::read_text(path, "baseline", crate::limits::MAX_JSON_FILE_BYTES)
+    {
+        Ok(t) => t,
+        Err(crate::limits::LimitError::Unreadable { reason, .. }) => {
+            return Err(AssessError::Unreadable {
+                path: shown,
+                source: std::io::Error::other(reason),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut b: Baseline = serde_json::from_str(&text).map_err(|e| AssessError::Malformed {
-        path: shown,
+        path: shown.clone(),
         message: format!(
-            "not a flowcert assessment ({e}); save one with `flowcert assess ... --save-baseline FILE`"
+            "not a flowcert assessment ({}); save one with `flowcert assess ... --save-baseline FILE`",
+            crate::limits::json_error(&text, &e)
         ),
     })?;
+    // Metrics are errors: finite and >= 0 (a negative one would regress against itself).
+    if let Some((name, v)) = b
+        .metrics
+        .iter()
+        .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+    {
+        return Err(AssessError::Malformed {
+            path: shown,
+            message: format!(
+                "metric '{name}' is {v}, but every metric is an error, finite and >= 0: the baseline was edited; re-save it with --save-baseline"
+            ),
+        });
+    }
     b.metrics = short_metric_names(b.metrics);
     Ok(b)
 }

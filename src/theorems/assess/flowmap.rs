@@ -56,8 +56,9 @@ pub struct EndToEnd {
     pub max: f64,
     /// `mean |Psi - Phi|^2 / mean |Phi|^2`.
     pub rel_mse: f64,
-    /// `rms / bound_rms`.
-    pub rms_over_bound: f64,
+    /// `rms / bound_rms`; `null` when the bound is 0 (every segment exact), where the
+    /// ratio has no value (the end-to-end error is then 0 up to rounding).
+    pub rms_over_bound: Option<f64>,
 }
 
 /// What `flowcert assess flowmap` measured.
@@ -120,6 +121,7 @@ pub fn assess_flowmap(
     answers: &DMatrix<f64>,
     rollout: Option<&DMatrix<f64>>,
 ) -> Result<FlowmapAssessment, AssessError> {
+    set.validate()?;
     let d = set.mixture.dim();
     let m = &set.manifest.flowmap;
     let shape_err = |what: &str, got: (usize, usize), rows: usize| AssessError::Malformed {
@@ -181,7 +183,7 @@ pub fn assess_flowmap(
                 rms: mse.sqrt(),
                 max: sq.iter().copied().fold(0.0, f64::max).sqrt(),
                 rel_mse: if denom > 0.0 { mse / denom } else { mse },
-                rms_over_bound: mse.sqrt() / bound_rms,
+                rms_over_bound: (bound_rms > 0.0).then(|| mse.sqrt() / bound_rms),
             };
             metrics.insert("end_to_end_rms".into(), e.rms);
             metrics.insert("end_to_end_max".into(), e.max);

@@ -79,6 +79,9 @@ pub enum AssessError {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// A file beyond its size limit, endless or unreadable.
+    #[error(transparent)]
+    Limit(#[from] crate::limits::LimitError),
     /// Writing an output failed.
     #[error(transparent)]
     Output(#[from] crate::io::OutputError),

@@ -10,6 +10,11 @@
 //! `>f4` and `fortran_order: True`, which is what NumPy writes for `float32`, big-endian
 //! or transposed arrays; everything else is refused with a message that says how to
 //! convert (`np.save(path, np.ascontiguousarray(a, dtype='<f8'))`).
+//!
+//! Before anything is allocated: the header is at most
+//! [`crate::limits::MAX_NPY_HEADER_BYTES`], the element count is the checked product of
+//! the shape and at most [`crate::limits::MAX_VALUES`], and the data's byte count (checked
+//! too) must equal what follows the header in the file.
 
 use thiserror::Error;
 
@@ -109,6 +114,12 @@ pub fn from_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
         ),
         v => return Err(err(format!("NPY version {v} is not supported (1, 2 or 3)"))),
     };
+    if header_len > crate::limits::MAX_NPY_HEADER_BYTES {
+        return Err(err(format!(
+            "the header is {header_len} bytes, more than the {} a NumPy header needs",
+            crate::limits::MAX_NPY_HEADER_BYTES
+        )));
+    }
     let end = start
         .checked_add(header_len)
         .filter(|&e| e <= bytes.len())
@@ -150,12 +161,20 @@ pub fn from_npy(bytes: &[u8]) -> Result<NpyArray, NpyError> {
     let n = shape
         .iter()
         .try_fold(1usize, |a, &b| a.checked_mul(b))
-        .ok_or_else(|| err("the shape is too large"))?;
+        .filter(|&n| n <= crate::limits::MAX_VALUES)
+        .ok_or_else(|| {
+            err(format!(
+                "shape {shape_text} has more than {} elements",
+                crate::limits::MAX_VALUES
+            ))
+        })?;
     let body = &bytes[end..];
-    if body.len() != n * size {
+    let need = n
+        .checked_mul(size)
+        .ok_or_else(|| err(format!("shape {shape_text} is too large")))?;
+    if body.len() != need {
         return Err(err(format!(
-            "shape {shape_text} needs {} data bytes but the file has {}",
-            n * size,
+            "shape {shape_text} needs {need} data bytes but the file has {} after the header",
             body.len()
         )));
     }

@@ -10,6 +10,12 @@
 //! ```
 //! All draws come from [`crate::seed::rng`] (salt [`crate::seed::QUERIES`]) on separate streams, so the same
 //! seed writes the same bytes.
+//!
+//! The manifest carries `manifest_fingerprint`, the FNV-1a of its own compact JSON (with
+//! that field empty), so an edit of any field the assessment reads (`samples_per_time`,
+//! `score.times`, `flowmap.times`, `flowmap.lambda`, `samples_per_segment`, ...) is
+//! refused; and [`QuerySet::validate`] checks every length, count and time against the
+//! query files before anything is indexed.
 
 use std::path::Path;
 
@@ -21,6 +27,7 @@ use super::AssessError;
 use super::npy::{from_npy, to_npy};
 use crate::grids::{GridKind, MAX_TIME, lambda_at};
 use crate::io::write_atomic;
+use crate::limits;
 use crate::model::{Mixture, MixtureSpec};
 use crate::seed;
 
@@ -28,8 +35,8 @@ use crate::seed;
 pub const MANIFEST: &str = "queries.json";
 /// The `format` field of a manifest.
 pub const FORMAT: &str = "flowcert-queries";
-/// The manifest version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The manifest version this build writes and reads (2: with `manifest_fingerprint`).
+pub const VERSION: u32 = 2;
 /// Most query rows of one kind.
 pub const MAX_ROWS: usize = 2_000_000;
 
@@ -208,6 +215,31 @@ pub struct QueryManifest {
     pub flowmap: FlowManifest,
     /// What to answer, in words.
     pub protocol: Vec<String>,
+    /// FNV-1a of this manifest's compact JSON with this field empty (module doc).
+    #[serde(default)]
+    pub manifest_fingerprint: String,
+}
+
+impl QueryManifest {
+    /// The fingerprint of every other field (module doc).
+    ///
+    /// ```
+    /// use flowcert::grids::GridKind;
+    /// use flowcert::theorems::assess::{QueryConfig, QuerySet};
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let cfg = QueryConfig { times: vec![0.5], samples: 3, seed: 1, grid: GridKind::Uniform,
+    ///     segments: 2, t_min: 0.01, t_max: 1.0 }.check().unwrap();
+    /// let mut m = QuerySet::generate(&mix, &cfg).unwrap().manifest;
+    /// assert_eq!(m.fingerprint(), m.manifest_fingerprint);
+    /// m.score.samples_per_time = 2;
+    /// assert_ne!(m.fingerprint(), m.manifest_fingerprint);
+    /// ```
+    pub fn fingerprint(&self) -> String {
+        let mut bare = self.clone();
+        bare.manifest_fingerprint = String::new();
+        let json = serde_json::to_string(&bare).unwrap_or_default();
+        format!("{:016x}", seed::fnv1a(json.as_bytes()))
+    }
 }
 
 /// A generated or loaded query set.
@@ -323,6 +355,18 @@ impl QuerySet {
         }
         let times = cfg.grid.times(mix, cfg.t_min, cfg.t_max, cfg.segments)?;
         let lambda = lambda_at(mix, &times)?;
+        // The composition bound weighs segment i by exp(Lambda(t_{i-1})): it must be a number.
+        let top = lambda[lambda.len().saturating_sub(2)];
+        if top.is_nan() || top > f64::MAX.ln() {
+            return Err(AssessError::BadSetting {
+                field: "--t-min",
+                value: cfg.t_min.to_string(),
+                fix: format!(
+                    "the stability coordinate reaches Lambda = {top:e} on this grid, so the composition bound's weight exp(Lambda) overflows f64 (limit e^{:.0}); raise --t-min or use fewer segments",
+                    f64::MAX.ln()
+                ),
+            });
+        }
         let mut flow_rows = Vec::with_capacity(n * cfg.segments);
         for i in 1..times.len() {
             let xs = mix.sample(times[i], n, &mut rng(cfg.seed, 1001 + i as u64));
@@ -365,6 +409,11 @@ impl QuerySet {
                 rollout: file("rollout_queries", &rollout, columns(&["t_from", "t_to"], d)),
             },
             protocol: protocol(),
+            manifest_fingerprint: String::new(),
+        };
+        let manifest = QueryManifest {
+            manifest_fingerprint: manifest.fingerprint(),
+            ..manifest
         };
         Ok(QuerySet {
             manifest,
@@ -420,17 +469,24 @@ impl QuerySet {
     pub fn load(dir: &Path) -> Result<QuerySet, AssessError> {
         let path = dir.join(MANIFEST);
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|source| AssessError::Unreadable {
-            path: shown.clone(),
-            source,
-        })?;
         let bad = |message: String| AssessError::Malformed {
             path: shown.clone(),
             message,
         };
+        let text = match limits::read_text(&path, "query manifest", limits::MAX_JSON_FILE_BYTES) {
+            Ok(t) => t,
+            Err(limits::LimitError::Unreadable { reason, .. }) => {
+                return Err(AssessError::Unreadable {
+                    path: shown.clone(),
+                    source: std::io::Error::other(reason),
+                });
+            }
+            Err(e) => return Err(bad(e.to_string())),
+        };
         let manifest: QueryManifest = serde_json::from_str(&text).map_err(|e| {
             bad(format!(
-                "not a query manifest ({e}); give a directory written by `flowcert queries`"
+                "not a query manifest ({}); give a directory written by `flowcert queries`",
+                limits::json_error(&text, &e)
             ))
         })?;
         if manifest.format != FORMAT || manifest.version != VERSION {
@@ -438,6 +494,11 @@ impl QuerySet {
                 "format {} version {} is not {FORMAT} version {VERSION}; regenerate it with this flowcert's `flowcert queries`",
                 manifest.format, manifest.version
             )));
+        }
+        if manifest.fingerprint() != manifest.manifest_fingerprint {
+            return Err(bad(
+                "its manifest_fingerprint does not match its contents: queries.json was edited (the fingerprint covers every field, e.g. samples_per_time, score.times, flowmap.times, flowmap.lambda, samples_per_segment); regenerate the queries with `flowcert queries`".into(),
+            ));
         }
         let mixture = manifest
             .mixture
@@ -452,10 +513,27 @@ impl QuerySet {
         let read = |f: &QueryFile, width: usize| -> Result<DMatrix<f64>, AssessError> {
             let p = dir.join(&f.npy);
             let ps = p.display().to_string();
-            let bytes = std::fs::read(&p).map_err(|source| AssessError::Unreadable {
+            let malformed = |message: String| AssessError::Malformed {
                 path: ps.clone(),
-                source,
-            })?;
+                message,
+            };
+            if f.rows > MAX_ROWS || std::path::Path::new(&f.npy).components().count() != 1 {
+                return Err(malformed(format!(
+                    "queries.json names {} rows in file '{}': at most {MAX_ROWS} rows, in a file of the query directory itself; regenerate the queries",
+                    f.rows, f.npy
+                )));
+            }
+            let size = f.rows * width * 8 + 12 + limits::MAX_NPY_HEADER_BYTES;
+            let bytes = match limits::read_limited(&p, "query", size as u64) {
+                Ok(b) => b,
+                Err(limits::LimitError::Unreadable { reason, .. }) => {
+                    return Err(AssessError::Unreadable {
+                        path: ps.clone(),
+                        source: std::io::Error::other(reason),
+                    });
+                }
+                Err(e) => return Err(malformed(e.to_string())),
+            };
             if format!("{:016x}", seed::fnv1a(&bytes)) != f.fingerprint {
                 return Err(AssessError::Malformed {
                     path: ps,
@@ -480,13 +558,181 @@ impl QuerySet {
         let score = read(&manifest.score.file, 1 + d)?;
         let flowmap = read(&manifest.flowmap.file, 3 + d)?;
         let rollout = read(&manifest.flowmap.rollout, 2 + d)?;
-        Ok(QuerySet {
+        let set = QuerySet {
             manifest,
             mixture,
             score,
             flowmap,
             rollout,
-        })
+        };
+        set.validate().map_err(|e| match e {
+            AssessError::Malformed { message, .. } => bad(message),
+            other => other,
+        })?;
+        Ok(set)
+    }
+
+    /// Check that the manifest and the query matrices agree before anything is indexed:
+    /// the dimension; score times (non-empty, distinct, in `(0, MAX_TIME]`), their row
+    /// count `samples_per_time x times` and the time column of each block; the grid (`N`
+    /// segments, `N + 1` strictly increasing times, `N + 1` finite non-decreasing
+    /// `lambda` from 0), `samples_per_segment x N` rows and each row's segment and times;
+    /// the rollout rows from `T` to `t_min`; every coordinate finite.
+    ///
+    /// ```
+    /// use flowcert::grids::GridKind;
+    /// use flowcert::theorems::assess::{QueryConfig, QuerySet};
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let cfg = QueryConfig { times: vec![0.5], samples: 3, seed: 1, grid: GridKind::Uniform,
+    ///     segments: 2, t_min: 0.01, t_max: 1.0 }.check().unwrap();
+    /// let mut q = QuerySet::generate(&mix, &cfg).unwrap();
+    /// assert!(q.validate().is_ok());
+    /// q.manifest.score.times.clear();
+    /// assert!(q.validate().unwrap_err().to_string().contains("score.times"));
+    /// ```
+    pub fn validate(&self) -> Result<(), AssessError> {
+        let m = &self.manifest;
+        let d = self.mixture.dim();
+        let bad = |message: String| {
+            Err(AssessError::Malformed {
+                path: MANIFEST.into(),
+                message: format!("{message}; regenerate the queries with `flowcert queries`"),
+            })
+        };
+        if m.dim != d {
+            return bad(format!("dim {} is not the mixture's d = {d}", m.dim));
+        }
+        let time_ok = |t: f64| t.is_finite() && t > 0.0 && t <= MAX_TIME;
+        // Score queries.
+        let s = &m.score;
+        if s.times.is_empty() {
+            return bad("score.times is empty: an assessment needs at least one time".into());
+        }
+        if let Some(t) = s.times.iter().find(|t| !time_ok(**t)) {
+            return bad(format!(
+                "score.times holds {t}, not an OU time in (0, {MAX_TIME}]"
+            ));
+        }
+        if s.times
+            .iter()
+            .enumerate()
+            .any(|(i, t)| s.times[..i].contains(t))
+        {
+            return bad("score.times lists a time twice".into());
+        }
+        if s.samples_per_time < 2 {
+            return bad(format!(
+                "score.samples_per_time is {}: at least 2",
+                s.samples_per_time
+            ));
+        }
+        let n = s.samples_per_time;
+        if n.checked_mul(s.times.len()) != Some(s.file.rows)
+            || self.score.shape() != (1 + d, s.file.rows)
+        {
+            return bad(format!(
+                "score: samples_per_time {} x {} times is not the {} rows of {} ({} columns of {})",
+                n,
+                s.times.len(),
+                s.file.rows,
+                s.file.npy,
+                self.score.ncols(),
+                self.score.nrows()
+            ));
+        }
+        for (i, &t) in s.times.iter().enumerate() {
+            if let Some(r) = (i * n..(i + 1) * n).find(|&r| self.score[(0, r)] != t) {
+                return bad(format!(
+                    "row {r} of {} has t = {} but score.times[{i}] = {t}",
+                    s.file.npy,
+                    self.score[(0, r)]
+                ));
+            }
+        }
+        // Flow-map queries.
+        let f = &m.flowmap;
+        if f.segments == 0 || f.times.len() != f.segments.saturating_add(1) {
+            return bad(format!(
+                "flowmap.segments is {} but flowmap.times has {} entries (segments + 1 needed)",
+                f.segments,
+                f.times.len()
+            ));
+        }
+        if f.lambda.len() != f.times.len() {
+            return bad(format!(
+                "flowmap.lambda has {} entries but flowmap.times has {}",
+                f.lambda.len(),
+                f.times.len()
+            ));
+        }
+        if f.times.iter().any(|t| !time_ok(*t)) || f.times.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("flowmap.times must be strictly increasing OU times".into());
+        }
+        if f.lambda[0] != 0.0
+            || f.lambda.iter().any(|l| !l.is_finite())
+            || f.lambda.windows(2).any(|w| w[0] > w[1])
+        {
+            return bad("flowmap.lambda must start at 0 and be finite and non-decreasing".into());
+        }
+        let k = f.samples_per_segment;
+        if k == 0
+            || k.checked_mul(f.segments) != Some(f.file.rows)
+            || self.flowmap.shape() != (3 + d, f.file.rows)
+        {
+            return bad(format!(
+                "flowmap: samples_per_segment {k} x {} segments is not the {} rows of {} ({} columns of {})",
+                f.segments,
+                f.file.rows,
+                f.file.npy,
+                self.flowmap.ncols(),
+                self.flowmap.nrows()
+            ));
+        }
+        for i in 1..f.times.len() {
+            let want = [i as f64, f.times[i], f.times[i - 1]];
+            if let Some(r) =
+                ((i - 1) * k..i * k).find(|&r| (0..3).any(|c| self.flowmap[(c, r)] != want[c]))
+            {
+                return bad(format!(
+                    "row {r} of {} is not a query of segment {i} ({} -> {})",
+                    f.file.npy, want[1], want[2]
+                ));
+            }
+        }
+        let (top, bottom) = (f.times[f.times.len() - 1], f.times[0]);
+        if f.rollout.rows == 0 || self.rollout.shape() != (2 + d, f.rollout.rows) {
+            return bad(format!(
+                "rollout: {} rows in the manifest, {} columns of {} in {}",
+                f.rollout.rows,
+                self.rollout.ncols(),
+                self.rollout.nrows(),
+                f.rollout.npy
+            ));
+        }
+        if let Some(r) = (0..f.rollout.rows)
+            .find(|&r| self.rollout[(0, r)] != top || self.rollout[(1, r)] != bottom)
+        {
+            return bad(format!(
+                "row {r} of {} does not run from T = {top} to t_min = {bottom}",
+                f.rollout.npy
+            ));
+        }
+        for (name, q) in [
+            (&s.file.npy, &self.score),
+            (&f.file.npy, &self.flowmap),
+            (&f.rollout.npy, &self.rollout),
+        ] {
+            if let Some(v) = q
+                .iter()
+                .find(|v| !(v.is_finite() && v.abs() <= limits::MAX_ABS_COORDINATE))
+            {
+                return bad(format!(
+                    "{name} holds {v}: every entry must be finite and within {:e}",
+                    limits::MAX_ABS_COORDINATE
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The identity of the score queries.

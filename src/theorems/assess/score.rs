@@ -80,6 +80,7 @@ pub fn assess_score(
     set: &QuerySet,
     answers: &DMatrix<f64>,
 ) -> Result<ScoreAssessment, AssessError> {
+    set.validate()?;
     let d = set.mixture.dim();
     let m = &set.manifest.score;
     if answers.shape() != (d, m.file.rows) {
