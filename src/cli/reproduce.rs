@@ -67,6 +67,7 @@ fn finish(scale: Scale, out: PathBuf, shard: Shard, json: bool) -> Result<Status
     let store = CellStore::open(&out)?;
     let s = flowcert::suite::reproduce::run(&Plan::at(scale), &store, shard, &bars)?;
     flowcert::report::reproduce::write(&out, &s)?;
+    flowcert::report::reproduce::write_timings(&out, &s.timings)?;
     if json {
         common::print_json(&s)?;
     } else {
@@ -80,6 +81,11 @@ fn finish(scale: Scale, out: PathBuf, shard: Shard, json: bool) -> Result<Status
         }
         let t = flowcert::report::distill::reduction_table(&s.distill, 3);
         print!("{}", t.to_text());
+        println!("\nwall-clock seconds per section (also in timings.json)");
+        print!(
+            "{}",
+            flowcert::report::reproduce::timings_table(&s.timings).to_text()
+        );
     }
     Ok(if s.violations > 0 {
         Status::Violation

@@ -16,18 +16,20 @@
 //! The bound is rigorous where `Lambda` is the integral of a global Lipschitz bound (shared
 //! covariances); for heterogeneous covariances it holds on the ball the bound is local to.
 
-use nalgebra::DMatrix;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::segments::{SeedWork, SeedWorks};
 use super::store::{CellStore, Shard};
 use super::sweep::{CellOutcome, Progress, run_cells};
 use crate::bounds::BoundsError;
 use crate::dynamics::{ExactFlow, FlowError, Teacher};
-use crate::flowmap::{FlowMap, MapError};
+use crate::flowmap::MapError;
 use crate::grids::{GridError, GridKind, lambda_at};
 use crate::model::Mixture;
-use crate::nn::{Mlp, NnError, Precision, StudentBudget, ValidStudentBudget, train};
+use crate::nn::{NnError, Precision, StudentBudget, ValidStudentBudget};
 use crate::seed;
 
 /// Errors of the distillation experiment.
@@ -87,10 +89,6 @@ pub struct DistillRow {
     pub bound: f64,
 }
 
-fn sq_norms_mean(a: &DMatrix<f64>) -> f64 {
-    a.column_iter().map(|c| c.norm_squared()).sum::<f64>() / a.ncols().max(1) as f64
-}
-
 /// A grid with its stability coordinate: `lambda[i]` is the two-sided `Lambda(t_i)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelledGrid<'a> {
@@ -103,7 +101,8 @@ pub struct LabelledGrid<'a> {
 }
 
 /// Train the students of one grid and measure them (single-threaded: cells are the
-/// parallel unit).
+/// parallel unit). A sweep shares students between its cells instead
+/// ([`SeedWork`]); the results are the same.
 pub fn run_cell(
     mixture_name: &str,
     flow: &ExactFlow,
@@ -112,64 +111,10 @@ pub fn run_cell(
     budget: &ValidStudentBudget,
     eval_samples: usize,
 ) -> Result<DistillRow, DistillError> {
-    let mix = flow.mixture();
-    let LabelledGrid {
-        name: grid,
-        times,
-        lambda,
-    } = *grid;
-    let n = times.len() - 1;
-    let d = mix.dim();
-    let cfg = budget.mlp(d)?;
-    let tcfg = budget.training()?;
-    let mut students = Vec::with_capacity(n);
-    let mut train_loss = Vec::with_capacity(n);
-    for i in 1..=n {
-        // The training stream depends on the seed and the segment's end times only, so two
-        // grids sharing a segment train the same student on it.
-        let mut rng = seed::rng(
-            seed::DISTILL,
-            seed,
-            &[1, times[i].to_bits(), times[i - 1].to_bits()],
-        );
-        let x = mix.sample(times[i], budget.samples, &mut rng);
-        let (y, _) = flow.map_batch_serial(&x, times[i], times[i - 1])?;
-        let mut net = Mlp::new(&cfg, &mut rng);
-        let rep = train(&mut net, &x, &y, &tcfg, &mut rng)?;
-        train_loss.push(rep.final_loss);
-        students.push(net);
-    }
-    // Common random numbers: evaluation points depend on the seed only.
-    let t_max = times[n];
-    let t_min = times[0];
-    let mut rng = seed::rng(seed::DISTILL, seed, &[2]);
-    let x = mix.sample(t_max, eval_samples, &mut rng);
-    let (exact, _) = flow.map_batch_serial(&x, t_max, t_min)?;
-    let mut z = x;
-    let mut local = vec![0.0; n];
-    for i in (1..=n).rev() {
-        let student = students[i - 1].map_batch(&z)?;
-        let (teacher, _) = flow.map_batch_serial(&z, times[i], times[i - 1])?;
-        local[i - 1] = sq_norms_mean(&(&student - &teacher)).sqrt();
-        z = student;
-    }
-    let denom = sq_norms_mean(&exact);
-    let rel_mse = sq_norms_mean(&(&z - &exact)) / denom;
-    let amp: f64 = (1..=n)
-        .map(|i| local[i - 1] * (lambda[i - 1] - lambda[0]).exp())
-        .sum();
-    Ok(DistillRow {
-        mixture: mixture_name.to_string(),
-        grid: grid.to_string(),
-        segments: n,
-        seed,
-        times: times.to_vec(),
-        lambda: lambda.to_vec(),
-        rel_mse,
-        local_errors: local,
-        train_loss,
-        bound: amp * amp / denom,
-    })
+    let times = grid.times;
+    let span = (times[0], times[times.len() - 1]);
+    SeedWork::new(flow.clone(), seed, *budget, eval_samples, span)
+        .cell(mixture_name, grid)
 }
 
 /// A whole sweep: mixtures x grids x segment counts x seeds at one student budget.
@@ -295,8 +240,15 @@ impl ValidDistillPlan {
             Precision::F64 => String::new(),
             p => format!("|{p}"),
         };
+        // Likewise the read-out initial scale: the plain initialisation (1) keeps the keys
+        // of the cells computed before the scale was a setting.
+        let readout = if b.readout_scale == 1.0 {
+            String::new()
+        } else {
+            format!("|ro{}", b.readout_scale)
+        };
         let mut config = format!(
-            "{spec}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}{precision}",
+            "{spec}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}{precision}{readout}",
             b.width,
             b.depth,
             b.steps,
@@ -365,12 +317,30 @@ impl ValidDistillPlan {
     ) -> Result<DistillSweep, DistillError> {
         let cells = self.cells();
         progress.stage("distill", cells.len() as u64);
+        // Students and evaluation sets are shared by the cells of one (mixture, seed) and
+        // dropped after its last pending cell.
+        let works = SeedWorks::default();
+        let mut pending: BTreeMap<(usize, u64), usize> = BTreeMap::new();
+        for (j, c) in cells.iter().enumerate() {
+            if shard.owns(j) && !store.contains(&self.key(c)) {
+                *pending.entry((c.mixture, c.seed)).or_default() += 1;
+            }
+        }
+        for (&(m, seed), &n) in &pending {
+            works.expect((m, seed), n, || self.seed_work(m, seed));
+        }
         let outcomes = run_cells(
             store,
             &cells,
             |c| self.key(c),
             shard,
-            |c| self.run_cached(c, store),
+            |c| {
+                let key = (c.mixture, c.seed);
+                let work = works.get(key, || self.seed_work(c.mixture, c.seed));
+                let row = self.run_cached(c, store, &work);
+                works.done(key);
+                row
+            },
             &|| progress.tick(),
         )?;
         progress.finish();
@@ -387,12 +357,24 @@ impl ValidDistillPlan {
         })
     }
 
+    /// The work shared by the cells of mixture `m` at `seed`.
+    pub fn seed_work(&self, m: usize, seed: u64) -> SeedWork<'_> {
+        SeedWork::new(
+            self.teacher.flow(&self.mixtures[m].1),
+            seed,
+            self.budget,
+            self.eval_samples,
+            (self.t_min, self.t_max),
+        )
+    }
+
     /// Compute one cell, reusing the result of another grid with the same times when
     /// `store` already holds it (the rows are then identical but for the grid name).
     pub fn run_cached(
         &self,
         c: &DistillCell,
         store: &CellStore,
+        work: &SeedWork,
     ) -> Result<DistillRow, DistillError> {
         let (_, mix) = &self.mixtures[c.mixture];
         let grid = self.grids[c.grid];
@@ -402,35 +384,31 @@ impl ValidDistillPlan {
             row.grid = grid.name().to_string();
             return Ok(row);
         }
-        let row = self.run_at(c, &times)?;
+        let row = self.run_at(c, &times, work)?;
         store.put(&key, &row)?;
         Ok(row)
     }
 
-    /// Compute one cell.
+    /// Compute one cell on its own (no sharing with other cells).
     pub fn run(&self, c: &DistillCell) -> Result<DistillRow, DistillError> {
         let (_, mix) = &self.mixtures[c.mixture];
         let times = self.grids[c.grid].times(mix, self.t_min, self.t_max, c.segments)?;
-        self.run_at(c, &times)
+        self.run_at(c, &times, &self.seed_work(c.mixture, c.seed))
     }
 
-    fn run_at(&self, c: &DistillCell, times: &[f64]) -> Result<DistillRow, DistillError> {
+    fn run_at(
+        &self,
+        c: &DistillCell,
+        times: &[f64],
+        work: &SeedWork,
+    ) -> Result<DistillRow, DistillError> {
         let (name, mix) = &self.mixtures[c.mixture];
-        let grid = self.grids[c.grid];
         let lambda = lambda_at(mix, times)?;
-        let flow = self.teacher.flow(mix);
         let labelled = LabelledGrid {
-            name: grid.name(),
+            name: self.grids[c.grid].name(),
             times,
             lambda: &lambda,
         };
-        run_cell(
-            name,
-            &flow,
-            &labelled,
-            c.seed,
-            &self.budget,
-            self.eval_samples,
-        )
+        work.cell(name, &labelled)
     }
 }

@@ -131,6 +131,11 @@ impl CellStore {
         serde_json::from_str(&text).ok()
     }
 
+    /// Whether a cell file exists (without reading it).
+    pub fn contains(&self, key: &str) -> bool {
+        self.dir.join(file_name(key)).is_file()
+    }
+
     /// Record a finished cell atomically.
     pub fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
         let bytes = serde_json::to_vec_pretty(value).map_err(|source| StoreError::Serialise {

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::experiments::distill::DistillRow;
 use crate::experiments::distill_summary::DistillSummary;
 use crate::io::{OutputError, create_dir, write_atomic};
-use crate::suite::Summary;
+use crate::suite::{Summary, Timings};
 use crate::suite::composition::CompositionEntry;
 
 use super::distill as dtab;
@@ -153,4 +153,42 @@ pub fn write_distill_outputs(
         )?;
     }
     Ok(())
+}
+
+/// The timings of a run as a table: seconds and share of the total per section.
+///
+/// ```
+/// let mut t = flowcert::suite::Timings::default();
+/// t.time("a", || ());
+/// let tab = flowcert::report::reproduce::timings_table(&t);
+/// assert_eq!((tab.rows.len(), tab.rows[1][0].as_str()), (2, "total"));
+/// ```
+pub fn timings_table(t: &Timings) -> Table {
+    let mut tab = Table::new(&["section", "seconds", "share", "CPU seconds"]);
+    let total = t.total();
+    let cpu = |c: Option<f64>| c.map(|c| format!("{c:.2}")).unwrap_or_else(|| "-".into());
+    for s in &t.sections {
+        tab.push(vec![
+            s.section.clone(),
+            format!("{:.2}", s.seconds),
+            dtab::pct(s.seconds / total.max(1e-300), 3),
+            cpu(s.cpu_seconds),
+        ]);
+    }
+    tab.push(vec![
+        "total".into(),
+        format!("{total:.2}"),
+        "100%".into(),
+        cpu(t.total_cpu()),
+    ]);
+    tab
+}
+
+/// Write `DIR/timings.json` (kept apart from summary.json, which holds no timings).
+pub fn write_timings(dir: &Path, t: &Timings) -> Result<(), OutputError> {
+    let json = serde_json::to_string_pretty(t).map_err(|source| OutputError::Serialise {
+        what: "timings.json",
+        source,
+    })?;
+    write_text(dir, "timings.json", &json)
 }

@@ -12,6 +12,7 @@
 //! score_net.rs    the ReLU-ReQU eps sweep, dependence, DSM            theory/06
 //! checks.rs       CHECKS: what `flowcert check` runs on every built-in mixture, the same
 //!                 per-case functions at the plan's configuration, summarised as Outcomes
+//! timings.rs      wall-clock seconds per section (timings.json, never summary.json)
 //! reproduce.rs    every section at one plan (and the distillation sweep of
 //!                 experiments::distill) -> Summary, the contents of summary.json
 //! ```
@@ -42,12 +43,14 @@ pub mod plan;
 pub mod reproduce;
 pub mod scale;
 pub mod score_net;
+pub mod timings;
 
 pub use crate::experiments::sweep::{Progress, Silent};
 pub use checks::{CHECKS, Check, CheckSummary, Outcome, run_checks};
 pub use plan::Plan;
 pub use reproduce::Summary;
 pub use scale::Scale;
+pub use timings::{SectionTime, Timings};
 
 /// A named mixture that a checker runs on.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@ use super::bounds::{self, BoundsEntry};
 use super::composition::{self, CompositionEntry};
 use super::mismatch::{self, RegimeResults};
 use super::score_net::{self, ScoreNetSection};
-use super::{Plan, Progress, Scale, SuiteError};
+use super::{Plan, Progress, Scale, SuiteError, Timings};
 use crate::experiments::distill::DistillRow;
 use crate::experiments::distill_summary::{DistillSummary, summarize_rows};
 use crate::experiments::{CellStore, Shard};
@@ -38,6 +38,9 @@ pub struct Summary {
     pub distill: DistillSummary,
     /// Cells of the sweep that are not finished (other shards).
     pub distill_missing: usize,
+    /// Wall-clock time per section (not in summary.json: timings.json).
+    #[serde(skip)]
+    pub timings: Timings,
 }
 
 /// Run every section of `plan` (the distillation cells of this `shard`, resuming from and
@@ -48,15 +51,20 @@ pub fn run(
     shard: Shard,
     progress: &dyn Progress,
 ) -> Result<Summary, SuiteError> {
-    let (bounds, v_bounds) = bounds::section(&plan.bounds, progress)?;
-    let score_net = score_net::section(&plan.score_net, progress)?;
-    let (mismatch, v_mismatch) = mismatch::section(&plan.mismatch, progress)?;
-    let (composition, v_composition) = composition::section(&plan.composition, progress)?;
-    let sweep = plan
-        .distill
-        .clone()
-        .check()?
-        .sweep(store, shard, progress)?;
+    let mut t = Timings::default();
+    let (bounds, v_bounds) = t.time("bounds", || bounds::section(&plan.bounds, progress))?;
+    let score_net = t.time("score-net", || score_net::section(&plan.score_net, progress))?;
+    let (mismatch, v_mismatch) =
+        t.time("mismatch", || mismatch::section(&plan.mismatch, progress))?;
+    let (composition, v_composition) = t.time("composition", || {
+        composition::section(&plan.composition, progress)
+    })?;
+    let sweep = t.time("distill", || {
+        plan.distill
+            .clone()
+            .check()?
+            .sweep(store, shard, progress)
+    })?;
     let distill = summarize_rows(&sweep.rows);
     Ok(Summary {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -69,5 +77,6 @@ pub fn run(
         distill_rows: sweep.rows,
         distill,
         distill_missing: sweep.missing,
+        timings: t,
     })
 }

@@ -1,0 +1,233 @@
+//! Work shared by the cells of one (mixture, seed) of the distillation experiment
+//! (theory/04-composition-and-grids.md): segment students and the evaluation set.
+//!
+//! A segment student depends only on (mixture, `t_i`, `t_{i-1}`, seed, budget, teacher):
+//! its teacher pairs `(x ~ p_{t_i}, Phi_{t_i -> t_{i-1}}(x))`, initialisation and
+//! minibatches come from one stream labelled by the seed and the segment's end times. So
+//! two grids, two segment counts or the oracle's candidate segments that share a segment
+//! share its student: [`SeedWork::student`] trains it once and hands out the same network.
+//! Likewise the evaluation points `x ~ p_T` and their exact images `Phi_{T -> t_min}(x)`
+//! depend on the seed only (common random numbers for every grid and N): computed once.
+//!
+//! A [`SeedWork`] lives while cells of its (mixture, seed) are pending; [`SeedWorks`]
+//! hands them out to parallel cells and drops each when its last cell is done, so a sweep
+//! holds the students of the (mixture, seed) pairs in flight only.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use nalgebra::DMatrix;
+
+use super::distill::{DistillError, DistillRow, LabelledGrid};
+use crate::dynamics::ExactFlow;
+use crate::flowmap::FlowMap;
+use crate::model::Mixture;
+use crate::nn::{Mlp, ValidStudentBudget, train};
+use crate::seed;
+
+/// A trained segment student.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The network `Psi_i`.
+    pub net: Mlp,
+    /// Final training loss (MSE per point).
+    pub final_loss: f64,
+}
+
+/// The evaluation set of a seed: `x ~ p_T` and the exact `Phi_{T -> t_min}(x)`.
+#[derive(Debug, Clone)]
+pub struct EvalSet {
+    /// Start points, `d x n`.
+    pub x: DMatrix<f64>,
+    /// Their exact images at `t_min`.
+    pub exact: DMatrix<f64>,
+    /// `E |Phi(x)|^2`, the denominator of the relative MSE.
+    pub denom: f64,
+}
+
+/// Mean of the squared column norms.
+pub(crate) fn sq_norms_mean(a: &DMatrix<f64>) -> f64 {
+    a.column_iter().map(|c| c.norm_squared()).sum::<f64>() / a.ncols().max(1) as f64
+}
+
+type Slot<T> = Arc<Mutex<Option<Arc<T>>>>;
+
+/// Compute-once slot: the first caller computes (others wait on the slot's lock); an error
+/// is returned to its caller and leaves the slot empty.
+fn once<T, E>(slot: &Slot<T>, f: impl FnOnce() -> Result<T, E>) -> Result<Arc<T>, E> {
+    let mut guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(v) = guard.as_ref() {
+        return Ok(v.clone());
+    }
+    let v = Arc::new(f()?);
+    *guard = Some(v.clone());
+    Ok(v)
+}
+
+/// Everything one (mixture, seed) computes once for all its cells.
+#[derive(Debug)]
+pub struct SeedWork<'a> {
+    mix: &'a Mixture,
+    flow: ExactFlow<'a>,
+    seed: u64,
+    budget: ValidStudentBudget,
+    eval_samples: usize,
+    span: (f64, f64),
+    eval: Slot<EvalSet>,
+    students: Mutex<HashMap<(u64, u64), Slot<Trained>>>,
+}
+
+impl<'a> SeedWork<'a> {
+    /// The shared work of `seed` on the teacher's mixture, for grids on `[t_min, t_max]`.
+    pub fn new(
+        flow: ExactFlow<'a>,
+        seed: u64,
+        budget: ValidStudentBudget,
+        eval_samples: usize,
+        (t_min, t_max): (f64, f64),
+    ) -> Self {
+        SeedWork {
+            mix: flow.mixture(),
+            flow,
+            seed,
+            budget,
+            eval_samples,
+            span: (t_min, t_max),
+            eval: Slot::default(),
+            students: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The teacher.
+    pub fn flow(&self) -> &ExactFlow<'a> {
+        &self.flow
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The student of segment `from -> to` (`from > to`), trained on first use.
+    pub fn student(&self, from: f64, to: f64) -> Result<Arc<Trained>, DistillError> {
+        let slot = self
+            .students
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((from.to_bits(), to.to_bits()))
+            .or_default()
+            .clone();
+        once(&slot, || self.train(from, to))
+    }
+
+    fn train(&self, from: f64, to: f64) -> Result<Trained, DistillError> {
+        let b = &self.budget;
+        let cfg = b.mlp(self.mix.dim())?;
+        let tcfg = b.training()?;
+        // The training stream depends on the seed and the segment's end times only.
+        let mut rng = seed::rng(
+            seed::DISTILL,
+            self.seed,
+            &[1, from.to_bits(), to.to_bits()],
+        );
+        let x = self.mix.sample(from, b.samples, &mut rng);
+        let (y, _) = self.flow.map_batch_serial(&x, from, to)?;
+        let mut net = Mlp::new(&cfg, &mut rng);
+        let rep = train(&mut net, &x, &y, &tcfg, &mut rng)?;
+        Ok(Trained {
+            net,
+            final_loss: rep.final_loss,
+        })
+    }
+
+    /// The evaluation set (common random numbers: it depends on the seed only).
+    pub fn eval_set(&self) -> Result<Arc<EvalSet>, DistillError> {
+        once(&self.eval, || {
+            let (t_min, t_max) = self.span;
+            let mut rng = seed::rng(seed::DISTILL, self.seed, &[2]);
+            let x = self.mix.sample(t_max, self.eval_samples, &mut rng);
+            let (exact, _) = self.flow.map_batch_serial(&x, t_max, t_min)?;
+            let denom = sq_norms_mean(&exact);
+            Ok(EvalSet { x, exact, denom })
+        })
+    }
+
+    /// One cell: the students of `grid` composed from `T` to `t_min` on the evaluation
+    /// set, with the local errors along the rollout and the composition bound.
+    pub fn cell(&self, mixture_name: &str, grid: &LabelledGrid) -> Result<DistillRow, DistillError> {
+        let LabelledGrid {
+            name,
+            times,
+            lambda,
+        } = *grid;
+        let n = times.len() - 1;
+        let students: Vec<Arc<Trained>> = (1..=n)
+            .map(|i| self.student(times[i], times[i - 1]))
+            .collect::<Result<_, _>>()?;
+        let eval = self.eval_set()?;
+        let mut z = eval.x.clone();
+        let mut local = vec![0.0; n];
+        for i in (1..=n).rev() {
+            let student = students[i - 1].net.map_batch(&z)?;
+            let (teacher, _) = self.flow.map_batch_serial(&z, times[i], times[i - 1])?;
+            local[i - 1] = sq_norms_mean(&(&student - &teacher)).sqrt();
+            z = student;
+        }
+        let rel_mse = sq_norms_mean(&(&z - &eval.exact)) / eval.denom;
+        let amp: f64 = (1..=n)
+            .map(|i| local[i - 1] * (lambda[i - 1] - lambda[0]).exp())
+            .sum();
+        Ok(DistillRow {
+            mixture: mixture_name.to_string(),
+            grid: name.to_string(),
+            segments: n,
+            seed: self.seed,
+            times: times.to_vec(),
+            lambda: lambda.to_vec(),
+            rel_mse,
+            local_errors: local,
+            train_loss: students.iter().map(|s| s.final_loss).collect(),
+            bound: amp * amp / eval.denom,
+        })
+    }
+}
+
+/// The [`SeedWork`]s of a sweep's pending (mixture, seed) pairs, each dropped when its
+/// last pending cell is done.
+#[derive(Debug, Default)]
+pub struct SeedWorks<'a> {
+    live: Mutex<HashMap<(usize, u64), (Arc<SeedWork<'a>>, usize)>>,
+}
+
+impl<'a> SeedWorks<'a> {
+    /// Expect `pending` cells for the pair `(mixture, seed)` (call before the cells run).
+    pub fn expect(&self, key: (usize, u64), pending: usize, make: impl FnOnce() -> SeedWork<'a>) {
+        if pending > 0 {
+            let work = Arc::new(make());
+            self.live
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(key, (work, pending));
+        }
+    }
+
+    /// The shared work of `key`, or `make()` for a pair that was not expected.
+    pub fn get(&self, key: (usize, u64), make: impl FnOnce() -> SeedWork<'a>) -> Arc<SeedWork<'a>> {
+        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        match live.get(&key) {
+            Some((w, _)) => w.clone(),
+            None => Arc::new(make()),
+        }
+    }
+
+    /// One pending cell of `key` is done: drop the pair's work after its last cell.
+    pub fn done(&self, key: (usize, u64)) {
+        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, left)) = live.get_mut(&key) {
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                live.remove(&key);
+            }
+        }
+    }
+}
