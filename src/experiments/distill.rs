@@ -16,14 +16,16 @@
 //! The bound is rigorous where `Lambda` is the integral of a global Lipschitz bound (shared
 //! covariances); for heterogeneous covariances it holds on the ball the bound is local to.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::segments::{SeedWork, SeedWorks};
+use super::segments::SeedWork;
 use super::store::{CellStore, Shard};
-use super::sweep::{CellOutcome, Progress, run_cells};
+use super::sweep::{CellOutcome, Progress, run_cells_at};
 use crate::bounds::BoundsError;
 use crate::dynamics::{ExactFlow, FlowError, Teacher};
 use crate::flowmap::MapError;
@@ -113,8 +115,7 @@ pub fn run_cell(
 ) -> Result<DistillRow, DistillError> {
     let times = grid.times;
     let span = (times[0], times[times.len() - 1]);
-    SeedWork::new(flow.clone(), seed, *budget, eval_samples, span)
-        .cell(mixture_name, grid)
+    SeedWork::new(flow.clone(), seed, *budget, eval_samples, span).cell(mixture_name, grid)
 }
 
 /// A whole sweep: mixtures x grids x segment counts x seeds at one student budget.
@@ -317,32 +318,45 @@ impl ValidDistillPlan {
     ) -> Result<DistillSweep, DistillError> {
         let cells = self.cells();
         progress.stage("distill", cells.len() as u64);
-        // Students and evaluation sets are shared by the cells of one (mixture, seed) and
-        // dropped after its last pending cell.
-        let works = SeedWorks::default();
-        let mut pending: BTreeMap<(usize, u64), usize> = BTreeMap::new();
+        // One (mixture, seed) at a time: train the distinct segment students its pending
+        // cells need in parallel (one student per core, each single-threaded), then
+        // evaluate its cells in parallel, then drop its students. Every grid and N of the
+        // pair shares a segment's student (theory/04: a student depends only on the
+        // segment, the seed and the budget); the sweep holds one pair's students at a time.
+        let mut groups: BTreeMap<(usize, u64), Vec<usize>> = BTreeMap::new();
         for (j, c) in cells.iter().enumerate() {
-            if shard.owns(j) && !store.contains(&self.key(c)) {
-                *pending.entry((c.mixture, c.seed)).or_default() += 1;
+            groups.entry((c.mixture, c.seed)).or_default().push(j);
+        }
+        let mut outcomes: Vec<Option<CellOutcome<DistillRow>>> = Vec::new();
+        outcomes.resize_with(cells.len(), || None);
+        for ((m, seed), indices) in groups {
+            let work = self.seed_work(m, seed);
+            let segments = self.pending_segments(&cells, &indices, store, shard)?;
+            if !segments.is_empty() {
+                rayon::join(
+                    || work.eval_set().map(drop),
+                    || {
+                        segments
+                            .par_iter()
+                            .try_for_each(|&(from, to)| work.student(from, to).map(drop))
+                    },
+                )
+                .0?;
+            }
+            let group = run_cells_at(
+                store,
+                &cells,
+                &indices,
+                |c| self.key(c),
+                shard,
+                |c| self.run_cached(c, store, &work),
+                &|| progress.tick(),
+            )?;
+            for (j, o) in indices.into_iter().zip(group) {
+                outcomes[j] = Some(o);
             }
         }
-        for (&(m, seed), &n) in &pending {
-            works.expect((m, seed), n, || self.seed_work(m, seed));
-        }
-        let outcomes = run_cells(
-            store,
-            &cells,
-            |c| self.key(c),
-            shard,
-            |c| {
-                let key = (c.mixture, c.seed);
-                let work = works.get(key, || self.seed_work(c.mixture, c.seed));
-                let row = self.run_cached(c, store, &work);
-                works.done(key);
-                row
-            },
-            &|| progress.tick(),
-        )?;
+        let outcomes: Vec<CellOutcome<DistillRow>> = outcomes.into_iter().flatten().collect();
         progress.finish();
         let missing = outcomes
             .iter()
@@ -366,6 +380,41 @@ impl ValidDistillPlan {
             self.eval_samples,
             (self.t_min, self.t_max),
         )
+    }
+
+    /// The distinct segments `(t_i, t_{i-1})` that the cells `indices` of one (mixture,
+    /// seed) still need students for: cells this shard owns whose results (under their
+    /// own key or their times' key) the store does not hold.
+    fn pending_segments(
+        &self,
+        cells: &[DistillCell],
+        indices: &[usize],
+        store: &CellStore,
+        shard: Shard,
+    ) -> Result<Vec<(f64, f64)>, DistillError> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for &j in indices {
+            let c = &cells[j];
+            if !shard.owns(j) || store.contains(&self.key(c)) {
+                continue;
+            }
+            let times = self.grids[c.grid].times(
+                &self.mixtures[c.mixture].1,
+                self.t_min,
+                self.t_max,
+                c.segments,
+            )?;
+            if store.contains(&self.times_key(c, &times)) {
+                continue;
+            }
+            for i in 1..times.len() {
+                if seen.insert((times[i].to_bits(), times[i - 1].to_bits())) {
+                    out.push((times[i], times[i - 1]));
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Compute one cell, reusing the result of another grid with the same times when

@@ -9,9 +9,9 @@
 //! Likewise the evaluation points `x ~ p_T` and their exact images `Phi_{T -> t_min}(x)`
 //! depend on the seed only (common random numbers for every grid and N): computed once.
 //!
-//! A [`SeedWork`] lives while cells of its (mixture, seed) are pending; [`SeedWorks`]
-//! hands them out to parallel cells and drops each when its last cell is done, so a sweep
-//! holds the students of the (mixture, seed) pairs in flight only.
+//! A sweep makes one [`SeedWork`] per (mixture, seed), trains the distinct students its
+//! pending cells need in parallel, evaluates the cells, and drops it before the next pair,
+//! so it holds one pair's students at a time.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -125,11 +125,7 @@ impl<'a> SeedWork<'a> {
         let cfg = b.mlp(self.mix.dim())?;
         let tcfg = b.training()?;
         // The training stream depends on the seed and the segment's end times only.
-        let mut rng = seed::rng(
-            seed::DISTILL,
-            self.seed,
-            &[1, from.to_bits(), to.to_bits()],
-        );
+        let mut rng = seed::rng(seed::DISTILL, self.seed, &[1, from.to_bits(), to.to_bits()]);
         let x = self.mix.sample(from, b.samples, &mut rng);
         let (y, _) = self.flow.map_batch_serial(&x, from, to)?;
         let mut net = Mlp::new(&cfg, &mut rng);
@@ -154,7 +150,11 @@ impl<'a> SeedWork<'a> {
 
     /// One cell: the students of `grid` composed from `T` to `t_min` on the evaluation
     /// set, with the local errors along the rollout and the composition bound.
-    pub fn cell(&self, mixture_name: &str, grid: &LabelledGrid) -> Result<DistillRow, DistillError> {
+    pub fn cell(
+        &self,
+        mixture_name: &str,
+        grid: &LabelledGrid,
+    ) -> Result<DistillRow, DistillError> {
         let LabelledGrid {
             name,
             times,
@@ -189,45 +189,5 @@ impl<'a> SeedWork<'a> {
             train_loss: students.iter().map(|s| s.final_loss).collect(),
             bound: amp * amp / eval.denom,
         })
-    }
-}
-
-/// The [`SeedWork`]s of a sweep's pending (mixture, seed) pairs, each dropped when its
-/// last pending cell is done.
-#[derive(Debug, Default)]
-pub struct SeedWorks<'a> {
-    live: Mutex<HashMap<(usize, u64), (Arc<SeedWork<'a>>, usize)>>,
-}
-
-impl<'a> SeedWorks<'a> {
-    /// Expect `pending` cells for the pair `(mixture, seed)` (call before the cells run).
-    pub fn expect(&self, key: (usize, u64), pending: usize, make: impl FnOnce() -> SeedWork<'a>) {
-        if pending > 0 {
-            let work = Arc::new(make());
-            self.live
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(key, (work, pending));
-        }
-    }
-
-    /// The shared work of `key`, or `make()` for a pair that was not expected.
-    pub fn get(&self, key: (usize, u64), make: impl FnOnce() -> SeedWork<'a>) -> Arc<SeedWork<'a>> {
-        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
-        match live.get(&key) {
-            Some((w, _)) => w.clone(),
-            None => Arc::new(make()),
-        }
-    }
-
-    /// One pending cell of `key` is done: drop the pair's work after its last cell.
-    pub fn done(&self, key: (usize, u64)) {
-        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, left)) = live.get_mut(&key) {
-            *left = left.saturating_sub(1);
-            if *left == 0 {
-                live.remove(&key);
-            }
-        }
     }
 }

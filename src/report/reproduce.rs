@@ -7,8 +7,8 @@ use std::path::Path;
 use crate::experiments::distill::DistillRow;
 use crate::experiments::distill_summary::DistillSummary;
 use crate::io::{OutputError, create_dir, write_atomic};
-use crate::suite::{Summary, Timings};
 use crate::suite::composition::CompositionEntry;
+use crate::suite::{Summary, Timings};
 
 use super::distill as dtab;
 use super::table::{Table, sig};

@@ -53,17 +53,16 @@ pub fn run(
 ) -> Result<Summary, SuiteError> {
     let mut t = Timings::default();
     let (bounds, v_bounds) = t.time("bounds", || bounds::section(&plan.bounds, progress))?;
-    let score_net = t.time("score-net", || score_net::section(&plan.score_net, progress))?;
+    let score_net = t.time("score-net", || {
+        score_net::section(&plan.score_net, progress)
+    })?;
     let (mismatch, v_mismatch) =
         t.time("mismatch", || mismatch::section(&plan.mismatch, progress))?;
     let (composition, v_composition) = t.time("composition", || {
         composition::section(&plan.composition, progress)
     })?;
     let sweep = t.time("distill", || {
-        plan.distill
-            .clone()
-            .check()?
-            .sweep(store, shard, progress)
+        plan.distill.clone().check()?.sweep(store, shard, progress)
     })?;
     let distill = summarize_rows(&sweep.rows);
     Ok(Summary {
