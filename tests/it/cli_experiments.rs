@@ -88,6 +88,14 @@ fn distill_and_mismatch_reject_bad_input() {
         &["--batch 100 exceeds --samples 10"],
     );
     assert_bad(&["distill", "--mixture", M, "--lr", "NaN"], &["--lr NaN"]);
+    assert_bad(
+        &["distill", "--mixture", M, "--readout-scale", "-1"],
+        &["--readout-scale", ">= 0"],
+    );
+    assert_bad(
+        &["distill", "--mixture", M, "--schedule", "cosine", "--lr-final", "2"],
+        &["--lr-final 2"],
+    );
     assert_bad(&["distill", "--mixture", M, "--shard", "2/2"], &["--shard"]);
     assert_bad(
         &["mismatch", "--mixture", M, "--budgets", "0.5"],
@@ -171,5 +179,26 @@ fn reproduce_shards_merge_into_the_whole() {
     ] {
         assert!(base.join("whole").join(f).exists(), "missing {f}");
     }
+    // Timings go to timings.json (every section, seconds >= 0), never to summary.json.
+    let t: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(base.join("whole/timings.json")).unwrap()).unwrap();
+    let names: Vec<&str> = t["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["section"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["bounds", "score-net", "mismatch", "composition", "distill"]
+    );
+    assert!(
+        t["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["seconds"].as_f64().unwrap() >= 0.0)
+    );
+    assert!(!String::from_utf8_lossy(&b).contains("seconds"));
     let _ = std::fs::remove_dir_all(&base);
 }
