@@ -299,9 +299,10 @@ impl ValidDistillPlan {
         )
     }
 
-    /// Run every cell this shard owns that `store` does not hold yet (parallel over cells,
-    /// resumable; see [`super::sweep::run_cells`]) and return the finished rows in cell
-    /// order, with the number of cells left to other shards.
+    /// Run every cell this shard owns that `store` does not hold yet (resumable; see
+    /// [`super::sweep::run_cells_at`]) and return the finished rows in cell order, with the
+    /// number of cells left to other shards. Parallel over the distinct segment students of
+    /// one (mixture, seed), then over its cells.
     ///
     /// ```no_run
     /// use flowcert::experiments::{CellStore, Shard, sweep::Silent, distill::DistillPlan};
@@ -333,15 +334,16 @@ impl ValidDistillPlan {
             let work = self.seed_work(m, seed);
             let segments = self.pending_segments(&cells, &indices, store, shard)?;
             if !segments.is_empty() {
-                rayon::join(
+                let (eval, students) = rayon::join(
                     || work.eval_set().map(drop),
                     || {
                         segments
                             .par_iter()
                             .try_for_each(|&(from, to)| work.student(from, to).map(drop))
                     },
-                )
-                .0?;
+                );
+                eval?;
+                students?;
             }
             let group = run_cells_at(
                 store,

@@ -93,7 +93,15 @@ fn distill_and_mismatch_reject_bad_input() {
         &["--readout-scale", ">= 0"],
     );
     assert_bad(
-        &["distill", "--mixture", M, "--schedule", "cosine", "--lr-final", "2"],
+        &[
+            "distill",
+            "--mixture",
+            M,
+            "--schedule",
+            "cosine",
+            "--lr-final",
+            "2",
+        ],
         &["--lr-final 2"],
     );
     assert_bad(&["distill", "--mixture", M, "--shard", "2/2"], &["--shard"]);

@@ -75,13 +75,34 @@ fn cells_are_deterministic_resumable_and_shardable() {
     // And every other setting of the student budget (each a `distill` flag).
     let b = plan.budget;
     let variants = [
-        StudentBudget { width: b.width + 1, ..b },
-        StudentBudget { depth: b.depth + 1, ..b },
-        StudentBudget { batch: b.batch - 1, ..b },
-        StudentBudget { samples: b.samples + 1, ..b },
-        StudentBudget { lr: b.lr * 0.5, ..b },
-        StudentBudget { readout_scale: 1.0, ..b },
-        StudentBudget { readout_scale: 0.0, ..b },
+        StudentBudget {
+            width: b.width + 1,
+            ..b
+        },
+        StudentBudget {
+            depth: b.depth + 1,
+            ..b
+        },
+        StudentBudget {
+            batch: b.batch - 1,
+            ..b
+        },
+        StudentBudget {
+            samples: b.samples + 1,
+            ..b
+        },
+        StudentBudget {
+            lr: b.lr * 0.5,
+            ..b
+        },
+        StudentBudget {
+            readout_scale: 1.0,
+            ..b
+        },
+        StudentBudget {
+            readout_scale: 0.0,
+            ..b
+        },
         StudentBudget {
             schedule: LrSchedule::Cosine {
                 final_fraction: 0.01,
