@@ -5,7 +5,9 @@ Input: the `flowcert --json distill` outputs written by scripts/readout_sweep.sh
 ro{SCALE}-{MIXTURE}.json in DIR. Output (stdout, Markdown): per scale the geometric-mean
 relative MSE against scale 1 (paired by mixture, grid, N and seed) with a 95% Student-t
 interval over seeds, and per mixture and N the mean relative MSE per grid with its 95%
-interval, the balanced-vs-uniform paired reduction and the best grid.
+interval, the balanced-vs-uniform paired reduction and the best grid; per scale and mixture
+the local-error law eps_i ~ (Delta Lambda_i)^b fitted by least squares in logs over the
+distinct (seed, segment) pairs, with the correlation of the logs.
 Usage: python3 scripts/readout_sweep.py DIR
 """
 import glob, json, math, os, re, sys
@@ -72,5 +74,32 @@ def main(d):
                 print(f"| {s:g} | " + " | ".join(cells) + f" | {100*m:.1f}% [{100*lo:.1f}, {100*hi:.1f}] | {best} |")
 
 
+def local_law(d):
+    """b and the log-log correlation of eps_i against Delta Lambda_i, per scale and mixture."""
+    pts = defaultdict(dict)
+    for f in glob.glob(os.path.join(d, "ro*.json")):
+        if os.path.getsize(f) == 0:
+            continue
+        scale = float(re.match(r"ro([0-9.]+)-", os.path.basename(f)).group(1))
+        for r in json.load(open(f))["rows"]:
+            t, lam, eps = r["times"], r["lambda"], r["local_errors"]
+            for i in range(1, len(t)):
+                dl = lam[i] - lam[i - 1]
+                if dl > 0 and eps[i - 1] > 0:
+                    pts[(scale, r["mixture"])][(r["seed"], t[i], t[i - 1])] = (dl, eps[i - 1])
+    print("\n| read-out scale | mixture | b | correlation (logs) | segments |")
+    print("|---:|---|---:|---:|---:|")
+    for (scale, mix), v in sorted(pts.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
+        xs = [math.log(a) for a, _ in v.values()]
+        ys = [math.log(b) for _, b in v.values()]
+        n = len(xs)
+        mx, my = sum(xs) / n, sum(ys) / n
+        sxx = sum((x - mx) ** 2 for x in xs)
+        syy = sum((y - my) ** 2 for y in ys)
+        sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+        print(f"| {scale:g} | {mix} | {sxy / sxx:.2f} | {sxy / math.sqrt(sxx * syy):.2f} | {n} |")
+
+
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else ".")
+    local_law(sys.argv[1] if len(sys.argv) > 1 else ".")
