@@ -18,12 +18,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use nalgebra::DMatrix;
 
-use super::distill::{DistillError, DistillRow, LabelledGrid};
+use super::distill::{
+    DistillError, DistillRow, LabelledGrid, Mutation, eval_points, measure, train_student,
+};
 use crate::dynamics::ExactFlow;
-use crate::flowmap::FlowMap;
 use crate::model::Mixture;
-use crate::nn::{Mlp, ValidStudentBudget, train};
-use crate::seed;
+use crate::nn::{Mlp, ValidStudentBudget};
 
 /// A trained segment student.
 #[derive(Debug, Clone)]
@@ -41,13 +41,6 @@ pub struct EvalSet {
     pub x: DMatrix<f64>,
     /// Their exact images at `t_min`.
     pub exact: DMatrix<f64>,
-    /// `E |Phi(x)|^2`, the denominator of the relative MSE.
-    pub denom: f64,
-}
-
-/// Mean of the squared column norms.
-pub(crate) fn sq_norms_mean(a: &DMatrix<f64>) -> f64 {
-    a.column_iter().map(|c| c.norm_squared()).sum::<f64>() / a.ncols().max(1) as f64
 }
 
 type Slot<T> = Arc<Mutex<Option<Arc<T>>>>;
@@ -121,73 +114,45 @@ impl<'a> SeedWork<'a> {
     }
 
     fn train(&self, from: f64, to: f64) -> Result<Trained, DistillError> {
-        let b = &self.budget;
-        let cfg = b.mlp(self.mix.dim())?;
-        let tcfg = b.training()?;
-        // The training stream depends on the seed and the segment's end times only.
-        let mut rng = seed::rng(seed::DISTILL, self.seed, &[1, from.to_bits(), to.to_bits()]);
-        let x = self.mix.sample(from, b.samples, &mut rng);
-        let (y, _) = self.flow.map_batch_serial(&x, from, to)?;
-        let mut net = Mlp::new(&cfg, &mut rng);
-        let rep = train(&mut net, &x, &y, &tcfg, &mut rng)?;
-        Ok(Trained {
-            net,
-            final_loss: rep.final_loss,
-        })
+        let (net, final_loss) = train_student(&self.flow, from, to, self.seed, &self.budget)?;
+        Ok(Trained { net, final_loss })
     }
 
     /// The evaluation set (common random numbers: it depends on the seed only).
     pub fn eval_set(&self) -> Result<Arc<EvalSet>, DistillError> {
         once(&self.eval, || {
             let (t_min, t_max) = self.span;
-            let mut rng = seed::rng(seed::DISTILL, self.seed, &[2]);
-            let x = self.mix.sample(t_max, self.eval_samples, &mut rng);
+            let x = eval_points(self.mix, t_max, self.seed, self.eval_samples);
             let (exact, _) = self.flow.map_batch_serial(&x, t_max, t_min)?;
-            let denom = sq_norms_mean(&exact);
-            Ok(EvalSet { x, exact, denom })
+            Ok(EvalSet { x, exact })
         })
     }
 
     /// One cell: the students of `grid` composed from `T` to `t_min` on the evaluation
-    /// set, with the local errors along the rollout and the composition bound.
+    /// set, measured by [`measure`] (`mutation`: see [`Mutation`]).
     pub fn cell(
         &self,
         mixture_name: &str,
         grid: &LabelledGrid,
+        mutation: Option<Mutation>,
     ) -> Result<DistillRow, DistillError> {
-        let LabelledGrid {
-            name,
-            times,
-            lambda,
-        } = *grid;
-        let n = times.len() - 1;
-        let students: Vec<Arc<Trained>> = (1..=n)
+        let times = grid.times;
+        let students: Vec<Arc<Trained>> = (1..times.len())
             .map(|i| self.student(times[i], times[i - 1]))
             .collect::<Result<_, _>>()?;
         let eval = self.eval_set()?;
-        let mut z = eval.x.clone();
-        let mut local = vec![0.0; n];
-        for i in (1..=n).rev() {
-            let student = students[i - 1].net.map_batch(&z)?;
-            let (teacher, _) = self.flow.map_batch_serial(&z, times[i], times[i - 1])?;
-            local[i - 1] = sq_norms_mean(&(&student - &teacher)).sqrt();
-            z = student;
-        }
-        let rel_mse = sq_norms_mean(&(&z - &eval.exact)) / eval.denom;
-        let amp: f64 = (1..=n)
-            .map(|i| local[i - 1] * (lambda[i - 1] - lambda[0]).exp())
-            .sum();
-        Ok(DistillRow {
-            mixture: mixture_name.to_string(),
-            grid: name.to_string(),
-            segments: n,
-            seed: self.seed,
-            times: times.to_vec(),
-            lambda: lambda.to_vec(),
-            rel_mse,
-            local_errors: local,
-            train_loss: students.iter().map(|s| s.final_loss).collect(),
-            bound: amp * amp / eval.denom,
-        })
+        let nets: Vec<&Mlp> = students.iter().map(|s| &s.net).collect();
+        let loss = students.iter().map(|s| s.final_loss).collect();
+        measure(
+            mixture_name,
+            &self.flow,
+            grid,
+            self.seed,
+            &nets,
+            loss,
+            eval.x.clone(),
+            &eval.exact,
+            mutation,
+        )
     }
 }

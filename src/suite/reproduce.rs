@@ -68,7 +68,11 @@ pub fn run(
     Ok(Summary {
         version: env!("CARGO_PKG_VERSION").to_string(),
         scale: plan.scale,
-        violations: v_bounds + score_net.violations + v_mismatch + v_composition,
+        violations: v_bounds
+            + score_net.violations
+            + v_mismatch
+            + v_composition
+            + distill.violations,
         bounds,
         score_net,
         mismatch,
