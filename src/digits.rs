@@ -40,3 +40,18 @@ pub fn sig(v: f64, digits: usize) -> String {
     }
     s
 }
+
+/// `n` and a noun, singular for 1 (`"1 column"`, `"3 columns"`).
+///
+/// ```
+/// use flowcert::digits::count;
+/// assert_eq!(count(1, "column"), "1 column");
+/// assert_eq!(count(0, "row"), "0 rows");
+/// ```
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

@@ -155,7 +155,7 @@ impl ScoreNetParams {
 }
 
 /// Every number of the budget: targets, achieved bounds and the sizes they fix.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct BudgetReport {
     /// Target accuracy.
     pub eps: f64,

@@ -260,7 +260,7 @@ pub struct Network {
 }
 
 /// Depth, width and non-zero parameter count of a network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SizeCounts {
     /// Number of affine layers.
     pub depth: usize,

@@ -40,7 +40,7 @@ use crate::tolerance;
 /// let cfg = flowcert::bounds::SearchConfig { seed: 3, ..Default::default() };
 /// assert_eq!(cfg.samples, 2000);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct SearchConfig {
     /// Exact samples of `p_t`.
     pub samples: usize,

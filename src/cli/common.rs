@@ -91,6 +91,18 @@ pub fn mixture(path: &str) -> Result<Mixture> {
     Ok(flowcert::io::load_mixture(path)?)
 }
 
+/// The name of a `--mixture` argument in reports: the built-in's name, or the file stem.
+pub fn mixture_name(arg: &str) -> String {
+    if let Some(b) = arg.strip_prefix("builtin:") {
+        b.to_string()
+    } else {
+        std::path::Path::new(arg)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "mixture".into())
+    }
+}
+
 /// A time argument that must be finite and > 0.
 pub fn time(flag: &str, t: f64) -> Result<f64> {
     if !(t.is_finite() && t > 0.0) {
@@ -123,40 +135,71 @@ pub fn vec_str(v: &[f64]) -> String {
     )
 }
 
-/// Progress for the library's long jobs: one indicatif bar per stage on stderr,
-/// hidden under --json or when stderr is not a terminal.
+/// Progress for the library's long jobs on stderr: on a terminal, one indicatif bar per
+/// stage labelled "[k/n] stage"; redirected (not a terminal), one line per finished stage;
+/// nothing under --json. Either way a finished stage leaves a line with its count and
+/// seconds.
 pub struct Bars {
     json: bool,
-    bar: std::sync::Mutex<Option<ProgressBar>>,
+    tty: bool,
+    state: std::sync::Mutex<BarsState>,
+}
+
+#[derive(Default)]
+struct BarsState {
+    bar: Option<ProgressBar>,
+    stages: Vec<String>,
+    label: String,
+    total: u64,
+    done: u64,
+    started: Option<std::time::Instant>,
 }
 
 impl Bars {
     pub fn new(json: bool) -> Self {
         Bars {
             json,
-            bar: std::sync::Mutex::new(None),
+            tty: std::io::stderr().is_terminal(),
+            state: std::sync::Mutex::new(BarsState::default()),
         }
     }
 }
 
 impl flowcert::suite::Progress for Bars {
+    fn stages(&self, names: &[&str]) {
+        if let Ok(mut s) = self.state.lock() {
+            s.stages = names.iter().map(|n| n.to_string()).collect();
+        }
+    }
     fn stage(&self, name: &str, total: u64) {
-        if let Ok(mut b) = self.bar.lock() {
-            *b = Some(progress(total, self.json, name));
+        if let Ok(mut s) = self.state.lock() {
+            s.label = match s.stages.iter().position(|n| n == name) {
+                Some(k) => format!("[{}/{}] {name}", k + 1, s.stages.len()),
+                None => name.to_string(),
+            };
+            s.total = total;
+            s.done = 0;
+            s.started = Some(std::time::Instant::now());
+            s.bar = (self.tty && !self.json).then(|| progress(total, false, &s.label));
         }
     }
     fn tick(&self) {
-        if let Ok(b) = self.bar.lock()
-            && let Some(b) = b.as_ref()
-        {
-            b.inc(1);
+        if let Ok(mut s) = self.state.lock() {
+            s.done += 1;
+            if let Some(b) = s.bar.as_ref() {
+                b.inc(1);
+            }
         }
     }
     fn finish(&self) {
-        if let Ok(mut b) = self.bar.lock()
-            && let Some(b) = b.take()
-        {
-            b.finish_and_clear();
+        if let Ok(mut s) = self.state.lock() {
+            if let Some(b) = s.bar.take() {
+                b.finish_and_clear();
+            }
+            if !self.json {
+                let secs = s.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+                eprintln!("{}: {}/{} done in {secs:.1} s", s.label, s.done, s.total);
+            }
         }
     }
 }

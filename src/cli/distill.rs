@@ -1,5 +1,8 @@
 //! `flowcert distill --mixture M --segments 1,2,4,8 --grids uniform,balanced --seeds 5 ...`:
-//! the trajectory-distillation experiment on any mixture.
+//! the trajectory-distillation experiment on any mixture. With `--out DIR` the finished
+//! cells stay in `DIR/cells` (a rerun resumes), `DIR/run.json` records the sweep (so
+//! `flowcert merge` can combine `--shard` directories), and a complete sweep also writes
+//! its tables, figures and `distill.json` (the `--json` document) there.
 
 use std::path::PathBuf;
 
@@ -7,12 +10,16 @@ use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::{Status, common};
+use flowcert::experiments::distill::DistillSweep;
 use flowcert::experiments::distill::{DistillPlan, DistillRow};
 use flowcert::experiments::distill_summary::{bound_violations, summarize_rows};
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::grids::GridKind;
 use flowcert::nn::StudentBudget;
 use flowcert::report::distill as dtab;
+use flowcert::report::output::ReportWriter;
+use flowcert::report::plot::Formats;
+use flowcert::suite::record::{DistillSpec, RECORD_FILE, RunKind, RunRecord, Source};
 
 #[derive(Debug, clap::Args)]
 #[command(allow_negative_numbers = true)]
@@ -81,9 +88,12 @@ pub struct Args {
     /// Keep finished cells here (a rerun resumes); default: a temporary directory.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Run only slice i/n of the cells.
+    /// Run only slice i/n of the cells (give --out, then `flowcert merge` the directories).
     #[arg(long, default_value = "0/1", allow_hyphen_values = true)]
     shard: Shard,
+    /// Figure formats of the report written with --out: svg, pdf, png.
+    #[arg(long, default_value = "svg,pdf,png")]
+    formats: Formats,
 }
 
 #[derive(Serialize)]
@@ -121,14 +131,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         }
         (0..n).collect()
     };
-    let name = if let Some(b) = a.mixture.strip_prefix("builtin:") {
-        b.to_string()
-    } else {
-        std::path::Path::new(&a.mixture)
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "mixture".into())
-    };
+    let name = common::mixture_name(&a.mixture);
     let plan = DistillPlan {
         mixtures: vec![(name, mix)],
         grids,
@@ -152,16 +155,29 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         teacher: flowcert::dynamics::Teacher::EXPERIMENT,
     }
     .check()?;
+    let start = std::time::Instant::now();
     let dir = a.out.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("flowcert-distill-{}", std::process::id()))
     });
     let store = CellStore::open(&dir)?;
     let bars = common::Bars::new(json);
     let sweep = plan.sweep(&store, a.shard, &bars)?;
-    let (rows, missing) = (sweep.rows, sweep.missing);
-    if a.out.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
+    let mut record = RunRecord::new(RunKind::Distill, None, a.shard);
+    record.distill = Some(DistillSpec::of(&plan));
+    record.section("distill", Source::Computed, start);
+    match &a.out {
+        Some(out) => report(out, &a.formats, sweep, record, json, start),
+        None => {
+            let _ = std::fs::remove_dir_all(&dir);
+            print(sweep, json)
+        }
     }
+}
+
+/// Print the sweep: `--json` the rows, else the MSE and reduction tables; exit 1 when a cell
+/// violates a bound the proof covers.
+fn print(sweep: DistillSweep, json: bool) -> Result<Status> {
+    let (rows, missing) = (sweep.rows, sweep.missing);
     let violations = bound_violations(&rows);
     if json {
         common::print_json(&Out {
@@ -198,4 +214,41 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     } else {
         Status::Ok
     })
+}
+
+/// Write a sweep's directory: `run.json`, and (a complete sweep, or a merge) the tables,
+/// figures and `distill.json`; then print it.
+pub fn report(
+    out: &std::path::Path,
+    formats: &Formats,
+    sweep: DistillSweep,
+    mut record: RunRecord,
+    json: bool,
+    start: std::time::Instant,
+) -> Result<Status> {
+    record.distill_cells = sweep.rows.len();
+    record.distill_missing = sweep.missing;
+    if sweep.missing == 0 || record.merged {
+        let mut w = ReportWriter::new(out, formats)?;
+        let summary = summarize_rows(&sweep.rows);
+        flowcert::report::reproduce::distill_outputs(&mut w, &sweep.rows, &summary)?;
+        w.document(
+            "distill.json",
+            &serde_json::to_string_pretty(&Out {
+                rows: sweep.rows.clone(),
+                missing: sweep.missing,
+                violations: bound_violations(&sweep.rows),
+            })?,
+        )?;
+        w.finish()?;
+        if !json {
+            eprintln!(
+                "wrote {}: tables (distill_*.md/.csv/.tex, tables.tex), figures under plots/ (captions: figures.md), distill.json",
+                out.display()
+            );
+        }
+    }
+    record.seconds = start.elapsed().as_secs_f64();
+    flowcert::io::write_atomic(&out.join(RECORD_FILE), record.to_json().as_bytes())?;
+    print(sweep, json)
 }

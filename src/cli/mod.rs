@@ -2,6 +2,11 @@
 //! The commands, flags and JSON fields are those of README.md ("Commands"): scripts rely on
 //! them, so they are kept working (aliases are added, nothing is renamed).
 //! Exit status: 0 success, 1 a check found a violated bound, 2 bad input or usage.
+//!
+//! Errors: a message on stderr that says what to fix, always; under `--json` also one JSON
+//! document on stdout, `{"error": {"message", "kind", "exit_status"}}`, with `kind` one of
+//! `usage` (the command line), `input` (a file or value given), `output` (a file that could
+//! not be written).
 
 mod assess;
 mod check;
@@ -46,7 +51,7 @@ pub enum Command {
     Grid(grid::Args),
     /// Per-segment flow-map amplification ||DPhi|| versus exp(int mu), exp(int L) (exit 1 on violation).
     Stability(stability::Args),
-    /// Every theorem checker on the built-in suite (exit 1 on any violation).
+    #[command(about = flowcert::suite::timing::CHECK_HELP)]
     Check(check::Args),
     /// Trajectory distillation: students per segment on each grid, end-to-end error.
     Distill(distill::Args),
@@ -80,6 +85,15 @@ pub fn main() -> i32 {
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
+            if code == 2 && std::env::args().any(|a| a == "--json") {
+                let first = e.to_string();
+                let first = first
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
+                json_error(first, "usage", code);
+            }
             return code;
         }
     };
@@ -105,7 +119,34 @@ pub fn main() -> i32 {
         Ok(Status::Violation) => 1,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if json {
+                json_error(&format!("{e:#}"), error_kind(&e), 2);
+            }
             2
         }
     }
+}
+
+/// `input` or `output`: an error that comes from writing is `output`.
+fn error_kind(e: &anyhow::Error) -> &'static str {
+    let output = e.chain().any(|c| {
+        c.is::<flowcert::io::OutputError>()
+            || c.is::<flowcert::report::ReportError>()
+            || matches!(
+                c.downcast_ref::<flowcert::experiments::StoreError>(),
+                Some(
+                    flowcert::experiments::StoreError::Dir { .. }
+                        | flowcert::experiments::StoreError::Write(_)
+                )
+            )
+    });
+    if output { "output" } else { "input" }
+}
+
+/// The `--json` error document on stdout (module doc).
+fn json_error(message: &str, kind: &str, exit_status: i32) {
+    let doc = serde_json::json!({
+        "error": {"message": message, "kind": kind, "exit_status": exit_status}
+    });
+    let _ = common::print_json(&doc);
 }

@@ -23,7 +23,8 @@ pub struct Args {
     /// Seed of the ChaCha8 generator.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Write the samples to this file (CSV, or JSON if it ends in .json) atomically.
+    /// Write the samples to this file atomically (CSV with a `component` column, or JSON
+    /// points if it ends in .json) and print a one-line summary instead of the rows.
     #[arg(long)]
     out: Option<String>,
 }
@@ -61,23 +62,29 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         let bytes = if path.ends_with(".json") {
             serde_json::to_vec_pretty(&out.points)?
         } else {
-            let mut tab = Table::new(
-                &(0..d)
-                    .map(|i| format!("x{i}"))
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>(),
-            );
-            for p in &out.points {
-                tab.push(p.iter().map(|v| format!("{v:e}")).collect());
-            }
-            tab.to_csv().into_bytes()
+            samples_csv(&out.points, &out.labels).into_bytes()
         };
         flowcert::io::write_atomic(std::path::Path::new(path), &bytes)?;
     }
     if json {
         common::print_json(&out)?;
+    } else if let Some(path) = &a.out {
+        // The file holds the samples; the terminal gets one line.
+        let mut counts = vec![0usize; mix.n_components()];
+        for &k in &out.labels {
+            counts[k] += 1;
+        }
+        println!(
+            "wrote {} samples of p_t at t = {} (seed {}, d = {d}) to {path}; per component: {}",
+            a.n,
+            a.t,
+            a.seed,
+            counts
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     } else {
         let mut tab = Table::new(&["i", "component", "x"]);
         for (i, (p, k)) in out.points.iter().zip(&out.labels).enumerate() {
@@ -87,4 +94,23 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         print!("{}", tab.to_text());
     }
     Ok(Status::Ok)
+}
+
+/// The samples as CSV: `x0..x{d-1}` in shortest round-trip decimal (Rust's `Display` of
+/// f64: `-2.2821635401222`, never `e` notation) and the mixture component each came from
+/// (a points file: readers of `--points` skip the `component` column).
+fn samples_csv(points: &[Vec<f64>], labels: &[usize]) -> String {
+    let d = points.first().map_or(0, Vec::len);
+    let mut headers: Vec<String> = (0..d).map(|i| format!("x{i}")).collect();
+    headers.push("component".into());
+    let mut tab = Table {
+        headers,
+        ..Table::default()
+    };
+    for (p, k) in points.iter().zip(labels) {
+        let mut row: Vec<String> = p.iter().map(|v| v.to_string()).collect();
+        row.push(k.to_string());
+        tab.push(row);
+    }
+    tab.to_csv()
 }

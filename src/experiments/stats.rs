@@ -1,4 +1,5 @@
-//! Statistics over seeds: mean, spread, 95% intervals (Student t), paired reductions.
+//! Statistics over seeds: mean, spread, 95% intervals (Student t), paired reductions, and
+//! reductions on the log scale (geometric mean of paired ratios).
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
@@ -70,4 +71,54 @@ pub fn summarize(v: &[f64]) -> Summary {
 /// ```
 pub fn paired_reductions(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().zip(b).map(|(x, y)| 1.0 - x / y).collect()
+}
+
+/// Paired log ratios `ln(a_i / b_i)`.
+///
+/// ```
+/// let r = flowcert::experiments::stats::log_ratios(&[1.0, 2.0], &[2.0, 2.0]);
+/// assert_eq!(r, vec![-std::f64::consts::LN_2, 0.0]);
+/// ```
+pub fn log_ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| (x / y).ln()).collect()
+}
+
+/// Fewest paired values for a reported interval: a Student-t interval from two values has
+/// a half-width of 12.7 standard errors, so two-seed intervals are reported as missing.
+pub const MIN_PAIRED_FOR_INTERVAL: usize = 3;
+
+/// A reduction measured on the log scale: `1 - exp(mean ln(a_i / b_i))` (one minus the
+/// geometric mean of the paired ratios), with the 95% interval mapped from the Student-t
+/// interval of the log ratios, `[1 - exp(high), 1 - exp(low)]` (always below 100%), or
+/// `None` from fewer than [`MIN_PAIRED_FOR_INTERVAL`] pairs.
+///
+/// ```
+/// use flowcert::experiments::stats::{log_ratios, summarize, LogReduction};
+/// let r = LogReduction::from_log_ratios(&summarize(&log_ratios(&[1.0, 1.0, 1.0], &[2.0, 2.0, 2.0])));
+/// assert!((r.reduction - 0.5).abs() < 1e-15);
+/// let (lo, hi) = r.interval.unwrap();
+/// assert!((lo - 0.5).abs() < 1e-12 && (hi - 0.5).abs() < 1e-12);
+/// let two = LogReduction::from_log_ratios(&summarize(&log_ratios(&[1.0, 3.0], &[2.0, 2.0])));
+/// assert!(two.interval.is_none());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LogReduction {
+    /// Paired values.
+    pub n: usize,
+    /// `1 - exp(mean log ratio)`.
+    pub reduction: f64,
+    /// The 95% interval of `reduction` (`None` below [`MIN_PAIRED_FOR_INTERVAL`] pairs).
+    pub interval: Option<(f64, f64)>,
+}
+
+impl LogReduction {
+    /// From the summary of the paired log ratios.
+    pub fn from_log_ratios(s: &Summary) -> Self {
+        LogReduction {
+            n: s.n,
+            reduction: 1.0 - s.mean.exp(),
+            interval: (s.n >= MIN_PAIRED_FOR_INTERVAL)
+                .then(|| (1.0 - s.ci_high.exp(), 1.0 - s.ci_low.exp())),
+        }
+    }
 }

@@ -37,6 +37,16 @@ pub enum StoreError {
         /// What serde said.
         source: serde_json::Error,
     },
+    /// A cell file exists but does not hold what it should.
+    #[error(
+        "cell '{key}' under DIR/cells cannot be read ({source}): delete the file to recompute it"
+    )]
+    Unreadable {
+        /// The cell key.
+        key: String,
+        /// What serde said.
+        source: serde_json::Error,
+    },
     /// A malformed `--shard` argument.
     #[error(
         "--shard '{0}' is not of the form i/n with 0 <= i < n (e.g. --shard 0/4 for the first of four slices)"
@@ -63,9 +73,31 @@ impl Shard {
     /// The whole sweep.
     pub const ALL: Shard = Shard { index: 0, count: 1 };
 
+    /// No cell at all: a sweep with this shard computes nothing and collects what the
+    /// store holds (`flowcert merge`). Not expressible as `i/n` on the command line.
+    ///
+    /// ```
+    /// use flowcert::experiments::Shard;
+    /// assert!((0..1000).all(|j| !Shard::NONE.owns(j)));
+    /// ```
+    pub const NONE: Shard = Shard {
+        index: usize::MAX,
+        count: usize::MAX,
+    };
+
     /// Does cell number `j` belong to this shard?
     pub fn owns(&self, j: usize) -> bool {
         j % self.count == self.index
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if *self == Shard::NONE {
+            f.write_str("none")
+        } else {
+            write!(f, "{}/{}", self.index, self.count)
+        }
     }
 }
 
@@ -134,6 +166,20 @@ impl CellStore {
     /// Whether a cell file exists (without reading it).
     pub fn contains(&self, key: &str) -> bool {
         self.dir.join(file_name(key)).is_file()
+    }
+
+    /// A finished cell: `Ok(None)` when absent, an error when present but not readable as
+    /// `T` (where [`Self::get`] would quietly recompute).
+    pub fn read<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let Ok(text) = std::fs::read_to_string(self.dir.join(file_name(key))) else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|source| StoreError::Unreadable {
+                key: key.to_string(),
+                source,
+            })
     }
 
     /// Record a finished cell atomically.

@@ -11,6 +11,9 @@ use super::store::{CellStore, Shard, StoreError};
 
 /// Progress callbacks of long jobs (the CLI draws bars; tests pass [`Silent`]).
 pub trait Progress: Sync {
+    /// The stages to come, in order, so that a display can say "stage k of n" (called
+    /// once before the first stage; optional).
+    fn stages(&self, _names: &[&str]) {}
     /// A new stage with `total` units.
     fn stage(&self, name: &str, total: u64);
     /// One unit done.

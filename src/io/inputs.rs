@@ -40,7 +40,9 @@ pub fn load_mixture(path: &str) -> Result<Mixture, InputError> {
 }
 
 /// Parse points text (JSON array of arrays, or CSV) into a d x N matrix, checking that
-/// every point has `dim` finite coordinates. `path` only names the source in errors.
+/// every point has `dim` finite coordinates. `path` only names the source in errors. A CSV
+/// header may name a `component` column (as `flowcert sample --out` writes): that column
+/// is not a coordinate and is dropped.
 ///
 /// ```
 /// let p = flowcert::io::parse_points("[[1, 2], [3, 4]]", 2, "inline").unwrap();
@@ -48,6 +50,8 @@ pub fn load_mixture(path: &str) -> Result<Mixture, InputError> {
 /// let q = flowcert::io::parse_points("x,y\n1,2\n3,4\n", 2, "inline").unwrap();
 /// assert_eq!(p, q);
 /// assert!(flowcert::io::parse_points("[[1, 2], [3]]", 2, "inline").is_err());
+/// let r = flowcert::io::parse_points("x0,x1,component\n1,2,0\n3,4,1\n", 2, "inline").unwrap();
+/// assert_eq!(p, r);
 /// ```
 pub fn parse_points(text: &str, dim: usize, path: &str) -> Result<DMatrix<f64>, InputError> {
     let err = |message: String| InputError::Points {
@@ -66,6 +70,8 @@ pub fn parse_points(text: &str, dim: usize, path: &str) -> Result<DMatrix<f64>, 
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
         let mut rows = Vec::new();
+        // The index of a `component` column named in the header, if any.
+        let mut label_column: Option<usize> = None;
         for (i, rec) in rdr.records().enumerate() {
             let rec = rec.map_err(|e| {
                 err(format!(
@@ -75,10 +81,19 @@ pub fn parse_points(text: &str, dim: usize, path: &str) -> Result<DMatrix<f64>, 
             if rec.iter().all(|f| f.is_empty()) {
                 continue;
             }
-            let parsed: Result<Vec<f64>, _> = rec.iter().map(|f| f.parse::<f64>()).collect();
+            let parsed: Result<Vec<f64>, _> = rec
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| Some(*j) != label_column)
+                .map(|(_, f)| f.parse::<f64>())
+                .collect();
             match parsed {
                 Ok(v) => rows.push(v),
-                Err(_) if i == 0 => continue, // header row
+                Err(_) if i == 0 => {
+                    // header row
+                    label_column = rec.iter().position(|f| f.eq_ignore_ascii_case("component"));
+                    continue;
+                }
                 Err(_) => {
                     return Err(err(format!(
                         "row {} of the CSV has a field that is not a number: {:?}; give numbers only",

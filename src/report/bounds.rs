@@ -2,11 +2,14 @@
 //! theory/03-stability.md). The checkers in `crate::theorems` only measure
 //! (and the Lambda curves come from [`crate::suite::bounds`]); the formatting lives here.
 
+use crate::bounds::Bound;
 use crate::suite::bounds::LambdaCurve;
 use crate::theorems::lipschitz::{LipschitzReport, LipschitzRow};
 use crate::theorems::stability::{SegmentRow, StabilityReport};
 
-use super::plot::{PlotSpec, Series, line_plot_svg};
+use crate::tolerance::ATTAINED_REL;
+
+use super::plot::{Axis, Figure, Panel, Series};
 use super::table::{Table, sig};
 
 /// Significant digits of the report tables.
@@ -43,6 +46,21 @@ impl LipschitzReport {
             "note",
             "ascents",
             "evals",
+        ])
+        .with_latex_headers(&[
+            "$t$",
+            "$L(t)$",
+            r"$L_{\mathrm{paper}}$",
+            r"$\mu(t)$",
+            r"$\sup\|J\|$",
+            r"$\sup\lambda_{\max}(-J)$",
+            r"$L/\sup$",
+            r"$L_{\mathrm{paper}}/\sup$",
+            r"$\mu/\sup$",
+            "$R$",
+            "note",
+            "ascents",
+            "evals",
         ]);
         let s = |v: f64| sig(v, TABLE_DIGITS);
         for r in &self.rows {
@@ -65,66 +83,125 @@ impl LipschitzReport {
         tab
     }
 
-    /// SVG plot against `t` on log-log axes: `L`, paper `L`, `mu` (where positive) and the
-    /// two empirical suprema (markers).
+    /// The figure against `t` on log-log axes: `L(t)`, the paper's `L`, `mu(t)` (where
+    /// positive) as lines, the two empirical suprema as markers; the caption says where a
+    /// bound is attained (bound / supremum within [`ATTAINED_REL`] of 1).
     ///
     /// ```
     /// use flowcert::bounds::SearchConfig;
     /// let mix = flowcert::model::builtin::two_mode(0.3);
     /// let r = flowcert::theorems::lipschitz::compare_bounds(&mix, &[0.1, 1.0], &SearchConfig::quick()).unwrap();
-    /// let svg = r.bounds_plot_svg("two-mode-s0.3");
-    /// assert!(svg.starts_with("<svg") && svg.contains("two-mode-s0.3"));
+    /// let fig = r.bounds_figure("two-mode-s0.3");
+    /// assert!(fig.caption.contains("attained"));
+    /// assert!(r.bounds_plot_svg("two-mode-s0.3").starts_with("<svg"));
     /// ```
-    pub fn bounds_plot_svg(&self, title: &str) -> String {
-        let line = |name: &str, f: &dyn Fn(&LipschitzRow) -> f64, markers: bool| Series {
-            name: name.into(),
-            points: self.rows.iter().map(|r| (r.t, f(r))).collect(),
-            markers,
+    pub fn bounds_figure(&self, mixture: &str) -> Figure {
+        let pts = |f: &dyn Fn(&LipschitzRow) -> f64| -> Vec<(f64, f64)> {
+            self.rows.iter().map(|r| (r.t, f(r))).collect()
         };
-        let series = [
-            line("L(t) two-sided", &|r| r.bound, false),
-            line("L(t) paper", &|r| r.bound_paper, false),
-            line("mu(t) one-sided (> 0)", &|r| r.one_sided, false),
-            line("sup ||J||", &|r| r.empirical_sup, true),
-            line("sup lambda_max(-J) (> 0)", &|r| r.empirical_one_sided, true),
+        let series = vec![
+            Series::line_markers("L(t), two-sided bound", pts(&|r| r.bound)),
+            Series::line_markers("paper bound", pts(&|r| r.bound_paper)),
+            Series::line_markers("μ(t), one-sided bound", pts(&|r| r.one_sided)),
+            Series::scatter("sup ‖J‖, search", pts(&|r| r.empirical_sup)),
+            Series::scatter("sup λmax(−J), search", pts(&|r| r.empirical_one_sided)),
         ];
-        let spec = PlotSpec {
-            title: format!("{title}: Lipschitz bounds vs empirical suprema"),
-            x_label: "t".into(),
-            y_label: "1/time".into(),
-            log_x: true,
-            log_y: true,
-        };
-        line_plot_svg(&spec, &series)
+        let attained = |ratio: f64| (ratio - 1.0).abs() <= ATTAINED_REL;
+        let n_attained = self.rows.iter().filter(|r| r.attained).count();
+        let mu_attained = self
+            .rows
+            .iter()
+            .filter(|r| r.ratio_one_sided.is_some_and(attained))
+            .count();
+        let mut caption = format!(
+            "{mixture}: bounds on the Jacobian J(x, t) of the PF-ODE velocity against the largest values a search found ({} Jacobian evaluations per time). ",
+            self.rows.first().map_or(0, |r| r.evaluations)
+        );
+        caption.push_str(&match n_attained {
+            0 => "L(t) lies above sup ‖J‖ at every time (not attained by the search).".to_string(),
+            k if k == self.rows.len() => format!(
+                "L(t) is attained at every time: L(t) = sup ‖J‖ to {}.",
+                sig(ATTAINED_REL, 1)
+            ),
+            k => format!(
+                "L(t) is attained (L = sup ‖J‖ to {}) at {k} of {} times.",
+                sig(ATTAINED_REL, 1),
+                self.rows.len()
+            ),
+        });
+        if mu_attained > 0 {
+            caption.push_str(&format!(
+                " μ(t) = sup λmax(−J) at {mu_attained} of {} times.",
+                self.rows.len()
+            ));
+        }
+        if let Some(r) = self.rows.first().and_then(|r| r.region_radius) {
+            caption.push_str(&format!(
+                " Bounds and search on the ball |x| ≤ {}.",
+                sig(r, 3)
+            ));
+        }
+        Figure::new(
+            &format!("{mixture}: Lipschitz bounds and empirical suprema"),
+            &caption,
+            vec![Panel::new(
+                Axis::log("t (OU time)"),
+                Axis::log("bound on ‖J(x, t)‖, or its supremum"),
+                series,
+            )],
+        )
+    }
+
+    /// [`Self::bounds_figure`] as an SVG document.
+    pub fn bounds_plot_svg(&self, mixture: &str) -> String {
+        self.bounds_figure(mixture).render().svg
     }
 }
 
-/// SVG plot of the three stability coordinates `Lambda(t) = int_{t_min}^t rate` (two-sided,
-/// paper, floored one-sided) on a log-`t` axis, from [`crate::suite::bounds::lambda_curves`].
+/// The figure of the three stability coordinates `Lambda(t) = int_{t_min}^t rate`
+/// (two-sided, paper, floored one-sided) on a log-`t` axis, from
+/// [`crate::suite::bounds::lambda_curves`].
 ///
 /// ```
 /// let mix = flowcert::model::builtin::hetero3();
 /// let curves = flowcert::suite::bounds::lambda_curves(&mix, 0.01, 3.0, 16).unwrap();
-/// let svg = flowcert::report::bounds::lambda_plot_svg(&curves, "hetero3");
-/// assert!(svg.starts_with("<svg"));
+/// let fig = flowcert::report::bounds::lambda_figure(&curves, "hetero3");
+/// assert_eq!(fig.panels[0].series.len(), 3);
+/// assert!(flowcert::report::bounds::lambda_plot_svg(&curves, "hetero3").starts_with("<svg"));
 /// ```
-pub fn lambda_plot_svg(curves: &[LambdaCurve], title: &str) -> String {
-    let series: Vec<Series> = curves
+pub fn lambda_figure(curves: &[LambdaCurve], mixture: &str) -> Figure {
+    let series = curves
         .iter()
-        .map(|c| Series {
-            name: format!("Lambda {}", c.bound.name()),
-            points: c.points.clone(),
-            markers: false,
+        .map(|c| {
+            let name = match c.bound {
+                Bound::TwoSided => "Λ(t) of L, two-sided",
+                Bound::Paper => "Λ(t) of the paper bound",
+                Bound::OneSided => "Λ(t) of max(μ, 0), one-sided",
+            };
+            Series::line(name, c.points.clone())
         })
         .collect();
-    let spec = PlotSpec {
-        title: format!("{title}: stability coordinate Lambda(t)"),
-        x_label: "t".into(),
-        y_label: "Lambda(t) = int_{t_min}^t rate".into(),
-        log_x: true,
-        log_y: false,
-    };
-    line_plot_svg(&spec, &series)
+    let t_min = curves
+        .first()
+        .and_then(|c| c.points.first())
+        .map_or(0.0, |p| p.0);
+    Figure::new(
+        &format!("{mixture}: stability coordinate Λ(t)"),
+        &format!(
+            "{mixture}: the stability coordinate Λ(t) = ∫ rate(s) ds from t_min = {} to t, for the two-sided bound L, the paper bound and the one-sided bound μ floored at 0. A grid with equal increments of Λ is stability-balanced; e^Λ bounds the flow map's amplification.",
+            sig(t_min, 3)
+        ),
+        vec![Panel::new(
+            Axis::log("t (OU time)"),
+            Axis::linear("Λ(t) = ∫ rate ds from t_min"),
+            series,
+        )],
+    )
+}
+
+/// [`lambda_figure`] as an SVG document.
+pub fn lambda_plot_svg(curves: &[LambdaCurve], mixture: &str) -> String {
+    lambda_figure(curves, mixture).render().svg
 }
 
 /// The note column: `attained`, `vacuous` or `-`.
@@ -181,6 +258,22 @@ impl StabilityReport {
             "may leave B_R",
             "ascents",
             "solves",
+        ])
+        .with_latex_headers(&[
+            "segment",
+            "$t_i$",
+            "$t_{i-1}$",
+            r"$\max\|D\Phi\|$",
+            r"$e^{\int\mu}$",
+            r"$e^{\int L}$",
+            r"$\int\mu$",
+            r"$\int L$",
+            "ratio",
+            "note",
+            "points",
+            "left $B_R$",
+            "ascents",
+            "solves",
         ]);
         let s = |v: f64| sig(v, TABLE_DIGITS);
         let rows = self
@@ -213,37 +306,52 @@ impl StabilityReport {
         tab
     }
 
-    /// SVG plot of the per-segment log-amplifications against the segment's upper time
-    /// (log axis): `ln max ||DPhi||`, `int mu` and `int L`.
+    /// The figure of the per-segment log-amplifications against the segment's upper time
+    /// (log axis): the measured `ln max ||DPhi||` (markers) below the bounds `int mu` and
+    /// `int L` (lines).
     ///
     /// ```
     /// use flowcert::theorems::stability::{StabilityConfig, measure_segments};
     /// let mix = flowcert::model::builtin::two_mode(0.3);
     /// let r = measure_segments(&mix, &[0.1, 0.5, 1.0], &StabilityConfig::quick()).unwrap();
+    /// assert_eq!(r.figure("two-mode-s0.3").panels[0].series.len(), 3);
     /// assert!(r.plot_svg("two-mode-s0.3").starts_with("<svg"));
     /// ```
-    pub fn plot_svg(&self, title: &str) -> String {
-        let line = |name: &str, f: &dyn Fn(&SegmentRow) -> f64, markers: bool| Series {
-            name: name.into(),
-            points: self.segments.iter().map(|r| (r.t_hi, f(r))).collect(),
-            markers,
+    pub fn figure(&self, mixture: &str) -> Figure {
+        let pts = |f: &dyn Fn(&SegmentRow) -> f64| -> Vec<(f64, f64)> {
+            self.segments.iter().map(|r| (r.t_hi, f(r))).collect()
         };
-        let series = [
-            line(
-                "ln max ||DPhi|| (measured)",
-                &|r| r.measured.map_or(f64::NAN, f64::ln),
-                true,
+        let series = vec![
+            Series::scatter(
+                "ln max ‖DΦ‖, measured",
+                pts(&|r| r.measured.map_or(f64::NAN, f64::ln)),
             ),
-            line("int mu (one-sided)", &|r| r.int_mu, false),
-            line("int L (two-sided)", &|r| r.int_l, false),
+            Series::line_markers("∫μ, one-sided bound", pts(&|r| r.int_mu)),
+            Series::line_markers("∫L, two-sided bound", pts(&|r| r.int_l)),
         ];
-        let spec = PlotSpec {
-            title: format!("{title}: per-segment log-amplification"),
-            x_label: "segment upper time t_i".into(),
-            y_label: "log amplification".into(),
-            log_x: true,
-            log_y: false,
-        };
-        line_plot_svg(&spec, &series)
+        let n = self.segments.len();
+        let caption = format!(
+            "{mixture}: flow-map amplification per segment [t_(i−1), t_i] of a {n}-segment grid on [{}, {}]: the measured ln max ‖DΦ‖ over {} starting points against the exponents ∫μ and ∫L of the bounds exp(∫μ) and exp(∫L) (a measurement above ∫μ would be a violation). Over the whole interval: measured {}, ∫μ = {}, ∫L = {}.",
+            sig(self.times.first().copied().unwrap_or(0.0), 3),
+            sig(self.times.last().copied().unwrap_or(0.0), 3),
+            self.samples,
+            self.whole.measured.map_or("—".into(), |m| sig(m.ln(), 3)),
+            sig(self.whole.int_mu, 3),
+            sig(self.whole.int_l, 3),
+        );
+        Figure::new(
+            &format!("{mixture}: flow-map amplification per segment"),
+            &caption,
+            vec![Panel::new(
+                Axis::log("segment upper end t_i (OU time)"),
+                Axis::linear("log-amplification over the segment"),
+                series,
+            )],
+        )
+    }
+
+    /// [`Self::figure`] as an SVG document.
+    pub fn plot_svg(&self, mixture: &str) -> String {
+        self.figure(mixture).render().svg
     }
 }

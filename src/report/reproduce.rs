@@ -1,81 +1,83 @@
 //! The output directory of `flowcert reproduce`: every table of a [`Summary`] as
-//! Markdown, CSV and LaTeX, every plot as SVG under `plots/`, and `summary.json`. Files are
-//! written atomically; nothing here computes.
+//! Markdown, CSV and LaTeX, every figure under `plots/` in the chosen formats, the indexes
+//! (`figures.md`, `figures.tex`, `tables.tex`) and `summary.json`, through a
+//! [`ReportWriter`]. Nothing here computes.
+//!
+//! | file | shows | from |
+//! |---|---|---|
+//! | `lipschitz_M.*`, `plots/lipschitz_M.*` | L(t), paper L, mu(t) against empirical suprema | `bounds[].lipschitz` |
+//! | `stability_M.*`, `plots/stability_M.*` | per-segment flow-map amplification | `bounds[].stability` |
+//! | `plots/lambda_M.*` | the stability coordinate Lambda(t) | recomputed (quadrature) |
+//! | `score_net_*.*`, `plots/score_net_sizes.*`, `plots/score_net_dsm.*` | ReLU-ReQU size and accuracy, DSM comparison | `score_net` |
+//! | `mismatch_regime.*`, `plots/mismatch_regime.*` | one-step error, lower bound, depth | `mismatch` |
+//! | `composition.*` | composition bound against perturbed students | `composition` |
+//! | `distill_*.*`, `plots/distill_*_M.*` | relative MSE per grid and N, reductions, grids, local errors | `distill_rows`, `distill` |
 
 use std::path::Path;
 
 use crate::experiments::distill::DistillRow;
 use crate::experiments::distill_summary::DistillSummary;
-use crate::io::{OutputError, create_dir, write_atomic};
+use crate::suite::Summary;
 use crate::suite::composition::CompositionEntry;
-use crate::suite::{Summary, Timings};
 
+use super::ReportError;
 use super::distill as dtab;
+use super::output::{ReportWriter, Written};
+use super::plot::Formats;
 use super::table::{Table, sig};
 use super::{bounds, mismatch, score_net};
 
-fn write_text(dir: &Path, name: &str, text: &str) -> Result<(), OutputError> {
-    write_atomic(&dir.join(name), text.as_bytes())
-}
-
-/// Write `t` as `stem.md`, `stem.csv` and `stem.tex` in `dir`.
-pub fn write_table(dir: &Path, stem: &str, t: &Table) -> Result<(), OutputError> {
-    write_text(dir, &format!("{stem}.md"), &t.to_markdown())?;
-    write_text(dir, &format!("{stem}.csv"), &t.to_csv())?;
-    write_text(dir, &format!("{stem}.tex"), &t.to_latex())
-}
-
-/// Write everything of `summary` into `dir` (module doc): the report of one run.
-pub fn write(dir: &Path, summary: &Summary) -> Result<(), OutputError> {
-    let plots = dir.join("plots");
-    create_dir(&plots)?;
+/// Write everything of `summary` into `dir` in `formats` (module doc): the report of one
+/// run. Returns every file written.
+pub fn write(dir: &Path, summary: &Summary, formats: &Formats) -> Result<Written, ReportError> {
+    let mut w = ReportWriter::new(dir, formats)?;
     for e in &summary.bounds {
         let m = &e.mixture;
-        write_table(dir, &format!("lipschitz_{m}"), &e.lipschitz.table())?;
-        write_table(dir, &format!("stability_{m}"), &e.stability.table())?;
-        write_text(
-            &plots,
-            &format!("lipschitz_{m}.svg"),
-            &e.lipschitz
-                .bounds_plot_svg(&format!("{m}: L(t), paper L, mu(t) and empirical sups")),
+        w.table(
+            &format!("lipschitz_{m}"),
+            &e.lipschitz.table().with_caption(&format!(
+                "{m}: the two-sided bound L(t), the paper's bound and the one-sided bound mu(t) against the largest ||J(x, t)|| and lambda_max(-J) a search found; a ratio bound/sup of 1 means attained, below 1 a violation."
+            )),
         )?;
-        write_text(
-            &plots,
-            &format!("stability_{m}.svg"),
-            &e.stability
-                .plot_svg(&format!("{m}: flow-map amplification per segment")),
+        w.table(
+            &format!("stability_{m}"),
+            &e.stability.table().with_caption(&format!(
+                "{m}: largest flow-map amplification max ||DPhi|| per segment of the grid and over the whole interval, against exp(int mu) and exp(int L); ratio = exp(int mu) / measured."
+            )),
         )?;
-        write_text(
-            &plots,
-            &format!("lambda_{m}.svg"),
-            &bounds::lambda_plot_svg(&e.lambda_curves, &format!("{m}: Lambda(t)")),
+        w.figure(&format!("lipschitz_{m}"), &e.lipschitz.bounds_figure(m))?;
+        w.figure(&format!("stability_{m}"), &e.stability.figure(m))?;
+        w.figure(
+            &format!("lambda_{m}"),
+            &bounds::lambda_figure(&e.lambda_curves, m),
         )?;
     }
     let sn = &summary.score_net;
-    write_table(dir, "score_net_summary", &score_net::sizes(sn))?;
+    w.table("score_net_summary", &score_net::sizes(sn))?;
     for (stem, t) in score_net::section_tables(sn) {
-        write_table(dir, &stem, &t)?;
+        w.table(&stem, &t)?;
     }
-    for (name, svg) in score_net::section_plots(sn) {
-        write_text(&plots, &name, &svg)?;
+    for (stem, fig) in score_net::section_figures(sn) {
+        w.figure(&stem, &fig)?;
     }
-    write_table(
-        dir,
+    w.table(
         "mismatch_regime",
         &mismatch::regime_table(&summary.mismatch),
     )?;
-    write_text(
-        &plots,
-        "mismatch_regime.svg",
-        &mismatch::plot_regime(&summary.mismatch),
+    w.figure(
+        "mismatch_regime",
+        &mismatch::regime_figure(&summary.mismatch),
     )?;
-    write_table(dir, "composition", &composition_table(&summary.composition))?;
-    write_distill_outputs(dir, &summary.distill_rows, &summary.distill)?;
-    let json = serde_json::to_string_pretty(summary).map_err(|source| OutputError::Serialise {
-        what: "summary.json",
-        source,
+    w.table("composition", &composition_table(&summary.composition))?;
+    distill_outputs(&mut w, &summary.distill_rows, &summary.distill)?;
+    let json = serde_json::to_string_pretty(summary).map_err(|source| {
+        crate::io::OutputError::Serialise {
+            what: "summary.json",
+            source,
+        }
     })?;
-    write_text(dir, "summary.json", &json)
+    w.document("summary.json", &json)?;
+    w.finish()
 }
 
 /// The composition table: the largest error over the test paths (a lower estimate of the
@@ -97,6 +99,17 @@ pub fn composition_table(entries: &[CompositionEntry]) -> Table {
         "error / bound",
         "left region",
         "violations",
+    ])
+    .with_caption("Composition of perturbed students with a known sup error eps_i per segment: the largest end-to-end error against its first-order estimate and the bound sum_i eps_i exp(Lambda(t_(i-1))), per mixture and grid; trajectories that left the region of the bounds are not compared.")
+    .with_latex_headers(&[
+        "mixture",
+        "grid",
+        "max error",
+        "first-order estimate",
+        r"bound $\sum_i \varepsilon_i e^{\Lambda}$",
+        "error / bound",
+        "left region",
+        "violations",
     ]);
     for e in entries {
         let r = &e.report;
@@ -115,85 +128,41 @@ pub fn composition_table(entries: &[CompositionEntry]) -> Table {
     t
 }
 
-/// Write the distillation tables and plots.
-pub fn write_distill_outputs(
-    dir: &Path,
+/// Write the distillation tables and figures (per mixture: MSE against N, the grids on
+/// the Lambda axis at the largest N, local error against the Lambda increment).
+pub fn distill_outputs(
+    w: &mut ReportWriter,
     rows: &[DistillRow],
     summary: &DistillSummary,
-) -> Result<(), OutputError> {
-    write_table(dir, "distill_rel_mse", &dtab::mse_table(summary, 3))?;
-    write_table(
-        dir,
-        "distill_rel_mse_long",
-        &dtab::mse_long_table(summary, 3),
-    )?;
-    write_table(
-        dir,
-        "distill_reductions",
-        &dtab::reduction_table(summary, 3),
-    )?;
+) -> Result<(), ReportError> {
+    w.table("distill_rel_mse", &dtab::mse_table(summary, 3))?;
+    w.table("distill_rel_mse_long", &dtab::mse_long_table(summary, 3))?;
+    w.table("distill_reductions", &dtab::reduction_table(summary, 3))?;
     let mut mixtures: Vec<&str> = Vec::new();
     for r in rows {
         if !mixtures.contains(&r.mixture.as_str()) {
             mixtures.push(&r.mixture);
         }
     }
-    let plots = dir.join("plots");
-    create_dir(&plots)?;
     for m in mixtures {
-        write_text(
-            &plots,
-            &format!("distill_mse_vs_n_{m}.svg"),
-            &dtab::plot_mse_vs_n(summary, m),
+        let n_max = rows
+            .iter()
+            .filter(|r| r.mixture == m)
+            .map(|r| r.segments)
+            .max()
+            .unwrap_or(1);
+        w.figure(
+            &format!("distill_mse_vs_n_{m}"),
+            &dtab::mse_vs_n_figure(summary, m),
         )?;
-        write_text(
-            &plots,
-            &format!("distill_grids_lambda_{m}.svg"),
-            &dtab::plot_grids_on_lambda(rows, m, 8),
+        w.figure(
+            &format!("distill_grids_lambda_{m}"),
+            &dtab::grids_on_lambda_figure(rows, m, n_max),
         )?;
-        write_text(
-            &plots,
-            &format!("distill_local_vs_lambda_{m}.svg"),
-            &dtab::plot_local_vs_lambda(rows, m),
+        w.figure(
+            &format!("distill_local_vs_lambda_{m}"),
+            &dtab::local_vs_lambda_figure(rows, m),
         )?;
     }
     Ok(())
-}
-
-/// The timings of a run as a table: seconds and share of the total per section.
-///
-/// ```
-/// let mut t = flowcert::suite::Timings::default();
-/// t.time("a", || ());
-/// let tab = flowcert::report::reproduce::timings_table(&t);
-/// assert_eq!((tab.rows.len(), tab.rows[1][0].as_str()), (2, "total"));
-/// ```
-pub fn timings_table(t: &Timings) -> Table {
-    let mut tab = Table::new(&["section", "seconds", "share", "CPU seconds"]);
-    let total = t.total();
-    let cpu = |c: Option<f64>| c.map(|c| format!("{c:.2}")).unwrap_or_else(|| "-".into());
-    for s in &t.sections {
-        tab.push(vec![
-            s.section.clone(),
-            format!("{:.2}", s.seconds),
-            dtab::pct(s.seconds / total.max(1e-300), 3),
-            cpu(s.cpu_seconds),
-        ]);
-    }
-    tab.push(vec![
-        "total".into(),
-        format!("{total:.2}"),
-        "100%".into(),
-        cpu(t.total_cpu()),
-    ]);
-    tab
-}
-
-/// Write `DIR/timings.json` (kept apart from summary.json, which holds no timings).
-pub fn write_timings(dir: &Path, t: &Timings) -> Result<(), OutputError> {
-    let json = serde_json::to_string_pretty(t).map_err(|source| OutputError::Serialise {
-        what: "timings.json",
-        source,
-    })?;
-    write_text(dir, "timings.json", &json)
 }

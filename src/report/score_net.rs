@@ -2,7 +2,7 @@
 //! the size/accuracy table, the polylog fits, the dependence table, the DSM comparison.
 //! This module only formats what [`crate::suite::score_net`] measured.
 
-use crate::report::plot::{PlotSpec, Series, line_plot_svg};
+use crate::report::plot::{Axis, Figure, Panel, Series};
 use crate::report::{Table, sig};
 use crate::suite::score_net::{MixtureScaling, ScoreNetSection};
 use crate::theorems::score_approx::trained::{ComparisonRow, DsmComparison};
@@ -54,6 +54,19 @@ pub fn size_table(rows: &[(&str, &ScoreNetReport)]) -> Table {
         "L2 CI high",
         "bound",
         "holds",
+    ])
+    .with_caption("The explicit ReLU-ReQU score network per mixture and target accuracy eps: depth, width and non-zero parameters of the construction, the measured sup over t of the L1 and L2(p_t) errors, the upper end of the 95% interval of the L2 one, the proven error bound, and whether the measured errors stay below eps.")
+    .with_latex_headers(&[
+        "mixture",
+        r"$\varepsilon$",
+        "depth",
+        "width",
+        "parameters",
+        r"$\sup_t L^1$",
+        r"$\sup_t L^2$",
+        r"$L^2$ CI high",
+        "bound",
+        "holds",
     ]);
     for (name, r) in rows {
         t.push(vec![
@@ -90,6 +103,14 @@ pub fn fits_table(mixtures: &[MixtureScaling]) -> Table {
         "b width",
         "b parameters",
         "R^2 parameters",
+    ])
+    .with_caption("Fitted polylog exponents b of size ~ ln(1/eps)^b per mixture (least squares on log-log axes), for depth, width and parameters, and the R^2 of the parameter fit.")
+    .with_latex_headers(&[
+        "mixture",
+        "$b$ depth",
+        "$b$ width",
+        "$b$ parameters",
+        "$R^2$ parameters",
     ]);
     for m in mixtures {
         let f = &m.scaling.fits;
@@ -123,6 +144,18 @@ pub fn dependence_report_table(rows: &[DependenceRow]) -> Table {
         "Chebyshev degree",
         "Newton steps",
         "sup_t L2",
+    ])
+    .with_caption("Size of the construction against one factor of the mixture geometry at a time (components K, dimension d, separation, t_min): depth, width, parameters, the box radius, Chebyshev degree and Newton steps of the construction, and the measured sup over t of the L2 error.")
+    .with_latex_headers(&[
+        "factor",
+        "value",
+        "depth",
+        "width",
+        "parameters",
+        "box $R$",
+        "Chebyshev degree",
+        "Newton steps",
+        r"$\sup_t L^2$",
     ]);
     for r in rows {
         t.push(vec![
@@ -151,7 +184,9 @@ pub fn dependence_report_table(rows: &[DependenceRow]) -> Table {
 /// assert_eq!(dsm_table(&c).rows.len(), 2);
 /// ```
 pub fn dsm_table(c: &DsmComparison) -> Table {
-    let mut t = Table::new(&["t", "construction L2", "DSM MLP L2", "DSM / construction"]);
+    let mut t = Table::new(&["t", "construction L2", "DSM MLP L2", "DSM / construction"])
+        .with_caption("L2(p_t) error of the score across t: the explicit construction against an MLP of comparable size trained by denoising score matching, and their ratio.")
+        .with_latex_headers(&["$t$", r"construction $L^2$", r"DSM MLP $L^2$", "DSM / construction"]);
     for r in &c.rows {
         t.push(vec![
             sig(r.t, DIGITS),
@@ -175,32 +210,39 @@ pub fn dsm_table(c: &DsmComparison) -> Table {
 /// let scaling = measure_scaling(&mix, &config).unwrap();
 /// let rep = ScoreNetSection { config, mixtures: vec![MixtureScaling { mixture: "m".into(), scaling }],
 ///     dependence: None, dsm: None, violations: 0 };
-/// assert!(plot_sizes(&rep).starts_with("<svg"));
+/// assert_eq!(sizes_figure(&rep).panels[0].series.len(), 1);
 /// ```
-pub fn plot_sizes(section: &ScoreNetSection) -> String {
+pub fn sizes_figure(section: &ScoreNetSection) -> Figure {
     let series: Vec<Series> = section
         .mixtures
         .iter()
-        .map(|m| Series {
-            name: m.mixture.clone(),
-            points: m
-                .scaling
-                .rows
-                .iter()
-                .map(|r| ((1.0 / r.eps).ln(), r.parameters as f64))
-                .collect(),
-            markers: true,
+        .map(|m| {
+            Series::line_markers(
+                &m.mixture,
+                m.scaling
+                    .rows
+                    .iter()
+                    .map(|r| ((1.0 / r.eps).ln(), r.parameters as f64))
+                    .collect(),
+            )
         })
         .collect();
-    line_plot_svg(
-        &PlotSpec {
-            title: "Score network size against the target accuracy".into(),
-            x_label: "ln(1/eps)".into(),
-            y_label: "non-zero parameters".into(),
-            log_x: true,
-            log_y: true,
-        },
-        &series,
+    let eps = &section.config.eps_list;
+    let (lo, hi) = eps
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), &e| (a.min(e), b.max(e)));
+    Figure::new(
+        "Score network size against the target accuracy",
+        &format!(
+            "Non-zero parameters of the explicit ReLU-ReQU score network that meets accuracy ε (sup over t of the L² error), for ε from {} down to {}, per mixture. On these log-log axes the slope is the exponent b of size ∝ ln(1/ε)^b (fitted in score_net_fits).",
+            sig(hi, 3),
+            sig(lo, 3)
+        ),
+        vec![Panel::new(
+            Axis::log("ln(1/ε)"),
+            Axis::log("non-zero parameters"),
+            series,
+        )],
     )
 }
 
@@ -209,44 +251,42 @@ pub fn plot_sizes(section: &ScoreNetSection) -> String {
 ///
 /// ```
 /// use flowcert::{theorems::score_approx::trained::{compare_with_dsm, DsmConfig}, approx::ScoreNetConfig};
-/// use flowcert::report::score_net::plot_dsm;
+/// use flowcert::report::score_net::dsm_figure;
 /// let mix = flowcert::model::builtin::two_mode(0.3);
 /// let p = ScoreNetConfig::new(0.1).check().unwrap();
 /// let c = compare_with_dsm(&mix, &p, &DsmConfig { steps: 5, batch: 8, ..Default::default() }, &[0.1, 1.0], 20, 0).unwrap();
-/// assert!(plot_dsm(&c).starts_with("<svg"));
+/// assert_eq!(dsm_figure(&c, "two-mode-s0.3").panels[0].series.len(), 3);
 /// ```
-pub fn plot_dsm(c: &DsmComparison) -> String {
-    let line = |name: &str, f: &dyn Fn(&ComparisonRow) -> f64| Series {
-        name: name.to_string(),
-        points: c.rows.iter().map(|r| (r.t, f(r))).collect(),
-        markers: true,
+pub fn dsm_figure(c: &DsmComparison, mixture: &str) -> Figure {
+    let line = |name: &str, f: &dyn Fn(&ComparisonRow) -> f64| {
+        Series::line_markers(name, c.rows.iter().map(|r| (r.t, f(r))).collect())
     };
-    let eps = Series {
-        name: format!("target eps = {}", sig(c.eps, DIGITS)),
-        points: c.rows.iter().map(|r| (r.t, c.eps)).collect(),
-        markers: false,
-    };
-    line_plot_svg(
-        &PlotSpec {
-            title: format!(
-                "L2(p_t) error: construction ({} parameters) vs DSM MLP ({})",
-                c.constructive_parameters, c.trained_parameters
-            ),
-            x_label: "t".into(),
-            y_label: "||s_theta - s||_{L2(p_t)}".into(),
-            log_x: true,
-            log_y: true,
-        },
-        &[
-            line("construction", &|r| r.constructive.lp_error),
-            line("DSM-trained MLP", &|r| r.trained.lp_error),
-            eps,
-        ],
+    let eps = Series::line(
+        &format!("target ε = {}", sig(c.eps, DIGITS)),
+        c.rows.iter().map(|r| (r.t, c.eps)).collect(),
+    );
+    Figure::new(
+        "Score error across t: construction against a DSM-trained MLP",
+        &format!(
+            "{mixture}: L²(p_t) error of the score, ‖s_θ(·, t) − ∇log p_t‖, across t, for the explicit construction at ε = {} ({} parameters) and for an MLP of comparable size ({} parameters) trained by denoising score matching.",
+            sig(c.eps, DIGITS),
+            c.constructive_parameters,
+            c.trained_parameters
+        ),
+        vec![Panel::new(
+            Axis::log("t (OU time)"),
+            Axis::log("L²(p_t) error of the score"),
+            vec![
+                line("explicit construction", &|r| r.constructive.lp_error),
+                line("DSM-trained MLP", &|r| r.trained.lp_error),
+                eps,
+            ],
+        )],
     )
 }
 
-/// Every plot of the section as `(file name, SVG)`: the sizes always, the DSM comparison
-/// when it ran.
+/// Every figure of the section as `(file stem, figure)`: the sizes always, the DSM
+/// comparison when it ran.
 ///
 /// ```
 /// use flowcert::theorems::score_approx::{measure_scaling, CheckConfig};
@@ -257,13 +297,16 @@ pub fn plot_dsm(c: &DsmComparison) -> String {
 /// let scaling = measure_scaling(&mix, &config).unwrap();
 /// let rep = ScoreNetSection { config, mixtures: vec![MixtureScaling { mixture: "m".into(), scaling }],
 ///     dependence: None, dsm: None, violations: 0 };
-/// let plots = section_plots(&rep);
-/// assert_eq!(plots[0].0, "score_net_sizes.svg");
+/// let figs = section_figures(&rep);
+/// assert_eq!(figs[0].0, "score_net_sizes");
 /// ```
-pub fn section_plots(section: &ScoreNetSection) -> Vec<(String, String)> {
-    let mut out = vec![("score_net_sizes.svg".to_string(), plot_sizes(section))];
+pub fn section_figures(section: &ScoreNetSection) -> Vec<(String, Figure)> {
+    let mut out = vec![("score_net_sizes".to_string(), sizes_figure(section))];
     if let Some(d) = &section.dsm {
-        out.push(("score_net_dsm.svg".to_string(), plot_dsm(&d.comparison)));
+        out.push((
+            "score_net_dsm".to_string(),
+            dsm_figure(&d.comparison, &d.mixture),
+        ));
     }
     out
 }

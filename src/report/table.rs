@@ -1,16 +1,23 @@
-//! A small table type rendered as aligned plain text, Markdown, CSV or LaTeX (booktabs).
+//! A small table type rendered as aligned plain text, Markdown, CSV or LaTeX (a `table`
+//! environment with caption and label, booktabs rules and siunitx columns: [`super::latex`]).
 //! Numbers are formatted with [`sig`] (fixed significant digits), so pinned snapshots
 //! do not move with the last bits of floating point.
 
 pub use crate::digits::sig;
 
-/// A table of strings with a header row.
+/// A table of strings with a header row, and what the report says about it.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Table {
     /// Column headers.
     pub headers: Vec<String>,
     /// Rows (each as long as `headers`).
     pub rows: Vec<Vec<String>>,
+    /// One or two sentences saying what the table shows (LaTeX caption, report index).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub caption: String,
+    /// LaTeX headers (math such as `$\mu$`), one per column; empty: the escaped headers.
+    #[serde(skip)]
+    pub latex_headers: Vec<String>,
 }
 
 impl Table {
@@ -24,8 +31,20 @@ impl Table {
     pub fn new(headers: &[&str]) -> Self {
         Table {
             headers: headers.iter().map(|h| h.to_string()).collect(),
-            rows: Vec::new(),
+            ..Table::default()
         }
+    }
+
+    /// The same with a caption.
+    pub fn with_caption(mut self, caption: &str) -> Self {
+        self.caption = caption.into();
+        self
+    }
+
+    /// The same with LaTeX headers (raw LaTeX, one per column).
+    pub fn with_latex_headers(mut self, headers: &[&str]) -> Self {
+        self.latex_headers = headers.iter().map(|h| h.to_string()).collect();
+        self
     }
 
     /// Append a row.
@@ -130,39 +149,14 @@ impl Table {
         String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 
-    /// LaTeX `tabular` with booktabs rules, ready to paste into a paper.
+    /// A LaTeX `table` environment labelled `label` ([`super::latex::table`]).
     ///
     /// ```
-    /// let t = flowcert::report::Table::new(&["N", "rel_mse"]);
-    /// let s = t.to_latex();
-    /// assert!(s.contains("\\toprule") && s.contains("rel\\_mse"));
+    /// let t = flowcert::report::Table::new(&["N", "rel_mse"]).with_caption("MSE.");
+    /// let s = t.to_latex("tab:mse");
+    /// assert!(s.contains("\\toprule") && s.contains("rel\\_mse") && s.contains("\\label{tab:mse}"));
     /// ```
-    pub fn to_latex(&self) -> String {
-        let esc = |s: &str| {
-            s.replace('\\', "\\textbackslash{}")
-                .replace('_', "\\_")
-                .replace('%', "\\%")
-                .replace('&', "\\&")
-                .replace('#', "\\#")
-        };
-        let mut out = format!(
-            "\\begin{{tabular}}{{{}}}\n\\toprule\n",
-            "r".repeat(self.headers.len())
-        );
-        out.push_str(
-            &self
-                .headers
-                .iter()
-                .map(|h| esc(h))
-                .collect::<Vec<_>>()
-                .join(" & "),
-        );
-        out.push_str(" \\\\\n\\midrule\n");
-        for r in &self.rows {
-            out.push_str(&r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" & "));
-            out.push_str(" \\\\\n");
-        }
-        out.push_str("\\bottomrule\n\\end{tabular}\n");
-        out
+    pub fn to_latex(&self, label: &str) -> String {
+        super::latex::table(self, label)
     }
 }

@@ -13,7 +13,7 @@ use crate::theorems::lipschitz::{LipschitzReport, compare_bounds};
 use crate::theorems::stability::{StabilityReport, measure_grid};
 
 /// The L(t) and stability checks of one mixture.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct BoundsEntry {
     /// Mixture.
     pub mixture: String,

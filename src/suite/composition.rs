@@ -11,7 +11,7 @@ use crate::grids::lambda_at;
 use crate::theorems::composition::{CompositionReport, measure_perturbed};
 
 /// One composition check in the summary.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CompositionEntry {
     /// Mixture.
     pub mixture: String,

@@ -12,9 +12,11 @@
 //! score_net.rs    the ReLU-ReQU eps sweep, dependence, DSM            theory/06
 //! checks.rs       CHECKS: what `flowcert check` runs on every built-in mixture, the same
 //!                 per-case functions at the plan's configuration, summarised as Outcomes
-//! timings.rs      wall-clock seconds per section (timings.json, never summary.json)
 //! reproduce.rs    every section at one plan (and the distillation sweep of
-//!                 experiments::distill) -> Summary, the contents of summary.json
+//!                 experiments::distill) -> Summary, the contents of summary.json;
+//!                 shards and merges
+//! record.rs       run.json: what a run computed or read back, seconds, its kind/scale/shard
+//! timing.rs       the measured run times quoted in README and --help, in one place
 //! ```
 //! Each section offers `run(case, plan)` for one [`Case`] (a named mixture, a built-in or
 //! your own) and `section(plan, progress)` for the plan's mixtures. Nothing here formats
@@ -26,8 +28,9 @@
 //! use flowcert::experiments::{CellStore, Shard};
 //! let plan = Plan::at(Scale::Quick);
 //! let store = CellStore::open(std::path::Path::new("reproduce-out")).unwrap();
-//! let summary = run(&plan, &store, Shard::ALL, &Silent).unwrap();
-//! flowcert::report::reproduce::write(std::path::Path::new("reproduce-out"), &summary).unwrap();
+//! let summary = run(&plan, &store, Shard::ALL, &Silent).unwrap().summary.unwrap();
+//! let formats = flowcert::report::plot::Formats::default();
+//! flowcert::report::reproduce::write(std::path::Path::new("reproduce-out"), &summary, &formats).unwrap();
 //! ```
 
 use thiserror::Error;
@@ -40,17 +43,17 @@ pub mod checks;
 pub mod composition;
 pub mod mismatch;
 pub mod plan;
+pub mod record;
 pub mod reproduce;
 pub mod scale;
 pub mod score_net;
-pub mod timings;
+pub mod timing;
 
 pub use crate::experiments::sweep::{Progress, Silent};
 pub use checks::{CHECKS, Check, CheckSummary, Outcome, run_checks};
 pub use plan::Plan;
 pub use reproduce::Summary;
 pub use scale::Scale;
-pub use timings::{SectionTime, Timings};
 
 /// A named mixture that a checker runs on.
 #[derive(Debug, Clone)]
@@ -98,6 +101,14 @@ pub enum SuiteError {
     /// The result store failed.
     #[error(transparent)]
     Store(#[from] crate::experiments::StoreError),
+    /// A merge found no checker sections among the shards' cells.
+    #[error(
+        "the merged directories hold no checker sections of the {scale} plan: include the directory of shard 0 (it computes them), run with the same version and scale"
+    )]
+    MissingSections {
+        /// The plan's scale.
+        scale: Scale,
+    },
     /// One check of `flowcert check` failed on one mixture.
     #[error("checker '{check}' failed on mixture '{mixture}'")]
     Check {

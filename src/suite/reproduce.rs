@@ -1,16 +1,31 @@
 //! The main job, `flowcert reproduce`: every section of a [`Plan`] and its distillation
 //! sweep on the built-in suite, collected in a [`Summary`] (the contents of summary.json;
-//! [`crate::report::reproduce::write`] turns it into tables and plots). The sweep is
-//! resumable and shardable through the [`CellStore`]; everything is deterministic, and the
-//! summary holds no timings or paths, so two runs give byte-identical summary.json.
+//! [`crate::report::reproduce::write`] turns it into tables and figures). Everything is
+//! deterministic, and the summary holds no timings or paths, so two runs give
+//! byte-identical summary.json; what varies (seconds, what was computed) goes to the run's
+//! [`RunRecord`].
+//!
+//! Sharding and merging:
+//!
+//! ```text
+//! reproduce --shard 0/n   the checker sections (bounds, score-net, mismatch, composition)
+//!                         and distillation cells j with j % n = 0; sections are kept in
+//!                         the cell store as one cell, so a rerun or a merge reads them back
+//! reproduce --shard i/n   (i > 0) distillation cells j % n = i only: no summary, no report
+//! merge (run_merge)       reads the sections and every cell from the store, computes
+//!                         nothing; fails if shard 0's sections are not there
+//! ```
 
-use serde::Serialize;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 use super::bounds::{self, BoundsEntry};
 use super::composition::{self, CompositionEntry};
 use super::mismatch::{self, RegimeResults};
+use super::record::{RunKind, RunRecord, Source};
 use super::score_net::{self, ScoreNetSection};
-use super::{Plan, Progress, Scale, SuiteError, Timings};
+use super::{Case, Plan, Progress, Scale, SuiteError};
 use crate::experiments::distill::DistillRow;
 use crate::experiments::distill_summary::{DistillSummary, summarize_rows};
 use crate::experiments::{CellStore, Shard};
@@ -38,48 +53,204 @@ pub struct Summary {
     pub distill: DistillSummary,
     /// Cells of the sweep that are not finished (other shards).
     pub distill_missing: usize,
-    /// Wall-clock time per section (not in summary.json: timings.json).
-    #[serde(skip)]
-    pub timings: Timings,
 }
 
-/// Run every section of `plan` (the distillation cells of this `shard`, resuming from and
-/// recording in `store`).
+/// The checker sections of a plan: everything but the distillation sweep. Kept in the
+/// cell store (one cell) by the run that computes them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sections {
+    /// L(t) bounds and stability.
+    pub bounds: Vec<BoundsEntry>,
+    /// The score-approximation section.
+    pub score_net: ScoreNetSection,
+    /// The mismatch regime.
+    pub mismatch: RegimeResults,
+    /// The composition checker.
+    pub composition: Vec<CompositionEntry>,
+    /// Violations over the four.
+    pub violations: usize,
+}
+
+/// The names of the stages of a run, in order (for "stage k of n").
+pub const STAGES: [&str; 5] = ["bounds", "score-net", "mismatch", "composition", "distill"];
+
+/// The store key of a plan's sections: the version, the scale and a hash of the sections'
+/// configuration.
+fn sections_key(plan: &Plan) -> String {
+    let config = format!(
+        "{}|{:?}|{:?}|{:?}|{:?}",
+        env!("CARGO_PKG_VERSION"),
+        plan.bounds,
+        plan.score_net,
+        plan.mismatch,
+        plan.composition
+    );
+    format!(
+        "sections/{}/{:016x}",
+        plan.scale,
+        crate::seed::fnv1a(config.as_bytes())
+    )
+}
+
+/// Compute the four checker sections, recording each in `record`.
+fn compute_sections(
+    plan: &Plan,
+    progress: &dyn Progress,
+    record: &mut RunRecord,
+) -> Result<Sections, SuiteError> {
+    let t = Instant::now();
+    let (bounds, v_bounds) = bounds::section(&plan.bounds, progress)?;
+    record.section("bounds", Source::Computed, t);
+    let t = Instant::now();
+    let score_net = score_net::section(&plan.score_net, progress)?;
+    record.section("score-net", Source::Computed, t);
+    let t = Instant::now();
+    let (mismatch, v_mismatch) = mismatch::section(&plan.mismatch, progress)?;
+    record.section("mismatch", Source::Computed, t);
+    let t = Instant::now();
+    let (composition, v_composition) = composition::section(&plan.composition, progress)?;
+    record.section("composition", Source::Computed, t);
+    Ok(Sections {
+        violations: v_bounds + score_net.violations + v_mismatch + v_composition,
+        bounds,
+        score_net,
+        mismatch,
+        composition,
+    })
+}
+
+/// The sections from the store, with their Lambda(t) curves recomputed (quadrature; they
+/// are not stored).
+fn stored_sections(
+    plan: &Plan,
+    store: &CellStore,
+    record: &mut RunRecord,
+) -> Result<Option<Sections>, SuiteError> {
+    let t = Instant::now();
+    let Some(mut s) = store.read::<Sections>(&sections_key(plan))? else {
+        return Ok(None);
+    };
+    let (t0, t1) = plan.bounds.lambda_interval;
+    for e in &mut s.bounds {
+        if let Some(&b) = plan.bounds.mixtures.iter().find(|b| b.name() == e.mixture) {
+            e.lambda_curves =
+                bounds::lambda_curves(&Case::from(b).mixture, t0, t1, plan.bounds.lambda_points)
+                    .map_err(crate::theorems::lipschitz::LipschitzCheckError::from)?;
+        }
+    }
+    for name in &STAGES[..4] {
+        record.section(name, Source::Stored, t);
+    }
+    Ok(Some(s))
+}
+
+fn summary(plan: &Plan, s: Sections, rows: Vec<DistillRow>, missing: usize) -> Summary {
+    let distill = summarize_rows(&rows);
+    Summary {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        scale: plan.scale,
+        violations: s.violations + distill.violations,
+        bounds: s.bounds,
+        score_net: s.score_net,
+        mismatch: s.mismatch,
+        composition: s.composition,
+        distill_rows: rows,
+        distill,
+        distill_missing: missing,
+    }
+}
+
+/// What a run produced: the summary (none for a shard `i/n` with `i > 0`, which only
+/// computes distillation cells) and the record of what it did.
+#[derive(Debug, Clone)]
+pub struct Reproduced {
+    /// The summary, when this run holds the checker sections.
+    pub summary: Option<Summary>,
+    /// What ran, where results came from, seconds.
+    pub record: RunRecord,
+}
+
+/// Run every section of `plan` that `shard` owns (module doc), resuming from and recording
+/// in `store`.
+///
+/// ```no_run
+/// use flowcert::experiments::{CellStore, Shard};
+/// use flowcert::suite::{Plan, Scale, Silent, reproduce::run};
+/// let store = CellStore::open(std::path::Path::new("out")).unwrap();
+/// let r = run(&Plan::at(Scale::Tiny), &store, Shard::ALL, &Silent).unwrap();
+/// assert_eq!(r.summary.unwrap().distill_missing, 0);
+/// ```
 pub fn run(
     plan: &Plan,
     store: &CellStore,
     shard: Shard,
     progress: &dyn Progress,
-) -> Result<Summary, SuiteError> {
-    let mut t = Timings::default();
-    let (bounds, v_bounds) = t.time("bounds", || bounds::section(&plan.bounds, progress))?;
-    let score_net = t.time("score-net", || {
-        score_net::section(&plan.score_net, progress)
-    })?;
-    let (mismatch, v_mismatch) =
-        t.time("mismatch", || mismatch::section(&plan.mismatch, progress))?;
-    let (composition, v_composition) = t.time("composition", || {
-        composition::section(&plan.composition, progress)
-    })?;
-    let sweep = t.time("distill", || {
-        plan.distill.clone().check()?.sweep(store, shard, progress)
-    })?;
-    let distill = summarize_rows(&sweep.rows);
-    Ok(Summary {
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        scale: plan.scale,
-        violations: v_bounds
-            + score_net.violations
-            + v_mismatch
-            + v_composition
-            + distill.violations,
-        bounds,
-        score_net,
-        mismatch,
-        composition,
-        distill_rows: sweep.rows,
-        distill,
-        distill_missing: sweep.missing,
-        timings: t,
+) -> Result<Reproduced, SuiteError> {
+    let start = Instant::now();
+    let mut record = RunRecord::new(RunKind::Reproduce, Some(plan.scale), shard);
+    let owner = shard.index == 0;
+    progress.stages(if owner { &STAGES } else { &STAGES[4..] });
+    let sections = if owner {
+        let s = match stored_sections(plan, store, &mut record)? {
+            Some(s) => s,
+            None => {
+                let s = compute_sections(plan, progress, &mut record)?;
+                store.put(&sections_key(plan), &s)?;
+                s
+            }
+        };
+        Some(s)
+    } else {
+        let now = Instant::now();
+        for name in &STAGES[..4] {
+            record.section(name, Source::Skipped, now);
+        }
+        None
+    };
+    let t = Instant::now();
+    let sweep = plan
+        .distill
+        .clone()
+        .check()?
+        .sweep(store, shard, progress)?;
+    record.section("distill", Source::Computed, t);
+    record.distill_cells = sweep.rows.len();
+    record.distill_missing = sweep.missing;
+    record.seconds = start.elapsed().as_secs_f64();
+    Ok(Reproduced {
+        summary: sections.map(|s| summary(plan, s, sweep.rows, sweep.missing)),
+        record,
+    })
+}
+
+/// Merge: the summary from what `store` holds (the shards' cells copied together),
+/// computing nothing: the checker sections as shard 0 stored them, and every finished
+/// distillation cell.
+///
+/// Fails with [`SuiteError::MissingSections`] when shard 0's sections are not in the store.
+pub fn run_merge(
+    plan: &Plan,
+    store: &CellStore,
+    progress: &dyn Progress,
+) -> Result<Reproduced, SuiteError> {
+    let start = Instant::now();
+    let mut record = RunRecord::new(RunKind::Reproduce, Some(plan.scale), Shard::NONE);
+    record.merged = true;
+    progress.stages(&STAGES[4..]);
+    let sections = stored_sections(plan, store, &mut record)?
+        .ok_or(SuiteError::MissingSections { scale: plan.scale })?;
+    let t = Instant::now();
+    let sweep = plan
+        .distill
+        .clone()
+        .check()?
+        .sweep(store, Shard::NONE, progress)?;
+    record.section("distill", Source::Stored, t);
+    record.distill_cells = sweep.rows.len();
+    record.distill_missing = sweep.missing;
+    record.seconds = start.elapsed().as_secs_f64();
+    Ok(Reproduced {
+        summary: Some(summary(plan, sections, sweep.rows, sweep.missing)),
+        record,
     })
 }

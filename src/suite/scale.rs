@@ -15,7 +15,7 @@ use thiserror::Error;
 /// assert_eq!(Scale::Full.to_string(), "full");
 /// assert!("huge".parse::<Scale>().unwrap_err().to_string().contains("tiny, quick, full"));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub enum Scale {
     /// Seconds: `flowcert check`, and tests of the pipeline itself.
     Tiny,

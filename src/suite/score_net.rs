@@ -12,13 +12,15 @@ use serde::Serialize;
 use super::plan::ScoreNetPlan;
 use super::{Case, Progress, SuiteError};
 use crate::approx::ScoreNetConfig;
+use crate::model::builtin::Builtin;
 use crate::theorems::score_approx::trained::{DsmComparison, compare_with_dsm};
 use crate::theorems::score_approx::{
-    CheckConfig, DependenceRow, ScalingReport, dependence_table, measure_scaling, time_grid,
+    CheckConfig, DependenceRow, ScalingReport, ScoreNetReport, dependence_table, measure_eps,
+    measure_scaling, time_grid,
 };
 
 /// The sweep of one mixture.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct MixtureScaling {
     /// Mixture name.
     pub mixture: String,
@@ -27,7 +29,7 @@ pub struct MixtureScaling {
 }
 
 /// The DSM comparison and the mixture it ran on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct DsmSection {
     /// Mixture name.
     pub mixture: String,
@@ -36,7 +38,7 @@ pub struct DsmSection {
 }
 
 /// Everything the section measured (goes into summary.json).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ScoreNetSection {
     /// The sweep settings shared by every mixture.
     pub config: CheckConfig,
@@ -68,21 +70,41 @@ pub fn section(
     plan: &ScoreNetPlan,
     progress: &dyn Progress,
 ) -> Result<ScoreNetSection, SuiteError> {
-    progress.stage("score-net", 1);
+    // One step per (mixture, eps), then the dependence table and the DSM comparison.
+    let eps = &plan.sweep.eps_list;
+    let steps = plan.mixtures.len() * eps.len()
+        + usize::from(plan.dependence.is_some())
+        + usize::from(plan.dsm.is_some());
+    progress.stage("score-net", steps as u64);
+    let jobs: Vec<(Builtin, f64)> = plan
+        .mixtures
+        .iter()
+        .flat_map(|&b| eps.iter().map(move |&e| (b, e)))
+        .collect();
+    let rows: Vec<ScoreNetReport> = jobs
+        .par_iter()
+        .map(|&(b, e)| {
+            let r = measure_eps(&b.mixture(), &plan.sweep, e);
+            progress.tick();
+            r
+        })
+        .collect::<Result<_, _>>()?;
+    let mut rows = rows.into_iter();
     let mixtures: Vec<MixtureScaling> = plan
         .mixtures
-        .par_iter()
-        .map(|&b| {
-            let case = Case::from(b);
-            Ok(MixtureScaling {
-                scaling: run(&case, plan)?,
-                mixture: case.name,
-            })
+        .iter()
+        .map(|&b| MixtureScaling {
+            mixture: b.name().to_string(),
+            scaling: ScalingReport::from_rows(rows.by_ref().take(eps.len()).collect()),
         })
-        .collect::<Result<_, SuiteError>>()?;
+        .collect();
     let seed = plan.sweep.seed;
     let dependence = match plan.dependence {
-        Some(d) => Some(dependence_table(d.eps, d.samples, d.n_times, seed)?),
+        Some(d) => {
+            let t = dependence_table(d.eps, d.samples, d.n_times, seed)?;
+            progress.tick();
+            Some(t)
+        }
         None => None,
     };
     let dsm = match plan.dsm {
@@ -98,6 +120,7 @@ pub fn section(
                 plan.sweep.samples,
                 seed,
             )?;
+            progress.tick();
             Some(DsmSection {
                 mixture: case.name,
                 comparison,

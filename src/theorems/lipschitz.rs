@@ -55,7 +55,7 @@ pub enum LipschitzCheckError {
 /// assert!(row.holds && row.ratio >= 1.0 - 1e-9 && row.ratio_paper >= row.ratio);
 /// assert_eq!(row.region_radius, None); // shared covariance: global bound
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct LipschitzRow {
     /// The time.
     pub t: f64,
@@ -106,7 +106,7 @@ pub struct LipschitzRow {
 /// assert_eq!((r.rows.len(), r.violations), (2, 0));
 /// assert!(r.rows[0].region_radius.is_some()); // heterogeneous: bounds on a ball
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct LipschitzReport {
     /// One row per requested time, in the order given.
     pub rows: Vec<LipschitzRow>,

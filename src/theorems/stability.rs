@@ -172,7 +172,7 @@ impl StabilityConfig {
 /// assert!(s.holds && s.int_mu <= s.int_l);
 /// assert!(s.measured.unwrap() <= s.bound_one_sided * (1.0 + r.log_slack));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SegmentRow {
     /// Start of the backward flow (the larger time).
     pub t_hi: f64,
@@ -226,7 +226,7 @@ pub struct SegmentRow {
 /// // Balanced grid: both segments carry the same exp(int L).
 /// assert!((r.segments[0].int_l / r.segments[1].int_l - 1.0).abs() < 1e-9);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct StabilityReport {
     /// The grid `t_0 < ... < t_N`.
     pub times: Vec<f64>,

@@ -218,26 +218,5 @@ fn reproduce_shards_merge_into_the_whole() {
     ] {
         assert!(base.join("whole").join(f).exists(), "missing {f}");
     }
-    // Timings go to timings.json (every section, seconds >= 0), never to summary.json.
-    let t: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(base.join("whole/timings.json")).unwrap()).unwrap();
-    let names: Vec<&str> = t["sections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["section"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        ["bounds", "score-net", "mismatch", "composition", "distill"]
-    );
-    assert!(
-        t["sections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|s| s["seconds"].as_f64().unwrap() >= 0.0)
-    );
-    assert!(!String::from_utf8_lossy(&b).contains("seconds"));
     let _ = std::fs::remove_dir_all(&base);
 }

@@ -16,8 +16,11 @@ fn tmp(name: &str) -> std::path::PathBuf {
 fn reproduce(scale: Scale, name: &str) -> (Summary, std::path::PathBuf) {
     let out = tmp(name);
     let store = CellStore::open(&out).unwrap();
-    let s = flowcert::suite::reproduce::run(&Plan::at(scale), &store, Shard::ALL, &Silent).unwrap();
-    flowcert::report::reproduce::write(&out, &s).unwrap();
+    let s = flowcert::suite::reproduce::run(&Plan::at(scale), &store, Shard::ALL, &Silent)
+        .unwrap()
+        .summary
+        .expect("an unsharded run holds every section");
+    flowcert::report::reproduce::write(&out, &s, &"svg".parse().unwrap()).unwrap();
     (s, out)
 }
 

@@ -2,6 +2,7 @@
 //! query file. `.npy` (float64 or float32, shape `(M, d)`, or `(M,)` when d = 1) or, for any
 //! other extension, a JSON array of arrays or CSV with an optional header (as points files).
 
+use crate::digits::count;
 use std::path::Path;
 
 use nalgebra::DMatrix;
@@ -49,12 +50,14 @@ pub fn load_answers(
         };
         if c != d {
             return Err(bad(format!(
-                "has {c} columns but the mixture has d = {d}: give one answer of d numbers per row of {what}"
+                "has {} but the mixture has d = {d}: give one answer of d numbers per row of {what}",
+                count(c, "column")
             )));
         }
         if r != rows {
             return Err(bad(format!(
-                "has {r} rows but {what} has {rows}: answer every query, in the order of {what}"
+                "has {} but {what} has {rows}: answer every query, in the order of {what}",
+                count(r, "row")
             )));
         }
         DMatrix::from_column_slice(d, r, &a.data)
@@ -64,8 +67,8 @@ pub fn load_answers(
         let m = crate::io::parse_points(&text, d, &shown).map_err(|e| bad(e.to_string()))?;
         if m.ncols() != rows {
             return Err(bad(format!(
-                "has {} rows but {what} has {rows}: answer every query, in the order of {what}",
-                m.ncols()
+                "has {} but {what} has {rows}: answer every query, in the order of {what}",
+                count(m.ncols(), "row")
             )));
         }
         m

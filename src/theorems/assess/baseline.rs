@@ -6,7 +6,10 @@
 //! same        otherwise;   new: a metric the baseline lacks (never a regression)
 //! ```
 //! A baseline is the JSON of an assessment (`--save-baseline` writes it atomically); only
-//! its `kind`, `queries` and `metrics` fields are read. It must come from the same kind of
+//! its `kind`, `queries` and `metrics` fields are read. Per-time metrics are named
+//! `NAME@t=T` with `T` to the fewest significant digits (3 or more) that tell the times
+//! apart ([`time_labels`]); baselines saved with the full float text of `T` (as flowcert wrote
+//! them before) are read and renamed to the short names ([`short_metric_names`]). It must come from the same kind of
 //! assessment on the same query files (mixture hash, seed and fingerprint); a metric of the
 //! baseline that the current run lacks (e.g. the end-to-end error without `--rollout`) is
 //! an error, since the check would silently lose coverage.
@@ -72,12 +75,75 @@ pub fn load_baseline(path: &Path) -> Result<Baseline, AssessError> {
         path: shown.clone(),
         source,
     })?;
-    serde_json::from_str(&text).map_err(|e| AssessError::Malformed {
+    let mut b: Baseline = serde_json::from_str(&text).map_err(|e| AssessError::Malformed {
         path: shown,
         message: format!(
             "not a flowcert assessment ({e}); save one with `flowcert assess ... --save-baseline FILE`"
         ),
-    })
+    })?;
+    b.metrics = short_metric_names(b.metrics);
+    Ok(b)
+}
+
+/// Labels of the query times in metric names: each time to the fewest significant digits
+/// (at least 3) that keep all of them distinct.
+///
+/// ```
+/// use flowcert::theorems::assess::baseline::time_labels;
+/// assert_eq!(time_labels(&[0.019306977288832503, 0.1, 1.0]), ["0.0193", "0.100", "1.00"]);
+/// assert_eq!(time_labels(&[1.0001, 1.0002]), ["1.0001", "1.0002"]);
+/// ```
+pub fn time_labels(times: &[f64]) -> Vec<String> {
+    for digits in 3..=17 {
+        let labels: Vec<String> = times
+            .iter()
+            .map(|&t| crate::digits::sig(t, digits))
+            .collect();
+        let mut sorted = labels.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted.len() == labels.len() {
+            return labels;
+        }
+    }
+    times.iter().map(|t| t.to_string()).collect()
+}
+
+/// Metric names `NAME@t=T` with `T` relabelled by [`time_labels`] over the times the
+/// names mention (so a baseline with full float text matches today's short names; short
+/// names are left as they are).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use flowcert::theorems::assess::baseline::short_metric_names;
+/// let old = BTreeMap::from([("l1@t=0.019306977288832503".to_string(), 1.0), ("sup_l2".to_string(), 2.0)]);
+/// let new = short_metric_names(old);
+/// assert_eq!(new.keys().collect::<Vec<_>>(), ["l1@t=0.0193", "sup_l2"]);
+/// assert_eq!(short_metric_names(new.clone()), new);
+/// ```
+pub fn short_metric_names(metrics: BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+    let time_of = |name: &str| -> Option<(String, f64)> {
+        let (prefix, t) = name.split_once("@t=")?;
+        Some((prefix.to_string(), t.parse::<f64>().ok()?))
+    };
+    let mut times: Vec<f64> = metrics
+        .keys()
+        .filter_map(|k| time_of(k))
+        .map(|(_, t)| t)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times.dedup();
+    let labels = time_labels(&times);
+    metrics
+        .into_iter()
+        .map(|(k, v)| match time_of(&k) {
+            Some((prefix, t)) => {
+                let i = times.iter().position(|&x| x == t).unwrap_or(0);
+                (format!("{prefix}@t={}", labels[i]), v)
+            }
+            None => (k, v),
+        })
+        .collect()
 }
 
 /// Compare current metrics with a baseline (module doc for the rule).

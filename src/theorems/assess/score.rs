@@ -4,7 +4,7 @@
 //! per t:  e_i = |s_theta(x_i, t) - s(x_i, t)|,  x_i ~ p_t (the queries at t)
 //!         L^p error = (mean_i e_i^p)^{1/p}, p = 1, 2, with a 95% CI (theorems::score_approx::error_rows)
 //!         relative L^2 = L^2 error / (mean_i |s(x_i, t)|^2)^{1/2}
-//! metrics l1@t=<t>, l2@t=<t>, rel_l2@t=<t>, sup_l1, sup_l2
+//! metrics l1@t=<t>, l2@t=<t>, rel_l2@t=<t>, sup_l1, sup_l2   (<t>: baseline::time_labels)
 //! ```
 
 use std::collections::BTreeMap;
@@ -96,6 +96,7 @@ pub fn assess_score(
     let n = m.samples_per_time;
     let mut rows = Vec::with_capacity(m.times.len());
     let mut metrics = BTreeMap::new();
+    let labels = super::baseline::time_labels(&m.times);
     for (i, &t) in m.times.iter().enumerate() {
         let block = set.score.columns(i * n, n);
         let xs = block.rows(1, d).into_owned();
@@ -110,9 +111,10 @@ pub fn assess_score(
         } else {
             l2.lp_error
         };
-        metrics.insert(format!("l1@t={t}"), l1.lp_error);
-        metrics.insert(format!("l2@t={t}"), l2.lp_error);
-        metrics.insert(format!("rel_l2@t={t}"), relative_l2);
+        let label = &labels[i];
+        metrics.insert(format!("l1@t={label}"), l1.lp_error);
+        metrics.insert(format!("l2@t={label}"), l2.lp_error);
+        metrics.insert(format!("rel_l2@t={label}"), relative_l2);
         rows.push(ScoreTimeRow {
             t,
             samples: n,

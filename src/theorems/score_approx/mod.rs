@@ -29,7 +29,7 @@ pub mod trained;
 pub const EPS_LIST: [f64; 5] = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5];
 
 /// One measured `L^p(p_t)` error.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ErrorRow {
     /// The time.
     pub t: f64,
@@ -48,7 +48,7 @@ pub struct ErrorRow {
 }
 
 /// The report of one network: what `flowcert score-net` prints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ScoreNetReport {
     /// Target accuracy.
     pub eps: f64,
@@ -110,7 +110,7 @@ impl Default for CheckConfig {
 }
 
 /// A fitted `ln(size) = intercept + exponent ln(ln(1/eps))`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct PolylogFit {
     /// The exponent `b`: size ~ log(1/eps)^b.
     pub exponent: f64,
@@ -121,7 +121,7 @@ pub struct PolylogFit {
 }
 
 /// Fitted exponents of depth, width and parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct SizeFits {
     /// Depth.
     pub depth: PolylogFit,
@@ -132,7 +132,7 @@ pub struct SizeFits {
 }
 
 /// A sweep over `eps`: one report per `eps` and the polylog fits.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ScalingReport {
     /// One row per `eps`.
     pub rows: Vec<ScoreNetReport>,
@@ -143,7 +143,7 @@ pub struct ScalingReport {
 }
 
 /// One row of the table of sizes against the mixture geometry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct DependenceRow {
     /// Which factor varies: `K`, `d`, `separation` or `t_min`.
     pub factor: String,
@@ -389,28 +389,47 @@ pub fn measure_scaling(mix: &Mixture, cfg: &CheckConfig) -> Result<ScalingReport
             fix: "give at least two eps values (for the fit) and at least one time",
         });
     }
+    let rows = cfg
+        .eps_list
+        .iter()
+        .map(|&eps| measure_eps(mix, cfg, eps))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ScalingReport::from_rows(rows))
+}
+
+/// One row of [`measure_scaling`]: the network for `eps` measured at the configuration's
+/// times (a step of the sweep, for callers that run or report the eps values one by one).
+pub fn measure_eps(
+    mix: &Mixture,
+    cfg: &CheckConfig,
+    eps: f64,
+) -> Result<ScoreNetReport, ApproxError> {
     let times = time_grid(cfg.t_min, cfg.t_max, cfg.n_times);
-    let mut rows = Vec::with_capacity(cfg.eps_list.len());
-    for &eps in &cfg.eps_list {
-        let p = ScoreNetConfig {
-            eps,
-            t_min: cfg.t_min,
-            t_max: cfg.t_max,
-        }
-        .check()?;
-        rows.push(measure_network(mix, &p, &times, cfg.samples, cfg.seed)?);
+    let p = ScoreNetConfig {
+        eps,
+        t_min: cfg.t_min,
+        t_max: cfg.t_max,
     }
-    let eps: Vec<f64> = rows.iter().map(|r| r.eps).collect();
-    let col = |f: fn(&ScoreNetReport) -> usize| -> Vec<f64> {
-        rows.iter().map(|r| f(r) as f64).collect()
-    };
-    let fits = SizeFits {
-        depth: fit_polylog(&eps, &col(|r| r.depth)),
-        width: fit_polylog(&eps, &col(|r| r.width)),
-        parameters: fit_polylog(&eps, &col(|r| r.parameters)),
-    };
-    let passed = rows.iter().all(|r| r.passed);
-    Ok(ScalingReport { rows, fits, passed })
+    .check()?;
+    measure_network(mix, &p, &times, cfg.samples, cfg.seed)
+}
+
+impl ScalingReport {
+    /// The report of rows measured at two or more eps values: the rows, the polylog fits
+    /// of depth, width and parameters, and whether every row passed.
+    pub fn from_rows(rows: Vec<ScoreNetReport>) -> Self {
+        let eps: Vec<f64> = rows.iter().map(|r| r.eps).collect();
+        let col = |f: fn(&ScoreNetReport) -> usize| -> Vec<f64> {
+            rows.iter().map(|r| f(r) as f64).collect()
+        };
+        let fits = SizeFits {
+            depth: fit_polylog(&eps, &col(|r| r.depth)),
+            width: fit_polylog(&eps, &col(|r| r.width)),
+            parameters: fit_polylog(&eps, &col(|r| r.parameters)),
+        };
+        let passed = rows.iter().all(|r| r.passed);
+        ScalingReport { rows, fits, passed }
+    }
 }
 
 fn two_modes(d: usize, separation: f64, sigma0: f64) -> Mixture {

@@ -194,7 +194,7 @@ impl ScoreField for DsmScoreNet {
 }
 
 /// The loss curve of a training run (mean minibatch loss over consecutive windows of steps).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TrainLog {
     /// Steps per window.
     pub window: usize,
@@ -292,7 +292,7 @@ pub fn train_dsm(
     Ok((net, log))
 }
 /// One time of the comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ComparisonRow {
     /// The time.
     pub t: f64,
@@ -303,7 +303,7 @@ pub struct ComparisonRow {
 }
 
 /// The constructive network against a DSM-trained MLP of (about) the same size.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct DsmComparison {
     /// Target accuracy of the construction.
     pub eps: f64,
