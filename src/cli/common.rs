@@ -94,6 +94,32 @@ impl From<PrecisionArg> for flowcert::nn::Precision {
     }
 }
 
+/// `--schedule`: the students' learning-rate schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScheduleArg {
+    /// The base rate throughout.
+    Constant,
+    /// Cosine decay from the base rate to `--lr-final` times it at the last step.
+    Cosine,
+}
+
+impl ScheduleArg {
+    /// The schedule, with the final fraction of a cosine decay checked.
+    pub fn schedule(self, lr_final: f64) -> Result<flowcert::nn::LrSchedule> {
+        Ok(match self {
+            ScheduleArg::Constant => flowcert::nn::LrSchedule::Constant,
+            ScheduleArg::Cosine => {
+                if !(lr_final.is_finite() && (0.0..=1.0).contains(&lr_final)) {
+                    bail!("--lr-final {lr_final} must be a fraction in [0, 1], e.g. 0.01");
+                }
+                flowcert::nn::LrSchedule::Cosine {
+                    final_fraction: lr_final,
+                }
+            }
+        })
+    }
+}
+
 /// Load a mixture file or `builtin:NAME`.
 pub fn mixture(path: &str) -> Result<Mixture> {
     Ok(flowcert::io::load_mixture(path)?)

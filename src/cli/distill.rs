@@ -71,6 +71,18 @@ pub struct Args {
     /// to the reference forward/backward pass; tables agree within seed noise).
     #[arg(long, value_enum, default_value_t = common::PrecisionArg::F32)]
     precision: common::PrecisionArg,
+    /// Initial scale of the students' read-out weights: 0.03 (default) starts each residual
+    /// student near the identity; 0 exactly at it; 1 is the plain He initialisation of
+    /// every layer (the tables before the scale was a setting).
+    #[arg(long, default_value_t = flowcert::nn::DEFAULT_READOUT_SCALE)]
+    readout_scale: f64,
+    /// Learning-rate schedule: constant (default) or cosine (decay to --lr-final times
+    /// the base rate at the last step).
+    #[arg(long, value_enum, default_value_t = common::ScheduleArg::Constant)]
+    schedule: common::ScheduleArg,
+    /// With --schedule cosine: the fraction of --lr left at the last step.
+    #[arg(long, default_value_t = 0.01)]
+    lr_final: f64,
     /// Fresh samples of p_T for the end-to-end metric.
     #[arg(long, default_value_t = 2048)]
     eval_samples: usize,
@@ -210,6 +222,8 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
             samples: a.samples,
             lr: a.lr,
             precision: a.precision.into(),
+            readout_scale: a.readout_scale,
+            schedule: a.schedule.schedule(a.lr_final)?,
             ..StudentBudget::default()
         },
         eval_samples: a.eval_samples,

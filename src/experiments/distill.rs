@@ -23,12 +23,16 @@
 //! neither the samples of `p_T` nor the students' states are confined to it, so those rows
 //! carry `bound_rigorous: false` and their `bound` is a comparison, not a theorem.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use nalgebra::DMatrix;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::segments::SeedWork;
 use super::store::{CellKey, CellStore, Shard};
-use super::sweep::{CellOutcome, Progress, run_cells};
+use super::sweep::{CellOutcome, Progress, run_cells_at};
 use crate::bounds::BoundsError;
 use crate::dynamics::{ExactFlow, FlowError, Teacher};
 use crate::flowmap::{FlowMap, MapError};
@@ -127,6 +131,7 @@ pub fn bound_is_rigorous(mix: &Mixture) -> bool {
         .is_none()
 }
 
+/// Mean of the squared column norms.
 fn sq_norms_mean(a: &DMatrix<f64>) -> f64 {
     a.column_iter().map(|c| c.norm_squared()).sum::<f64>() / a.ncols().max(1) as f64
 }
@@ -160,28 +165,37 @@ pub fn train_students(
     seed: u64,
     budget: &ValidStudentBudget,
 ) -> Result<(Vec<Mlp>, Vec<f64>), DistillError> {
-    let mix = flow.mixture();
     let n = times.len() - 1;
-    let cfg = budget.mlp(mix.dim())?;
-    let tcfg = budget.training()?;
     let mut students = Vec::with_capacity(n);
     let mut train_loss = Vec::with_capacity(n);
     for i in 1..=n {
-        // The training stream depends on the seed and the segment's end times only, so two
-        // grids sharing a segment train the same student on it.
-        let mut rng = seed::rng(
-            seed::DISTILL,
-            seed,
-            &[1, times[i].to_bits(), times[i - 1].to_bits()],
-        );
-        let x = mix.sample(times[i], budget.samples, &mut rng);
-        let (y, _) = flow.map_batch_serial(&x, times[i], times[i - 1])?;
-        let mut net = Mlp::new(&cfg, &mut rng);
-        let rep = train(&mut net, &x, &y, &tcfg, &mut rng)?;
-        train_loss.push(rep.final_loss);
+        let (net, loss) = train_student(flow, times[i], times[i - 1], seed, budget)?;
+        train_loss.push(loss);
         students.push(net);
     }
     Ok((students, train_loss))
+}
+
+/// The student of one segment `from -> to` (`from > to`) and its final training loss. The
+/// training stream (teacher pairs, initialisation, minibatches) depends on the seed and the
+/// segment's end times only, so every grid and N containing the segment trains the same
+/// student on it (theory/04-composition-and-grids.md).
+pub fn train_student(
+    flow: &ExactFlow,
+    from: f64,
+    to: f64,
+    seed: u64,
+    budget: &ValidStudentBudget,
+) -> Result<(Mlp, f64), DistillError> {
+    let mix = flow.mixture();
+    let cfg = budget.mlp(mix.dim())?;
+    let tcfg = budget.training()?;
+    let mut rng = seed::rng(seed::DISTILL, seed, &[1, from.to_bits(), to.to_bits()]);
+    let x = mix.sample(from, budget.samples, &mut rng);
+    let (y, _) = flow.map_batch_serial(&x, from, to)?;
+    let mut net = Mlp::new(&cfg, &mut rng);
+    let rep = train(&mut net, &x, &y, &tcfg, &mut rng)?;
+    Ok((net, rep.final_loss))
 }
 
 /// The evaluation points of a cell: `eval_samples` draws of `p_T` from the seed's stream,
@@ -221,6 +235,40 @@ pub fn run_cell_mutated(
     eval_samples: usize,
     mutation: Option<Mutation>,
 ) -> Result<DistillRow, DistillError> {
+    let (students, train_loss) = train_students(flow, grid.times, seed, budget)?;
+    let t_max = grid.times[grid.times.len() - 1];
+    let x = eval_points(flow.mixture(), t_max, seed, eval_samples);
+    let (exact, _) = flow.map_batch_serial(&x, t_max, grid.times[0])?;
+    let students: Vec<&Mlp> = students.iter().collect();
+    measure(
+        mixture_name,
+        flow,
+        grid,
+        seed,
+        &students,
+        train_loss,
+        x,
+        &exact,
+        mutation,
+    )
+}
+
+/// Roll `students` (student `i - 1` on segment `times[i] -> times[i - 1]`) out from the
+/// evaluation points `x ~ p_T` and measure the cell: the end-to-end relative MSE against
+/// `exact = Phi_{T -> t_min}(x)`, each segment's RMS local error against the teacher from
+/// the student's own state, and the RMS composition bound.
+#[allow(clippy::too_many_arguments)]
+pub fn measure(
+    mixture_name: &str,
+    flow: &ExactFlow,
+    grid: &LabelledGrid,
+    seed: u64,
+    students: &[&Mlp],
+    train_loss: Vec<f64>,
+    x: DMatrix<f64>,
+    exact: &DMatrix<f64>,
+    mutation: Option<Mutation>,
+) -> Result<DistillRow, DistillError> {
     let mix = flow.mixture();
     let LabelledGrid {
         name: grid,
@@ -228,12 +276,6 @@ pub fn run_cell_mutated(
         lambda,
     } = *grid;
     let n = times.len() - 1;
-    let (students, train_loss) = train_students(flow, times, seed, budget)?;
-    // Common random numbers: evaluation points depend on the seed only.
-    let t_max = times[n];
-    let t_min = times[0];
-    let x = eval_points(mix, t_max, seed, eval_samples);
-    let (exact, _) = flow.map_batch_serial(&x, t_max, t_min)?;
     let mut z = x;
     let mut local = vec![0.0; n];
     for i in (1..=n).rev() {
@@ -242,8 +284,8 @@ pub fn run_cell_mutated(
         local[i - 1] = sq_norms_mean(&(&student - &teacher)).sqrt();
         z = student;
     }
-    let denom = sq_norms_mean(&exact);
-    let rel_mse = sq_norms_mean(&(&z - &exact)) / denom;
+    let denom = sq_norms_mean(exact);
+    let rel_mse = sq_norms_mean(&(&z - exact)) / denom;
     let reference = match mutation {
         Some(Mutation::ReferencedToT) => lambda[n],
         None => lambda[0],
@@ -427,8 +469,15 @@ impl ValidDistillPlan {
             Precision::F64 => String::new(),
             p => format!("|{p}"),
         };
+        // Likewise the read-out initial scale: the plain initialisation (1) keeps the keys
+        // of the cells computed before the scale was a setting.
+        let readout = if b.readout_scale == 1.0 {
+            String::new()
+        } else {
+            format!("|ro{}", b.readout_scale)
+        };
         let mut config = format!(
-            "{spec}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}{precision}",
+            "{spec}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}{precision}{readout}",
             b.width,
             b.depth,
             b.steps,
@@ -504,9 +553,10 @@ impl ValidDistillPlan {
         }
     }
 
-    /// Run every cell this shard owns that `store` does not hold yet (parallel over cells,
-    /// resumable; see [`super::sweep::run_cells`]) and return the finished rows in cell
-    /// order, with the number of cells left to other shards.
+    /// Run every cell this shard owns that `store` does not hold yet (resumable; see
+    /// [`super::sweep::run_cells_at`]) and return the finished rows in cell order, with the
+    /// number of cells left to other shards. Parallel over the distinct segment students of
+    /// one (mixture, seed), then over its cells.
     ///
     /// ```no_run
     /// use flowcert::experiments::{CellStore, Shard, sweep::Silent, distill::DistillPlan};
@@ -523,14 +573,46 @@ impl ValidDistillPlan {
     ) -> Result<DistillSweep, DistillError> {
         let cells = self.cells();
         progress.stage("distill", cells.len() as u64);
-        let outcomes = run_cells(
-            store,
-            &cells,
-            |c| self.cell_key(c),
-            shard,
-            |c| self.run_cached(c, store),
-            &|| progress.tick(),
-        )?;
+        // One (mixture, seed) at a time: train the distinct segment students its pending
+        // cells need in parallel (one student per core, each single-threaded), then
+        // evaluate its cells in parallel, then drop its students. Every grid and N of the
+        // pair shares a segment's student (theory/04: a student depends only on the
+        // segment, the seed and the budget); the sweep holds one pair's students at a time.
+        let mut groups: BTreeMap<(usize, u64), Vec<usize>> = BTreeMap::new();
+        for (j, c) in cells.iter().enumerate() {
+            groups.entry((c.mixture, c.seed)).or_default().push(j);
+        }
+        let mut outcomes: Vec<Option<CellOutcome<DistillRow>>> = Vec::new();
+        outcomes.resize_with(cells.len(), || None);
+        for ((m, seed), indices) in groups {
+            let work = self.seed_work(m, seed);
+            let segments = self.pending_segments(&cells, &indices, store, shard)?;
+            if !segments.is_empty() {
+                let (eval, students) = rayon::join(
+                    || work.eval_set().map(drop),
+                    || {
+                        segments
+                            .par_iter()
+                            .try_for_each(|&(from, to)| work.student(from, to).map(drop))
+                    },
+                );
+                eval?;
+                students?;
+            }
+            let group = run_cells_at(
+                store,
+                &cells,
+                &indices,
+                |c| self.cell_key(c),
+                shard,
+                |c| self.run_cached(c, store, &work),
+                &|| progress.tick(),
+            )?;
+            for (j, o) in indices.into_iter().zip(group) {
+                outcomes[j] = Some(o);
+            }
+        }
+        let outcomes: Vec<CellOutcome<DistillRow>> = outcomes.into_iter().flatten().collect();
         progress.finish();
         let missing = outcomes
             .iter()
@@ -556,12 +638,59 @@ impl ValidDistillPlan {
         })
     }
 
+    /// The work shared by the cells of mixture `m` at `seed`.
+    pub fn seed_work(&self, m: usize, seed: u64) -> SeedWork<'_> {
+        SeedWork::new(
+            self.teacher.flow(&self.mixtures[m].1),
+            seed,
+            self.budget,
+            self.eval_samples,
+            (self.t_min, self.t_max),
+        )
+    }
+
+    /// The distinct segments `(t_i, t_{i-1})` that the cells `indices` of one (mixture,
+    /// seed) still need students for: cells this shard owns whose results (under their
+    /// own key or their times' key) the store does not hold.
+    fn pending_segments(
+        &self,
+        cells: &[DistillCell],
+        indices: &[usize],
+        store: &CellStore,
+        shard: Shard,
+    ) -> Result<Vec<(f64, f64)>, DistillError> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for &j in indices {
+            let c = &cells[j];
+            if !shard.owns(j) || store.contains(&self.key(c)) {
+                continue;
+            }
+            let times = self.grids[c.grid].times(
+                &self.mixtures[c.mixture].1,
+                self.t_min,
+                self.t_max,
+                c.segments,
+            )?;
+            if store.contains(&self.times_key(c, &times).name) {
+                continue;
+            }
+            for i in 1..times.len() {
+                if seen.insert((times[i].to_bits(), times[i - 1].to_bits())) {
+                    out.push((times[i], times[i - 1]));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Compute one cell, reusing the result of another grid with the same times when
     /// `store` already holds it (the rows are then identical but for the grid name).
     pub fn run_cached(
         &self,
         c: &DistillCell,
         store: &CellStore,
+        work: &SeedWork,
     ) -> Result<DistillRow, DistillError> {
         let (_, mix) = &self.mixtures[c.mixture];
         let grid = self.grids[c.grid];
@@ -572,36 +701,31 @@ impl ValidDistillPlan {
             row.bound_rigorous = bound_is_rigorous(mix);
             return Ok(row);
         }
-        let row = self.run_at(c, &times)?;
+        let row = self.run_at(c, &times, work)?;
         store.put_cell(&key, &row)?;
         Ok(row)
     }
 
-    /// Compute one cell.
+    /// Compute one cell on its own (no sharing with other cells).
     pub fn run(&self, c: &DistillCell) -> Result<DistillRow, DistillError> {
         let (_, mix) = &self.mixtures[c.mixture];
         let times = self.grids[c.grid].times(mix, self.t_min, self.t_max, c.segments)?;
-        self.run_at(c, &times)
+        self.run_at(c, &times, &self.seed_work(c.mixture, c.seed))
     }
 
-    fn run_at(&self, c: &DistillCell, times: &[f64]) -> Result<DistillRow, DistillError> {
+    fn run_at(
+        &self,
+        c: &DistillCell,
+        times: &[f64],
+        work: &SeedWork,
+    ) -> Result<DistillRow, DistillError> {
         let (name, mix) = &self.mixtures[c.mixture];
-        let grid = self.grids[c.grid];
         let lambda = lambda_at(mix, times)?;
-        let flow = self.teacher.flow(mix);
         let labelled = LabelledGrid {
-            name: grid.name(),
+            name: self.grids[c.grid].name(),
             times,
             lambda: &lambda,
         };
-        run_cell_mutated(
-            name,
-            &flow,
-            &labelled,
-            c.seed,
-            &self.budget,
-            self.eval_samples,
-            self.mutation,
-        )
+        work.cell(name, &labelled, self.mutation)
     }
 }

@@ -2,12 +2,15 @@
 //!
 //! - [`distill`]: the trajectory-distillation experiment (a plan, its cells, one cell's
 //!   students and metrics, the resumable sharded sweep);
+//! - [`segments`]: segment students and evaluation sets shared by the cells of one
+//!   (mixture, seed);
 //! - [`distill_summary`], [`stats`]: aggregation over seeds and paired reductions;
 //! - [`store`]: finished cells as files (resume, shards, merge);
 //! - [`sweep`]: running cells in parallel, and the [`sweep::Progress`] callbacks of long jobs.
 
 pub mod distill;
 pub mod distill_summary;
+pub mod segments;
 pub mod stats;
 pub mod store;
 pub mod sweep;

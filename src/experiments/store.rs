@@ -278,6 +278,11 @@ impl CellStore {
         self.get_cell(&CellKey::from(key))
     }
 
+    /// Whether a cell file exists (without reading it).
+    pub fn contains(&self, key: &str) -> bool {
+        self.dir.join(file_name(key)).is_file()
+    }
+
     /// A finished cell, if its file exists, carries this key and configuration, matches
     /// its checksum and reads as `T`; a file that exists but fails any of these is not
     /// used, and a note says why (it will be recomputed and overwritten).

@@ -82,10 +82,43 @@ where
     KK: Into<CellKey>,
     F: Fn(&C) -> Result<T, E> + Sync,
 {
-    let results: Vec<Result<CellOutcome<T>, E>> = cells
+    let all: Vec<usize> = (0..cells.len()).collect();
+    run_cells_at(store, cells, &all, key, shard, compute, tick)
+}
+
+/// [`run_cells`] on the cells `cells[j]` for `j` in `indices` only (a group of a larger
+/// sweep; `j` is the index that decides the shard), outcomes in the order of `indices`.
+///
+/// ```
+/// use flowcert::experiments::{CellStore, Shard, sweep::run_cells_at};
+/// let dir = std::env::temp_dir().join(format!("flowcert-doc-sweep-at-{}", std::process::id()));
+/// let store = CellStore::open(&dir).unwrap();
+/// let cells = vec![1u32, 2, 3, 4];
+/// let out = run_cells_at(&store, &cells, &[3, 1], |c| format!("sq/{c}"), "1/2".parse().unwrap(),
+///     |c| Ok::<_, flowcert::experiments::StoreError>(c * c), &|| {}).unwrap();
+/// assert_eq!(out.into_iter().map(|o| o.value()).collect::<Vec<_>>(), vec![Some(16), Some(4)]);
+/// ```
+pub fn run_cells_at<C, T, E, K, KK, F>(
+    store: &CellStore,
+    cells: &[C],
+    indices: &[usize],
+    key: K,
+    shard: Shard,
+    compute: F,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<CellOutcome<T>>, E>
+where
+    C: Sync,
+    T: Serialize + DeserializeOwned + Send,
+    E: From<StoreError> + Send,
+    K: Fn(&C) -> KK + Sync,
+    KK: Into<CellKey>,
+    F: Fn(&C) -> Result<T, E> + Sync,
+{
+    let results: Vec<Result<CellOutcome<T>, E>> = indices
         .par_iter()
-        .enumerate()
-        .map(|(j, c)| {
+        .map(|&j| {
+            let c = &cells[j];
             let k: CellKey = key(c).into();
             let out = if let Some(v) = store.get_cell::<T>(&k) {
                 CellOutcome::Resumed(v)

@@ -44,7 +44,7 @@ pub use engine::{SimdBackend, TrainWorkspace};
 pub use lipschitz::{LipschitzConfig, LipschitzMlp, ValidLipschitzConfig, spectral_norm};
 pub use mlp::{Mlp, MlpGradient, MlpWorkspace};
 pub use precision::Precision;
-pub use student::{StudentBudget, ValidStudentBudget};
+pub use student::{DEFAULT_READOUT_SCALE, StudentBudget, ValidStudentBudget};
 pub use train::{
     LossRecord, ReferenceMlp, TrainConfig, TrainReport, Trainable, ValidTrainConfig, mse, train,
 };

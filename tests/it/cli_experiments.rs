@@ -91,6 +91,22 @@ fn distill_and_mismatch_reject_bad_input() {
         &["--batch 100 exceeds --samples 10"],
     );
     assert_bad(&["distill", "--mixture", M, "--lr", "NaN"], &["--lr NaN"]);
+    assert_bad(
+        &["distill", "--mixture", M, "--readout-scale", "-1"],
+        &["--readout-scale", ">= 0"],
+    );
+    assert_bad(
+        &[
+            "distill",
+            "--mixture",
+            M,
+            "--schedule",
+            "cosine",
+            "--lr-final",
+            "2",
+        ],
+        &["--lr-final 2"],
+    );
     assert_bad(&["distill", "--mixture", M, "--shard", "2/2"], &["--shard"]);
     assert_bad(
         &["mismatch", "--mixture", M, "--budgets", "0.5"],

@@ -11,7 +11,7 @@ use flowcert::experiments::distill_summary::summarize_rows;
 use flowcert::experiments::sweep::Silent;
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::flowmap::FlowMap;
-use flowcert::nn::{Precision, StudentBudget};
+use flowcert::nn::{LrSchedule, Precision, StudentBudget};
 use flowcert::report::distill::mse_long_table;
 use flowcert::suite::{Plan, Scale};
 use flowcert::tolerance::ODE_GLOBAL_FACTOR;
@@ -80,6 +80,67 @@ fn cells_are_deterministic_resumable_and_shardable() {
     };
     let other = other.check().unwrap();
     assert!(plan.cells().iter().all(|c| plan.key(c) != other.key(c)));
+    // And every other setting of the student budget (each a `distill` flag).
+    let b = plan.budget;
+    let variants = [
+        StudentBudget {
+            width: b.width + 1,
+            ..b
+        },
+        StudentBudget {
+            depth: b.depth + 1,
+            ..b
+        },
+        StudentBudget {
+            batch: b.batch - 1,
+            ..b
+        },
+        StudentBudget {
+            samples: b.samples + 1,
+            ..b
+        },
+        StudentBudget {
+            lr: b.lr * 0.5,
+            ..b
+        },
+        StudentBudget {
+            readout_scale: 1.0,
+            ..b
+        },
+        StudentBudget {
+            readout_scale: 0.0,
+            ..b
+        },
+        StudentBudget {
+            schedule: LrSchedule::Cosine {
+                final_fraction: 0.01,
+            },
+            ..b
+        },
+    ];
+    for budget in variants {
+        if budget == b {
+            continue;
+        }
+        let mut other = DistillPlan::clone(&plan);
+        other.budget = budget;
+        let other = other.check().unwrap();
+        assert!(
+            plan.cells().iter().all(|c| plan.key(c) != other.key(c)),
+            "{budget:?} shares keys with {b:?}"
+        );
+    }
+}
+
+#[test]
+fn shared_students_give_the_rows_of_cells_computed_alone() {
+    // The sweep trains each distinct segment once per (mixture, seed) and shares it across
+    // grids and N; computing every cell on its own must give the same bits.
+    let plan = Plan::at(Scale::Tiny).distill.check().unwrap();
+    let (rows, _) = sweep(&plan, &CellStore::open(&tmp("shared")).unwrap(), Shard::ALL);
+    for (c, row) in plan.cells().iter().zip(&rows) {
+        assert_eq!(&plan.run(c).unwrap(), row, "cell {c:?}");
+    }
 }
 
 /// Every cell's `rel_mse`, local errors and bound, recomputed by independent code: the

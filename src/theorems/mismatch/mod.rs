@@ -280,6 +280,8 @@ pub fn student() -> StudentBudget {
         // The Lipschitz-projected students train in f64 (the f32 evidence is for the
         // distillation students only).
         precision: Precision::F64,
+        // ... and start from the plain initialisation of every layer (theory/05's tables).
+        readout_scale: 1.0,
         ..StudentBudget::default()
     }
 }

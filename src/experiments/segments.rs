@@ -1,0 +1,158 @@
+//! Work shared by the cells of one (mixture, seed) of the distillation experiment
+//! (theory/04-composition-and-grids.md): segment students and the evaluation set.
+//!
+//! A segment student depends only on (mixture, `t_i`, `t_{i-1}`, seed, budget, teacher):
+//! its teacher pairs `(x ~ p_{t_i}, Phi_{t_i -> t_{i-1}}(x))`, initialisation and
+//! minibatches come from one stream labelled by the seed and the segment's end times. So
+//! two grids, two segment counts or the oracle's candidate segments that share a segment
+//! share its student: [`SeedWork::student`] trains it once and hands out the same network.
+//! Likewise the evaluation points `x ~ p_T` and their exact images `Phi_{T -> t_min}(x)`
+//! depend on the seed only (common random numbers for every grid and N): computed once.
+//!
+//! A sweep makes one [`SeedWork`] per (mixture, seed), trains the distinct students its
+//! pending cells need in parallel, evaluates the cells, and drops it before the next pair,
+//! so it holds one pair's students at a time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use nalgebra::DMatrix;
+
+use super::distill::{
+    DistillError, DistillRow, LabelledGrid, Mutation, eval_points, measure, train_student,
+};
+use crate::dynamics::ExactFlow;
+use crate::model::Mixture;
+use crate::nn::{Mlp, ValidStudentBudget};
+
+/// A trained segment student.
+#[derive(Debug, Clone)]
+pub struct Trained {
+    /// The network `Psi_i`.
+    pub net: Mlp,
+    /// Final training loss (MSE per point).
+    pub final_loss: f64,
+}
+
+/// The evaluation set of a seed: `x ~ p_T` and the exact `Phi_{T -> t_min}(x)`.
+#[derive(Debug, Clone)]
+pub struct EvalSet {
+    /// Start points, `d x n`.
+    pub x: DMatrix<f64>,
+    /// Their exact images at `t_min`.
+    pub exact: DMatrix<f64>,
+}
+
+type Slot<T> = Arc<Mutex<Option<Arc<T>>>>;
+
+/// Compute-once slot: the first caller computes (others wait on the slot's lock); an error
+/// is returned to its caller and leaves the slot empty.
+fn once<T, E>(slot: &Slot<T>, f: impl FnOnce() -> Result<T, E>) -> Result<Arc<T>, E> {
+    let mut guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(v) = guard.as_ref() {
+        return Ok(v.clone());
+    }
+    let v = Arc::new(f()?);
+    *guard = Some(v.clone());
+    Ok(v)
+}
+
+/// Everything one (mixture, seed) computes once for all its cells.
+#[derive(Debug)]
+pub struct SeedWork<'a> {
+    mix: &'a Mixture,
+    flow: ExactFlow<'a>,
+    seed: u64,
+    budget: ValidStudentBudget,
+    eval_samples: usize,
+    span: (f64, f64),
+    eval: Slot<EvalSet>,
+    students: Mutex<HashMap<(u64, u64), Slot<Trained>>>,
+}
+
+impl<'a> SeedWork<'a> {
+    /// The shared work of `seed` on the teacher's mixture, for grids on `[t_min, t_max]`.
+    pub fn new(
+        flow: ExactFlow<'a>,
+        seed: u64,
+        budget: ValidStudentBudget,
+        eval_samples: usize,
+        (t_min, t_max): (f64, f64),
+    ) -> Self {
+        SeedWork {
+            mix: flow.mixture(),
+            flow,
+            seed,
+            budget,
+            eval_samples,
+            span: (t_min, t_max),
+            eval: Slot::default(),
+            students: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The teacher.
+    pub fn flow(&self) -> &ExactFlow<'a> {
+        &self.flow
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The student of segment `from -> to` (`from > to`), trained on first use.
+    pub fn student(&self, from: f64, to: f64) -> Result<Arc<Trained>, DistillError> {
+        let slot = self
+            .students
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((from.to_bits(), to.to_bits()))
+            .or_default()
+            .clone();
+        once(&slot, || self.train(from, to))
+    }
+
+    fn train(&self, from: f64, to: f64) -> Result<Trained, DistillError> {
+        let (net, final_loss) = train_student(&self.flow, from, to, self.seed, &self.budget)?;
+        Ok(Trained { net, final_loss })
+    }
+
+    /// The evaluation set (common random numbers: it depends on the seed only).
+    pub fn eval_set(&self) -> Result<Arc<EvalSet>, DistillError> {
+        once(&self.eval, || {
+            let (t_min, t_max) = self.span;
+            let x = eval_points(self.mix, t_max, self.seed, self.eval_samples);
+            let (exact, _) = self.flow.map_batch_serial(&x, t_max, t_min)?;
+            Ok(EvalSet { x, exact })
+        })
+    }
+
+    /// One cell: the students of `grid` composed from `T` to `t_min` on the evaluation
+    /// set, measured by [`measure`] (`mutation`: see [`Mutation`]).
+    pub fn cell(
+        &self,
+        mixture_name: &str,
+        grid: &LabelledGrid,
+        mutation: Option<Mutation>,
+    ) -> Result<DistillRow, DistillError> {
+        let times = grid.times;
+        let students: Vec<Arc<Trained>> = (1..times.len())
+            .map(|i| self.student(times[i], times[i - 1]))
+            .collect::<Result<_, _>>()?;
+        let eval = self.eval_set()?;
+        let nets: Vec<&Mlp> = students.iter().map(|s| &s.net).collect();
+        let loss = students.iter().map(|s| s.final_loss).collect();
+        measure(
+            mixture_name,
+            &self.flow,
+            grid,
+            self.seed,
+            &nets,
+            loss,
+            eval.x.clone(),
+            &eval.exact,
+            mutation,
+        )
+    }
+}
