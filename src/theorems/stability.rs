@@ -49,7 +49,7 @@ use crate::bounds::lambda::integrate_bound;
 use crate::bounds::{Bound, BoundsError, Domain, Lipschitz};
 use crate::dynamics::{FlowError, Teacher};
 use crate::grids::{GridError, TimeGrid};
-use crate::model::{Mixture, ModelError, OuCoeffs};
+use crate::model::{Mixture, ModelError};
 use crate::seed;
 use crate::tolerance;
 
@@ -417,8 +417,8 @@ pub fn maximise_from(
     x0: &[f64],
     cfg: &StabilityConfig,
 ) -> Result<(f64, Vec<f64>), StabilityError> {
-    Mixture::check_time("hi", hi)?;
-    Mixture::check_time("lo", lo)?;
+    lip.mixture().check_path_time("hi", hi)?;
+    lip.mixture().check_path_time("lo", lo)?;
     lip.mixture().check_point("x0", x0)?;
     let int_l = integrate_bound(lip, Bound::TwoSided, lo.min(hi), hi.max(lo))?.value;
     let mut search = Search::new(lip, hi, lo, int_l, *cfg.teacher.options())?;
@@ -430,7 +430,7 @@ pub fn maximise_from(
 /// Initial simplex edge of the local maximisations: a quarter of the narrowest standard
 /// deviation of `p_t`'s components at the start time `t`.
 fn start_scale(mix: &Mixture, t: f64) -> f64 {
-    let co = OuCoeffs::at(t);
+    let co = mix.coeffs(t);
     0.25 * mix
         .components()
         .iter()
