@@ -31,7 +31,7 @@ use super::BoundsError;
 use super::ascent::{Objective, bfgs_ascent, es_polish};
 use super::candidates::candidates;
 use super::lipschitz::{Lipschitz, LipschitzBounds};
-use crate::model::{Marginal, Mixture};
+use crate::model::Marginal;
 use crate::tolerance;
 
 /// Budget and seed of the search.

@@ -214,6 +214,19 @@ pub enum Mutation {
     /// `a_lo`, `a_hi` formed as `h/s + f` (OU: `1/s - 1`): the cancelling formula this
     /// crate used before, which loses relative accuracy once `s` is close to 1 (large `t`).
     CancellingExcess,
+    /// The OU scalar factors `f = -1`, `h = 1` with this path's covariances `S_k(t)`: the
+    /// bound of a path whose drift and score coefficients were not carried over
+    /// (theory/07-gaussian-paths.md). Not a mutation on OU itself.
+    ///
+    /// ```
+    /// use flowcert::bounds::{Lipschitz, Mutation};
+    /// use flowcert::model::process::ProcessSpec;
+    /// let rf = ProcessSpec::named("rectified").check().unwrap();
+    /// let mix = flowcert::model::builtin::two_mode(0.1).with_process(rf);
+    /// let (good, bad) = (Lipschitz::auto(&mix), Lipschitz::auto(&mix).mutated(Mutation::OuFactors));
+    /// assert!(bad.at(0.8).unwrap().bound < good.at(0.8).unwrap().bound);
+    /// ```
+    OuFactors,
 }
 
 /// The bounds of one mixture on one domain; build once, evaluate at many times.
@@ -490,8 +503,18 @@ impl<'a> Lipschitz<'a> {
         }
         let (mut a_lo, mut a_hi) = (co.rate(l_max), co.rate(l_min));
         let inv_max = 1.0 / co.s(l_min);
-        if self.mutation == Some(Mutation::CancellingExcess) {
-            (a_lo, a_hi) = (co.h / co.s(l_max) + co.f, co.h * inv_max + co.f);
+        let mut c = c;
+        let mut co = co;
+        match self.mutation {
+            Some(Mutation::CancellingExcess) => {
+                (a_lo, a_hi) = (co.h / co.s(l_max) + co.f, co.h * inv_max + co.f);
+            }
+            Some(Mutation::OuFactors) => {
+                (a_lo, a_hi) = (1.0 / co.s(l_max) - 1.0, inv_max - 1.0);
+                c /= co.h;
+                (co.f, co.h) = (-1.0, 1.0);
+            }
+            _ => {}
         }
         let b = LipschitzBounds {
             t,

@@ -20,6 +20,8 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
+    #[command(flatten)]
+    process: common::ProcessArgs,
     /// Segment counts N, comma-separated.
     #[arg(long, default_value = "1,2,4,8")]
     segments: String,
@@ -81,7 +83,8 @@ struct Out {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let mix = common::mixture(&a.mixture)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
+    let process = mix.process().clone();
     let segments: Vec<usize> = common::list("--segments", &a.segments)?;
     let mut grids = Vec::new();
     for g in a.grids.split(',').map(str::trim).filter(|g| !g.is_empty()) {
@@ -147,7 +150,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     if json {
-        common::print_json(&Out { rows, missing })?;
+        common::print_json_on(&Out { rows, missing }, &process)?;
     } else {
         let s = summarize_rows(&rows);
         println!("relative MSE (mean over seeds)");

@@ -14,6 +14,8 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
+    #[command(flatten)]
+    process: common::ProcessArgs,
     /// Lipschitz budgets M (> 1), comma-separated.
     #[arg(long, default_value = "2,4,8,16")]
     budgets: String,
@@ -42,7 +44,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let mix = common::mixture(&a.mixture)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
     let budgets: Vec<f64> = common::list("--budgets", &a.budgets)?;
     let segments: Vec<usize> = common::list("--segments", &a.segments)?;
     if let Some(m) = budgets.iter().find(|m| !(m.is_finite() && **m > 1.0)) {
@@ -71,7 +73,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let valid = cfg.check()?;
     let report = measure_mismatch(&mix, lambda_t, &budgets, &segments, &valid)?;
     if json {
-        common::print_json(&report)?;
+        common::print_json_on(&report, mix.process())?;
     } else {
         println!(
             "Lambda(T) = {} on [{}, {}]; symmetry: {}",

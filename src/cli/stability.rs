@@ -16,6 +16,8 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
+    #[command(flatten)]
+    process: common::ProcessArgs,
     /// Start time T of the backward flow (the largest grid time; `--t-max` is accepted
     /// too, as in `grid`).
     #[arg(long, alias = "t-max")]
@@ -64,9 +66,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let mix = common::mixture(&a.mixture)?;
-    let from = common::time("--from", a.from)?;
-    let to = common::time("--to", a.to)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
+    let from = common::time_on(&mix, "--from", a.from)?;
+    let to = common::time_on(&mix, "--to", a.to)?;
     if to >= from {
         bail!(
             "--to {to} must be smaller than --from {from}: the flow runs backwards from T = --from down to t_min = --to; swap them"
@@ -97,7 +99,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         flowcert::io::write_atomic(std::path::Path::new(path), svg.as_bytes())?;
     }
     if json {
-        common::print_json(&report)?;
+        common::print_json_on(&report, mix.process())?;
     } else {
         println!(
             "flow-map stability of {} on the {} grid, {} segments from T = {from} down to t_min = {to}",

@@ -309,7 +309,7 @@ pub fn measure_segments_on(
         return Err(StabilityError::TooFewTimes { got: times.len() });
     }
     for (i, &t) in times.iter().enumerate() {
-        Mixture::check_time(&format!("times[{i}]"), t)?;
+        lip.mixture().check_path_time(&format!("times[{i}]"), t)?;
         if i > 0 && t <= times[i - 1] {
             return Err(StabilityError::NotIncreasing {
                 index: i,

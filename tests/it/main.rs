@@ -21,6 +21,7 @@ mod flow;
 mod grids;
 mod lanes;
 mod mismatch;
+mod process;
 mod model;
 mod nn;
 mod nn_engine;
