@@ -49,7 +49,7 @@ fn time_at(name: &str, u: f64) -> f64 {
 
 /// The whole range, ends included as far as doubles reach them.
 fn accuracy_times(name: &str) -> Vec<f64> {
-    let (lo, hi) = match name {
+    let (lo, hi): (f64, f64) = match name {
         "ou" => (1e-6, 50.0),
         "vp-linear" => (1e-8, 1.0),
         "edm" => (0.002, 80.0),
@@ -440,7 +440,7 @@ proptest! {
 /// carried over), while the right bound holds at the same time.
 #[test]
 fn ou_factors_on_another_path_are_caught() {
-    for (name, t) in [("rectified", 0.8), ("vp-linear", 0.7), ("edm", 5.0)] {
+    for (name, t) in [("rectified", 0.8), ("vp-linear", 0.7), ("vp-cosine", 0.9)] {
         let mix = builtin::two_mode(0.1).with_process(process(name));
         let good = Lipschitz::auto(&mix);
         let bad = Lipschitz::auto(&mix).mutated(Mutation::OuFactors);
@@ -507,12 +507,28 @@ fn user_paths_are_validated() {
             TimeDomain { lo: 0.0, lo_open: true, hi: 1.0, hi_open: false }
         }
         fn coeffs(&self, t: f64) -> PathCoeffs {
-            // alpha increasing: the SNR rises, h < 0 -- not admissible.
+            // alpha increasing: not admissible.
             PathCoeffs::from_derivatives(t, 1.0 + t, 1.0, t, 1.0)
         }
     }
     let e = Process::new(Growing).unwrap_err().to_string();
-    assert!(e.contains("growing") && e.contains("h = g^2/2"), "{e}");
+    assert!(e.contains("growing") && e.contains("alpha must not increase"), "{e}");
+    #[derive(Debug)]
+    struct Frozen;
+    impl GaussianPath for Frozen {
+        fn name(&self) -> &str {
+            "frozen"
+        }
+        fn domain(&self) -> TimeDomain {
+            TimeDomain { lo: 0.0, lo_open: true, hi: 1.0, hi_open: false }
+        }
+        fn coeffs(&self, t: f64) -> PathCoeffs {
+            // Nothing moves: h = 0, the SNR does not fall -- not admissible.
+            PathCoeffs::from_derivatives(t, 1.0, 0.0, 1.0, 0.0)
+        }
+    }
+    let e = Process::new(Frozen).unwrap_err().to_string();
+    assert!(e.contains("frozen") && e.contains("h = g^2/2"), "{e}");
 }
 
 /// `--process` on the commands: the JSON names the path, times are validated per path,
