@@ -167,7 +167,10 @@ impl<'a> MarginalLanes<'a> {
                 *s = s.ln();
             }
             if self.form == VelocityForm::Denoiser {
-                for (ds, c) in self.level_ds[v * nl..(v + 1) * nl].iter_mut().zip(&self.coeffs) {
+                for (ds, c) in self.level_ds[v * nl..(v + 1) * nl]
+                    .iter_mut()
+                    .zip(&self.coeffs)
+                {
                     *ds = c.half_ds(lv);
                 }
             }

@@ -51,6 +51,7 @@ pub fn write(dir: &Path, summary: &Summary) -> Result<(), OutputError> {
             &bounds::lambda_plot_svg(&e.lambda_curves, &format!("{m}: Lambda(t)")),
         )?;
     }
+    write_table(dir, "paths", &crate::suite::paths::table(&summary.paths, 3))?;
     let sn = &summary.score_net;
     write_table(dir, "score_net_summary", &score_net::sizes(sn))?;
     for (stem, t) in score_net::section_tables(sn) {

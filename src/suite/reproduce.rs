@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::bounds::{self, BoundsEntry};
 use super::composition::{self, CompositionEntry};
 use super::mismatch::{self, RegimeResults};
+use super::paths::{self, PathsSection};
 use super::score_net::{self, ScoreNetSection};
 use super::{Plan, Progress, Scale, SuiteError};
 use crate::experiments::distill::DistillRow;
@@ -38,6 +39,8 @@ pub struct Summary {
     pub distill: DistillSummary,
     /// Cells of the sweep that are not finished (other shards).
     pub distill_missing: usize,
+    /// The process axis (theory/07-gaussian-paths.md).
+    pub paths: PathsSection,
 }
 
 /// Run every section of `plan` (the distillation cells of this `shard`, resuming from and
@@ -58,16 +61,18 @@ pub fn run(
         .check()?
         .sweep(store, shard, progress)?;
     let distill = summarize_rows(&sweep.rows);
+    let (paths, v_paths) = paths::section(&plan.paths, store, shard, progress)?;
     Ok(Summary {
         version: env!("CARGO_PKG_VERSION").to_string(),
         scale: plan.scale,
-        violations: v_bounds + score_net.violations + v_mismatch + v_composition,
+        violations: v_bounds + score_net.violations + v_mismatch + v_composition + v_paths,
         bounds,
         score_net,
         mismatch,
         composition,
         distill_rows: sweep.rows,
         distill,
-        distill_missing: sweep.missing,
+        distill_missing: sweep.missing + paths.distill_missing,
+        paths,
     })
 }

@@ -154,12 +154,21 @@ fn derivatives_match_finite_differences_and_inverses_round_trip() {
             }
             // h = -(sigma^2/2) d lambda/dt > 0: the log-SNR falls.
             let fd_l = (p.log_snr(t + dt) - p.log_snr(t - dt)) / (2.0 * dt);
-            assert!(rel(-0.5 * c.sigma2 * fd_l, c.h) < 1e-5, "{name} t={t}: h vs lambda'");
+            assert!(
+                rel(-0.5 * c.sigma2 * fd_l, c.h) < 1e-5,
+                "{name} t={t}: h vs lambda'"
+            );
             assert!(c.h > 0.0);
             let back = p.log_snr_inverse(p.log_snr(t));
-            assert!((back - t).abs() <= 1e-12 * t, "{name}: log-SNR inverse {back} vs {t}");
+            assert!(
+                (back - t).abs() <= 1e-12 * t,
+                "{name}: log-SNR inverse {back} vs {t}"
+            );
             let back = p.noise_ratio_inverse(p.noise_ratio(t));
-            assert!((back - t).abs() <= 1e-12 * t, "{name}: noise-ratio inverse {back} vs {t}");
+            assert!(
+                (back - t).abs() <= 1e-12 * t,
+                "{name}: noise-ratio inverse {back} vs {t}"
+            );
         }
     }
 }
@@ -277,12 +286,18 @@ fn finite_difference_checks(mix: &Mixture, t: f64, x: &[f64]) -> Result<(), Test
         let want = c.f * x[i] - c.h * e.score[i];
         let scale = (c.f * x[i]).abs() + (c.h * e.score[i]).abs() + 1e-300;
         prop_assert!((e.velocity[i] - want).abs() <= 1e-12 * scale, "v[{i}]");
-        prop_assert!((vel[i] - e.velocity[i]).abs() <= 1e-12 * scale, "v[{i}] jacobian_into");
+        prop_assert!(
+            (vel[i] - e.velocity[i]).abs() <= 1e-12 * scale,
+            "v[{i}] jacobian_into"
+        );
         for r in 0..d {
             let delta = if r == i { c.f } else { 0.0 };
             let want = delta - c.h * e.hessian[(r, i)];
             let scale = c.f.abs() + c.h * h_scale;
-            prop_assert!((jac[(r, i)] - want).abs() <= 1e-12 * scale, "J[{r},{i}] vs f I - h H");
+            prop_assert!(
+                (jac[(r, i)] - want).abs() <= 1e-12 * scale,
+                "J[{r},{i}] vs f I - h H"
+            );
         }
     }
     // The gradient of v^T J v (the searches' objective) against finite differences.
@@ -302,7 +317,11 @@ fn finite_difference_checks(mix: &Mixture, t: f64, x: &[f64]) -> Result<(), Test
         xm[i] -= hs;
         let fd = (form(&mut p, &xp) - form(&mut p, &xm)) / (2.0 * hs);
         let scale = 1.0 + fd.abs() + g[i].abs() + c.h * h_scale * h_scale;
-        prop_assert!((g[i] - fd).abs() <= 1e-4 * scale, "grad v^T J v [{i}] {} vs fd {fd}", g[i]);
+        prop_assert!(
+            (g[i] - fd).abs() <= 1e-4 * scale,
+            "grad v^T J v [{i}] {} vs fd {fd}",
+            g[i]
+        );
     }
     Ok(())
 }
@@ -371,7 +390,12 @@ fn assert_bounds_hold(mix: &Mixture, t: f64, seed: u64) -> Result<(), TestCaseEr
     };
     let e = empirical_sup(&lip, t, &cfg).unwrap();
     let s = slack(&b);
-    prop_assert!(e.norm.value <= b.bound + s, "t={t}: sup ||J|| {} > L {}", e.norm.value, b.bound);
+    prop_assert!(
+        e.norm.value <= b.bound + s,
+        "t={t}: sup ||J|| {} > L {}",
+        e.norm.value,
+        b.bound
+    );
     prop_assert!(
         e.one_sided.value <= b.one_sided + s,
         "t={t}: sup lambda_max(-J) {} > mu {}",
@@ -446,7 +470,10 @@ fn ou_factors_on_another_path_are_caught() {
         let bad = Lipschitz::auto(&mix).mutated(Mutation::OuFactors);
         let e = empirical_sup(&good, t, &SearchConfig::quick()).unwrap();
         let (b_good, b_bad) = (good.at(t).unwrap(), bad.at(t).unwrap());
-        assert!(e.norm.value <= b_good.bound + slack(&b_good), "{name}: right bound fails");
+        assert!(
+            e.norm.value <= b_good.bound + slack(&b_good),
+            "{name}: right bound fails"
+        );
         assert!(
             e.norm.value > b_bad.bound * (1.0 + 1e-6),
             "{name} t={t}: mutated bound {} not below sup {}",
@@ -465,20 +492,38 @@ fn grids_follow_each_path() {
         let mix = builtin::two_mode(0.3).with_process(p.clone());
         let (lo, hi) = working_range(name);
         let ts = GridKind::LogSnr.times(&mix, lo, hi, 6).unwrap();
-        let steps: Vec<f64> = ts.windows(2).map(|w| p.log_snr(w[1]) - p.log_snr(w[0])).collect();
-        assert!(steps.iter().all(|s| rel(*s, steps[0]) < 1e-9), "{name} logsnr {steps:?}");
+        let steps: Vec<f64> = ts
+            .windows(2)
+            .map(|w| p.log_snr(w[1]) - p.log_snr(w[0]))
+            .collect();
+        assert!(
+            steps.iter().all(|s| rel(*s, steps[0]) < 1e-9),
+            "{name} logsnr {steps:?}"
+        );
         let ts = GridKind::Edm { rho: 7.0 }.times(&mix, lo, hi, 6).unwrap();
-        let r: Vec<f64> = ts.iter().map(|&t| p.noise_ratio(t).powf(1.0 / 7.0)).collect();
+        let r: Vec<f64> = ts
+            .iter()
+            .map(|&t| p.noise_ratio(t).powf(1.0 / 7.0))
+            .collect();
         let steps: Vec<f64> = r.windows(2).map(|w| w[1] - w[0]).collect();
-        assert!(steps.iter().all(|s| rel(*s, steps[0]) < 1e-9), "{name} edm {steps:?}");
+        assert!(
+            steps.iter().all(|s| rel(*s, steps[0]) < 1e-9),
+            "{name} edm {steps:?}"
+        );
         let ts = GridKind::Balanced.times(&mix, lo, hi, 6).unwrap();
         let lam = lambda_at(&mix, &ts).unwrap();
         for (i, l) in lam.iter().enumerate() {
-            assert!(rel(*l, lam[6] * i as f64 / 6.0) < 1e-6 || i == 0, "{name} balanced {lam:?}");
+            assert!(
+                rel(*l, lam[6] * i as f64 / 6.0) < 1e-6 || i == 0,
+                "{name} balanced {lam:?}"
+            );
         }
     }
     let rf = builtin::two_mode(0.3).with_process(process("rectified"));
-    let e = GridKind::Uniform.times(&rf, 0.1, 1.0, 4).unwrap_err().to_string();
+    let e = GridKind::Uniform
+        .times(&rf, 0.1, 1.0, 4)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("(0, 1)") && e.contains("--t-max"), "{e}");
 }
 
@@ -504,7 +549,12 @@ fn user_paths_are_validated() {
             "growing"
         }
         fn domain(&self) -> TimeDomain {
-            TimeDomain { lo: 0.0, lo_open: true, hi: 1.0, hi_open: false }
+            TimeDomain {
+                lo: 0.0,
+                lo_open: true,
+                hi: 1.0,
+                hi_open: false,
+            }
         }
         fn coeffs(&self, t: f64) -> PathCoeffs {
             // alpha increasing: not admissible.
@@ -512,7 +562,10 @@ fn user_paths_are_validated() {
         }
     }
     let e = Process::new(Growing).unwrap_err().to_string();
-    assert!(e.contains("growing") && e.contains("alpha must not increase"), "{e}");
+    assert!(
+        e.contains("growing") && e.contains("alpha must not increase"),
+        "{e}"
+    );
     #[derive(Debug)]
     struct Frozen;
     impl GaussianPath for Frozen {
@@ -520,7 +573,12 @@ fn user_paths_are_validated() {
             "frozen"
         }
         fn domain(&self) -> TimeDomain {
-            TimeDomain { lo: 0.0, lo_open: true, hi: 1.0, hi_open: false }
+            TimeDomain {
+                lo: 0.0,
+                lo_open: true,
+                hi: 1.0,
+                hi_open: false,
+            }
         }
         fn coeffs(&self, t: f64) -> PathCoeffs {
             // Nothing moves: h = 0, the SNR does not fall -- not admissible.
@@ -538,56 +596,190 @@ fn cli_takes_process_on_every_checker() {
     use crate::common::cli::{assert_bad, run_json, tmp_file};
     let pts = tmp_file("process", "pts.json", "[[0.3, 0.2], [-1.0, 0.5]]");
     let m = "builtin:two-mode-s0.1";
-    let j = run_json(&["--json", "eval", "--mixture", m, "--t", "0.5", "--points", &pts]);
+    let j = run_json(&[
+        "--json",
+        "eval",
+        "--mixture",
+        m,
+        "--t",
+        "0.5",
+        "--points",
+        &pts,
+    ]);
     assert_eq!(j["process"]["name"], "ou");
     assert!(j["points"][0]["velocity"].is_array());
     for name in PROCESS_NAMES {
         let t = if name == "edm" { "2" } else { "0.5" };
-        let j = run_json(&["--json", "eval", "--mixture", m, "--process", name, "--t", t, "--points", &pts]);
+        let j = run_json(&[
+            "--json",
+            "eval",
+            "--mixture",
+            m,
+            "--process",
+            name,
+            "--t",
+            t,
+            "--points",
+            &pts,
+        ]);
         assert_eq!(j["process"]["name"], name);
         // The velocity printed is f x - h s of this path.
         let c = process(name).coeffs(t.parse().unwrap());
-        let (x, s, v) = (&j["points"][0]["x"], &j["points"][0]["score"], &j["points"][0]["velocity"]);
+        let (x, s, v) = (
+            &j["points"][0]["x"],
+            &j["points"][0]["score"],
+            &j["points"][0]["velocity"],
+        );
         for i in 0..2 {
             let want = c.f * x[i].as_f64().unwrap() - c.h * s[i].as_f64().unwrap();
-            assert!((v[i].as_f64().unwrap() - want).abs() < 1e-12 * (1.0 + want.abs()), "{name}");
+            assert!(
+                (v[i].as_f64().unwrap() - want).abs() < 1e-12 * (1.0 + want.abs()),
+                "{name}"
+            );
         }
     }
     let j = run_json(&[
-        "--json", "eval", "--mixture", m, "--process", "vp-linear", "--beta-max", "10", "--t", "0.5",
-        "--points", &pts,
+        "--json",
+        "eval",
+        "--mixture",
+        m,
+        "--process",
+        "vp-linear",
+        "--beta-max",
+        "10",
+        "--t",
+        "0.5",
+        "--points",
+        &pts,
     ]);
     assert_eq!(j["process"]["beta_max"], 10.0);
     let j = run_json(&[
-        "--json", "lipschitz", "--mixture", m, "--process", "rectified", "--times", "0.2,0.9",
+        "--json",
+        "lipschitz",
+        "--mixture",
+        m,
+        "--process",
+        "rectified",
+        "--times",
+        "0.2,0.9",
         "--quick",
     ]);
     assert_eq!(j["process"]["name"], "rectified");
     let j = run_json(&[
-        "--json", "grid", "--mixture", m, "--process", "edm", "--kind", "logsnr", "--segments",
-        "4", "--t-min", "0.002", "--t-max", "80",
+        "--json",
+        "grid",
+        "--mixture",
+        m,
+        "--process",
+        "edm",
+        "--kind",
+        "logsnr",
+        "--segments",
+        "4",
+        "--t-min",
+        "0.002",
+        "--t-max",
+        "80",
     ]);
     assert_eq!(j["process"]["name"], "edm");
     assert_bad(
-        &["eval", "--mixture", m, "--process", "rectified", "--t", "1", "--points", &pts],
+        &[
+            "eval",
+            "--mixture",
+            m,
+            "--process",
+            "rectified",
+            "--t",
+            "1",
+            "--points",
+            &pts,
+        ],
         &["--t = 1", "rectified", "(0, 1)"],
     );
     assert_bad(
-        &["flow", "--mixture", m, "--process", "edm", "--from", "100", "--to", "0.01", "--points", &pts],
+        &[
+            "flow",
+            "--mixture",
+            m,
+            "--process",
+            "edm",
+            "--from",
+            "100",
+            "--to",
+            "0.01",
+            "--points",
+            &pts,
+        ],
         &["--from", "[0.002, 80]"],
     );
     assert_bad(
-        &["lipschitz", "--mixture", m, "--process", "vp-cosine", "--times", "0.5,1"],
+        &[
+            "lipschitz",
+            "--mixture",
+            m,
+            "--process",
+            "vp-cosine",
+            "--times",
+            "0.5,1",
+        ],
         &["vp-cosine", "(0, 1)"],
     );
-    assert_bad(&["eval", "--mixture", m, "--process", "ve", "--t", "1", "--points", &pts], &["unknown process 've'", "rectified"]);
     assert_bad(
-        &["eval", "--mixture", m, "--process", "edm", "--beta-max", "3", "--t", "1", "--points", &pts],
+        &[
+            "eval",
+            "--mixture",
+            m,
+            "--process",
+            "ve",
+            "--t",
+            "1",
+            "--points",
+            &pts,
+        ],
+        &["unknown process 've'", "rectified"],
+    );
+    assert_bad(
+        &[
+            "eval",
+            "--mixture",
+            m,
+            "--process",
+            "edm",
+            "--beta-max",
+            "3",
+            "--t",
+            "1",
+            "--points",
+            &pts,
+        ],
         &["--beta-max 3", "vp-linear only"],
     );
     assert_bad(
-        &["eval", "--mixture", m, "--process", "vp-linear", "--beta-max", "-1", "--t", "0.5", "--points", &pts],
+        &[
+            "eval",
+            "--mixture",
+            m,
+            "--process",
+            "vp-linear",
+            "--beta-max",
+            "-1",
+            "--t",
+            "0.5",
+            "--points",
+            &pts,
+        ],
         &["--beta-max -1"],
     );
-    assert_bad(&["score-net", "--mixture", m, "--process", "edm", "--eps", "0.1"], &["OU path only"]);
+    assert_bad(
+        &[
+            "score-net",
+            "--mixture",
+            m,
+            "--process",
+            "edm",
+            "--eps",
+            "0.1",
+        ],
+        &["OU path only"],
+    );
 }

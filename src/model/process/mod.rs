@@ -204,8 +204,16 @@ impl TimeDomain {
     /// Is `t` (finite) in the interval?
     pub fn contains(&self, t: f64) -> bool {
         t.is_finite()
-            && (if self.lo_open { t > self.lo } else { t >= self.lo })
-            && (if self.hi_open { t < self.hi } else { t <= self.hi })
+            && (if self.lo_open {
+                t > self.lo
+            } else {
+                t >= self.lo
+            })
+            && (if self.hi_open {
+                t < self.hi
+            } else {
+                t <= self.hi
+            })
     }
 
     /// Is `t` (finite) in the closed interval `[lo, hi]`?

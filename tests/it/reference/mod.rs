@@ -54,7 +54,13 @@ pub fn path(name: &str, t: f64) -> PathBig {
     match name {
         "ou" => {
             let (alpha, alpha2, sigma2) = ou(t);
-            PathBig { alpha, alpha2, sigma2, f: one.neg(), h: one }
+            PathBig {
+                alpha,
+                alpha2,
+                sigma2,
+                f: one.neg(),
+                h: one,
+            }
         }
         "vp-linear" => {
             let (b0, b1) = (Big::from_f64(0.1), Big::from_f64(20.0));
@@ -80,7 +86,13 @@ pub fn path(name: &str, t: f64) -> PathBig {
             let alpha2 = alpha.mul(&alpha);
             // f = d ln alpha / dt = -w tan theta; g^2 = -2 f on a variance-preserving path.
             let f = w.mul(&sin).div(&cos).neg();
-            PathBig { alpha, sigma2: one.sub(&alpha2), alpha2, h: f.neg(), f }
+            PathBig {
+                alpha,
+                sigma2: one.sub(&alpha2),
+                alpha2,
+                h: f.neg(),
+                f,
+            }
         }
         "edm" => PathBig {
             alpha: one.clone(),
@@ -94,7 +106,13 @@ pub fn path(name: &str, t: f64) -> PathBig {
             let f = one.div(&alpha).neg();
             // h = sigma sigma' - f sigma^2 = t + t^2 / (1 - t).
             let h = tb.add(&tb.mul(&tb).div(&alpha));
-            PathBig { alpha2: alpha.mul(&alpha), alpha, sigma2: tb.mul(&tb), f, h }
+            PathBig {
+                alpha2: alpha.mul(&alpha),
+                alpha,
+                sigma2: tb.mul(&tb),
+                f,
+                h,
+            }
         }
         other => panic!("no reference for path {other}"),
     }
