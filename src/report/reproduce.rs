@@ -52,6 +52,22 @@ pub fn write(dir: &Path, summary: &Summary) -> Result<(), OutputError> {
         )?;
     }
     write_table(dir, "paths", &crate::suite::paths::table(&summary.paths, 3))?;
+    for e in &summary.paths.entries {
+        let m = format!("{}@{}", summary.paths.mixture, e.process.name);
+        write_table(dir, &format!("lipschitz_{m}"), &e.lipschitz.table())?;
+        write_text(
+            &plots,
+            &format!("lipschitz_{m}.svg"),
+            &e.lipschitz
+                .bounds_plot_svg(&format!("{m}: L(t), paper L, mu(t) and empirical sups")),
+        )?;
+        write_text(
+            &plots,
+            &format!("stability_{m}.svg"),
+            &e.stability
+                .plot_svg(&format!("{m}: flow-map amplification per segment")),
+        )?;
+    }
     let sn = &summary.score_net;
     write_table(dir, "score_net_summary", &score_net::sizes(sn))?;
     for (stem, t) in score_net::section_tables(sn) {

@@ -783,3 +783,33 @@ fn cli_takes_process_on_every_checker() {
         &["OU path only"],
     );
 }
+
+/// Pinned (3 significant digits): the L(t) comparison on two-mode-s0.1 for every path at
+/// the OU report times matched to the path, and the process axis of `reproduce` at the
+/// tiny scale (bounds, stability and the distillation cells of that scale).
+#[test]
+fn pinned_path_tables() {
+    use flowcert::experiments::{CellStore, Shard};
+    use flowcert::suite::{Plan, Scale, Silent, paths};
+    use flowcert::theorems::lipschitz::{REPORT_TIMES, compare_bounds};
+    for name in PROCESS_NAMES {
+        let p = process(name);
+        let mix = builtin::two_mode(0.1).with_process(p.clone());
+        let times: Vec<f64> =
+            REPORT_TIMES.iter().map(|&t| p.matched_time(&Process::default(), t)).collect();
+        let r = compare_bounds(&mix, &times, &SearchConfig::quick()).unwrap();
+        assert_eq!(r.violations, 0, "{name}");
+        common::pinned(|| {
+            insta::assert_snapshot!(format!("lipschitz_path_{name}"), r.table().to_markdown());
+        });
+    }
+    let dir = std::env::temp_dir().join(format!("flowcert-paths-{}", std::process::id()));
+    let store = CellStore::open(&dir).unwrap();
+    let (s, v) = paths::section(&Plan::at(Scale::Tiny).paths, &store, Shard::ALL, &Silent).unwrap();
+    assert_eq!(v, 0);
+    // Variance-preserving paths are OU on another clock: the same Lambda (theory/07, Theorem 6).
+    let lam: Vec<f64> = s.entries.iter().map(|e| e.lambda_total).collect();
+    assert!((lam[1] / lam[0] - 1.0).abs() < 1e-6 && (lam[2] / lam[0] - 1.0).abs() < 1e-6, "{lam:?}");
+    common::pinned(|| insta::assert_snapshot!("paths_tiny", paths::table(&s, 3).to_markdown()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
