@@ -62,11 +62,12 @@ pub fn coordinate_rate(lip: &Lipschitz, kind: Bound, t: f64) -> f64 {
 /// orders above it even on `[20, 50]`, where `L ~ 1e-17`.
 pub const FLAT_RATE: f64 = 1e-12;
 
-/// The scale of a flat coordinate on `[t_min, t_max]`: `int h alpha^2 du = (alpha^2(t_min)
-/// - alpha^2(t_max)) / 2` on a variance-preserving path (OU: `(e^{-2 t_min} - e^{-2 t_max})
-/// / 2`, formed without cancellation), where `Sigma = I` with equal means gives `L = 0`
-/// exactly. On other paths `L` vanishes identically for no mixture (`e(1) = (1/2) d ln
-/// (alpha^2 + sigma^2)/dt != 0`), and only an exactly zero coordinate counts as flat.
+/// The scale of a flat coordinate on `[t_min, t_max]`: `int h alpha^2 du =
+/// (alpha^2(t_min) - alpha^2(t_max)) / 2` on a variance-preserving path (OU:
+/// `(e^{-2 t_min} - e^{-2 t_max}) / 2`, formed without cancellation), where `Sigma = I` with
+/// equal means gives `L = 0` exactly. On other paths `L` vanishes identically for no
+/// mixture (`e(1) = (1/2) d ln(alpha^2 + sigma^2)/dt != 0`), and only an exactly zero
+/// coordinate counts as flat.
 fn alpha2_mass(mix: &Mixture, t_min: f64, t_max: f64) -> f64 {
     let p = mix.process();
     if p.is_ou() {

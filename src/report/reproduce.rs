@@ -58,14 +58,12 @@ pub fn write(dir: &Path, summary: &Summary) -> Result<(), OutputError> {
         write_text(
             &plots,
             &format!("lipschitz_{m}.svg"),
-            &e.lipschitz
-                .bounds_plot_svg(&format!("{m}: L(t), paper L, mu(t) and empirical sups")),
+            &e.lipschitz.bounds_plot_svg(&m),
         )?;
         write_text(
             &plots,
             &format!("stability_{m}.svg"),
-            &e.stability
-                .plot_svg(&format!("{m}: flow-map amplification per segment")),
+            &e.stability.plot_svg(&m),
         )?;
     }
     let sn = &summary.score_net;

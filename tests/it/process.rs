@@ -795,8 +795,10 @@ fn pinned_path_tables() {
     for name in PROCESS_NAMES {
         let p = process(name);
         let mix = builtin::two_mode(0.1).with_process(p.clone());
-        let times: Vec<f64> =
-            REPORT_TIMES.iter().map(|&t| p.matched_time(&Process::default(), t)).collect();
+        let times: Vec<f64> = REPORT_TIMES
+            .iter()
+            .map(|&t| p.matched_time(&Process::default(), t))
+            .collect();
         let r = compare_bounds(&mix, &times, &SearchConfig::quick()).unwrap();
         assert_eq!(r.violations, 0, "{name}");
         common::pinned(|| {
@@ -809,7 +811,10 @@ fn pinned_path_tables() {
     assert_eq!(v, 0);
     // Variance-preserving paths are OU on another clock: the same Lambda (theory/07, Theorem 6).
     let lam: Vec<f64> = s.entries.iter().map(|e| e.lambda_total).collect();
-    assert!((lam[1] / lam[0] - 1.0).abs() < 1e-6 && (lam[2] / lam[0] - 1.0).abs() < 1e-6, "{lam:?}");
+    assert!(
+        (lam[1] / lam[0] - 1.0).abs() < 1e-6 && (lam[2] / lam[0] - 1.0).abs() < 1e-6,
+        "{lam:?}"
+    );
     common::pinned(|| insta::assert_snapshot!("paths_tiny", paths::table(&s, 3).to_markdown()));
     let _ = std::fs::remove_dir_all(&dir);
 }
