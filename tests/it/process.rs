@@ -14,6 +14,7 @@
 //! - the kept mutation [`Mutation::OuFactors`] (OU's `f = -1`, `h = 1` on another path's
 //!   covariances) is caught by the same supremum.
 
+use crate::bounds::assert_bounds_hold;
 use crate::common;
 use crate::reference;
 
@@ -378,32 +379,6 @@ proptest! {
             }
         }
     }
-}
-
-/// Every bound dominates the BFGS supremum; `mu <= L <= L_p`.
-fn assert_bounds_hold(mix: &Mixture, t: f64, seed: u64) -> Result<(), TestCaseError> {
-    let lip = Lipschitz::auto(mix);
-    let b = lip.at(t).unwrap();
-    let cfg = SearchConfig {
-        seed,
-        ..SearchConfig::quick()
-    };
-    let e = empirical_sup(&lip, t, &cfg).unwrap();
-    let s = slack(&b);
-    prop_assert!(
-        e.norm.value <= b.bound + s,
-        "t={t}: sup ||J|| {} > L {}",
-        e.norm.value,
-        b.bound
-    );
-    prop_assert!(
-        e.one_sided.value <= b.one_sided + s,
-        "t={t}: sup lambda_max(-J) {} > mu {}",
-        e.one_sided.value,
-        b.one_sided
-    );
-    prop_assert!(b.one_sided <= b.bound + s && b.bound <= b.bound_paper + s);
-    Ok(())
 }
 
 proptest! {
