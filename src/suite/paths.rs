@@ -100,7 +100,7 @@ pub struct PathsSection {
 /// use flowcert::model::process::{Process, ProcessSpec};
 /// let rf = ProcessSpec::named("rectified").check().unwrap();
 /// let (a, b) = flowcert::suite::paths::matched_interval(&rf, (0.01, 3.0));
-/// assert!((a - 0.0912).abs() < 1e-3 && (b - 0.9525).abs() < 1e-3);
+/// assert!((a - 0.1244).abs() < 1e-3 && (b - 0.9525).abs() < 1e-3);
 /// assert_eq!(flowcert::suite::paths::matched_interval(&Process::default(), (0.01, 3.0)), (0.01, 3.0));
 /// ```
 pub fn matched_interval(p: &Process, ou: (f64, f64)) -> (f64, f64) {
