@@ -793,3 +793,45 @@ fn pinned_path_tables() {
     common::pinned(|| insta::assert_snapshot!("paths_tiny", paths::table(&s, 3).to_markdown()));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `queries` on another path records it in the manifest, and `QuerySet::load` puts the
+/// mixture back on it (so `assess` scores answers against that path's exact score and
+/// flow); score times outside the path are refused.
+#[test]
+fn query_sets_carry_their_path() {
+    use flowcert::theorems::assess::queries::{QueryConfig, QuerySet};
+    let mix = builtin::two_mode(0.3).with_process(process("vp-cosine"));
+    let cfg = QueryConfig {
+        times: vec![0.1, 0.5],
+        samples: 4,
+        seed: 0,
+        grid: GridKind::Uniform,
+        segments: 2,
+        t_min: 0.05,
+        t_max: 0.9,
+    }
+    .check()
+    .unwrap();
+    let set = QuerySet::generate(&mix, &cfg).unwrap();
+    assert_eq!(set.manifest.process.as_ref().unwrap().name, "vp-cosine");
+    let dir = std::env::temp_dir().join(format!("flowcert-qpath-{}", std::process::id()));
+    set.write(&dir).unwrap();
+    let back = QuerySet::load(&dir).unwrap();
+    assert_eq!(back.mixture.process(), mix.process());
+    let _ = std::fs::remove_dir_all(&dir);
+    let ou = QuerySet::generate(&builtin::two_mode(0.3), &cfg).unwrap();
+    assert!(ou.manifest.process.is_none());
+    let bad = QueryConfig {
+        times: vec![0.5, 1.0],
+        samples: 4,
+        seed: 0,
+        grid: GridKind::Uniform,
+        segments: 2,
+        t_min: 0.05,
+        t_max: 0.9,
+    }
+    .check()
+    .unwrap();
+    let e = QuerySet::generate(&mix, &bad).unwrap_err().to_string();
+    assert!(e.contains("(0, 1)"), "{e}");
+}

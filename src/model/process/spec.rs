@@ -27,19 +27,19 @@ pub struct ProcessSpec {
     /// One of [`PROCESS_NAMES`].
     pub name: String,
     /// `vp-linear`: `beta(0)` (default 0.1).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beta_min: Option<f64>,
     /// `vp-linear`: `beta(1)` (default 20).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beta_max: Option<f64>,
     /// `vp-cosine`: the offset `s` (default 0.008).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cosine_s: Option<f64>,
     /// `edm`: the smallest noise level (default 0.002).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sigma_min: Option<f64>,
     /// `edm`: the largest noise level (default 80).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sigma_max: Option<f64>,
 }
 
@@ -55,6 +55,29 @@ impl ProcessSpec {
             name: name.to_string(),
             ..ProcessSpec::default()
         }
+    }
+
+    /// The raw form of a validated path (its name and parameters), the inverse of
+    /// [`ProcessSpec::check`] on the built-ins.
+    ///
+    /// ```
+    /// use flowcert::model::process::ProcessSpec;
+    /// let s = ProcessSpec { cosine_s: Some(0.01), ..ProcessSpec::named("vp-cosine") };
+    /// assert_eq!(ProcessSpec::of(&s.check().unwrap()).check().unwrap(), s.check().unwrap());
+    /// ```
+    pub fn of(p: &Process) -> ProcessSpec {
+        let mut s = ProcessSpec::named(p.name());
+        for (k, v) in p.params() {
+            match k {
+                "beta_min" => s.beta_min = Some(v),
+                "beta_max" => s.beta_max = Some(v),
+                "s" => s.cosine_s = Some(v),
+                "sigma_min" => s.sigma_min = Some(v),
+                "sigma_max" => s.sigma_max = Some(v),
+                _ => {}
+            }
+        }
+        s
     }
 
     /// Validate: a known name, only the parameters that path has, each in its range.
