@@ -9,7 +9,6 @@
 //! times one loss-and-gradient step alone, without Adam and the minibatch gather.
 
 use divan::{Bencher, counter::ItemsCount};
-use flowcert::flowmap::FlowMap;
 use flowcert::nn::{
     Activation, LipschitzConfig, LipschitzMlp, Mlp, MlpConfig, Precision, ReferenceMlp,
     TrainConfig, TrainWorkspace, train,

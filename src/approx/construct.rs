@@ -34,6 +34,19 @@ pub struct ScoreNetwork {
     budget: BudgetReport,
 }
 
+/// Deliberately wrong constructions, kept so that the tests show the score-net checker can
+/// fail (theory/06-score-approximation.md, "How we know the tests can fail"): never use
+/// them for a real network.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mutation {
+    /// `+ (1/2) ln det S_k` in the log-weights instead of `- (1/2) ln det S_k`: the
+    /// responsibilities favour the wide components. (Invisible when every component has
+    /// the same covariance: the term then cancels in the softmax.)
+    LogDetSign,
+}
+
 /// Sizes of a constructed network, as built and as a pure ReLU-ReQU network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct NetworkSizes {
@@ -75,8 +88,19 @@ impl ScoreNetwork {
     /// assert!((s[0] - exact[0]).abs() < 1e-2 && (s[1] - exact[1]).abs() < 1e-2);
     /// ```
     pub fn build(mix: &Mixture, params: &ScoreNetParams) -> Result<Self, ApproxError> {
+        Self::build_mutated(mix, params, None)
+    }
+
+    /// [`ScoreNetwork::build`] with a deliberately wrong construction ([`Mutation`];
+    /// `None` is the real one), for the tests that show the checker can fail.
+    #[doc(hidden)]
+    pub fn build_mutated(
+        mix: &Mixture,
+        params: &ScoreNetParams,
+        mutation: Option<Mutation>,
+    ) -> Result<Self, ApproxError> {
         let plan = plan(mix, params)?;
-        let net = assemble(mix, params, &plan);
+        let net = assemble(mix, params, &plan, mutation);
         Ok(ScoreNetwork {
             net,
             dim: mix.dim(),
@@ -197,7 +221,11 @@ impl ScoreField for ScoreNetwork {
 }
 
 /// Wire the blocks (module doc) with the sizes of `plan`.
-fn assemble(mix: &Mixture, p: &ScoreNetParams, plan: &Plan) -> Network {
+fn assemble(mix: &Mixture, p: &ScoreNetParams, plan: &Plan, mutation: Option<Mutation>) -> Network {
+    let half_logdet = match mutation {
+        Some(Mutation::LogDetSign) => 0.5,
+        None => -0.5,
+    };
     let d = mix.dim();
     let k_n = mix.n_components();
     let multi = k_n >= 2;
@@ -262,7 +290,7 @@ fn assemble(mix: &Mixture, p: &ScoreNetParams, plan: &Plan) -> Network {
             }
         }
         if let Some(fit) = &cp.logdet {
-            let g = series(&basis, fit) * (-0.5) + c.log_weight;
+            let g = series(&basis, fit) * half_logdet + c.log_weight;
             let g = b.materialize(&g);
             logw.push(g + quad);
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{Status, common};
 use flowcert::experiments::distill::{DistillPlan, DistillRow};
-use flowcert::experiments::distill_summary::summarize_rows;
+use flowcert::experiments::distill_summary::{bound_violations, summarize_rows};
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::grids::GridKind;
 use flowcert::nn::StudentBudget;
@@ -80,6 +80,8 @@ pub struct Args {
 struct Out {
     rows: Vec<DistillRow>,
     missing: usize,
+    /// Cells whose relative MSE exceeds a bound the proof covers (a bug).
+    violations: usize,
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
@@ -149,17 +151,43 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     if a.out.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
+    let violations = bound_violations(&rows);
     if json {
-        common::print_json_on(&Out { rows, missing }, &process)?;
+        common::print_json_on(
+            &Out {
+                rows,
+                missing,
+                violations,
+            },
+            &process,
+        )?;
     } else {
         let s = summarize_rows(&rows);
         println!("relative MSE (mean over seeds)");
         print!("{}", dtab::mse_table(&s, 3).to_text());
         println!("\nreductions");
         print!("{}", dtab::reduction_table(&s, 3).to_text());
+        let rigorous = rows.iter().filter(|r| r.bound_rigorous).count();
+        println!(
+            "\ncomposition bound (RMS form, on the evaluation sample): {violations} of {rigorous} \
+             cells covered by the proof exceed it{}",
+            if rigorous < rows.len() {
+                format!(
+                    "; {} cells have a bound local to a ball the samples are not confined to \
+                     (not rigorous, not counted)",
+                    rows.len() - rigorous
+                )
+            } else {
+                String::new()
+            }
+        );
         if missing > 0 {
             println!("\n{missing} cells belong to other shards; combine with `flowcert merge`.");
         }
     }
-    Ok(Status::Ok)
+    Ok(if violations > 0 {
+        Status::Violation
+    } else {
+        Status::Ok
+    })
 }

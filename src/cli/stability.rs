@@ -109,7 +109,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         );
         if let Some(r) = report.region_radius {
             println!(
-                "(bounds on the ball |x| <= {}: trajectories leaving it are not compared)",
+                "(bounds on the ball |x| <= {}: a trajectory counts only if every solver state and the continuous path between accepted steps, bounded by |v| <= a|x| + b, stay in it; the others may leave B_R and are not compared)",
                 sig(r, 4)
             );
         }

@@ -12,7 +12,7 @@ use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
 use super::lanes::{Independent, integrate_lanes};
-use super::solver::{OdeSystem, SolverError, SolverStats, ValidSolverOptions, integrate};
+use super::solver::{OdeSystem, SolverError, SolverStats, ValidSolverOptions, integrate_observed};
 use crate::model::{Marginal, MarginalLanes, Mixture, ModelError, VelocityField};
 
 /// Trajectories kept in flight per thread by the batch maps ([`integrate_lanes`]):
@@ -145,6 +145,40 @@ pub fn flow_point<V: VelocityField>(
     with_jacobian: bool,
     opts: &ValidSolverOptions,
 ) -> Result<FlowPoint, SolverError> {
+    flow_point_observed(field, x, from, to, with_jacobian, opts, |_, _, _| {})
+}
+
+/// [`flow_point`], calling `accepted(t_prev, t_new, y_new)` after every accepted solver step
+/// ([`integrate_observed`]); `y_new[..d]` is the state at `t_new` (followed by `DPhi`,
+/// column-major, when `with_jacobian`). The result is bitwise that of [`flow_point`].
+///
+/// ```
+/// use flowcert::dynamics::{flow_point, flow_point_observed, solver::SolverOptions};
+/// use flowcert::model::{builtin, Marginal};
+/// let mix = builtin::two_mode(0.1);
+/// let mut field = Marginal::new(&mix, 1.0).unwrap();
+/// let opts = SolverOptions::default().check().unwrap();
+/// let mut far = 0.0f64;
+/// let p = flow_point_observed(&mut field, &[0.3, 0.0], 1.0, 0.5, false, &opts,
+///     |_, _, y| far = far.max(y[0].hypot(y[1]))).unwrap();
+/// let q = flow_point(&mut field, &[0.3, 0.0], 1.0, 0.5, false, &opts).unwrap();
+/// assert_eq!(p.y, q.y);
+/// assert!(far >= p.y.norm());
+/// ```
+///
+/// # Errors
+///
+/// Those of [`super::integrate`].
+#[allow(clippy::too_many_arguments)]
+pub fn flow_point_observed<V: VelocityField, F: FnMut(f64, f64, &[f64])>(
+    field: &mut V,
+    x: &[f64],
+    from: f64,
+    to: f64,
+    with_jacobian: bool,
+    opts: &ValidSolverOptions,
+    accepted: F,
+) -> Result<FlowPoint, SolverError> {
     let d = x.len();
     let mut y = x.to_vec();
     if with_jacobian {
@@ -152,7 +186,7 @@ pub fn flow_point<V: VelocityField>(
         identity_into(&mut y[d..], d);
     }
     let mut sys = FlowSystem::new(field, with_jacobian);
-    let stats = integrate(&mut sys, from, to, &mut y, opts)?;
+    let stats = integrate_observed(&mut sys, from, to, &mut y, opts, accepted)?;
     let jacobian = with_jacobian.then(|| DMatrix::from_column_slice(d, d, &y[d..]));
     y.truncate(d);
     Ok(FlowPoint {

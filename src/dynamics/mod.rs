@@ -14,11 +14,11 @@ pub mod solver;
 mod stepper;
 mod teacher;
 
-pub use flow::{ExactFlow, FlowError, FlowPoint, FlowSystem, flow_point};
+pub use flow::{ExactFlow, FlowError, FlowPoint, FlowSystem, flow_point, flow_point_observed};
 pub use lanes::{Independent, OdeLanes, integrate_lanes};
 pub use segment::FlowSegment;
 pub use solver::{
     DEFAULT_MAX_STEPS, Method, OdeSystem, SolverError, SolverOptions, SolverStats,
-    ValidSolverOptions, integrate, integrate_rk4_fixed,
+    ValidSolverOptions, integrate, integrate_observed, integrate_rk4_fixed,
 };
 pub use teacher::{Teacher, TeacherSpec};

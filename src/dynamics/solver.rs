@@ -453,6 +453,45 @@ pub fn integrate<S: OdeSystem>(
     y: &mut [f64],
     opts: &ValidSolverOptions,
 ) -> Result<SolverStats, SolverError> {
+    integrate_observed(sys, t0, t1, y, opts, |_, _, _| {})
+}
+
+/// [`integrate`], calling `accepted(t_prev, t_new, y_new)` after every accepted step, from
+/// the previous accepted time `t_prev` (`t0` for the first step) to `t_new`, with `y_new`
+/// the state at `t_new`. The floating-point operations are those of [`integrate`], so the
+/// result is bitwise the same; the observer only reads. Rejected attempts and stage states
+/// are not reported: between two accepted states the solution is the (unknown) exact
+/// trajectory through the first, which a caller may bound from the step size (the
+/// stability checker does, theory/03-stability.md).
+///
+/// ```
+/// use flowcert::dynamics::solver::{integrate, integrate_observed, OdeSystem, SolverOptions};
+/// struct Decay;
+/// impl OdeSystem for Decay {
+///     fn dim(&self) -> usize { 1 }
+///     fn rhs(&mut self, _t: f64, y: &[f64], dy: &mut [f64]) { dy[0] = -y[0]; }
+/// }
+/// let opts = SolverOptions::default().check().unwrap();
+/// let (mut y, mut z) = ([1.0], [1.0]);
+/// let mut steps = Vec::new();
+/// let stats = integrate_observed(&mut Decay, 0.0, 2.0, &mut y, &opts, |a, b, y| steps.push((a, b, y[0]))).unwrap();
+/// integrate(&mut Decay, 0.0, 2.0, &mut z, &opts).unwrap();
+/// assert_eq!((steps.len(), y), (stats.steps, z));
+/// assert_eq!((steps[0].0, steps.last().unwrap().1, steps.last().unwrap().2), (0.0, 2.0, y[0]));
+/// assert!(steps.windows(2).all(|w| w[0].1 == w[1].0));
+/// ```
+///
+/// # Errors
+///
+/// Those of [`integrate`].
+pub fn integrate_observed<S: OdeSystem, F: FnMut(f64, f64, &[f64])>(
+    sys: &mut S,
+    t0: f64,
+    t1: f64,
+    y: &mut [f64],
+    opts: &ValidSolverOptions,
+    mut accepted: F,
+) -> Result<SolverStats, SolverError> {
     let n = sys.dim();
     if y.len() != n {
         return Err(SolverError::DimensionMismatch {
@@ -464,11 +503,17 @@ pub fn integrate<S: OdeSystem>(
     let mut buffer = vec![0.0; 2 * n];
     let (input, f) = buffer.split_at_mut(n);
     let mut next = stepper.start(t0, t1, y, input);
+    let mut t_prev = t0;
     let result = loop {
         match next {
             Next::Eval(t) => {
                 sys.rhs(t, input, f);
                 next = stepper.advance(f, input);
+                // The stepper moves its time exactly when it accepts a step.
+                if stepper.t() != t_prev {
+                    accepted(t_prev, stepper.t(), stepper.y());
+                    t_prev = stepper.t();
+                }
             }
             Next::Done(r) => break r,
         }

@@ -115,6 +115,12 @@ impl Stepper {
         &self.y
     }
 
+    /// The time of the current (last accepted) state; it changes exactly when a step is
+    /// accepted.
+    pub(super) fn t(&self) -> f64 {
+        self.t
+    }
+
     /// Begin a trajectory from `y0` (length `n`) at `t0` towards `t1`. On
     /// [`Next::Eval`] the input to evaluate has been written into `input` (length `n`).
     pub(super) fn start(&mut self, t0: f64, t1: f64, y0: &[f64], input: &mut [f64]) -> Next {

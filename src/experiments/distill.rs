@@ -13,8 +13,15 @@
 //! eps_i    = RMS of |Psi_i(z_i) - Phi_i(z_i)| over the student's own rollout states z_i
 //! bound    = (sum_i eps_i exp(Lambda(t_{i-1})))^2 / E |Phi(x)|^2          (section 4, RMS form)
 //! ```
-//! The bound is rigorous where `Lambda` is the integral of a global Lipschitz bound (shared
-//! covariances); for heterogeneous covariances it holds on the ball the bound is local to.
+//! `rel_mse` and the `eps_i` are sample quantities (the same `eval_samples` draws), and the
+//! RMS form of the theorem holds *on that sample* (Minkowski's inequality over the empirical
+//! measure), so `rel_mse <= bound` is a check of the theorem draw set by draw set, not a
+//! statistical statement. It is covered by the proof only where `Lambda` is the integral of
+//! a global Lipschitz bound (shared covariances): `bound_rigorous`. For heterogeneous
+//! covariances `Lambda` integrates a bound local to a ball `B_R`, and the proof would need
+//! every rollout state, its exact image and the flow paths between them inside `B_R`;
+//! neither the samples of `p_T` nor the students' states are confined to it, so those rows
+//! carry `bound_rigorous: false` and their `bound` is a comparison, not a theorem.
 
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
@@ -85,6 +92,39 @@ pub struct DistillRow {
     pub train_loss: Vec<f64>,
     /// The composition bound on the relative MSE (section 4).
     pub bound: f64,
+    /// Whether `bound` is covered by the proof: `Lambda` integrates a global Lipschitz
+    /// bound (shared covariances). False where the bound is local to a ball that neither
+    /// the samples nor the students' states are confined to (module doc). Rows stored
+    /// before this field existed are read as `false` and relabelled on resumption.
+    #[serde(default)]
+    pub bound_rigorous: bool,
+}
+
+/// Deliberately wrong versions of the bound, kept so that the tests show the distillation
+/// check ([`crate::experiments::distill_summary::bound_violations`]) can fail
+/// (theory/04-composition-and-grids.md, "How we know the tests can fail"): never use them
+/// for a real run ([`ValidDistillPlan::mutated`]).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mutation {
+    /// The amplification referenced to the wrong end of the grid,
+    /// `exp(Lambda(t_{i-1}) - Lambda(T))` instead of `exp(Lambda(t_{i-1}) - Lambda(t_min))`.
+    ReferencedToT,
+}
+
+/// Whether the RMS composition bound of a mixture's cells is covered by the proof: its
+/// two-sided `Lambda` integrates a global Lipschitz bound (theory/04-composition-and-grids.md).
+///
+/// ```
+/// use flowcert::experiments::distill::bound_is_rigorous;
+/// use flowcert::model::builtin;
+/// assert!(bound_is_rigorous(&builtin::two_mode(0.1)) && !bound_is_rigorous(&builtin::hetero3()));
+/// ```
+pub fn bound_is_rigorous(mix: &Mixture) -> bool {
+    crate::bounds::Lipschitz::auto(mix)
+        .region_radius()
+        .is_none()
 }
 
 fn sq_norms_mean(a: &DMatrix<f64>) -> f64 {
@@ -102,25 +142,27 @@ pub struct LabelledGrid<'a> {
     pub lambda: &'a [f64],
 }
 
-/// Train the students of one grid and measure them (single-threaded: cells are the
-/// parallel unit).
-pub fn run_cell(
-    mixture_name: &str,
+/// The students of one grid: student `i - 1` maps `times[i]` to `times[i - 1]`, trained
+/// on teacher pairs of its segment from the seed's stream for that segment (the streams
+/// [`run_cell`] uses), with each one's final training loss.
+///
+/// ```
+/// use flowcert::experiments::distill::train_students;
+/// use flowcert::{dynamics::Teacher, nn::StudentBudget};
+/// let mix = flowcert::model::builtin::two_mode(0.3);
+/// let budget = StudentBudget { width: 8, depth: 1, steps: 5, batch: 8, samples: 16, ..StudentBudget::default() }.check().unwrap();
+/// let (students, loss) = train_students(&Teacher::EXPERIMENT.flow(&mix), &[0.01, 0.5, 3.0], 0, &budget).unwrap();
+/// assert_eq!((students.len(), loss.len()), (2, 2));
+/// ```
+pub fn train_students(
     flow: &ExactFlow,
-    grid: &LabelledGrid,
+    times: &[f64],
     seed: u64,
     budget: &ValidStudentBudget,
-    eval_samples: usize,
-) -> Result<DistillRow, DistillError> {
+) -> Result<(Vec<Mlp>, Vec<f64>), DistillError> {
     let mix = flow.mixture();
-    let LabelledGrid {
-        name: grid,
-        times,
-        lambda,
-    } = *grid;
     let n = times.len() - 1;
-    let d = mix.dim();
-    let cfg = budget.mlp(d)?;
+    let cfg = budget.mlp(mix.dim())?;
     let tcfg = budget.training()?;
     let mut students = Vec::with_capacity(n);
     let mut train_loss = Vec::with_capacity(n);
@@ -139,11 +181,58 @@ pub fn run_cell(
         train_loss.push(rep.final_loss);
         students.push(net);
     }
+    Ok((students, train_loss))
+}
+
+/// The evaluation points of a cell: `eval_samples` draws of `p_T` from the seed's stream,
+/// the same for every grid and N (common random numbers).
+///
+/// ```
+/// let mix = flowcert::model::builtin::two_mode(0.3);
+/// let x = flowcert::experiments::distill::eval_points(&mix, 3.0, 0, 10);
+/// assert_eq!(x.shape(), (2, 10));
+/// ```
+pub fn eval_points(mix: &Mixture, t_max: f64, seed: u64, eval_samples: usize) -> DMatrix<f64> {
+    let mut rng = seed::rng(seed::DISTILL, seed, &[2]);
+    mix.sample(t_max, eval_samples, &mut rng)
+}
+
+/// Train the students of one grid and measure them (single-threaded: cells are the
+/// parallel unit).
+pub fn run_cell(
+    mixture_name: &str,
+    flow: &ExactFlow,
+    grid: &LabelledGrid,
+    seed: u64,
+    budget: &ValidStudentBudget,
+    eval_samples: usize,
+) -> Result<DistillRow, DistillError> {
+    run_cell_mutated(mixture_name, flow, grid, seed, budget, eval_samples, None)
+}
+
+/// [`run_cell`] with a deliberately wrong bound ([`Mutation`]; `None` is the real one).
+#[doc(hidden)]
+pub fn run_cell_mutated(
+    mixture_name: &str,
+    flow: &ExactFlow,
+    grid: &LabelledGrid,
+    seed: u64,
+    budget: &ValidStudentBudget,
+    eval_samples: usize,
+    mutation: Option<Mutation>,
+) -> Result<DistillRow, DistillError> {
+    let mix = flow.mixture();
+    let LabelledGrid {
+        name: grid,
+        times,
+        lambda,
+    } = *grid;
+    let n = times.len() - 1;
+    let (students, train_loss) = train_students(flow, times, seed, budget)?;
     // Common random numbers: evaluation points depend on the seed only.
     let t_max = times[n];
     let t_min = times[0];
-    let mut rng = seed::rng(seed::DISTILL, seed, &[2]);
-    let x = mix.sample(t_max, eval_samples, &mut rng);
+    let x = eval_points(mix, t_max, seed, eval_samples);
     let (exact, _) = flow.map_batch_serial(&x, t_max, t_min)?;
     let mut z = x;
     let mut local = vec![0.0; n];
@@ -155,8 +244,12 @@ pub fn run_cell(
     }
     let denom = sq_norms_mean(&exact);
     let rel_mse = sq_norms_mean(&(&z - &exact)) / denom;
+    let reference = match mutation {
+        Some(Mutation::ReferencedToT) => lambda[n],
+        None => lambda[0],
+    };
     let amp: f64 = (1..=n)
-        .map(|i| local[i - 1] * (lambda[i - 1] - lambda[0]).exp())
+        .map(|i| local[i - 1] * (lambda[i - 1] - reference).exp())
         .sum();
     Ok(DistillRow {
         mixture: mixture_name.to_string(),
@@ -169,6 +262,7 @@ pub fn run_cell(
         local_errors: local,
         train_loss,
         bound: amp * amp / denom,
+        bound_rigorous: bound_is_rigorous(mix),
     })
 }
 
@@ -245,7 +339,11 @@ impl DistillPlan {
             return bad("--eval-samples", "must be at least 1");
         }
         crate::grids::Span::new(self.t_min, self.t_max, 1)?;
-        Ok(ValidDistillPlan { plan: self, budget })
+        Ok(ValidDistillPlan {
+            plan: self,
+            budget,
+            mutation: None,
+        })
     }
 }
 
@@ -254,6 +352,7 @@ impl DistillPlan {
 pub struct ValidDistillPlan {
     plan: DistillPlan,
     budget: ValidStudentBudget,
+    mutation: Option<Mutation>,
 }
 
 impl std::ops::Deref for ValidDistillPlan {
@@ -264,6 +363,15 @@ impl std::ops::Deref for ValidDistillPlan {
 }
 
 impl ValidDistillPlan {
+    /// This plan with a deliberately wrong bound ([`Mutation`]), for the tests that show
+    /// the check can fail; its cells get store keys of their own.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn mutated(mut self, mutation: Mutation) -> Self {
+        self.mutation = Some(mutation);
+        self
+    }
+
     /// Every cell, in a fixed order (mixture, grid, N, seed).
     pub fn cells(&self) -> Vec<DistillCell> {
         let mut out = Vec::new();
@@ -324,6 +432,9 @@ impl ValidDistillPlan {
                 b.activation, b.residual, b.schedule
             ));
         }
+        if let Some(m) = self.mutation {
+            config.push_str(&format!("|mutation {m:?}"));
+        }
         format!(
             "distill/{name}/{}/N{}/seed{}/{:016x}",
             self.grids[c.grid].name(),
@@ -383,10 +494,21 @@ impl ValidDistillPlan {
             .iter()
             .filter(|o| matches!(o, CellOutcome::Skipped))
             .count();
+        // Resumed rows come straight from the store: label them from the mixture.
+        let rigorous: Vec<(&str, bool)> = self
+            .mixtures
+            .iter()
+            .map(|(name, mix)| (name.as_str(), bound_is_rigorous(mix)))
+            .collect();
         Ok(DistillSweep {
             rows: outcomes
                 .into_iter()
                 .filter_map(CellOutcome::value)
+                .map(|mut row: DistillRow| {
+                    row.bound_rigorous =
+                        rigorous.iter().any(|(name, r)| *r && *name == row.mixture);
+                    row
+                })
                 .collect(),
             missing,
         })
@@ -405,6 +527,7 @@ impl ValidDistillPlan {
         let key = self.times_key(c, &times);
         if let Some(mut row) = store.get::<DistillRow>(&key) {
             row.grid = grid.name().to_string();
+            row.bound_rigorous = bound_is_rigorous(mix);
             return Ok(row);
         }
         let row = self.run_at(c, &times)?;
@@ -429,13 +552,14 @@ impl ValidDistillPlan {
             times,
             lambda: &lambda,
         };
-        run_cell(
+        run_cell_mutated(
             name,
             &flow,
             &labelled,
             c.seed,
             &self.budget,
             self.eval_samples,
+            self.mutation,
         )
     }
 }

@@ -1,6 +1,7 @@
 //! Aggregating distillation cells over seeds: mean, spread and 95% intervals of the
 //! relative MSE per (mixture, grid, N), and paired reductions (same seed, same
-//! evaluation points): balanced vs uniform, and the best grid vs every other grid.
+//! evaluation points): balanced vs uniform, and the best grid vs every other grid; and the
+//! check of the RMS composition bound, cell by cell ([`bound_violations`]).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,31 @@ use serde::{Deserialize, Serialize};
 
 use super::distill::DistillRow;
 use super::stats::{Summary, paired_reductions, summarize};
+use crate::tolerance::BOUND_SLACK_REL;
+
+/// Whether a cell's relative MSE exceeds its RMS composition bound, beyond a relative
+/// [`BOUND_SLACK_REL`] of the bound (the teacher's accuracy and rounding; for `N = 1` the
+/// two are equal by construction).
+fn exceeds(r: &DistillRow) -> bool {
+    r.rel_mse > r.bound * (1.0 + BOUND_SLACK_REL)
+}
+
+/// The cells that violate the composition theorem: the bound is covered by the proof
+/// (`bound_rigorous`) and the relative MSE exceeds it. On the evaluation sample the RMS form
+/// holds exactly (Minkowski's inequality over the empirical measure, up to the teacher's
+/// accuracy), so any violation is a bug: a wrong bound or broken arithmetic. Cells whose
+/// bound is only local to a ball are not counted (their excesses show in
+/// [`GridStat::exceeded`]).
+///
+/// ```
+/// use flowcert::experiments::distill_summary::bound_violations;
+/// assert_eq!(bound_violations(&[]), 0);
+/// ```
+pub fn bound_violations(rows: &[DistillRow]) -> usize {
+    rows.iter()
+        .filter(|r| r.bound_rigorous && exceeds(r))
+        .count()
+}
 
 /// Relative MSE over seeds for one (mixture, grid, N).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +48,12 @@ pub struct GridStat {
     pub rel_mse: Summary,
     /// The composition bound on the relative MSE, mean over seeds.
     pub bound_mean: f64,
+    /// Whether that bound is covered by the proof on every seed (`DistillRow::bound_rigorous`).
+    #[serde(default)]
+    pub bound_rigorous: bool,
+    /// Seeds whose relative MSE exceeds the bound (a violation when `bound_rigorous`).
+    #[serde(default)]
+    pub exceeded: usize,
     /// Total two-sided Lambda(T) - Lambda(t_min).
     pub lambda_total: f64,
 }
@@ -52,6 +84,9 @@ pub struct DistillSummary {
     pub balanced_vs_uniform: Vec<Reduction>,
     /// The best grid (lowest mean) vs each other grid at every (mixture, N).
     pub best_vs_others: Vec<Reduction>,
+    /// Cells that violate the composition theorem ([`bound_violations`]).
+    #[serde(default)]
+    pub violations: usize,
 }
 
 type Key = (String, usize);
@@ -93,6 +128,8 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
                 segments: *n,
                 rel_mse: s,
                 bound_mean,
+                bound_rigorous: seeds.values().all(|r| r.bound_rigorous),
+                exceeded: seeds.values().filter(|r| exceeds(r)).count(),
                 lambda_total,
             });
         }
@@ -134,5 +171,6 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
         stats,
         balanced_vs_uniform: bvu,
         best_vs_others: best,
+        violations: bound_violations(rows),
     }
 }

@@ -152,8 +152,10 @@ impl StabilityReport {
     /// `max ||DPhi||`, `exp(int mu)`, `exp(int L)`, their exponents, the ratio
     /// `exp(int mu) / measured` (measured maxima are lower estimates of the supremum, the
     /// exponents rigorous), a note (`attained` within the solver's accuracy, `vacuous`
-    /// beyond [`crate::tolerance::VACUOUS_FACTOR`]), the points compared (and left `B_R`)
-    /// and the search effort (local maximisations, variational solves).
+    /// beyond [`crate::tolerance::VACUOUS_FACTOR`]), the points compared (and those not
+    /// compared because their path may leave `B_R`: a solver state outside it, or the
+    /// continuous-path bound between accepted steps above `R`) and the search effort (local
+    /// maximisations, variational solves).
     ///
     /// ```
     /// use flowcert::theorems::stability::{StabilityConfig, measure_segments};
@@ -176,7 +178,7 @@ impl StabilityReport {
             "ratio",
             "note",
             "points",
-            "left B_R",
+            "may leave B_R",
             "ascents",
             "solves",
         ]);

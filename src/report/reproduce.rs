@@ -93,7 +93,10 @@ pub fn write(dir: &Path, summary: &Summary) -> Result<(), OutputError> {
     write_text(dir, "summary.json", &json)
 }
 
-/// The composition table.
+/// The composition table: the largest error over the test paths (a lower estimate of the
+/// sup), the first-order estimate with measured `||DPhi||`, the bound, and whether the
+/// proof covers it (`no` for a `Lambda` local to a ball, whose paths the check does not
+/// confine).
 ///
 /// ```
 /// assert_eq!(flowcert::report::reproduce::composition_table(&[]).headers[2], "max error");
@@ -105,6 +108,7 @@ pub fn composition_table(entries: &[CompositionEntry]) -> Table {
         "max error",
         "first-order estimate",
         "bound sum eps e^Lambda",
+        "bound rigorous",
         "error / bound",
         "left region",
         "violations",
@@ -117,6 +121,7 @@ pub fn composition_table(entries: &[CompositionEntry]) -> Table {
             sig(r.max_error, 3),
             sig(r.max_first_order, 3),
             sig(r.bound, 3),
+            if r.bound_rigorous { "yes" } else { "no" }.into(),
             sig(r.max_error / r.bound, 3),
             r.left_region.to_string(),
             r.violations.to_string(),

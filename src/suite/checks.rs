@@ -163,7 +163,7 @@ fn stability(case: &Case, plan: &Plan) -> Result<Outcome, SuiteError> {
         violations: r.violations,
         tightest: min_ratio(rows().filter_map(|s| s.ratio)),
         note: format!(
-            "exp(int mu)/max||DPhi||; {points} flows, {left} left B_R; int L over [{}, {}] = {}",
+            "exp(int mu)/max||DPhi||; {points} flows, {left} may leave B_R (solver states or the path between steps); int L over [{}, {}] = {}",
             plan.bounds.t_min,
             plan.bounds.t_max,
             sig(r.whole.int_l, 3)
@@ -179,6 +179,7 @@ fn composition(case: &Case, plan: &Plan) -> Result<Outcome, SuiteError> {
     let max_error = reports().map(|r| r.max_error).fold(0.0, f64::max);
     let max_first = reports().map(|r| r.max_first_order).fold(0.0, f64::max);
     let left: usize = reports().map(|r| r.left_region).sum();
+    let rigorous = reports().all(|r| r.bound_rigorous);
     Ok(Outcome {
         checked: reports().map(|r| r.points - r.left_region).sum(),
         violations: entries
@@ -187,9 +188,14 @@ fn composition(case: &Case, plan: &Plan) -> Result<Outcome, SuiteError> {
             .sum(),
         tightest: min_ratio(reports().map(|r| r.bound / r.max_error.max(f64::MIN_POSITIVE))),
         note: format!(
-            "bound/max error; max error {}, first-order {}, {left} left B_R",
+            "bound/max error; max error {}, first-order {}, {left} left B_R{}",
             sig(max_error, 3),
             sig(max_first, 3),
+            if rigorous {
+                ""
+            } else {
+                "; bound local to B_R, paths not confined: not rigorous"
+            },
         ),
     })
 }
@@ -211,7 +217,7 @@ fn mismatch(case: &Case, plan: &Plan) -> Result<Outcome, SuiteError> {
                     .max(f64::MIN_POSITIVE)
         })),
         note: format!(
-            "one-step error/lower bound; Lambda(T) = {}, M = {}, one-step L2 error {}",
+            "one-step L2 error/L2 lower bound (same p_T draws: exact there, estimates of p_T); Lambda(T) = {}, M = {}, one-step L2 error {}",
             sig(r.lambda_t, 3),
             first.map_or("-".into(), |row| sig(row.budget, 3)),
             first.map_or("-".into(), |row| sig(row.error_l2, 3)),

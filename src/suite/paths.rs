@@ -173,10 +173,12 @@ pub fn section(
         rows.extend(sweep.rows);
         missing += sweep.missing;
     }
+    // The composition bound, cell by cell, as for the main sweep (theory/07, Theorem 5).
     let violations = entries
         .iter()
         .map(|e| e.lipschitz.violations + e.stability.violations)
-        .sum();
+        .sum::<usize>()
+        + crate::experiments::distill_summary::bound_violations(&rows);
     Ok((
         PathsSection {
             mixture: plan.mixture.name().to_string(),

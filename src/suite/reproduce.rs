@@ -65,7 +65,12 @@ pub fn run(
     Ok(Summary {
         version: env!("CARGO_PKG_VERSION").to_string(),
         scale: plan.scale,
-        violations: v_bounds + score_net.violations + v_mismatch + v_composition + v_paths,
+        violations: v_bounds
+            + score_net.violations
+            + v_mismatch
+            + v_composition
+            + distill.violations
+            + v_paths,
         bounds,
         score_net,
         mismatch,

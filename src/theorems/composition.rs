@@ -17,6 +17,13 @@
 //! `Psi_i(x) = Phi_i(x) + eps_i g_i(x)` with the smooth perturbation
 //! `g_i(x) = u_i sin(w_i . x + phase_i)`, `|u_i| = 1`, so `sup |g_i| = 1`
 //! ([`PerturbedStudent`]), started from samples of `p_T`.
+//!
+//! **What is rigorous.** `bound` is a proven bound on every compared point's error when
+//! `lambda` integrates a *global* Lipschitz bound (shared covariances) and the `eps_i` are
+//! true sup errors (known for [`measure_perturbed`]; claimed, and checked on the visited
+//! states, for [`measure_composition`]). With a bound local to a ball the report says
+//! `bound_rigorous: false`: only the states at the grid times are tested against the ball.
+//! `max_error` is the largest error over the test points, a lower estimate of the sup.
 
 use nalgebra::{DMatrix, DVector};
 use rand::RngExt;
@@ -110,6 +117,18 @@ impl Perturbation {
     }
 }
 
+/// Deliberately wrong versions of the checker, kept so that the tests show it can fail
+/// (theory/04-composition-and-grids.md, "How we know the tests can fail"): never use them
+/// for a real check.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mutation {
+    /// The amplification with the wrong sign: `sum eps_i exp(-Lambda(t_{i-1}))`, as if the
+    /// late flow contracted what it expands.
+    NegatedExponent,
+}
+
 /// What the composition checker measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompositionReport {
@@ -139,6 +158,12 @@ pub struct CompositionReport {
     pub left_region: usize,
     /// Points (inside the region) whose error exceeded the bound.
     pub violations: usize,
+    /// Whether the bound is covered by the proof for the compared points: true for a
+    /// `Lambda` of a global Lipschitz bound (`region_radius` `None`). With a bound local to
+    /// `B_R` the proof needs the flow paths from the exact and the student's states (and the
+    /// segment between them) to stay in `B_R`; the checker tests only the states at the grid
+    /// times, so such rows are a comparison, not a check of the theorem.
+    pub bound_rigorous: bool,
 }
 
 /// How the perturbed-student check probes: `points` starts `x ~ p_T`, perturbations of
@@ -228,6 +253,21 @@ pub fn measure_perturbed(
     region_radius: Option<f64>,
     probe: Probe,
 ) -> Result<CompositionReport, CompositionError> {
+    measure_perturbed_mutated(flow, times, lambda, eps, region_radius, probe, None)
+}
+
+/// [`measure_perturbed`] with a deliberately wrong bound ([`Mutation`]; `None` is the real
+/// checker): for the tests that show the checker can fail.
+#[doc(hidden)]
+pub fn measure_perturbed_mutated(
+    flow: &ExactFlow,
+    times: &[f64],
+    lambda: &[f64],
+    eps: &[f64],
+    region_radius: Option<f64>,
+    probe: Probe,
+    mutation: Option<Mutation>,
+) -> Result<CompositionReport, CompositionError> {
     check_shapes(times, lambda, eps.len(), eps)?;
     let Probe { points, freq, seed } = probe;
     let mut rng = seed::rng(seed::COMPOSITION, seed, &[]);
@@ -235,7 +275,16 @@ pub fn measure_perturbed(
     let starts = flow
         .mixture()
         .sample(times[times.len() - 1], points, &mut rng);
-    measure_composition(flow, times, lambda, &students, eps, region_radius, &starts)
+    measure_composition_mutated(
+        flow,
+        times,
+        lambda,
+        &students,
+        eps,
+        region_radius,
+        &starts,
+        mutation,
+    )
 }
 
 fn check_shapes(
@@ -320,6 +369,32 @@ pub fn measure_composition<S: FlowMap>(
     region_radius: Option<f64>,
     starts: &DMatrix<f64>,
 ) -> Result<CompositionReport, CompositionError> {
+    measure_composition_mutated(
+        flow,
+        times,
+        lambda,
+        students,
+        eps,
+        region_radius,
+        starts,
+        None,
+    )
+}
+
+/// [`measure_composition`] with a deliberately wrong bound ([`Mutation`]; `None` is the
+/// real checker): for the tests that show the checker can fail.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub fn measure_composition_mutated<S: FlowMap>(
+    flow: &ExactFlow,
+    times: &[f64],
+    lambda: &[f64],
+    students: &[S],
+    eps: &[f64],
+    region_radius: Option<f64>,
+    starts: &DMatrix<f64>,
+    mutation: Option<Mutation>,
+) -> Result<CompositionReport, CompositionError> {
     check_shapes(times, lambda, students.len(), eps)?;
     let d = flow.mixture().dim();
     if starts.nrows() != d {
@@ -333,8 +408,12 @@ pub fn measure_composition<S: FlowMap>(
     }
     let n = times.len() - 1;
     let lam0 = lambda[0];
+    let sign = match mutation {
+        Some(Mutation::NegatedExponent) => -1.0,
+        None => 1.0,
+    };
     let bound: f64 = (1..=n)
-        .map(|i| eps[i - 1] * (lambda[i - 1] - lam0).exp())
+        .map(|i| eps[i - 1] * (sign * (lambda[i - 1] - lam0)).exp())
         .sum();
     let (mut max_error, mut max_first, mut max_ratio) = (0.0f64, 0.0f64, 0.0f64);
     let (mut left, mut violations) = (0usize, 0usize);
@@ -393,5 +472,6 @@ pub fn measure_composition<S: FlowMap>(
         points: starts.ncols(),
         left_region: left,
         violations,
+        bound_rigorous: region_radius.is_none(),
     })
 }

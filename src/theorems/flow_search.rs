@@ -16,10 +16,12 @@ use crate::bounds::ascent::{Objective, nelder_mead};
 use crate::bounds::{Bound, LambdaTable, Lipschitz};
 use crate::dynamics::flow::spectral_norm;
 use crate::dynamics::solver::ValidSolverOptions;
-use crate::dynamics::{SolverError, flow_point};
+use crate::dynamics::{SolverError, flow_point, flow_point_observed};
 use crate::grids::balanced::from_table;
 use crate::model::{Marginal, Mixture, PathCoeffs, VelocityField};
 use crate::tolerance;
+
+use super::path_bound::PathBound;
 
 /// The exact velocity field, recording the largest `|x|` it is evaluated at.
 pub(crate) struct Tracked<'a> {
@@ -112,6 +114,8 @@ fn dominant(mix: &Mixture, co: &PathCoeffs, x: &DVector<f64>) -> usize {
 pub(crate) struct Flown {
     pub(crate) x: Vec<f64>,
     pub(crate) destination: usize,
+    /// The largest `|x|` the trajectory can reach: every state the solver evaluated and,
+    /// with a [`PathBound`], the bound along the continuous path between accepted states.
     pub(crate) max_norm: f64,
     pub(crate) norm: f64,
 }
@@ -149,6 +153,8 @@ pub(crate) struct SegmentFlow<'a> {
     pieces: Vec<f64>,
     co_lo: PathCoeffs,
     pub(crate) solver: ValidSolverOptions,
+    /// The continuous-path containment bound (local bounds only).
+    path: Option<PathBound>,
 }
 
 impl SegmentFlow<'_> {
@@ -163,13 +169,32 @@ impl SegmentFlow<'_> {
             error: e.into(),
         };
         self.field.max_norm = 0.0;
+        let d = x.len();
+        let norm_of = |y: &[f64]| y[..d].iter().map(|v| v * v).sum::<f64>().sqrt();
+        // The continuous-path bound: from each accepted state over its step.
+        let mut reach = 0.0f64;
+        let mut last = norm_of(x);
+        let path = self.path.as_ref();
+        let mut observe = |t_a: f64, t_b: f64, y: &[f64]| {
+            if let Some(pb) = path {
+                reach = reach.max(pb.step(last, t_a, t_b));
+                last = norm_of(y);
+            }
+        };
         let (y, norm) = if jacobian {
-            let d = x.len();
             let mut y = x.to_vec();
             let mut m = DMatrix::<f64>::identity(d, d);
             for w in self.pieces.windows(2).rev() {
-                let p = flow_point(&mut self.field, &y, w[1], w[0], true, &self.solver)
-                    .map_err(fail)?;
+                let p = flow_point_observed(
+                    &mut self.field,
+                    &y,
+                    w[1],
+                    w[0],
+                    true,
+                    &self.solver,
+                    &mut observe,
+                )
+                .map_err(fail)?;
                 if let Some(j) = &p.jacobian {
                     m = j * m;
                 }
@@ -177,14 +202,29 @@ impl SegmentFlow<'_> {
             }
             (DVector::from_vec(y), spectral_norm(&m))
         } else {
-            let p = flow_point(&mut self.field, x, hi, lo, false, &self.solver).map_err(fail)?;
+            let p = flow_point_observed(
+                &mut self.field,
+                x,
+                hi,
+                lo,
+                false,
+                &self.solver,
+                &mut observe,
+            )
+            .map_err(fail)?;
             (p.y, f64::NAN)
         };
         let mix = self.field.inner.mixture();
+        let evaluated = self.field.max_norm;
         Ok(Flown {
             x: x.to_vec(),
             destination: dominant(mix, &self.co_lo, &y),
-            max_norm: self.field.max_norm,
+            // NaN (a state the solver evaluated) stays NaN: it counts as outside.
+            max_norm: if evaluated.is_nan() {
+                evaluated
+            } else {
+                evaluated.max(reach)
+            },
             norm,
         })
     }
@@ -313,6 +353,7 @@ impl<'a> Search<'a> {
                 co_lo: lip.mixture().coeffs(lo),
                 solver,
                 pieces: pieces(lip, lo, hi, int_l),
+                path: lip.region_radius().map(|_| PathBound::new(lip.mixture())),
             },
             radius: lip.region_radius(),
             best: None,

@@ -8,12 +8,16 @@
 //! mismatch/        measure_mismatch: lower bounds vs Lipschitz-budgeted students      theory/05
 //! score_approx/    measure_network / measure_scaling / measure_errors, DSM comparison theory/06
 //! assess/          the same measurements on outside models (query files, baselines)
+//! estimate.rs      Monte Carlo L^p norms with 95% intervals; BoundKind (rigorous / estimate)
+//! path_bound.rs    the stability checker's containment bound between solver steps         theory/03
 //! ```
 
 pub mod assess;
 pub mod composition;
+pub mod estimate;
 mod flow_search;
 pub mod lipschitz;
 pub mod mismatch;
+mod path_bound;
 pub mod score_approx;
 pub mod stability;

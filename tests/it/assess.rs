@@ -451,3 +451,40 @@ fn bad_inputs_exit_2_with_a_fix() {
         assert_bad(&args, needles);
     }
 }
+
+/// The kept mutation of the assess verdict (`baseline::Mutation::FlippedDirection`, "lower
+/// is better" read the wrong way round) flips the verdict on the answers of the test
+/// above: the real comparison flags the worse model and passes the better one, the mutated
+/// one does the opposite.
+#[test]
+fn assess_verdict_catches_the_flipped_direction_mutation() {
+    use flowcert::theorems::assess::baseline::{Mutation, compare_mutated};
+    use flowcert::theorems::assess::{Baseline, compare};
+    let d = dir("mutation");
+    let q = queries(&d);
+    let base = assess_score(&q, &answers(&q, SHIFT).0).unwrap();
+    let baseline = Baseline {
+        kind: base.kind.clone(),
+        queries: base.queries.clone(),
+        metrics: base.metrics.clone(),
+    };
+    for (scale, worse) in [(1.2, true), (0.5, false)] {
+        let a = assess_score(&q, &answers(&q, [SHIFT[0] * scale, SHIFT[1] * scale]).0).unwrap();
+        let real = compare("score", &a.queries, &a.metrics, &baseline, 0.1).unwrap();
+        let bad = compare_mutated(
+            "score",
+            &a.queries,
+            &a.metrics,
+            &baseline,
+            0.1,
+            Some(Mutation::FlippedDirection),
+        )
+        .unwrap();
+        assert_eq!(real.regressions > 0, worse, "scale {scale}: {real:?}");
+        assert_eq!(
+            bad.regressions > 0,
+            !worse,
+            "scale {scale}: mutation not caught"
+        );
+    }
+}

@@ -197,7 +197,10 @@ fn stability_reports_segments_and_the_whole_interval() {
         "4",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("left B_R") && out.contains("ball"), "{out}");
+    assert!(
+        out.contains("may leave B_R") && out.contains("ball"),
+        "{out}"
+    );
     assert!(out.contains("0 of 3 flow maps exceed"), "{out}");
 }
 

@@ -52,7 +52,10 @@ fn distill_follows_the_contract() {
         let n = r["segments"].as_u64().unwrap() as usize;
         assert_eq!(r["times"].as_array().unwrap().len(), n + 1);
         assert_eq!(r["local_errors"].as_array().unwrap().len(), n);
+        // two-mode: a shared covariance, so the proof covers the bound.
+        assert_eq!(r["bound_rigorous"], true, "{r}");
     }
+    assert_eq!(v["violations"], 0, "{v}");
 }
 
 #[test]
@@ -139,7 +142,35 @@ fn mismatch_follows_the_contract() {
             assert!(r.get(key).is_some(), "row lacks {key}: {r}");
         }
         assert!(r["error_l2"].as_f64().unwrap() >= r["lower_bound_lp"].as_f64().unwrap());
+        // Which number is rigorous and which an estimate, with the estimates' intervals.
+        assert_eq!(r["lower_bound_sup_kind"], "rigorous", "{r}");
+        assert_eq!(r["lower_bound_lp_kind"], "estimate", "{r}");
+        let f = |k: &str| {
+            r[k].as_f64()
+                .unwrap_or_else(|| panic!("row lacks {k}: {r}"))
+        };
+        assert!(
+            f("lower_bound_lp_ci_low") <= f("lower_bound_lp")
+                && f("lower_bound_lp") <= f("lower_bound_lp_ci_high")
+        );
+        assert!(f("error_l2_ci_low") <= f("error_l2") && f("error_l2") <= f("error_l2_ci_high"));
     }
+    let (code, text, err) = run(&[
+        "mismatch",
+        "--quick",
+        "--mixture",
+        M,
+        "--budgets",
+        "4",
+        "--segments",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("lower bound sup (rigorous)")
+            && text.contains("lower bound L2 estimate [95% CI]"),
+        "{text}"
+    );
 }
 
 #[test]

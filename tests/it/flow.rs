@@ -4,7 +4,7 @@
 use crate::common;
 
 use flowcert::dynamics::{ExactFlow, FlowSystem, Method, integrate_rk4_fixed};
-use flowcert::model::{Marginal, MixtureSpec, OuCoeffs, builtin};
+use flowcert::model::{Marginal, OuCoeffs, builtin};
 use flowcert::tolerance::{FINITE_DIFF_ABS, FINITE_DIFF_REL, FINITE_DIFF_STEP, ODE_GLOBAL_FACTOR};
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
@@ -27,17 +27,7 @@ fn single_gaussian_flow_is_linear() {
     let cov = builtin::rotated_covariance(&spectrum, 17);
     let q = builtin::rotation(4, 17);
     let mu = DVector::from_vec(vec![1.0, -2.0, 0.5, 0.0]);
-    let mix = MixtureSpec {
-        weights: vec![1.0],
-        means: vec![mu.iter().copied().collect()],
-        covariances: vec![
-            (0..4)
-                .map(|r| cov.row(r).iter().copied().collect())
-                .collect(),
-        ],
-    }
-    .check()
-    .unwrap();
+    let mix = common::single_gaussian(mu.as_slice(), &cov);
     for method in [Method::Dopri5, Method::Dop853] {
         let flow = ExactFlow::new(&mix, opts(1e-11, method));
         for &(t, u) in &[(2.5, 0.01), (0.01, 2.5), (1.0, 0.3)] {
@@ -93,10 +83,40 @@ fn agrees_with_independent_fixed_step_solver() {
     }
 }
 
+/// The round trip `Phi_{s->t}(Phi_{t->s}(x))` against `x`, with an allowance that follows
+/// the errors through the maps: the forward solve's global error `delta` (trusted to
+/// `ODE_GLOBAL_FACTOR tol` relative) is carried back by `DPhi_{s->t}(y) = DPhi_{t->s}(x)^{-1}`,
+/// of norm `1 / sigma_min(DPhi_{t->s}(x))`, and the backward solve adds its own:
+///
+/// ```text
+/// |back - x| <= G tol (max(1, |y|) / sigma_min + max(1, |x|)),   G = ODE_GLOBAL_FACTOR
+/// ```
+/// (relative to `max(1, |x|)`). `back_to` is the time the inverse runs to: `t` for the real
+/// inverse, anything else for a wrong one. Returns (error, allowance, 1 / sigma_min).
+fn round_trip(
+    flow: &ExactFlow,
+    x: &[f64],
+    t: f64,
+    s: f64,
+    back_to: f64,
+    tol: f64,
+) -> (f64, f64, f64) {
+    let fwd = flow.map_with_jacobian(x, t, s).unwrap();
+    let sv = fwd.jacobian.as_ref().unwrap().singular_values();
+    let inv_norm = 1.0 / sv.min();
+    let back = flow.map(fwd.y.as_slice(), s, back_to).unwrap().y;
+    let x = DVector::from_column_slice(x);
+    let scale = x.norm().max(1.0);
+    let allowed = ODE_GLOBAL_FACTOR * tol * (fwd.y.norm().max(1.0) * inv_norm + scale) / scale;
+    (rel(&back, &x), allowed, inv_norm)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
-    /// Phi_{s->t} o Phi_{t->s} = id and Phi_{u->s} o Phi_{t->u} = Phi_{t->s}.
+    /// Phi_{s->t} o Phi_{t->s} = id and Phi_{u->s} o Phi_{t->u} = Phi_{t->s}, each to the
+    /// solver's error carried through the derivative of the map that follows it (measured
+    /// with the variational equation), not to a factor that grows with the condition number.
     #[test]
     fn flows_compose_and_invert(mix in common::any_mixture(), t in 0.5f64..2.5, frac in 0.2f64..0.8, seed in 0u64..100) {
         let tol = 1e-10;
@@ -107,19 +127,18 @@ proptest! {
         let x: Vec<f64> = mix.sample(t, 1, &mut rng).column(0).iter().copied().collect();
         let direct = flow.map(&x, t, s).unwrap().y;
         let mid = flow.map(&x, t, u).unwrap().y;
-        let composed = flow.map(mid.as_slice(), u, s).unwrap().y;
-        // Backward-in-sampling flows contract or expand by at most exp(Lambda); the
-        // solver's global error is tied to its tolerance through ODE_GLOBAL_FACTOR.
-        let allowed = ODE_GLOBAL_FACTOR * tol * 100.0;
-        prop_assert!(rel(&composed, &direct) < allowed, "compose: {composed} vs {direct}");
-        let back = flow.map(direct.as_slice(), s, t).unwrap().y;
-        let x = DVector::from_vec(x);
-        // Forward in t the flow expands what sampling contracted: the inverse loses up
-        // to the condition of DPhi; compare relative to that.
-        let cond = flow.map_with_jacobian(x.as_slice(), t, s).unwrap().jacobian.unwrap();
-        let sv = cond.singular_values();
-        let kappa = sv.max() / sv.min().max(1e-300);
-        prop_assert!(rel(&back, &x) < allowed * kappa.max(1.0), "invert: {back} vs {x} (cond {kappa})");
+        let late = flow.map_with_jacobian(mid.as_slice(), u, s).unwrap();
+        // The error of `mid` is carried by DPhi_{u->s}(mid); both solves add their own.
+        let amplification = late.jacobian_norm().unwrap();
+        let scale = direct.norm().max(1.0);
+        let allowed = ODE_GLOBAL_FACTOR * tol * (amplification * mid.norm().max(1.0) + 2.0 * scale) / scale;
+        prop_assert!(rel(&late.y, &direct) <= allowed,
+            "compose: {} vs {direct} (|DPhi_u->s| = {amplification})", late.y);
+        let (err, allowed, inv_norm) = round_trip(&flow, &x, t, s, t, tol);
+        // The allowance is meaningful: the map contracts by at most 1e4 in any direction
+        // on these mixtures (sampling contracts towards the modes, not beyond their width).
+        prop_assert!(inv_norm <= 1e4, "1/sigma_min = {inv_norm}: the allowance would be vacuous");
+        prop_assert!(err <= allowed, "invert: error {err} > {allowed} (1/sigma_min = {inv_norm})");
     }
 
     /// DPhi from the variational equation equals central finite differences of Phi.
@@ -144,6 +163,39 @@ proptest! {
         }
         let scale = j.amax().max(1.0);
         prop_assert!((&j - &fd).amax() <= 10.0 * FINITE_DIFF_REL * scale + FINITE_DIFF_ABS, "DPhi {j} vs FD {fd}");
+    }
+}
+
+/// The round-trip check can fail: an inverse run to a time off by 1e-4 (relative), or the
+/// sampling map applied twice instead of inverted, misses `x` by far more than the
+/// allowance of [`round_trip`], while the real inverse meets it.
+#[test]
+fn round_trip_check_catches_a_perturbed_time_and_a_wrong_direction() {
+    let tol = 1e-10;
+    for (name, mix) in builtin::suite() {
+        let flow = ExactFlow::new(&mix, opts(tol, Method::Dopri5));
+        let x: Vec<f64> = mix
+            .sample(1.5, 1, &mut ChaCha8Rng::seed_from_u64(7))
+            .column(0)
+            .iter()
+            .copied()
+            .collect();
+        let (t, s) = (1.5, 0.05);
+        let (err, allowed, _) = round_trip(&flow, &x, t, s, t, tol);
+        assert!(err <= allowed, "{name}: real inverse {err} > {allowed}");
+        let (off, allowed, _) = round_trip(&flow, &x, t, s, t * (1.0 + 1e-4), tol);
+        assert!(
+            off > 10.0 * allowed,
+            "{name}: perturbed time {off} within {allowed}"
+        );
+        let twice = flow
+            .map(flow.map(&x, t, s).unwrap().y.as_slice(), t, s)
+            .unwrap()
+            .y;
+        assert!(
+            rel(&twice, &DVector::from_vec(x)) > 10.0 * allowed,
+            "{name}: wrong direction passes"
+        );
     }
 }
 

@@ -119,17 +119,7 @@ proptest! {
 fn single_gaussian_closed_form() {
     let cov = builtin::rotated_covariance(&[0.01, 0.5, 2.0], 5);
     let mu = [0.5, -1.0, 2.0];
-    let mix = MixtureSpec {
-        weights: vec![1.0],
-        means: vec![mu.to_vec()],
-        covariances: vec![
-            (0..3)
-                .map(|r| cov.row(r).iter().copied().collect())
-                .collect(),
-        ],
-    }
-    .check()
-    .unwrap();
+    let mix = common::single_gaussian(&mu, &cov);
     let t: f64 = 0.3;
     let (a, s2) = ((-t).exp(), -(-2.0 * t).exp_m1());
     let s = &cov * (a * a) + DMatrix::identity(3, 3) * s2;
@@ -146,9 +136,21 @@ fn single_gaussian_closed_form() {
     assert_relative_eq!(e.hessian, -sinv, max_relative = EXACT, epsilon = EXACT);
 }
 
-/// Far-out points, large separations and tiny times give finite values, no NaN.
+/// Two far modes `N((-+500, 0), 1e-3 I)`, equal weights, at far points, the midpoint and
+/// tiny and large times, against closed forms: with a shared isotropic `S = alpha^2 1e-3 +
+/// sigma^2`, the log-weight difference is linear, `l_1 - l_2 = alpha (mu_1 - mu_2) . x / S`,
+/// so `r_1 = 1 / (1 + e^{-(l_1 - l_2)})`, `s = -(x - alpha sum r_k mu_k) / S`,
+/// `H = -I/S + r_1 r_2 alpha^2 (mu_1 - mu_2)(mu_1 - mu_2)^T / S^2` and
+/// `log p = ln(1/2) + max_k l_k + ln(1 + e^{-|l_1 - l_2|}) - ln(2 pi S)`. Far from one mode
+/// the other's responsibility underflows to 0 and the score is that component's score;
+/// near the midpoint both modes count (`r_1` between 0 and 1). The model computes each
+/// `l_k` (up to `-1e15` here) to its rounding, `delta = 4 eps max_k |l_k|` absolute, so the
+/// comparisons allow what `delta` propagates to: `r_1 r_2 delta` in `r_1`,
+/// `alpha |mu_1 - mu_2| r_1 r_2 delta / S` in the score and `alpha^2 |mu_1 - mu_2|^2
+/// |1 - 2 r_1| r_1 r_2 delta / S^2` in the Hessian (zero where a responsibility is 0 or 1),
+/// on top of `EXACT` relative.
 #[test]
-fn robust_far_points_large_separation_small_t() {
+fn far_points_large_separation_small_t_match_closed_forms() {
     let mix = MixtureSpec {
         weights: vec![0.5, 0.5],
         means: vec![vec![-500.0, 0.0], vec![500.0, 0.0]],
@@ -156,26 +158,108 @@ fn robust_far_points_large_separation_small_t() {
     }
     .check()
     .unwrap();
-    for &t in &[1e-9, 1e-4, 0.5, 20.0] {
+    let mu = [
+        DVector::from_vec(vec![-500.0, 0.0]),
+        DVector::from_vec(vec![500.0, 0.0]),
+    ];
+    let mut regimes = [0usize; 3]; // r_1 = 0, r_1 in (0, 1), r_1 = 1
+    for &t in &[1e-9f64, 1e-4, 0.5, 20.0] {
+        let (alpha, s2) = ((-t).exp(), -(-2.0 * t).exp_m1());
+        let s = alpha * alpha * 1e-3 + s2;
         let mut p = Marginal::new(&mix, t).unwrap();
-        for x in [[1e6, -1e6], [0.0, 0.0], [-1e6, 3.0], [1e-3, 1e6]] {
+        for x in [
+            [1e6, -1e6],
+            [0.0, 0.0],
+            [-1e6, 3.0],
+            [1e-3, 1e6],
+            [3e-7, 2.0],
+        ] {
+            let xv = DVector::from_column_slice(&x);
+            let l: Vec<f64> = mu
+                .iter()
+                .map(|m| -(&xv - m * alpha).norm_squared() / (2.0 * s))
+                .collect();
+            let dl = alpha * (&mu[0] - &mu[1]).dot(&xv) / s;
+            let r1 = 1.0 / (1.0 + (-dl).exp());
+            let r2 = 1.0 / (1.0 + dl.exp());
+            regimes[if r1 == 0.0 {
+                0
+            } else if r1 < 1.0 {
+                1
+            } else {
+                2
+            }] += 1;
+            let logp = 0.5f64.ln() + l[0].max(l[1]) + (-dl.abs()).exp().ln_1p()
+                - (2.0 * std::f64::consts::PI * s).ln();
+            let score = -(&xv - (&mu[0] * r1 + &mu[1] * r2) * alpha) / s;
+            let gap = (&mu[0] - &mu[1]) * alpha;
+            let hess =
+                DMatrix::identity(2, 2) * (-1.0 / s) + &gap * gap.transpose() * (r1 * r2 / (s * s));
             let e = p.eval(&x);
-            assert!(e.logp.is_finite(), "logp at t={t} x={x:?}");
-            assert!(e.score.iter().all(|v| v.is_finite()));
-            assert!(e.hessian.iter().all(|v| v.is_finite()));
-            assert!(e.responsibilities.iter().all(|v| v.is_finite()));
+            let at = format!("t = {t}, x = {x:?}");
+            let delta = 4.0 * f64::EPSILON * l[0].abs().max(l[1].abs()) * r1 * r2;
+            let g = gap.norm();
+            assert!(
+                (e.logp - logp).abs() <= EXACT * logp.abs().max(1.0),
+                "logp {} vs {logp} at {at}",
+                e.logp
+            );
+            assert!(
+                (e.responsibilities[0] - r1).abs() <= EXACT + delta,
+                "r_1 {} vs {r1} at {at}",
+                e.responsibilities[0]
+            );
+            assert!(
+                (&e.score - &score).norm() <= EXACT * score.norm().max(1.0) + g * delta / s,
+                "score {} vs {score} at {at}",
+                e.score
+            );
+            assert!(
+                (&e.hessian - &hess).amax()
+                    <= EXACT * hess.amax() + g * g * (1.0 - 2.0 * r1).abs() * delta / (s * s),
+                "Hessian {} vs {hess} at {at}",
+                e.hessian
+            );
         }
     }
-    // Mid-point between two far modes: responsibilities (1/2, 1/2), Hessian picks up the
-    // score covariance alpha^2 D^2 / (4 S^2) in the separating direction.
-    let t: f64 = 1.0;
-    let mut p = Marginal::new(&mix, t).unwrap();
-    let e = p.eval(&[0.0, 0.0]);
-    assert_relative_eq!(e.responsibilities[0], 0.5, max_relative = EXACT);
-    let (a2, s2) = ((-2.0 * t).exp(), -(-2.0 * t).exp_m1());
-    let s = a2 * 1e-3 + s2;
-    let expect = -1.0 / s + a2 * 1000.0f64.powi(2) / (4.0 * s * s);
-    assert_relative_eq!(e.hessian[(0, 0)], expect, max_relative = 1e-9);
+    assert!(
+        regimes.iter().all(|&n| n > 0),
+        "every responsibility regime is visited: {regimes:?}"
+    );
+}
+
+/// One anisotropic Gaussian at `|x| = 1e6` (the score ~1e8 at `t = 1e-9`): log p, score and
+/// Hessian equal the closed forms at tiny, moderate and large times.
+#[test]
+fn single_gaussian_far_away_closed_form() {
+    let cov = builtin::rotated_covariance(&[0.01, 0.5, 2.0], 5);
+    let mu = DVector::from_vec(vec![0.5, -1.0, 2.0]);
+    let mix = common::single_gaussian(mu.as_slice(), &cov);
+    let x = DVector::from_vec(vec![6e5, -8e5, 0.0]);
+    assert_eq!(x.norm(), 1e6);
+    for &t in &[1e-9f64, 0.3, 20.0] {
+        let (a, s2) = ((-t).exp(), -(-2.0 * t).exp_m1());
+        let s = &cov * (a * a) + DMatrix::identity(3, 3) * s2;
+        let sinv = s.clone().try_inverse().unwrap();
+        let dx = &x - &mu * a;
+        let logp = -0.5 * (dx.transpose() * &sinv * &dx)[(0, 0)]
+            - 0.5 * s.determinant().ln()
+            - 1.5 * (2.0 * std::f64::consts::PI).ln();
+        let e = Marginal::new(&mix, t).unwrap().eval(x.as_slice());
+        assert_relative_eq!(e.logp, logp, max_relative = EXACT);
+        // Relative to the whole vector: an entry that is a sum of terms ~1e8 cancelling to
+        // ~1e-9 carries the closed form's own rounding (~1e-8 absolute).
+        let score = -&sinv * &dx;
+        assert!(
+            (&e.score - &score).norm() <= EXACT * score.norm(),
+            "t = {t}: {} vs {score}",
+            e.score
+        );
+        assert!(
+            (&e.hessian + &sinv).amax() <= EXACT * sinv.amax(),
+            "t = {t}"
+        );
+    }
 }
 
 /// Empirical mean and covariance of p_t match the exact moments (fixed seed, 5 standard errors).

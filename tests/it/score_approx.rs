@@ -569,3 +569,33 @@ fn bad_inputs_are_errors_not_panics() {
     let e = ScoreNetConfig::new(0.0).check().unwrap_err().to_string();
     assert!(e.contains("eps"), "{e}");
 }
+
+/// The kept mutation of the score-net checker (`construct::Mutation::LogDetSign`, the
+/// log-determinant term of the log-weights with the wrong sign) fails the checker's own
+/// verdict on heterogeneous covariances, where the real network passes on the same
+/// samples. On a shared covariance the term cancels in the softmax: the mutation is
+/// invisible there, so a check that only ran two-mode mixtures could not see it.
+#[test]
+fn score_net_checker_catches_the_log_det_sign_mutation() {
+    use flowcert::approx::construct::Mutation;
+    let p = ScoreNetConfig::new(1e-2).check().unwrap();
+    let times = score_approx::time_grid(0.01, 1.0, 3);
+    let measure = |mix: &flowcert::model::Mixture, mutation| {
+        let net = ScoreNetwork::build_mutated(mix, &p, mutation).unwrap();
+        score_approx::measure_built(&net, mix, &times, 300, 0).unwrap()
+    };
+    let mix = builtin::hetero3();
+    let (good, bad) = (
+        measure(&mix, None),
+        measure(&mix, Some(Mutation::LogDetSign)),
+    );
+    assert!(good.passed && good.sup_l2 <= 1e-2, "{}", good.sup_l2);
+    assert!(!bad.passed, "mutation passed: sup_t L2 = {}", bad.sup_l2);
+    let shared = builtin::two_mode(0.1);
+    let (good, bad) = (
+        measure(&shared, None),
+        measure(&shared, Some(Mutation::LogDetSign)),
+    );
+    assert!(good.passed && bad.passed);
+    assert!((good.sup_l2 - bad.sup_l2).abs() <= 1e-3 * good.sup_l2.max(1e-12));
+}

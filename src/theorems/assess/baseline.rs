@@ -101,6 +101,32 @@ pub fn compare(
     baseline: &Baseline,
     tolerance: f64,
 ) -> Result<Comparison, AssessError> {
+    compare_mutated(kind, identity, metrics, baseline, tolerance, None)
+}
+
+/// Deliberately wrong versions of the comparison, kept so that the tests show the assess
+/// verdict can fail (README.md, "How we know the tests can fail"): never use them for a
+/// real check.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mutation {
+    /// "Lower is better" read the wrong way round: a metric that grew is `improved`, one
+    /// that shrank `regressed`.
+    FlippedDirection,
+}
+
+/// [`compare`] with a deliberately wrong rule ([`Mutation`]; `None` is the real one), for
+/// the tests that show the verdict can fail.
+#[doc(hidden)]
+pub fn compare_mutated(
+    kind: &str,
+    identity: &QueryIdentity,
+    metrics: &BTreeMap<String, f64>,
+    baseline: &Baseline,
+    tolerance: f64,
+    mutation: Option<Mutation>,
+) -> Result<Comparison, AssessError> {
     let bad = |message: String| AssessError::Malformed {
         path: "--baseline".into(),
         message,
@@ -141,11 +167,17 @@ pub fn compare(
             None => ("new", None),
             Some(b) => {
                 let rel = (b != 0.0).then(|| current / b - 1.0);
-                let status = if !current.is_finite() && b.is_finite()
-                    || current > b * (1.0 + tolerance) + ABS_FLOOR
-                {
+                let (grew, shrank) = (
+                    current > b * (1.0 + tolerance) + ABS_FLOOR,
+                    current < b * (1.0 - tolerance) - ABS_FLOOR,
+                );
+                let (worse, better) = match mutation {
+                    Some(Mutation::FlippedDirection) => (shrank, grew),
+                    None => (grew, shrank),
+                };
+                let status = if !current.is_finite() && b.is_finite() || worse {
                     "regressed"
-                } else if current < b * (1.0 - tolerance) - ABS_FLOOR {
+                } else if better {
                     "improved"
                 } else {
                     "same"

@@ -13,6 +13,18 @@
 //! (`error_l2` is the RMS error over `{x_j} u {R x_j}`, which is that left side for p = 2).
 //! A failure is a bug (a certificate that is not an upper bound, or broken arithmetic).
 //!
+//! **Rigorous and estimated numbers.** `lower_bound_sup` is rigorous: any map with
+//! `Lip <= M^N` has sup error at least this (the sup over `R^d` is at least the max over
+//! the tested pairs), up to the teacher's solver accuracy. `lower_bound_lp` and `error_l2`
+//! are sample quantities over the `n` draws `x_j ~ p_T` (and their reflections): the
+//! inequality between them is exact *on the sample*, because it holds draw by draw,
+//! `b_j^2 / 4 <= (e(x_j)^2 + e(R x_j)^2) / 2` with `b_j = (|Phi(x_j) - Phi(R x_j)| - C |x_j - R
+//! x_j|)_+` (like is compared with like: the same draws, the same empirical measure). As
+//! statements about `p_T` both are estimates; each row carries the 95% interval of each
+//! (`lower_bound_lp_ci_low`/`_high`, `error_l2_ci_low`/`_high`: normal intervals for the mean of the i.i.d. draw
+//! terms `b_j^2` and `(e(x_j)^2 + e(R x_j)^2)/2`, mapped by the square root, the bound's
+//! halved) and says `lower_bound_lp_kind: "estimate"`.
+//!
 //! Depth: `predicted_segments = Lambda(T) / ln M`; `obstruction_segments` is the smallest
 //! `N` with `M^N >=` the Lipschitz constant of `Phi` measured on the pairs (where the
 //! sup bound vanishes; at most `ceil(Lambda(T) / ln M)` by Gronwall);
@@ -28,10 +40,11 @@ use super::pairs::{PairKind, PairSet};
 use super::search::search_pairs;
 use super::students::{BudgetedStudent, TeacherData, centres};
 use super::symmetry::{Reflection, SymmetryInfo};
-use super::{MismatchError, ValidMismatchConfig, invalid};
+use super::{MismatchError, Mutation, ValidMismatchConfig, invalid};
 use crate::flowmap::FlowMap;
 use crate::model::Mixture;
 use crate::seed;
+use crate::theorems::estimate::{BoundKind, Z95, lp_mean_ci};
 use crate::tolerance::BOUND_SLACK_REL;
 
 /// One (budget, segments) cell: the contract's fields first, then extras.
@@ -43,7 +56,8 @@ pub struct MismatchRow {
     pub segments: usize,
     /// `E_{M^N}` on the tested pairs.
     pub lower_bound_sup: f64,
-    /// `LB_2(M^N)` on the reflection pairs (`None` without a symmetry).
+    /// `LB_2(M^N)` on the reflection pairs (`None` without a symmetry): exact for the
+    /// sample, an estimate of the bound over `p_T` (see `lower_bound_lp_ci_low`).
     pub lower_bound_lp: Option<f64>,
     /// Certificate `C = prod_i Lip(Psi_i) <= M^N`.
     pub certified_lipschitz: f64,
@@ -51,6 +65,20 @@ pub struct MismatchRow {
     pub error_sup: f64,
     /// RMS error over the evaluation samples (and their reflections).
     pub error_l2: f64,
+    /// `lower_bound_sup` is a proven lower bound on the sup error: always `rigorous`.
+    pub lower_bound_sup_kind: BoundKind,
+    /// `lower_bound_lp` is a sample quantity: always `estimate` (of the bound over `p_T`).
+    pub lower_bound_lp_kind: BoundKind,
+    /// Lower end of the 95% interval of the `L^2(p_T)` bound that `lower_bound_lp`
+    /// estimates (module doc; `None` without a symmetry).
+    pub lower_bound_lp_ci_low: Option<f64>,
+    /// Upper end of that interval.
+    pub lower_bound_lp_ci_high: Option<f64>,
+    /// Lower end of the 95% interval of the student's `L^2(p_T)` error that `error_l2`
+    /// estimates.
+    pub error_l2_ci_low: f64,
+    /// Upper end of that interval.
+    pub error_l2_ci_high: f64,
     /// `M^N`.
     pub lipschitz_budget: f64,
     /// `E_C`: the sup bound at the certificate (`>= lower_bound_sup`).
@@ -172,6 +200,18 @@ fn check_inputs(lambda_t: f64, budgets: &[f64], segments: &[usize]) -> Result<()
     Ok(())
 }
 
+impl MismatchRow {
+    /// `[low, high]` of the 95% interval of `lower_bound_lp` (`None` without a symmetry).
+    pub fn lower_bound_lp_ci(&self) -> Option<[f64; 2]> {
+        Some([self.lower_bound_lp_ci_low?, self.lower_bound_lp_ci_high?])
+    }
+
+    /// `[low, high]` of the 95% interval of `error_l2`.
+    pub fn error_l2_ci(&self) -> [f64; 2] {
+        [self.error_l2_ci_low, self.error_l2_ci_high]
+    }
+}
+
 /// Run the checker on `mix` (see the module docs): lower bounds, budgeted students for
 /// every `budget x segments`, errors, checks and depths. `lambda_t` is `Lambda(T)` of the
 /// caller's stability bound. Parallel over cells; deterministic in `cfg.seed`.
@@ -278,26 +318,53 @@ pub fn measure_mismatch(
             let lip_n = m.powi(n as i32);
             let error_l2 = (e_eval.iter().map(|v| v * v).sum::<f64>() / n_eval as f64).sqrt();
             let error_l1 = e_eval.iter().sum::<f64>() / n_eval as f64;
-            let mut violations = pairs.violations(e_px, e_py, cert, BOUND_SLACK_REL);
+            // The i.i.d. unit is the draw x_j: with a reflection, the mean of e^2 over x_j
+            // and R x_j (the evaluation columns j and n + j).
+            let draws = n_eval / if refl.is_some() { 2 } else { 1 };
+            let unit_rms: Vec<f64> = (0..draws)
+                .map(|j| match &refl {
+                    Some(_) => (0.5 * (e_eval[j].powi(2) + e_eval[draws + j].powi(2))).sqrt(),
+                    None => e_eval[j],
+                })
+                .collect();
+            let (_, l2_lo, l2_hi) = lp_mean_ci(&unit_rms, 2, Z95);
+            // The mutation doubles every bracket: compare the errors halved.
+            let scale = match cfg.mutation {
+                Some(Mutation::WholeBracket) => 2.0,
+                None => 1.0,
+            };
+            let halved = |v: &[f64]| -> Vec<f64> { v.iter().map(|e| e / scale).collect() };
+            let mut violations =
+                pairs.violations(&halved(e_px), &halved(e_py), cert, BOUND_SLACK_REL);
             if cert > lip_n * (1.0 + BOUND_SLACK_REL) {
                 violations += 1;
             }
             if let Some(r) = &refl {
                 let (l2c, l1c) = (r.lp_lower_bound(cert, 2.0), r.lp_lower_bound(cert, 1.0));
-                violations += usize::from(error_l2 < l2c * (1.0 - BOUND_SLACK_REL));
-                violations += usize::from(error_l1 < l1c * (1.0 - BOUND_SLACK_REL));
+                violations += usize::from(error_l2 < scale * l2c * (1.0 - BOUND_SLACK_REL));
+                violations += usize::from(error_l1 < scale * l1c * (1.0 - BOUND_SLACK_REL));
             }
+            let lb_ci = refl.as_ref().map(|r| {
+                let (_, lo, hi) = lp_mean_ci(&r.brackets(lip_n), 2, Z95);
+                [scale * lo / 2.0, scale * hi / 2.0]
+            });
             Ok(MismatchRow {
                 budget: m,
                 segments: n,
-                lower_bound_sup: pairs.sup_lower_bound(lip_n),
-                lower_bound_lp: refl.as_ref().map(|r| r.lp_lower_bound(lip_n, 2.0)),
+                lower_bound_sup: scale * pairs.sup_lower_bound(lip_n),
+                lower_bound_lp: refl.as_ref().map(|r| scale * r.lp_lower_bound(lip_n, 2.0)),
                 certified_lipschitz: cert,
                 error_sup: e.iter().copied().fold(0.0, f64::max),
                 error_l2,
+                lower_bound_sup_kind: BoundKind::Rigorous,
+                lower_bound_lp_kind: BoundKind::Estimate,
+                lower_bound_lp_ci_low: lb_ci.map(|c| c[0]),
+                lower_bound_lp_ci_high: lb_ci.map(|c| c[1]),
+                error_l2_ci_low: l2_lo,
+                error_l2_ci_high: l2_hi,
                 lipschitz_budget: lip_n,
-                lower_bound_sup_certified: pairs.sup_lower_bound(cert),
-                lower_bound_l1: refl.as_ref().map(|r| r.lp_lower_bound(lip_n, 1.0)),
+                lower_bound_sup_certified: scale * pairs.sup_lower_bound(cert),
+                lower_bound_l1: refl.as_ref().map(|r| scale * r.lp_lower_bound(lip_n, 1.0)),
                 error_l1,
                 rel_error_l2: error_l2 / rms_phi,
                 predicted_segments: lambda_t / m.ln(),
@@ -392,6 +459,12 @@ mod tests {
             certified_lipschitz: 1.0,
             error_sup: error_l2,
             error_l2,
+            lower_bound_sup_kind: BoundKind::Rigorous,
+            lower_bound_lp_kind: BoundKind::Estimate,
+            lower_bound_lp_ci_low: None,
+            lower_bound_lp_ci_high: None,
+            error_l2_ci_low: error_l2,
+            error_l2_ci_high: error_l2,
             lipschitz_budget: 1.0,
             lower_bound_sup_certified: 0.0,
             lower_bound_l1: None,

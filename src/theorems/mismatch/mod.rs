@@ -119,6 +119,23 @@ pub struct MismatchConfig {
     /// factor of the lowest `error_l2` the budget reaches over the tested N: the plateau
     /// where training error, no longer the Lipschitz obstruction, dominates.
     pub saturation_factor: f64,
+    /// A deliberately wrong checker ([`Mutation`]) for the tests that show it can fail;
+    /// `None` (always, outside those tests) is the real one.
+    #[doc(hidden)]
+    #[serde(skip)]
+    pub mutation: Option<Mutation>,
+}
+
+/// Deliberately wrong versions of the checker, kept so that the tests show it can fail
+/// (theory/05-mismatch.md, "How we know the tests can fail"): never use them for a real
+/// check.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mutation {
+    /// The bracket without its halving, `|Phi(x) - Phi(y)| - M |x - y|` (both bounds twice
+    /// what the triangle inequality gives).
+    WholeBracket,
 }
 
 impl MismatchConfig {
@@ -210,6 +227,7 @@ impl Default for MismatchConfig {
             student: student(),
             grid: SegmentGrid::default(),
             saturation_factor: 2.0,
+            mutation: None,
         }
     }
 }

@@ -254,6 +254,26 @@ impl PairSet {
         lp_lower_bound(&self.gap, &self.dist, lip, p)
     }
 
+    /// `(|Phi(x_j) - Phi(y_j)| - lip |x_j - y_j|)_+` per pair: twice the positive part of
+    /// [`PairSet::bracket`], the per-draw terms of [`PairSet::lp_lower_bound`].
+    ///
+    /// ```
+    /// use flowcert::theorems::mismatch::{PairKind, PairSet};
+    /// use nalgebra::DMatrix;
+    /// let m = |v: &[f64]| DMatrix::from_row_slice(1, v.len(), v);
+    /// // pairs (0, 0.1) -> (-1, 1) and (0, 1) -> (0, 0.5)
+    /// let p = PairSet::new(m(&[0.0, 0.0]), m(&[0.1, 1.0]), m(&[-1.0, 0.0]), m(&[1.0, 0.5]),
+    ///     vec![PairKind::Segment, PairKind::Random]);
+    /// assert_eq!(p.brackets(10.0), vec![1.0, 0.0]);
+    /// ```
+    pub fn brackets(&self, lip: f64) -> Vec<f64> {
+        self.gap
+            .iter()
+            .zip(&self.dist)
+            .map(|(g, d)| (g - lip * d).max(0.0))
+            .collect()
+    }
+
     /// Pairs whose student errors violate the bracket: `max(ex_j, ey_j) < bracket(j, lip)`
     /// beyond a relative `slack` (rounding).
     ///

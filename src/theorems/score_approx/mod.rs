@@ -14,7 +14,6 @@
 
 use rayon::prelude::*;
 use serde::Serialize;
-use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::approx::budget::{BudgetReport, ScoreNetConfig, ScoreNetParams};
 use crate::approx::construct::ScoreNetwork;
@@ -22,6 +21,7 @@ use crate::approx::error::ApproxError;
 use crate::approx::network::SizeCounts;
 use crate::model::{Marginal, Mixture, MixtureSpec, ScoreField, builtin};
 use crate::seed;
+use crate::theorems::estimate::{Z95, lp_mean_ci};
 
 pub mod trained;
 
@@ -187,24 +187,6 @@ pub fn time_grid(t_min: f64, t_max: f64, n: usize) -> Vec<f64> {
     }
 }
 
-fn ci(vals: &[f64], p: u32, z: f64) -> (f64, f64, f64) {
-    let n = vals.len() as f64;
-    let pw: Vec<f64> = vals.iter().map(|e| e.powi(p as i32)).collect();
-    let mean = pw.iter().sum::<f64>() / n;
-    let var = if vals.len() > 1 {
-        pw.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    let half = z * (var / n).sqrt();
-    let inv = 1.0 / p as f64;
-    (
-        mean.powf(inv),
-        (mean - half).max(0.0).powf(inv),
-        (mean + half).powf(inv),
-    )
-}
-
 /// The `L^1` and `L^2` rows (estimate and 95% confidence interval, module doc) of the
 /// pointwise error norms `errs = |s_theta(x_i, t) - s(x_i, t)|`, `x_i ~ p_t`. A non-finite
 /// error makes the estimate infinite (never NaN), so it fails every comparison with eps.
@@ -217,9 +199,8 @@ fn ci(vals: &[f64], p: u32, z: f64) -> (f64, f64, f64) {
 /// assert_eq!(flowcert::theorems::score_approx::error_rows(0.5, &[f64::NAN, 1.0], 0.0)[1].lp_error, f64::INFINITY);
 /// ```
 pub fn error_rows(t: f64, errs: &[f64], mass_outside: f64) -> [ErrorRow; 2] {
-    let z = Normal::standard().inverse_cdf(0.975);
     let row = |p: u32| {
-        let (est, lo, hi) = ci(errs, p, z);
+        let (est, lo, hi) = lp_mean_ci(errs, p, Z95);
         ErrorRow {
             t,
             p,

@@ -95,3 +95,19 @@ pub fn solver_options(method: Method, tol: f64) -> ValidSolverOptions {
     .check()
     .expect("valid solver options")
 }
+
+/// The one-component mixture `N(mean, cov)` (`cov` symmetric positive definite).
+pub fn single_gaussian(mean: &[f64], cov: &DMatrix<f64>) -> Mixture {
+    let d = mean.len();
+    MixtureSpec {
+        weights: vec![1.0],
+        means: vec![mean.to_vec()],
+        covariances: vec![
+            (0..d)
+                .map(|r| cov.row(r).iter().copied().collect())
+                .collect(),
+        ],
+    }
+    .check()
+    .unwrap()
+}
