@@ -835,3 +835,33 @@ fn query_sets_carry_their_path() {
     let e = QuerySet::generate(&mix, &bad).unwrap_err().to_string();
     assert!(e.contains("(0, 1)"), "{e}");
 }
+
+/// Stability on a heterogeneous mixture (bounds local to `B_R`, trajectories contained by
+/// the path bound of `theorems::path_bound`) on the paths whose `alpha` vanishes or whose
+/// rates grow: no violation, and samples survive the containment test.
+#[test]
+fn local_stability_holds_on_other_paths() {
+    use flowcert::theorems::stability::{StabilityConfig, measure_grid};
+    for (name, lo, hi) in [
+        ("rectified", 0.05, 0.95),
+        ("vp-linear", 0.02, 1.0),
+        ("edm", 0.05, 20.0),
+    ] {
+        let mix = builtin::hetero3().with_process(process(name));
+        let r = measure_grid(
+            &mix,
+            &GridKind::Balanced,
+            lo,
+            hi,
+            3,
+            &StabilityConfig::quick(),
+        )
+        .unwrap();
+        assert_eq!(r.violations, 0, "{name}");
+        assert!(r.region_radius.is_some());
+        assert!(
+            r.segments.iter().all(|s| s.measured.is_some()),
+            "{name}: a segment without a contained sample"
+        );
+    }
+}
