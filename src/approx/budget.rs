@@ -232,6 +232,11 @@ fn fit(f: &TimeFunction, p: &ScoreNetParams, target: f64) -> Result<ChebFit, App
 
 /// Size every block from `eps` (module doc), then propagate the achieved errors.
 pub(crate) fn plan(mix: &Mixture, p: &ScoreNetParams) -> Result<Plan, ApproxError> {
+    if !mix.process().is_ou() {
+        return Err(ApproxError::OuOnly {
+            process: mix.process().label(),
+        });
+    }
     let d = mix.dim();
     let k_n = mix.n_components();
     let sqrt_d = (d as f64).sqrt();

@@ -8,6 +8,14 @@ use crate::model::ModelError;
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ApproxError {
+    /// The construction of theory/06 on a path other than OU.
+    #[error(
+        "the constructive score network (theory/06) is built for the OU path only, not '{process}': its time features are e^{{-t}} and the tail bounds use OU's alpha and sigma (theory/07-gaussian-paths.md, \"Score approximation\"); drop --process or use --process ou"
+    )]
+    OuOnly {
+        /// The path asked for.
+        process: String,
+    },
     /// A layer weight refers to a column beyond the previous layer.
     #[error(
         "layer weight column {column} is out of range: the previous layer has {n_in} neurons; use columns 0..{n_in}"

@@ -31,7 +31,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
 use super::empirical::SearchConfig;
-use crate::model::{Mixture, OuCoeffs};
+use crate::model::Mixture;
 
 /// Bisection for a sign change of `h` on `[lo, hi]` (`h(lo) > 0` iff `lo_positive`):
 /// the final bracket, two adjacent floating-point numbers.
@@ -80,7 +80,7 @@ pub(crate) fn candidates(
     rng: &mut ChaCha8Rng,
 ) -> Vec<Vec<f64>> {
     let d = mix.dim();
-    let co = OuCoeffs::at(t);
+    let co = mix.coeffs(t);
     let comps = mix.components();
     let lw = |x: &DVector<f64>, k: usize| comps[k].log_joint(&co, x);
     let dominant = |x: &DVector<f64>| {

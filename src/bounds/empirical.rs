@@ -31,7 +31,7 @@ use super::BoundsError;
 use super::ascent::{Objective, bfgs_ascent, es_polish};
 use super::candidates::candidates;
 use super::lipschitz::{Lipschitz, LipschitzBounds};
-use crate::model::{Marginal, Mixture, OuCoeffs};
+use crate::model::Marginal;
 use crate::tolerance;
 
 /// Budget and seed of the search.
@@ -373,7 +373,7 @@ fn search(
 ) -> Result<EmpiricalSup, BoundsError> {
     let mix = lip.mixture();
     let d = mix.dim();
-    let co = OuCoeffs::at(Mixture::check_time("t", t)?);
+    let co = mix.coeffs(mix.check_path_time("t", t)?);
     let mut probe = Probe {
         marginal: Marginal::new(mix, t)?,
         jac: DMatrix::zeros(d, d),

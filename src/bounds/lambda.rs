@@ -62,6 +62,23 @@ pub fn coordinate_rate(lip: &Lipschitz, kind: Bound, t: f64) -> f64 {
 /// orders above it even on `[20, 50]`, where `L ~ 1e-17`.
 pub const FLAT_RATE: f64 = 1e-12;
 
+/// The scale of a flat coordinate on `[t_min, t_max]`: `int h alpha^2 du =
+/// (alpha^2(t_min) - alpha^2(t_max)) / 2` on a variance-preserving path (OU:
+/// `(e^{-2 t_min} - e^{-2 t_max}) / 2`, formed without cancellation), where `Sigma = I` with
+/// equal means gives `L = 0` exactly. On other paths `L` vanishes identically for no
+/// mixture (`e(1) = (1/2) d ln(alpha^2 + sigma^2)/dt != 0`), and only an exactly zero
+/// coordinate counts as flat.
+fn alpha2_mass(mix: &Mixture, t_min: f64, t_max: f64) -> f64 {
+    let p = mix.process();
+    if p.is_ou() {
+        -0.5 * (-2.0 * t_min).exp() * (-2.0 * (t_max - t_min)).exp_m1()
+    } else if p.coeffs(t_min).variance_preserving {
+        0.5 * (p.coeffs(t_min).alpha2 - p.coeffs(t_max).alpha2)
+    } else {
+        0.0
+    }
+}
+
 /// Sample points per starting panel when scanning for kinks.
 const KINK_SCAN: usize = 32;
 
@@ -132,9 +149,9 @@ fn breakpoints(lip: &Lipschitz, kind: Bound, a: f64, b: f64, floored: bool) -> V
     breaks
 }
 
-fn check_interval(t_min: f64, t_max: f64) -> Result<(), BoundsError> {
-    Mixture::check_time("t_min", t_min)?;
-    Mixture::check_time("t_max", t_max)?;
+fn check_interval(mix: &Mixture, t_min: f64, t_max: f64) -> Result<(), BoundsError> {
+    mix.check_path_time("t_min", t_min)?;
+    mix.check_path_time("t_max", t_max)?;
     if t_min < t_max {
         Ok(())
     } else {
@@ -161,7 +178,7 @@ pub fn integrate_bound(
     a: f64,
     b: f64,
 ) -> Result<QuadResult, BoundsError> {
-    check_interval(a, b)?;
+    check_interval(lip.mixture(), a, b)?;
     let (_, r) = quadrature::partition(
         |t| lip.value(kind, t),
         &breakpoints(lip, kind, a, b, false),
@@ -188,7 +205,7 @@ pub fn integrate_coordinate(
     a: f64,
     b: f64,
 ) -> Result<QuadResult, BoundsError> {
-    check_interval(a, b)?;
+    check_interval(lip.mixture(), a, b)?;
     let (_, r) = quadrature::partition(
         |t| coordinate_rate(lip, kind, t),
         &breakpoints(lip, kind, a, b, true),
@@ -240,7 +257,7 @@ impl<'a> LambdaTable<'a> {
         t_min: f64,
         t_max: f64,
     ) -> Result<Self, BoundsError> {
-        check_interval(t_min, t_max)?;
+        check_interval(lip.mixture(), t_min, t_max)?;
         let (panels, r) = quadrature::partition(
             |t| coordinate_rate(&lip, kind, t),
             &breakpoints(&lip, kind, t_min, t_max, true),
@@ -254,9 +271,7 @@ impl<'a> LambdaTable<'a> {
                 value: r.value,
             });
         }
-        // int alpha^2 = (e^{-2 t_min} - e^{-2 t_max}) / 2.
-        let alpha2_mass = -0.5 * (-2.0 * t_min).exp() * (-2.0 * (t_max - t_min)).exp_m1();
-        if r.value <= FLAT_RATE * alpha2_mass {
+        if r.value <= FLAT_RATE * alpha2_mass(lip.mixture(), t_min, t_max) {
             return Err(BoundsError::FlatCoordinate { t_min, t_max });
         }
         let mut knots = Vec::with_capacity(panels.len() + 1);

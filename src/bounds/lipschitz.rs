@@ -2,19 +2,23 @@
 //! paper-style form and the one-sided (logarithmic-norm) refinement `mu(t)`
 //! (theory/02-lipschitz.md).
 //!
-//! Write `J = A - C` with `A = -I + sum_k r_k S_k^{-1}` and `C = Cov_r[s_k]` (PSD). `A` is a
-//! convex combination of `-I + S_k^{-1}`, so its spectrum lies in `[a_lo, a_hi]`:
+//! On a path with drift `f` and score coefficient `h = g^2/2 > 0` (theory/07; OU: `f = -1`,
+//! `h = 1`), write `J = A - h C` with `A = f I + h sum_k r_k S_k^{-1}` and `C = Cov_r[s_k]`
+//! (PSD). `A` is a convex combination of `E_k = f I + h S_k^{-1}`, whose eigenvalues are the
+//! rates `e(l) = f + h / s(l)` (`PathCoeffs::rate`, decreasing in the covariance eigenvalue
+//! `l`), so its spectrum lies in `[a_lo, a_hi]`:
 //!
 //! ```text
-//! a_lo = -1 + min_k lambda_min(S_k^{-1}),   a_hi = -1 + max_k lambda_max(S_k^{-1})
+//! a_lo = f + h min_k lambda_min(S_k^{-1}),   a_hi = f + h max_k lambda_max(S_k^{-1})
 //! ```
-//! If `||C|| <= c` then `spec(J) in [a_lo - c, a_hi]`, hence
+//! If `h ||C|| <= c` then `spec(J) in [a_lo - c, a_hi]`, hence
 //!
 //! ```text
-//! ||J||_2           <= L   = max(|a_hi|, |a_lo - c|)                 (two-sided)
-//! ||J||_2           <= L_p = 1 + max_k ||S_k^{-1}|| + c   (>= L)     (paper-style)
-//! lambda_max(-J)    <= mu  = -a_lo + c = 1 - min_k lambda_min(S_k^{-1}) + c   (<= L)
+//! ||J||_2           <= L   = max(|a_hi|, |a_lo - c|)                     (two-sided)
+//! ||J||_2           <= L_p = |f| + h max_k ||S_k^{-1}|| + c   (>= L)     (paper-style)
+//! lambda_max(-J)    <= mu  = -a_lo + c                        (<= L)
 //! ```
+//! (for OU: `a = -1 + lambda(S_k^{-1})`, `L_p = 1 + max_k ||S_k^{-1}|| + c`).
 //!
 //! **Bounding `||C||` (Popoviciu).** For a unit `u`, `u^T C u` is the variance of `u . s_k`
 //! under the weights `r_k`, a law on an interval of length `max_{k,j} u . (s_k - s_j)`;
@@ -23,7 +27,7 @@
 //!
 //! ```text
 //! |s_k - s_j| <= delta_kj := ||S_k^{-1} - S_j^{-1}|| R + |S_k^{-1} m_k - S_j^{-1} m_j|   (|x| <= R)
-//! c = max_{k<j} delta_kj^2 / 4
+//! c = h max_{k<j} delta_kj^2 / 4
 //! ```
 //! For a pair with equal covariances the first term vanishes and `delta_kj = alpha_t
 //! |S^{-1} (mu_k - mu_j)|` holds on all of `R^d`. This is at most, and for isotropic `Sigma`
@@ -36,7 +40,7 @@ use serde::Serialize;
 
 use super::BoundsError;
 use super::region::{DEFAULT_MASS_LEVEL, Region};
-use crate::model::{Mixture, OuCoeffs};
+use crate::model::Mixture;
 
 /// Where a bound holds.
 ///
@@ -90,9 +94,9 @@ impl Domain {
 pub enum Bound {
     /// `L(t) = max(|a_hi|, |a_lo - c|)`.
     TwoSided,
-    /// `1 + max_k ||S_k^{-1}|| + c`.
+    /// `|f| + h max_k ||S_k^{-1}|| + c` (OU: `1 + max_k ||S_k^{-1}|| + c`).
     Paper,
-    /// `mu(t) = 1 - min_k lambda_min(S_k^{-1}) + c` (may be negative).
+    /// `mu(t) = c - a_lo` (OU: `1 - min_k lambda_min(S_k^{-1}) + c`; may be negative).
     OneSided,
 }
 
@@ -146,15 +150,15 @@ impl Bound {
 pub struct LipschitzBounds {
     /// The time.
     pub t: f64,
-    /// `-1 + min_k lambda_min(S_k^{-1})`.
+    /// `f + h min_k lambda_min(S_k^{-1})` (OU: `-1 + min_k lambda_min(S_k^{-1})`).
     pub a_lo: f64,
-    /// `-1 + max_k lambda_max(S_k^{-1})`.
+    /// `f + h max_k lambda_max(S_k^{-1})` (OU: `-1 + max_k lambda_max(S_k^{-1})`).
     pub a_hi: f64,
-    /// `c(t) >= ||Cov_r[s_k]||` on the domain.
+    /// `c(t) >= h ||Cov_r[s_k]||` on the domain.
     pub c: f64,
     /// Two-sided `L(t)`.
     pub bound: f64,
-    /// Paper-style `1 + max_k ||S_k^{-1}|| + c`.
+    /// Paper-style `|f| + h max_k ||S_k^{-1}|| + c` (OU: `1 + max_k ||S_k^{-1}|| + c`).
     pub bound_paper: f64,
     /// One-sided `mu(t)`.
     pub one_sided: f64,
@@ -207,9 +211,22 @@ pub enum Mutation {
     /// Every bound multiplied by the factor (`mu` by the factor on its absolute value,
     /// `mu - (1 - f)|mu|`, so that a factor below 1 always lowers it).
     Scale(f64),
-    /// `a_lo`, `a_hi` formed as `1/s - 1`: the cancelling formula this crate used before,
-    /// which loses relative accuracy once `s` is close to 1 (large `t`).
+    /// `a_lo`, `a_hi` formed as `h/s + f` (OU: `1/s - 1`): the cancelling formula this
+    /// crate used before, which loses relative accuracy once `s` is close to 1 (large `t`).
     CancellingExcess,
+    /// The OU scalar factors `f = -1`, `h = 1` with this path's covariances `S_k(t)`: the
+    /// bound of a path whose drift and score coefficients were not carried over
+    /// (theory/07-gaussian-paths.md). Not a mutation on OU itself.
+    ///
+    /// ```
+    /// use flowcert::bounds::{Lipschitz, Mutation};
+    /// use flowcert::model::process::ProcessSpec;
+    /// let rf = ProcessSpec::named("rectified").check().unwrap();
+    /// let mix = flowcert::model::builtin::two_mode(0.1).with_process(rf);
+    /// let (good, bad) = (Lipschitz::auto(&mix), Lipschitz::auto(&mix).mutated(Mutation::OuFactors));
+    /// assert!(bad.at(0.8).unwrap().bound < good.at(0.8).unwrap().bound);
+    /// ```
+    OuFactors,
 }
 
 /// The bounds of one mixture on one domain; build once, evaluate at many times.
@@ -332,7 +349,7 @@ impl<'a> Lipschitz<'a> {
         self.radius
     }
 
-    /// All bounds at time `t` (checked: finite and > 0).
+    /// All bounds at time `t` (checked: a time of the mixture's path).
     ///
     /// ```
     /// let mix = flowcert::model::builtin::two_mode(0.3);
@@ -342,7 +359,7 @@ impl<'a> Lipschitz<'a> {
     /// assert!(b.one_sided <= b.bound);
     /// ```
     pub fn at(&self, t: f64) -> Result<LipschitzBounds, BoundsError> {
-        Mixture::check_time("t", t)?;
+        self.mix.check_path_time("t", t)?;
         Ok(self.bounds_unchecked(t))
     }
 
@@ -358,7 +375,7 @@ impl<'a> Lipschitz<'a> {
         self.bounds_unchecked(t).get(kind)
     }
 
-    /// `c(t)` (not checked): the bound on `||Cov_r[s_k]||` over the domain.
+    /// `c(t)` (not checked): the bound on `h ||Cov_r[s_k]||` over the domain.
     ///
     /// ```
     /// // K = 1: no score spread.
@@ -374,7 +391,7 @@ impl<'a> Lipschitz<'a> {
     /// maximum) and the sign of the extreme eigenvalue of `S_k^{-1} - S_j^{-1}` for it.
     /// `(c(t), the pair attaining it, the sign bits of that pair's non-smooth terms)`.
     fn spread_parts(&self, t: f64) -> (f64, usize, u64) {
-        let c = OuCoeffs::at(t);
+        let c = self.mix.coeffs(t);
         let comps = self.mix.components();
         let dense: Vec<DMatrix<f64>> = if self.radius.is_some() {
             comps
@@ -431,7 +448,7 @@ impl<'a> Lipschitz<'a> {
             .enumerate()
             .find(|(_, d)| d.0 >= max * (1.0 - TIE_REL))
             .map_or((0, 0b11), |(i, d)| (i, d.1));
-        (0.25 * max * max, pair, positive)
+        (c.h * (0.25 * max * max), pair, positive)
     }
 
     /// A label of the smooth piece of `kind` at time `t`: which pair attains `c`, and for
@@ -471,11 +488,11 @@ impl<'a> Lipschitz<'a> {
     }
 
     fn bounds_with(&self, t: f64, c: f64) -> LipschitzBounds {
-        let co = OuCoeffs::at(t);
+        let co = self.mix.coeffs(t);
         // Eigenvalues of S_k^{-1} are 1/s with s = alpha^2 lambda + sigma^2 in [s_lo, s_hi].
-        // 1/s - 1 decreases in s, and s = alpha^2 lambda + sigma^2 increases in lambda: the
-        // extremes come from the extreme eigenvalues of Sigma_k. `precision_excess` keeps
-        // 1/s - 1 = alpha^2 (1 - lambda) / s to full relative accuracy (no cancellation
+        // e = f + h/s decreases in s (h > 0), and s increases in lambda: the extremes come
+        // from the extreme eigenvalues of Sigma_k. `rate` keeps e = (a lambda + b)/s (OU:
+        // 1/s - 1 = alpha^2 (1 - lambda) / s) to full relative accuracy (no cancellation
         // once s is close to 1).
         let (mut l_min, mut l_max) = (f64::INFINITY, f64::NEG_INFINITY);
         for comp in self.mix.components() {
@@ -484,10 +501,20 @@ impl<'a> Lipschitz<'a> {
                 l_max = l_max.max(l);
             }
         }
-        let (mut a_lo, mut a_hi) = (co.precision_excess(l_max), co.precision_excess(l_min));
+        let (mut a_lo, mut a_hi) = (co.rate(l_max), co.rate(l_min));
         let inv_max = 1.0 / co.s(l_min);
-        if self.mutation == Some(Mutation::CancellingExcess) {
-            (a_lo, a_hi) = (1.0 / co.s(l_max) - 1.0, inv_max - 1.0);
+        let mut c = c;
+        let mut co = co;
+        match self.mutation {
+            Some(Mutation::CancellingExcess) => {
+                (a_lo, a_hi) = (co.h / co.s(l_max) + co.f, co.h * inv_max + co.f);
+            }
+            Some(Mutation::OuFactors) => {
+                (a_lo, a_hi) = (1.0 / co.s(l_max) - 1.0, inv_max - 1.0);
+                c /= co.h;
+                (co.f, co.h) = (-1.0, 1.0);
+            }
+            _ => {}
         }
         let b = LipschitzBounds {
             t,
@@ -498,7 +525,7 @@ impl<'a> Lipschitz<'a> {
             // a_hi >= a_lo > a_lo - c wins; c - a_lo cancels only where c < 2 a_lo <= 2 a_hi,
             // and then |a_hi| >= c - a_lo wins.
             bound: a_hi.abs().max((a_lo - c).abs()),
-            bound_paper: 1.0 + inv_max + c,
+            bound_paper: co.f.abs() + co.h * inv_max + c,
             one_sided: c - a_lo,
             region_radius: self.radius,
         };

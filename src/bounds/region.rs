@@ -15,20 +15,22 @@
 //! ```text
 //! p_t(|X| > R) = sum_k pi_k P_k(|X| > R) <= max_k exp(-r_k^2 / 2)
 //! ```
-//! (a weighted average, so no union bound over k is needed). Over all `t >= 0`,
-//! `|m_k(t)| = e^{-t} |mu_k| <= |mu_k|` and `||S_k(t)|| = e^{-2t} lambda_max(Sigma_k) +
-//! (1 - e^{-2t}) <= max(1, lambda_max(Sigma_k))`, which gives the time-uniform radius
+//! (a weighted average, so no union bound over k is needed). On a path (theory/07) `alpha`
+//! does not increase and `sigma` does not decrease, so over times in `[t0, t1]`,
+//! `|m_k(t)| <= alpha_{t0} |mu_k|` and `||S_k(t)|| = alpha_t^2 lambda_max(Sigma_k) + sigma_t^2
+//! <= V_k := GaussianPath::variance_sup(lambda_max(Sigma_k), t0, t1)`, which gives
 //!
 //! ```text
-//! R = max_k [ |mu_k| + sqrt(max(1, lambda_max(Sigma_k))) (sqrt(d) + sqrt(2 ln(1/level))) ].
+//! R = max_k [ alpha_{t0} |mu_k| + sqrt(V_k) (sqrt(d) + sqrt(2 ln(1/level))) ].
 //! ```
-//! On an interval `[t_min, t_max]` the same argument with `|m_k(t)| <= e^{-t_min} |mu_k|` and
-//! `||S_k(t)|| <= max(||S_k(t_min)||, ||S_k(t_max)||)` (monotone in t) gives a slightly smaller R.
+//! The time-uniform radius takes the closure of the path's domain (OU: `t >= 0`, where
+//! `alpha <= 1` and `V_k = max(1, lambda_max(Sigma_k))`); on an interval `[t_min, t_max]` the
+//! same argument gives a smaller R.
 
 use serde::Serialize;
 
 use super::BoundsError;
-use crate::model::{Mixture, OuCoeffs};
+use crate::model::Mixture;
 
 /// Default `p_t`-mass allowed outside `B_R`.
 pub const DEFAULT_MASS_LEVEL: f64 = 1e-6;
@@ -64,8 +66,24 @@ fn multiplier(d: usize, level: f64) -> f64 {
     (d as f64).sqrt() + (-2.0 * level.ln()).sqrt()
 }
 
+/// Per component: `(sup alpha_t |mu_k|, sup ||S_k(t)||)` over `[t0, t1]`.
+fn extents(mix: &Mixture, t0: f64, t1: f64) -> impl Iterator<Item = (f64, f64)> + '_ {
+    let p = mix.process();
+    let alpha = p.alpha_sup(t0);
+    mix.components().iter().map(move |c| {
+        let lmax = c.eigvals.iter().copied().fold(0.0f64, f64::max);
+        (alpha * c.mean.norm(), p.variance_sup(lmax, t0, t1))
+    })
+}
+
+/// The closure of the path's domain.
+fn whole(mix: &Mixture) -> (f64, f64) {
+    let d = mix.process().domain();
+    (d.lo, d.hi)
+}
+
 impl Region {
-    /// Radius valid for every `t >= 0`: `p_t(|x| > R) <= level`.
+    /// Radius valid for every time of the path (OU: every `t >= 0`): `p_t(|x| > R) <= level`.
     ///
     /// ```
     /// let mix = flowcert::model::builtin::two_mode(0.1);
@@ -78,13 +96,9 @@ impl Region {
     pub fn uniform(mix: &Mixture, level: f64) -> Result<Region, BoundsError> {
         check_level(level)?;
         let m = multiplier(mix.dim(), level);
-        let radius = mix
-            .components()
-            .iter()
-            .map(|c| {
-                let lmax = c.eigvals.iter().copied().fold(1.0f64, f64::max);
-                c.mean.norm() + lmax.sqrt() * m
-            })
+        let (t0, t1) = whole(mix);
+        let radius = extents(mix, t0, t1)
+            .map(|(mean, var)| mean + var.sqrt() * m)
             .fold(0.0f64, f64::max);
         Ok(Region { radius, level })
     }
@@ -106,21 +120,14 @@ impl Region {
         t_max: f64,
     ) -> Result<Region, BoundsError> {
         check_level(level)?;
-        Mixture::check_time("t_min", t_min)?;
-        Mixture::check_time("t_max", t_max)?;
+        mix.check_path_time("t_min", t_min)?;
+        mix.check_path_time("t_max", t_max)?;
         if t_min >= t_max {
             return Err(BoundsError::BadInterval { t_min, t_max });
         }
         let m = multiplier(mix.dim(), level);
-        let (lo, hi) = (OuCoeffs::at(t_min), OuCoeffs::at(t_max));
-        let radius = mix
-            .components()
-            .iter()
-            .map(|c| {
-                let s_lo = c.s_range(lo.alpha2, lo.sigma2).1;
-                let s_hi = c.s_range(hi.alpha2, hi.sigma2).1;
-                lo.alpha * c.mean.norm() + s_lo.max(s_hi).sqrt() * m
-            })
+        let radius = extents(mix, t_min, t_max)
+            .map(|(mean, var)| mean + var.sqrt() * m)
             .fold(0.0f64, f64::max);
         Ok(Region { radius, level })
     }
@@ -141,12 +148,10 @@ impl Region {
             return Err(BoundsError::BadRadius { value: radius });
         }
         let sd = (mix.dim() as f64).sqrt();
-        let level = mix
-            .components()
-            .iter()
-            .map(|c| {
-                let lmax = c.eigvals.iter().copied().fold(1.0f64, f64::max);
-                let r = (radius - c.mean.norm()) / lmax.sqrt() - sd;
+        let (t0, t1) = whole(mix);
+        let level = extents(mix, t0, t1)
+            .map(|(mean, var)| {
+                let r = (radius - mean) / var.sqrt() - sd;
                 if r > 0.0 { (-0.5 * r * r).exp() } else { 1.0 }
             })
             .fold(0.0f64, f64::max);

@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use flowcert::model::Mixture;
+use flowcert::model::process::{Process, ProcessInfo, ProcessSpec};
 
 /// The one way a command prints its result on stdout: `value` as one JSON document under
 /// `--json` (streamed through a buffer rather than formatted into one string first), else
@@ -125,6 +126,85 @@ pub fn mixture(path: &str) -> Result<Mixture> {
     Ok(flowcert::io::load_mixture(path)?)
 }
 
+/// `--process NAME` and its parameters: the Gaussian path that noises the mixture
+/// (theory/07-gaussian-paths.md). The default `ou` keeps every command as it was.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProcessArgs {
+    /// Noising path: ou (default), vp-linear, vp-cosine, edm, rectified.
+    #[arg(long = "process", default_value = "ou")]
+    pub name: String,
+    /// vp-linear: beta(0) (default 0.1).
+    #[arg(long, allow_hyphen_values = true)]
+    pub beta_min: Option<f64>,
+    /// vp-linear: beta(1) (default 20).
+    #[arg(long, allow_hyphen_values = true)]
+    pub beta_max: Option<f64>,
+    /// vp-cosine: the offset s (default 0.008).
+    #[arg(long, allow_hyphen_values = true)]
+    pub cosine_s: Option<f64>,
+    /// edm: the smallest time = noise level (default 0.002).
+    #[arg(long, allow_hyphen_values = true)]
+    pub sigma_min: Option<f64>,
+    /// edm: the largest time = noise level (default 80).
+    #[arg(long, allow_hyphen_values = true)]
+    pub sigma_max: Option<f64>,
+}
+
+impl ProcessArgs {
+    /// The validated path.
+    pub fn check(&self) -> Result<Process> {
+        Ok(ProcessSpec {
+            name: self.name.clone(),
+            beta_min: self.beta_min,
+            beta_max: self.beta_max,
+            cosine_s: self.cosine_s,
+            sigma_min: self.sigma_min,
+            sigma_max: self.sigma_max,
+        }
+        .check()?)
+    }
+}
+
+/// Load a mixture file or `builtin:NAME` and put it on the path of `--process`.
+pub fn mixture_on(path: &str, process: &ProcessArgs) -> Result<Mixture> {
+    let p = process.check()?;
+    Ok(mixture(path)?.with_process(p))
+}
+
+/// A time argument of the mixture's path: for OU as [`time`], otherwise in the path's
+/// domain (the message names the valid range).
+pub fn time_on(mix: &Mixture, flag: &str, t: f64) -> Result<f64> {
+    if mix.process().is_ou() {
+        return time(flag, t);
+    }
+    Ok(mix.check_path_time(flag, t)?)
+}
+
+/// A JSON document with a `process` field (name and parameters) after its own fields.
+#[derive(Serialize)]
+struct OnProcess<'a, T: Serialize> {
+    #[serde(flatten)]
+    doc: &'a T,
+    process: ProcessInfo,
+}
+
+/// [`emit`] with the `process` field of the mixture's path in the JSON document.
+pub fn emit_on<T: Serialize>(
+    json: bool,
+    v: &T,
+    process: &Process,
+    table: impl FnOnce() -> Result<String>,
+) -> Result<()> {
+    emit(
+        json,
+        &OnProcess {
+            doc: v,
+            process: process.info(),
+        },
+        table,
+    )
+}
+
 /// The name of a `--mixture` argument in reports: the built-in's name, or the file stem.
 pub fn mixture_name(arg: &str) -> String {
     if let Some(b) = arg.strip_prefix("builtin:") {
@@ -136,6 +216,7 @@ pub fn mixture_name(arg: &str) -> String {
             .unwrap_or_else(|| "mixture".into())
     }
 }
+
 
 /// A time argument that must be finite and at least [`flowcert::limits::MIN_TIME`].
 pub fn time(flag: &str, t: f64) -> Result<f64> {

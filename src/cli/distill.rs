@@ -16,6 +16,7 @@ use flowcert::experiments::distill_summary::{bound_violations, summarize_rows};
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::grids::GridKind;
 use flowcert::limits::{self, estimate::StudentSize};
+use flowcert::model::process::Process;
 use flowcert::nn::StudentBudget;
 use flowcert::report::distill as dtab;
 use flowcert::report::output::ReportWriter;
@@ -28,6 +29,8 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
+    #[command(flatten)]
+    process: common::ProcessArgs,
     /// Segment counts N, comma-separated.
     #[arg(long, default_value = "1,2,4,8")]
     segments: String,
@@ -106,7 +109,8 @@ struct Out {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let mix = common::mixture(&a.mixture)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
+    let process = mix.process().clone();
     let segments: Vec<usize> = common::list("--segments", &a.segments)?;
     let mut grids = Vec::new();
     for g in a.grids.split(',').map(str::trim).filter(|g| !g.is_empty()) {
@@ -244,17 +248,17 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     record.distill = Some(DistillSpec::of(&plan));
     record.section("distill", Source::Computed, start);
     match &a.out {
-        Some(out) => report(out, &a.formats, sweep, record, json, start),
+        Some(out) => report(out, &a.formats, sweep, &process, record, json, start),
         None => {
             let _ = std::fs::remove_dir_all(&dir);
-            print(sweep, json)
+            print(sweep, &process, json)
         }
     }
 }
 
 /// Print the sweep: `--json` the rows, else the MSE and reduction tables; exit 1 when a cell
 /// violates a bound the proof covers.
-fn print(sweep: DistillSweep, json: bool) -> Result<Status> {
+fn print(sweep: DistillSweep, process: &Process, json: bool) -> Result<Status> {
     let (rows, missing) = (sweep.rows, sweep.missing);
     let violations = bound_violations(&rows);
     let out = Out {
@@ -262,7 +266,7 @@ fn print(sweep: DistillSweep, json: bool) -> Result<Status> {
         missing,
         violations,
     };
-    common::emit(json, &out, || {
+    common::emit_on(json, &out, process, || {
         let s = summarize_rows(&out.rows);
         let rows = &out.rows;
         let mut text = format!(
@@ -305,6 +309,7 @@ pub fn report(
     out: &std::path::Path,
     formats: &Formats,
     sweep: DistillSweep,
+    process: &Process,
     mut record: RunRecord,
     json: bool,
     start: std::time::Instant,
@@ -333,5 +338,5 @@ pub fn report(
     }
     record.seconds = start.elapsed().as_secs_f64();
     flowcert::io::write_atomic(&out.join(RECORD_FILE), record.to_json().as_bytes())?;
-    print(sweep, json)
+    print(sweep, process, json)
 }

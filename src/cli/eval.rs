@@ -14,7 +14,9 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
-    /// OU time t > 0.
+    #[command(flatten)]
+    process: common::ProcessArgs,
+    /// Time t (OU: > 0; other paths: in the range of --process).
     #[arg(long)]
     t: f64,
     /// Points file: JSON array of arrays, or CSV (one point per row).
@@ -38,8 +40,8 @@ struct Out {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let mix = common::mixture(&a.mixture)?;
-    let t = common::time("--t", a.t)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
+    let t = common::time_on(&mix, "--t", a.t)?;
     let xs = flowcert::io::load_points(&a.points, mix.dim())?;
     let d = mix.dim();
     let n = xs.ncols() as f64;
@@ -68,7 +70,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         })
         .collect();
     let out = Out { t, points };
-    common::emit(json, &out, || {
+    common::emit_on(json, &out, mix.process(), || {
         let points = &out.points;
         let mut tab = Table::new(&["x", "log p_t", "|score|", "score", "velocity", "||H||_F"]);
         for pt in points {

@@ -23,10 +23,12 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
-    /// Start time (OU time > 0).
+    #[command(flatten)]
+    process: common::ProcessArgs,
+    /// Start time (OU: > 0; other paths: in the range of --process).
     #[arg(long)]
     from: f64,
-    /// End time (OU time > 0; smaller than --from for sampling).
+    /// End time (in the same range; smaller than --from for sampling).
     #[arg(long)]
     to: f64,
     /// Points file: JSON array of arrays, or CSV.
@@ -59,9 +61,9 @@ struct Flowed {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let mix = common::mixture(&a.mixture)?;
-    let from = common::time("--from", a.from)?;
-    let to = common::time("--to", a.to)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
+    let from = common::time_on(&mix, "--from", a.from)?;
+    let to = common::time_on(&mix, "--to", a.to)?;
     let teacher = Teacher::new(a.method.into(), a.rtol, a.atol)?;
     let xs = flowcert::io::load_points(&a.points, mix.dim())?;
     let d = mix.dim();
@@ -101,7 +103,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         jac,
         stats,
     };
-    common::emit(json, &out, || Ok(table(&out)))?;
+    common::emit_on(json, &out, mix.process(), || Ok(table(&out)))?;
     Ok(Status::Ok)
 }
 

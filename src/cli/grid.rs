@@ -14,6 +14,8 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
+    #[command(flatten)]
+    process: common::ProcessArgs,
     /// Number of segments N >= 1.
     #[arg(long)]
     segments: usize,
@@ -42,7 +44,7 @@ struct Out {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let mix = common::mixture(&a.mixture)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
     if !(a.rho.is_finite() && a.rho > 0.0) {
         bail!(GridError::BadRho { value: a.rho });
     }
@@ -57,7 +59,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         times,
         lambda,
     };
-    common::emit(json, &out, || {
+    common::emit_on(json, &out, mix.process(), || {
         let mut tab = Table::new(&["i", "t_i", "Lambda(t_i)", "increment"]);
         for (i, (t, l)) in out.times.iter().zip(&out.lambda).enumerate() {
             let inc = if i == 0 {

@@ -15,7 +15,9 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
-    /// Comma-separated OU times > 0, e.g. 0.01,0.1,1.
+    #[command(flatten)]
+    process: common::ProcessArgs,
+    /// Comma-separated times (OU: > 0; other paths: in the range of --process), e.g. 0.01,0.1,1.
     #[arg(long, allow_hyphen_values = true)]
     times: String,
     /// Cheaper search (fewer samples and ascent steps).
@@ -59,7 +61,7 @@ pub fn parse_times(flag: &str, text: &str) -> Result<Vec<f64>> {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let mix = common::mixture(&a.mixture)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
     let times = parse_times("--times", &a.times)?;
     let base = if a.quick {
         SearchConfig::quick()
@@ -88,7 +90,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         let svg = report.bounds_plot_svg(&a.mixture);
         flowcert::io::write_atomic(std::path::Path::new(path), svg.as_bytes())?;
     }
-    common::emit(json, &report, || {
+    common::emit_on(json, &report, mix.process(), || {
         Ok(format!(
             "Lipschitz bounds of the PF-ODE velocity vs empirical suprema ({}; {})\n{}{} of {} times violate a bound\n",
             a.mixture,

@@ -16,6 +16,8 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
+    #[command(flatten)]
+    process: common::ProcessArgs,
     /// Lipschitz budgets M (> 1), comma-separated.
     #[arg(long, default_value = "2,4,8,16")]
     budgets: String,
@@ -44,7 +46,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let mix = common::mixture(&a.mixture)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
     let budgets: Vec<f64> = common::list("--budgets", &a.budgets)?;
     let segments: Vec<usize> = common::list("--segments", &a.segments)?;
     if let Some(m) = budgets.iter().find(|m| !(m.is_finite() && **m > 1.0)) {
@@ -108,7 +110,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     // After the estimate: Lambda alone takes minutes for thousands of components.
     let lambda_t = lambda_total(&mix, cfg.t_min, cfg.t_max)?;
     let report = measure_mismatch(&mix, lambda_t, &budgets, &segments, &valid)?;
-    common::emit(json, &report, || {
+    common::emit_on(json, &report, mix.process(), || {
         let mut out = format!(
             "Lambda(T) = {} on [{}, {}]; symmetry: {}\n",
             sig(report.lambda_t, 4),

@@ -20,6 +20,8 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
+    #[command(flatten)]
+    process: common::ProcessArgs,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -77,7 +79,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         t_max: a.t_max,
     }
     .check()?;
-    let mix = common::mixture(&a.mixture)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
     let set = QuerySet::generate(&mix, &cfg)?;
     set.write(&a.out)?;
     let m = &set.manifest;

@@ -306,12 +306,19 @@ pub fn merge(a: MergeArgs, json: bool) -> Result<Status> {
                     a.shards[0].display()
                 );
             };
-            let plan = spec.plan()?.check()?;
+            let plan = spec.plan()?;
+            // The path the sweep's mixtures are on (one per sweep: `distill` takes one).
+            let process = plan
+                .mixtures
+                .first()
+                .map(|(_, m)| m.process().clone())
+                .unwrap_or_default();
+            let plan = plan.check()?;
             let sweep = plan.sweep(&store, Shard::NONE, &bars)?;
             let mut record = RunRecord::new(RunKind::Distill, None, Shard::NONE);
             record.merged = true;
             record.distill = Some(spec.clone());
-            distill::report(&a.out, &a.formats, sweep, record, json, start)
+            distill::report(&a.out, &a.formats, sweep, &process, record, json, start)
         }
     }
 }

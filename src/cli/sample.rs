@@ -15,7 +15,9 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
-    /// OU time t >= 0 (t = 0 samples the data law).
+    #[command(flatten)]
+    process: common::ProcessArgs,
+    /// Time t >= 0 (t = 0 samples the data law; other paths than OU: in the closure of its range).
     #[arg(long, default_value_t = 0.0)]
     t: f64,
     /// Number of samples.
@@ -39,11 +41,21 @@ struct Out {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let mix = common::mixture(&a.mixture)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
     if !(a.t.is_finite() && a.t >= 0.0) {
         bail!(
             "--t {} is not a valid OU time: give a finite number >= 0",
             a.t
+        );
+    }
+    // Any time of the closed domain samples exactly (t = 0: the data law; where alpha = 0,
+    // e.g. rectified t = 1: N(0, sigma^2 I)).
+    let dom = mix.process().domain();
+    if !mix.process().is_ou() && a.t != 0.0 && !dom.closure_contains(a.t) {
+        bail!(
+            "--t {} is not a time of the {} path: give 0 (the data law) or a time in the closure of {dom}",
+            a.t,
+            mix.process().label()
         );
     }
     if a.n == 0 {
@@ -109,7 +121,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         ))?;
         return Ok(Status::Ok);
     }
-    common::emit(json, &out, || {
+    common::emit_on(json, &out, mix.process(), || {
         let mut tab = Table::new(&["i", "component", "x"]);
         for (i, (p, k)) in out.points.iter().zip(&out.labels).enumerate() {
             tab.push(vec![i.to_string(), k.to_string(), common::vec_str(p)]);

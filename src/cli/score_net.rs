@@ -24,6 +24,8 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
+    #[command(flatten)]
+    process: common::ProcessArgs,
     /// Target accuracy eps of sup_t ||s_theta - s||_{L^2(p_t)}, in [1e-7, 10].
     #[arg(long)]
     eps: f64,
@@ -104,7 +106,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         }
         (None, None) => None,
     };
-    let mix = common::mixture(&a.mixture)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
     let points = match &a.points {
         Some(p) => Some(flowcert::io::load_points(p, mix.dim())?),
         None => None,

@@ -17,6 +17,8 @@ pub struct Args {
     /// Mixture JSON file (or builtin:NAME).
     #[arg(long)]
     mixture: String,
+    #[command(flatten)]
+    process: common::ProcessArgs,
     /// Start time T of the backward flow (the largest grid time; `--t-max` is accepted
     /// too, as in `grid`).
     #[arg(long, alias = "t-max")]
@@ -65,9 +67,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
-    let mix = common::mixture(&a.mixture)?;
-    let from = common::time("--from", a.from)?;
-    let to = common::time("--to", a.to)?;
+    let mix = common::mixture_on(&a.mixture, &a.process)?;
+    let from = common::time_on(&mix, "--from", a.from)?;
+    let to = common::time_on(&mix, "--to", a.to)?;
     if to >= from {
         bail!(
             "--to {to} must be smaller than --from {from}: the flow runs backwards from T = --from down to t_min = --to; swap them"
@@ -143,7 +145,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         let svg = report.plot_svg(&a.mixture);
         flowcert::io::write_atomic(std::path::Path::new(path), svg.as_bytes())?;
     }
-    common::emit(json, &report, || {
+    common::emit_on(json, &report, mix.process(), || {
         let mut out = format!(
             "flow-map stability of {} on the {} grid, {} segments from T = {from} down to t_min = {to}\n",
             a.mixture,

@@ -248,7 +248,7 @@ impl<'a> ExactFlow<'a> {
         to: f64,
         with_jacobian: bool,
     ) -> Result<FlowPoint, FlowError> {
-        Mixture::check_time("to", to)?;
+        self.mix.check_path_time("to", to)?;
         let mut field = Marginal::new(self.mix, from)?;
         Ok(flow_point(
             &mut field,
@@ -340,11 +340,11 @@ impl<'a> ExactFlow<'a> {
         ys: &mut [f64],
         jac: Option<&mut [f64]>,
     ) -> Result<SolverStats, FlowError> {
-        Mixture::check_time("to", to)?;
+        self.mix.check_path_time("to", to)?;
         let d = self.mix.dim();
         let jobs = self.check_lengths(xs, ys, jac.as_deref())?;
         let lanes = LANES.min(jobs).max(1);
-        Mixture::check_time("from", from)?;
+        self.mix.check_path_time("from", from)?;
         let mut stats = SolverStats::default();
         let mut first_err: Option<(usize, SolverError)> = None;
         let mut fail = |j: usize, e: SolverError| {

@@ -489,6 +489,11 @@ impl ValidDistillPlan {
             self.eval_samples,
             self.teacher.key()
         );
+        // The path (theory/07): OU keys are those written before other paths existed.
+        if !mix.process().is_ou() {
+            let info = serde_json::to_string(&mix.process().info()).unwrap_or_default();
+            config.push_str(&format!("|process={info}"));
+        }
         // The network and schedule of the default student were implicit in the first keys;
         // any other choice is appended, so that it gets cells of its own.
         let default = StudentBudget::default();

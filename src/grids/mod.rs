@@ -255,6 +255,12 @@ pub trait TimeGrid {
         segments: usize,
     ) -> Result<Vec<f64>, GridError> {
         let span = Span::new(t_min, t_max, segments)?;
+        if !mix.process().is_ou() {
+            // The path's own range (theory/07-gaussian-paths.md): e.g. rectified t < 1.
+            mix.check_path_time("--t-min", t_min)
+                .and_then(|_| mix.check_path_time("--t-max", t_max))
+                .map_err(BoundsError::from)?;
+        }
         span.finish(&self.name(), self.grid(mix, &span)?)
     }
 }
@@ -410,8 +416,8 @@ impl TimeGrid for GridKind {
     fn grid(&self, mix: &Mixture, span: &Span) -> Result<Vec<f64>, GridError> {
         match self {
             GridKind::Uniform => Ok(peer::uniform(span)),
-            GridKind::LogSnr => Ok(peer::log_snr(span)),
-            GridKind::Edm { rho } => peer::edm(span, *rho),
+            GridKind::LogSnr => Ok(peer::log_snr_on(mix.process(), span)),
+            GridKind::Edm { rho } => peer::edm_on(mix.process(), span, *rho),
             GridKind::Balanced | GridKind::BalancedPaper | GridKind::BalancedOneSided => {
                 let kind = self.bound().unwrap_or(Bound::TwoSided);
                 balanced::balanced(Lipschitz::auto(mix), kind, span)

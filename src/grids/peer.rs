@@ -7,11 +7,14 @@
 //! edm       sigma_i = (s_max^{1/rho} + (i/N) (s_min^{1/rho} - s_max^{1/rho}))^rho,  sigma(t) = sqrt(expm1(2t))
 //! ```
 //! EDM indexes from the largest noise level, so its times are reversed to ascending order.
+//! On another path (theory/07-gaussian-paths.md) the same grids use that path's log-SNR
+//! `ln(alpha^2/sigma^2)` and noise ratio `sigma/alpha` ([`log_snr_on`], [`edm_on`]); for
+//! OU they are the functions above, bit for bit.
 //! All three are strictly increasing in exact arithmetic; [`super::Span::finish`] pins the
 //! ends and checks the floating-point result.
 
 use super::{GridError, Span};
-use crate::model::process::{self, log_snr_inverse, ve_sigma, ve_sigma_inverse};
+use crate::model::process::{self, Process, log_snr_inverse, ve_sigma, ve_sigma_inverse};
 
 /// Equal steps in `t`.
 ///
@@ -62,6 +65,54 @@ pub fn edm(span: &Span, rho: f64) -> Result<Vec<f64>, GridError> {
     let mut ts: Vec<f64> = span
         .fractions()
         .map(|u| ve_sigma_inverse((hi + u * (lo - hi)).powf(rho)))
+        .collect();
+    ts.reverse();
+    Ok(ts)
+}
+
+/// Equal steps in the log-SNR `ln(alpha_t^2 / sigma_t^2)` of `path` (for OU: [`log_snr`]).
+///
+/// ```
+/// use flowcert::model::process::ProcessSpec;
+/// let rf = ProcessSpec::named("rectified").check().unwrap();
+/// let s = flowcert::grids::Span::new(0.05, 0.95, 4).unwrap();
+/// let ts = flowcert::grids::peer::log_snr_on(&rf, &s);
+/// // lambda = 2 ln((1 - t)/t) is odd about t = 1/2: the grid is symmetric.
+/// assert!((ts[2] - 0.5).abs() < 1e-15 && (ts[1] + ts[3] - 1.0).abs() < 1e-15);
+/// ```
+pub fn log_snr_on(path: &Process, span: &Span) -> Vec<f64> {
+    if path.is_ou() {
+        return log_snr(span);
+    }
+    let (l0, l1) = (path.log_snr(span.t_min()), path.log_snr(span.t_max()));
+    span.fractions()
+        .map(|u| path.log_snr_inverse(l0 + u * (l1 - l0)))
+        .collect()
+}
+
+/// EDM/Karras steps with exponent `rho` in the noise ratio `sigma_t / alpha_t` of `path`,
+/// ascending (for OU: [`edm`]; for the `edm` path `sigma/alpha = t`, Karras et al.'s own grid).
+///
+/// ```
+/// use flowcert::model::process::ProcessSpec;
+/// let p = ProcessSpec::named("edm").check().unwrap();
+/// let s = flowcert::grids::Span::new(0.002, 80.0, 2).unwrap();
+/// let ts = flowcert::grids::peer::edm_on(&p, &s, 7.0).unwrap();
+/// let mid = (0.5 * (0.002f64.powf(1.0 / 7.0) + 80f64.powf(1.0 / 7.0))).powf(7.0);
+/// assert!((ts[1] / mid - 1.0).abs() < 1e-14);
+/// ```
+pub fn edm_on(path: &Process, span: &Span, rho: f64) -> Result<Vec<f64>, GridError> {
+    if path.is_ou() {
+        return edm(span, rho);
+    }
+    if !(rho.is_finite() && rho > 0.0) {
+        return Err(GridError::BadRho { value: rho });
+    }
+    let hi = path.noise_ratio(span.t_max()).powf(1.0 / rho);
+    let lo = path.noise_ratio(span.t_min()).powf(1.0 / rho);
+    let mut ts: Vec<f64> = span
+        .fractions()
+        .map(|u| path.noise_ratio_inverse((hi + u * (lo - hi)).powf(rho)))
         .collect();
     ts.reverse();
     Ok(ts)

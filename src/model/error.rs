@@ -100,6 +100,46 @@ pub enum ModelError {
         /// The value given.
         value: f64,
     },
+    /// A time outside the domain of a path other than OU.
+    #[error(
+        "{field} = {value} is not a time of the {process} path: give a time in {range} (alpha or sigma vanishes, or the path ends, outside it)"
+    )]
+    TimeOutsidePath {
+        /// Name of the time argument.
+        field: String,
+        /// The value given.
+        value: f64,
+        /// The path (name and changed parameters).
+        process: String,
+        /// Its valid range, e.g. `(0, 1)`.
+        range: String,
+    },
+    /// `--process NAME` with a name that is not built in.
+    #[error("unknown process '{given}': the built-in paths are {valid} (e.g. --process vp-linear)")]
+    UnknownProcess {
+        /// The name given.
+        given: String,
+        /// The valid names.
+        valid: String,
+    },
+    /// A path parameter that is out of range or belongs to another path.
+    #[error("{flag} {value} {problem}")]
+    ProcessParam {
+        /// The flag, e.g. `--beta-max`.
+        flag: &'static str,
+        /// The value given.
+        value: f64,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+    /// A user-defined path that violates the requirements of `GaussianPath`.
+    #[error("path '{name}' is not admissible: {problem}")]
+    InvalidPath {
+        /// The path's name.
+        name: String,
+        /// The violated requirement.
+        problem: String,
+    },
     /// A point of the wrong dimension.
     #[error(
         "{field} has dimension {got} but the mixture has d = {expected}: give points with d coordinates"

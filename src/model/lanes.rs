@@ -1,4 +1,4 @@
-//! The PF-ODE velocity of one mixture at `L` independent (time, point) pairs at once
+//! The PF-ODE velocity of one mixture (on its path) at `L` independent (time, point) pairs at once
 //! (theory/01-model.md, "Score, Hessian, velocity"), for the solver's lanes
 //! (`dynamics::lanes`).
 //!
@@ -7,13 +7,14 @@
 //! the compiler vectorises, and the exponentials and logarithms of different lanes are
 //! independent neighbours. Each lane performs exactly the floating-point operations of
 //! `Marginal::set_time` followed by `Marginal::velocity_into`, in the same order, so its
-//! result is bitwise theirs.
+//! result is bitwise theirs (the OU score form `-x - s`, or the denoiser form of every
+//! other path, theory/07-gaussian-paths.md).
 
 use super::marginal::LN_2PI;
 use super::mixture::Mixture;
-use super::process::OuCoeffs;
+use super::process::{PathCoeffs, VelocityForm};
 
-/// Velocities `v(x_l, t_l) = -x_l - s(x_l, t_l)` of one mixture for `L` lanes.
+/// Velocities `v(x_l, t_l)` of one mixture for `L` lanes (OU: `-x_l - s(x_l, t_l)`).
 ///
 /// ```
 /// use flowcert::model::{builtin, Marginal, MarginalLanes};
@@ -30,13 +31,19 @@ use super::process::OuCoeffs;
 pub struct MarginalLanes<'a> {
     mix: &'a Mixture,
     lanes: usize,
-    /// Per lane: `alpha_t`, `alpha_t^2`, `sigma_t^2`.
+    form: VelocityForm,
+    /// Per lane: the path's coefficients, and of them `alpha_t`, `alpha_t^2`, `sigma_t^2`,
+    /// `alpha_t'`.
+    coeffs: Vec<PathCoeffs>,
     alpha: Vec<f64>,
     alpha2: Vec<f64>,
     sigma2: Vec<f64>,
-    /// Per distinct covariance eigenvalue and lane: `1 / (alpha^2 l + sigma^2)`, its log.
+    dalpha: Vec<f64>,
+    /// Per distinct covariance eigenvalue and lane: `1 / (alpha^2 l + sigma^2)`, its log,
+    /// and `s'(l)/2` (denoiser form only).
     level_inv: Vec<f64>,
     level_ln: Vec<f64>,
+    level_ds: Vec<f64>,
     /// Per component and lane: `ln pi_k - (1/2) ln det S_k - (d/2) ln 2 pi`.
     log_norm: Vec<f64>,
     /// Scratch per lane: log-determinant, `u_k . z_k`, running max and its component.
@@ -66,11 +73,15 @@ impl<'a> MarginalLanes<'a> {
         MarginalLanes {
             mix,
             lanes,
+            form: mix.process().velocity_form(),
+            coeffs: vec![mix.coeffs(1.0); lanes],
             alpha: per(1),
             alpha2: per(1),
             sigma2: per(1),
+            dalpha: per(1),
             level_inv: per(levels),
             level_ln: per(levels),
+            level_ds: per(levels),
             log_norm: per(k),
             acc: per(1),
             wmax: per(1),
@@ -94,8 +105,8 @@ impl<'a> MarginalLanes<'a> {
     }
 
     /// For every lane `l < L`: `out[l d..(l + 1) d] = v(x[l d..(l + 1) d], t[l])`. Every
-    /// time must be `> 0` (not checked; a lane with a bad time gets NaN, like
-    /// `Marginal` would). `t` has `L` entries, `x` and `out` `L d`.
+    /// time must lie in the path's domain (not checked; a lane with a bad time gets NaN,
+    /// like `Marginal` would). `t` has `L` entries, `x` and `out` `L d`.
     pub fn velocities(&mut self, t: &[f64], x: &[f64], out: &mut [f64]) {
         let (nl, d) = (self.lanes, self.mix.dim());
         assert!(
@@ -103,8 +114,10 @@ impl<'a> MarginalLanes<'a> {
             "MarginalLanes::velocities: buffers do not match {nl} lanes of dimension {d}"
         );
         for (l, &tl) in t.iter().enumerate() {
-            let c = OuCoeffs::at(tl);
+            let c = self.mix.coeffs(tl);
             (self.alpha[l], self.alpha2[l], self.sigma2[l]) = (c.alpha, c.alpha2, c.sigma2);
+            self.dalpha[l] = c.dalpha;
+            self.coeffs[l] = c;
         }
         for l in 0..nl {
             for i in 0..d {
@@ -114,10 +127,22 @@ impl<'a> MarginalLanes<'a> {
         self.covariance_factors();
         self.log_weights();
         self.responsibilities();
-        self.scores();
-        for l in 0..nl {
-            for i in 0..d {
-                out[l * d + i] = -self.x[i * nl + l] - self.score[i * nl + l];
+        match self.form {
+            VelocityForm::Score => {
+                self.scores();
+                for l in 0..nl {
+                    for i in 0..d {
+                        out[l * d + i] = -self.x[i * nl + l] - self.score[i * nl + l];
+                    }
+                }
+            }
+            VelocityForm::Denoiser => {
+                self.denoiser_velocities();
+                for l in 0..nl {
+                    for i in 0..d {
+                        out[l * d + i] = self.score[i * nl + l];
+                    }
+                }
             }
         }
     }
@@ -140,6 +165,14 @@ impl<'a> MarginalLanes<'a> {
             }
             for s in ln.iter_mut() {
                 *s = s.ln();
+            }
+            if self.form == VelocityForm::Denoiser {
+                for (ds, c) in self.level_ds[v * nl..(v + 1) * nl]
+                    .iter_mut()
+                    .zip(&self.coeffs)
+                {
+                    *ds = c.half_ds(lv);
+                }
             }
         }
         let half_d_ln_2pi = 0.5 * d as f64 * LN_2PI;
@@ -244,6 +277,37 @@ impl<'a> MarginalLanes<'a> {
                 let score = &mut self.score[i * nl..(i + 1) * nl];
                 for l in 0..nl {
                     score[l] += r[l] * comp[l];
+                }
+            }
+        }
+    }
+
+    /// `Marginal::denoiser_velocity` into `score`: `v = sum_k r_k (alpha' mu_k + Q_k
+    /// diag(s'/2) u_k)`, each component summed over eigen-coordinates first, then weighted.
+    #[inline]
+    fn denoiser_velocities(&mut self) {
+        let (nl, d) = (self.lanes, self.mix.dim());
+        let levels = self.mix.eigen_levels();
+        self.score.fill(0.0);
+        let comp = &mut self.acc[..nl];
+        for i in 0..d {
+            for (k, c) in self.mix.components().iter().enumerate() {
+                let q = c.eigvecs.as_slice();
+                for (s, &da) in comp.iter_mut().zip(&self.dalpha) {
+                    *s = da * c.mean[i];
+                }
+                for j in 0..d {
+                    let qji = q[j * d + i];
+                    let u = &self.u[(k * d + j) * nl..][..nl];
+                    let ds = &self.level_ds[levels.index[k * d + j] * nl..][..nl];
+                    for l in 0..nl {
+                        comp[l] += qji * (ds[l] * u[l]);
+                    }
+                }
+                let r = &self.resp[k * nl..(k + 1) * nl];
+                let out = &mut self.score[i * nl..(i + 1) * nl];
+                for l in 0..nl {
+                    out[l] += r[l] * comp[l];
                 }
             }
         }

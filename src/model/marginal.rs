@@ -1,41 +1,46 @@
-//! The OU marginal `p_t` of a mixture and everything exact about it
-//! (theory/01-model.md, section "Score, Hessian, velocity").
+//! The marginal `p_t` of a mixture on its path and everything exact about it
+//! (theory/01-model.md, section "Score, Hessian, velocity"; other paths than OU:
+//! theory/07-gaussian-paths.md).
 //!
 //! ```text
 //! p_t      = sum_k pi_k N(m_k, S_k),  m_k = alpha_t mu_k,  S_k = alpha_t^2 Sigma_k + sigma_t^2 I
 //! r_k(x)   = pi_k N(x; m_k, S_k) / p_t(x)                 (log-sum-exp, never a ratio)
 //! s_k(x)   = -S_k^{-1} (x - m_k),      s = sum_k r_k s_k    (score)
 //! H(x)     = -sum_k r_k S_k^{-1} + sum_k r_k (s_k - s)(s_k - s)^T
-//! v(x, t)  = -x - s(x, t)                                  (PF-ODE velocity)
-//! J(x, t)  = -I - H(x, t)                                  (velocity Jacobian, symmetric)
+//! v(x, t)  = f x - h s(x, t)                               (PF-ODE velocity; OU: -x - s)
+//! J(x, t)  = f I - h H(x, t)                               (velocity Jacobian, symmetric)
 //! ```
 //! The covariance of the component scores is formed as `sum r_k (s_k - s)(s_k - s)^T`
 //! (not `sum r_k s_k s_k^T - s s^T`), so it stays PSD and accurate for far-out points
 //! where `|s_k|` is huge. All work happens in each component's eigenbasis
-//! `z_k = Q_k^T x - alpha_t Q_k^T mu_k`, where `S_k^{-1}` is diagonal.
+//! `z_k = Q_k^T x - alpha_t Q_k^T mu_k`, where `S_k^{-1}` is diagonal. Every path but OU
+//! evaluates the velocity in the denoiser form `sum_k r_k (alpha' mu_k + (f + h S_k^{-1})
+//! (x - m_k))`, which stays finite where `alpha -> 0`; OU keeps `-x - s` bit for bit.
 //!
-//! **The velocity Jacobian with full relative accuracy.** At large `t`, `S_k^{-1}` is
+//! **The velocity Jacobian with full relative accuracy.** At large `t` (OU), `S_k^{-1}` is
 //! `I + O(alpha_t^2)` and `J = -I - H` is `O(alpha_t^2)`: forming it as `-I - H` (or as
 //! `-I + sum r_k S_k^{-1} - C`) leaves an absolute rounding error `~1e-16`, larger than `J`
 //! itself once `t > 18`. [`Marginal::jacobian_into`] therefore uses `sum_k r_k = 1` and
-//! `s_k = -x + g_k` to write
+//! `s_k = (f/h) x + g_k` to write
 //!
 //! ```text
-//! J = sum_k r_k E_k - sum_k r_k (h_k - h)(h_k - h)^T,   h = sum_k r_k h_k
-//! E_k = S_k^{-1} - I = Q_k diag(alpha^2 (1 - lambda_kj) / s_kj) Q_k^T
-//! h_k = g_k - g_p,   g_k = s_k + x = -E_k x + S_k^{-1} m_k   (p: largest r_p)
+//! J = sum_k r_k E_k - h sum_k r_k (d_k - dbar)(d_k - dbar)^T,   dbar = sum_k r_k d_k
+//! E_k = f I + h S_k^{-1} = Q_k diag(e_kj) Q_k^T,   e_kj = (alpha alpha' lambda_kj + sigma sigma') / s_kj
+//!                                                 (OU: S_k^{-1} - I, e = alpha^2 (1 - lambda_kj) / s_kj)
+//! d_k = g_k - g_p,   g_k = -(E_k / h) x + S_k^{-1} m_k   (p: largest r_p; d_k = s_k - s_p)
 //! ```
 //! whose terms are all `O(alpha_t)` or smaller and are formed without cancellation
-//! (theory/02-lipschitz.md, "Accuracy"). Components with equal covariances give equal
-//! `E_k x` bit for bit, so their `h_k = S^{-1}(m_k - m_p)` stays exact far from the means,
-//! and the computed `Cov_r` is the covariance of accurate points under the computed
-//! weights: it obeys Popoviciu's bound whatever the rounding of the weights.
+//! (theory/02-lipschitz.md, "Accuracy"; the rates of each path: [`super::process`]).
+//! Components with equal covariances give equal `E_k x` bit for bit, so their
+//! `d_k = S^{-1}(m_k - m_p)` stays exact far from the means, and the computed `Cov_r` is the
+//! covariance of accurate points under the computed weights: it obeys Popoviciu's bound
+//! whatever the rounding of the weights.
 
 use nalgebra::{DMatrix, DVector};
 
 use super::error::ModelError;
 use super::mixture::Mixture;
-use super::process::OuCoeffs;
+use super::process::{PathCoeffs, VelocityForm};
 
 pub(crate) const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
@@ -52,11 +57,17 @@ pub(crate) const LN_2PI: f64 = 1.837_877_066_409_345_5;
 #[derive(Debug, Clone)]
 pub struct Marginal<'a> {
     mix: &'a Mixture,
-    coeffs: OuCoeffs,
+    coeffs: PathCoeffs,
+    form: VelocityForm,
     /// `1 / (alpha^2 lambda_kj + sigma^2)`, K x d.
     inv_s: Vec<f64>,
-    /// `1/s - 1 = alpha^2 (1 - lambda_kj) / s_kj` (no cancellation), K x d.
+    /// The rate `e = f + h/s = (alpha alpha' lambda_kj + sigma sigma') / s_kj`, the
+    /// eigenvalue of `f I + h S_k^{-1}` (OU: `1/s - 1 = alpha^2 (1 - lambda_kj) / s_kj`), K x d.
     excess: Vec<f64>,
+    /// `e / h` (OU: `e` itself), K x d.
+    excess_h: Vec<f64>,
+    /// `s'/2 = alpha alpha' lambda_kj + sigma sigma'` (denoiser-form velocity only), K x d.
+    half_ds: Vec<f64>,
     /// `S_k^{-1} m_k = alpha Q_k diag(1/s_k) Q_k^T mu_k` (standard basis), K x d.
     inv_s_mean: Vec<f64>,
     /// `ln pi_k - (1/2) ln det S_k - (d/2) ln 2 pi`.
@@ -70,11 +81,14 @@ pub struct Marginal<'a> {
     /// The mixture score of the last prepared point.
     score: Vec<f64>,
     /// Per distinct covariance eigenvalue `l` (see `Mixture::eigen_levels`):
-    /// `1 / (alpha^2 l + sigma^2)`, `ln(alpha^2 l + sigma^2)` and the precision excess
-    /// `1 / (alpha^2 l + sigma^2) - 1` (`OuCoeffs::precision_excess`) at the current time.
+    /// `1 / (alpha^2 l + sigma^2)`, `ln(alpha^2 l + sigma^2)`, the rate `e(l)`
+    /// (`PathCoeffs::rate`; for OU the precision excess `1 / (alpha^2 l + sigma^2) - 1`),
+    /// `e(l) / h` and `s'(l)/2` at the current time.
     level_inv: Vec<f64>,
     level_ln: Vec<f64>,
     level_excess: Vec<f64>,
+    level_excess_h: Vec<f64>,
+    level_half_ds: Vec<f64>,
     /// `g = sum_k r_k g_k` of [`Marginal::jacobian_into`] (scratch).
     shift: Vec<f64>,
 }
@@ -95,21 +109,26 @@ pub struct PointEval {
 }
 
 impl<'a> Marginal<'a> {
-    /// The marginal at time `t > 0` (checked).
+    /// The marginal at time `t` of the mixture's path (checked: `t > 0` for OU, the path's
+    /// domain otherwise).
     ///
     /// ```
     /// let mix = flowcert::model::builtin::two_mode(0.1);
     /// assert!(flowcert::model::Marginal::new(&mix, -1.0).is_err());
     /// ```
     pub fn new(mix: &'a Mixture, t: f64) -> Result<Self, ModelError> {
-        Mixture::check_time("t", t)?;
+        mix.check_path_time("t", t)?;
         let k = mix.n_components();
         let d = mix.dim();
+        let levels = mix.eigen_levels().values.len();
         let mut m = Marginal {
             mix,
-            coeffs: OuCoeffs::at(t),
+            coeffs: mix.coeffs(t),
+            form: mix.process().velocity_form(),
             inv_s: vec![0.0; k * d],
             excess: vec![0.0; k * d],
+            excess_h: vec![0.0; k * d],
+            half_ds: vec![0.0; k * d],
             inv_s_mean: vec![0.0; k * d],
             log_norm: vec![0.0; k],
             u: vec![0.0; k * d],
@@ -117,9 +136,11 @@ impl<'a> Marginal<'a> {
             resp: vec![0.0; k],
             comp: vec![0.0; k * d],
             score: vec![0.0; d],
-            level_inv: vec![0.0; mix.eigen_levels().values.len()],
-            level_ln: vec![0.0; mix.eigen_levels().values.len()],
-            level_excess: vec![0.0; mix.eigen_levels().values.len()],
+            level_inv: vec![0.0; levels],
+            level_ln: vec![0.0; levels],
+            level_excess: vec![0.0; levels],
+            level_excess_h: vec![0.0; levels],
+            level_half_ds: vec![0.0; levels],
             shift: vec![0.0; d],
         };
         m.set_time(t);
@@ -147,7 +168,18 @@ impl<'a> Marginal<'a> {
         self.coeffs.t
     }
 
-    /// Move to time `t` (the caller guarantees `t > 0`; used inside ODE right-hand sides).
+    /// The path's coefficients at the current time.
+    ///
+    /// ```
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// assert_eq!(flowcert::model::Marginal::new(&mix, 1.0).unwrap().coeffs().h, 1.0);
+    /// ```
+    pub fn coeffs(&self) -> &PathCoeffs {
+        &self.coeffs
+    }
+
+    /// Move to time `t` (the caller guarantees `t` in the path's domain; used inside ODE
+    /// right-hand sides).
     ///
     /// ```
     /// let mix = flowcert::model::builtin::two_mode(0.1);
@@ -157,24 +189,25 @@ impl<'a> Marginal<'a> {
     /// ```
     #[inline]
     pub fn set_time(&mut self, t: f64) {
-        self.coeffs = OuCoeffs::at(t);
+        self.coeffs = self.mix.coeffs(t);
         let d = self.mix.dim();
-        let (a2, s2) = (self.coeffs.alpha2, self.coeffs.sigma2);
+        let (a2, s2, h) = (self.coeffs.alpha2, self.coeffs.sigma2, self.coeffs.h);
+        let denoiser = self.form == VelocityForm::Denoiser;
         // One logarithm and one division per distinct eigenvalue, shared by every
         // component that has it; the sums below add the same terms in the same order as
         // a per-component loop would, so the result is bitwise the same.
         let levels = self.mix.eigen_levels();
-        for (((&l, inv), ln), excess) in levels
-            .values
-            .iter()
-            .zip(&mut self.level_inv)
-            .zip(&mut self.level_ln)
-            .zip(&mut self.level_excess)
-        {
+        for (i, &l) in levels.values.iter().enumerate() {
             let s = a2 * l + s2;
-            *inv = 1.0 / s;
-            *ln = s.ln();
-            *excess = self.coeffs.precision_excess(l);
+            self.level_inv[i] = 1.0 / s;
+            self.level_ln[i] = s.ln();
+            // OU: alpha^2 (1 - l) / s, bit for bit `OuCoeffs::precision_excess`; h = 1.
+            let e = self.coeffs.rate(l);
+            self.level_excess[i] = e;
+            self.level_excess_h[i] = e / h;
+            if denoiser {
+                self.level_half_ds[i] = self.coeffs.half_ds(l);
+            }
         }
         let half_d_ln_2pi = 0.5 * d as f64 * LN_2PI;
         for (k, c) in self.mix.components().iter().enumerate() {
@@ -183,6 +216,10 @@ impl<'a> Marginal<'a> {
             for (j, &i) in idx.iter().enumerate() {
                 self.inv_s[k * d + j] = self.level_inv[i];
                 self.excess[k * d + j] = self.level_excess[i];
+                self.excess_h[k * d + j] = self.level_excess_h[i];
+                if denoiser {
+                    self.half_ds[k * d + j] = self.level_half_ds[i];
+                }
                 logdet += self.level_ln[i];
             }
             self.log_norm[k] = c.log_weight - 0.5 * logdet - half_d_ln_2pi;
@@ -308,7 +345,13 @@ impl<'a> Marginal<'a> {
         out.copy_from_slice(&self.score);
     }
 
-    /// PF-ODE velocity `v(x, t) = -x - s(x, t)` into `out`.
+    /// PF-ODE velocity `v(x, t) = f x - h s(x, t)` into `out`: for OU `-x - s`, for every
+    /// other path the denoiser form (module docs of [`super::process`])
+    ///
+    /// ```text
+    /// v = sum_k r_k (alpha' mu_k + Q_k diag(s'_kj / 2) u_k),   u_k = S_k^{-1}-scaled eigen-coordinates
+    /// ```
+    /// which is the same function, finite where `alpha -> 0` (`f, h -> inf`).
     ///
     /// ```
     /// let mix = flowcert::model::builtin::two_mode(0.1);
@@ -320,9 +363,36 @@ impl<'a> Marginal<'a> {
     #[inline]
     pub fn velocity_into(&mut self, x: &[f64], out: &mut [f64]) {
         self.prepare(x);
-        self.component_scores();
-        for ((o, xi), s) in out.iter_mut().zip(x).zip(&self.score) {
-            *o = -xi - s;
+        match self.form {
+            VelocityForm::Score => {
+                self.component_scores();
+                for ((o, xi), s) in out.iter_mut().zip(x).zip(&self.score) {
+                    *o = -xi - s;
+                }
+            }
+            VelocityForm::Denoiser => self.denoiser_velocity(out),
+        }
+    }
+
+    /// `v = sum_k r_k (alpha' mu_k + Q_k diag(s'_kj / 2) u_k)` at the prepared point: per
+    /// component `alpha' E[x_0 | x, k] + sigma' E[z | x, k]` (theory/07-gaussian-paths.md).
+    #[inline]
+    fn denoiser_velocity(&self, out: &mut [f64]) {
+        let d = self.mix.dim();
+        let da = self.coeffs.dalpha;
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for (k, c) in self.mix.components().iter().enumerate() {
+            let r = self.resp[k];
+            let q = c.eigvecs.as_slice();
+            let u = &self.u[k * d..(k + 1) * d];
+            let ds = &self.half_ds[k * d..(k + 1) * d];
+            for (i, o) in out.iter_mut().enumerate() {
+                let mut acc = da * c.mean[i];
+                for j in 0..d {
+                    acc += q[j * d + i] * (ds[j] * u[j]);
+                }
+                *o += r * acc;
+            }
         }
     }
 
@@ -403,10 +473,16 @@ impl<'a> Marginal<'a> {
         let d = self.mix.dim();
         let k_count = self.mix.n_components();
         self.prepare(x);
-        self.component_scores();
-        for i in 0..d {
-            velocity[i] = -x[i] - self.score[i];
+        match self.form {
+            VelocityForm::Score => {
+                self.component_scores();
+                for i in 0..d {
+                    velocity[i] = -x[i] - self.score[i];
+                }
+            }
+            VelocityForm::Denoiser => self.denoiser_velocity(velocity),
         }
+        let h = self.coeffs.h;
         out.fill(0.0);
         // h_k = g_k - g_p (p: the largest responsibility), g_k = -E_k x + S_k^{-1} m_k,
         // stored in `comp` (the component scores are no longer needed); hbar = sum r_k h_k
@@ -424,7 +500,7 @@ impl<'a> Marginal<'a> {
                 let col = &q[j * d..(j + 1) * d];
                 let e = self.excess[k * d + j];
                 let qx: f64 = col.iter().zip(x).map(|(a, b)| a * b).sum();
-                let w = e * qx;
+                let w = self.excess_h[k * d + j] * qx;
                 for i in 0..d {
                     gk[i] -= col[i] * w;
                 }
@@ -449,9 +525,9 @@ impl<'a> Marginal<'a> {
         for (hk, &r) in self.comp.chunks(d).zip(&self.resp) {
             hbar.iter_mut().zip(hk).for_each(|(b, h)| *b += r * h);
         }
-        // - sum r_k (h_k - hbar)(h_k - hbar)^T
+        // - h sum r_k (h_k - hbar)(h_k - hbar)^T
         for k in 0..k_count {
-            let r = self.resp[k];
+            let r = h * self.resp[k];
             if r == 0.0 {
                 continue;
             }
@@ -521,7 +597,7 @@ impl<'a> Marginal<'a> {
             }
             let gk = &self.comp[k * d..(k + 1) * d];
             let dv: f64 = (0..d).map(|i| (gk[i] - self.shift[i]) * v[i]).sum();
-            let w = dv * dv - vev;
+            let w = self.coeffs.h * dv * dv - vev;
             for i in 0..d {
                 out[i] -= r * ((gk[i] - self.shift[i]) * w - 2.0 * dv * ev[i]);
             }
@@ -543,7 +619,14 @@ impl<'a> Marginal<'a> {
         self.hessian_into(x, &mut hessian, &mut score);
         let logp = self.log_density(x);
         let score = DVector::from_vec(score);
-        let velocity = -DVector::from_column_slice(x) - &score;
+        let velocity = match self.form {
+            VelocityForm::Score => -DVector::from_column_slice(x) - &score,
+            VelocityForm::Denoiser => {
+                let mut v = DVector::zeros(d);
+                self.denoiser_velocity(v.as_mut_slice());
+                v
+            }
+        };
         PointEval {
             logp,
             responsibilities: DVector::from_column_slice(&self.resp),

@@ -14,7 +14,7 @@ use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use serde::{Deserialize, Serialize};
 
 use super::error::ModelError;
-use super::process::OuCoeffs;
+use super::process::{PathCoeffs, Process};
 use crate::{limits, tolerance};
 
 /// Raw mixture description, as in the JSON mixture file of the CLI contract.
@@ -81,14 +81,14 @@ impl Component {
     /// components with equal values meet on the boundary between their modes.
     ///
     /// ```
-    /// use flowcert::model::{builtin, OuCoeffs};
+    /// use flowcert::model::builtin;
     /// let mix = builtin::two_mode(0.1);
-    /// let co = OuCoeffs::at(0.5);
+    /// let co = mix.coeffs(0.5);
     /// let origin = nalgebra::DVector::zeros(2);
     /// let (a, b) = (mix.components()[0].log_joint(&co, &origin), mix.components()[1].log_joint(&co, &origin));
     /// assert!((a - b).abs() < 1e-12); // the origin is on the boundary of the two modes
     /// ```
-    pub fn log_joint(&self, co: &OuCoeffs, x: &DVector<f64>) -> f64 {
+    pub fn log_joint(&self, co: &PathCoeffs, x: &DVector<f64>) -> f64 {
         let mut acc = self.log_weight;
         for (j, &l) in self.eigvals.iter().enumerate() {
             let s = co.alpha2 * l + co.sigma2;
@@ -116,13 +116,16 @@ impl Component {
     }
 }
 
-/// A validated Gaussian mixture in `R^d`.
+/// A validated Gaussian mixture in `R^d`, with the Gaussian path that noises it
+/// (theory/07-gaussian-paths.md; the OU path of theory/01 unless [`Mixture::with_process`]
+/// says otherwise): `p_t` is the law of `alpha_t x_0 + sigma_t z`, `x_0 ~` the mixture.
 #[derive(Debug, Clone)]
 pub struct Mixture {
     dim: usize,
     components: Vec<Component>,
     shared_cov: bool,
     levels: EigenLevels,
+    process: Process,
 }
 
 /// The distinct covariance eigenvalues of a mixture: `values[index[k * d + j]]` is
@@ -305,6 +308,7 @@ impl MixtureSpec {
             components,
             shared_cov,
             levels,
+            process: Process::default(),
         })
     }
 }
@@ -475,7 +479,48 @@ impl Mixture {
         }
     }
 
-    /// Check that a time is admissible (finite, > 0); `field` names it in the error.
+    /// The Gaussian path that noises the mixture (OU unless set).
+    ///
+    /// ```
+    /// assert!(flowcert::model::builtin::two_mode(0.1).process().is_ou());
+    /// ```
+    pub fn process(&self) -> &Process {
+        &self.process
+    }
+
+    /// The same data law noised by another path.
+    ///
+    /// ```
+    /// use flowcert::model::process::ProcessSpec;
+    /// let rf = ProcessSpec::named("rectified").check().unwrap();
+    /// let mix = flowcert::model::builtin::two_mode(0.1).with_process(rf);
+    /// assert_eq!(mix.coeffs(0.25).alpha, 0.75);
+    /// assert!(mix.check_path_time("t", 1.0).is_err());
+    /// ```
+    pub fn with_process(mut self, process: Process) -> Mixture {
+        self.process = process;
+        self
+    }
+
+    /// The path's coefficients at `t` (not checked).
+    #[inline]
+    pub fn coeffs(&self, t: f64) -> PathCoeffs {
+        self.process.coeffs(t)
+    }
+
+    /// Check that `t` is a time of the path's marginal domain (for OU: finite and > 0, as
+    /// [`Mixture::check_time`]); `field` names it in the error, with the valid range.
+    ///
+    /// ```
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// assert!(mix.check_path_time("t", 0.0).is_err() && mix.check_path_time("t", 7.0).is_ok());
+    /// ```
+    pub fn check_path_time(&self, field: &str, t: f64) -> Result<f64, ModelError> {
+        self.process.check_time(field, t)
+    }
+
+    /// Check that an OU time is admissible (finite, > 0); `field` names it in the error.
+    /// For a mixture on another path use [`Mixture::check_path_time`].
     ///
     /// ```
     /// assert!(flowcert::model::Mixture::check_time("t", 0.0).is_err());

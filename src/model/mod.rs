@@ -1,5 +1,6 @@
-//! The exact Gaussian-mixture OU model (theory/01-model.md): the data law, the OU
-//! marginals `p_t`, their score, Hessian, PF-ODE velocity and Jacobian, exact sampling.
+//! The exact Gaussian-mixture model (theory/01-model.md): the data law, its noising path
+//! (OU by default, or any affine Gaussian path: theory/07-gaussian-paths.md), the marginals
+//! `p_t`, their score, Hessian, PF-ODE velocity and Jacobian, exact sampling.
 
 pub mod builtin;
 pub mod error;
@@ -15,4 +16,4 @@ pub use field::{PfOde, ScoreField, VelocityField};
 pub use lanes::MarginalLanes;
 pub use marginal::{Marginal, PointEval};
 pub use mixture::{Component, Mixture, MixtureSpec};
-pub use process::OuCoeffs;
+pub use process::{GaussianPath, OuCoeffs, PathCoeffs, Process, ProcessSpec};

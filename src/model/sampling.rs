@@ -1,9 +1,11 @@
-//! Exact sampling from the OU marginal `p_t` (theory/01-model.md):
+//! Exact sampling from the marginal `p_t` of the mixture's path (theory/01-model.md,
+//! theory/07-gaussian-paths.md):
 //!
 //! ```text
 //! k ~ Categorical(pi),  z ~ N(0, I_d),  x = alpha_t mu_k + Q_k diag(sqrt(alpha_t^2 lambda_k + sigma_t^2)) z
 //! ```
-//! valid for every `t >= 0` (at `t = 0` it samples the data law, singular covariances included).
+//! valid at every time of the closure of the path's domain (at `t = 0` it samples the data
+//! law, singular covariances included; where `alpha = 0` it samples `N(0, sigma^2 I)`).
 
 use nalgebra::DMatrix;
 use rand::Rng;
@@ -11,7 +13,6 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 
 use super::mixture::Mixture;
-use super::process::OuCoeffs;
 
 impl Mixture {
     /// `n` exact samples of `p_t` as the columns of a d x n matrix, with their component labels.
@@ -30,7 +31,7 @@ impl Mixture {
         rng: &mut R,
     ) -> (DMatrix<f64>, Vec<usize>) {
         let d = self.dim();
-        let c = OuCoeffs::at(t.max(0.0));
+        let c = self.coeffs(t.max(0.0));
         let mut cdf = Vec::with_capacity(self.n_components());
         let mut acc = 0.0;
         for comp in self.components() {
@@ -81,7 +82,7 @@ impl Mixture {
     /// assert!(m.norm() < 1e-15);
     /// ```
     pub fn moment_mean(&self, t: f64) -> nalgebra::DVector<f64> {
-        let c = OuCoeffs::at(t);
+        let c = self.coeffs(t);
         let mut m = nalgebra::DVector::zeros(self.dim());
         for comp in self.components() {
             m += &comp.mean * (comp.weight * c.alpha);
@@ -96,7 +97,7 @@ impl Mixture {
     /// assert!((c[(0, 0)] - (0.01 + 2.25)).abs() < 1e-12);
     /// ```
     pub fn moment_covariance(&self, t: f64) -> DMatrix<f64> {
-        let c = OuCoeffs::at(t);
+        let c = self.coeffs(t);
         let d = self.dim();
         let mean = self.moment_mean(t);
         let mut cov = DMatrix::zeros(d, d);

@@ -12,6 +12,7 @@
 //! | `mismatch_regime.*`, `plots/mismatch_regime.*` | one-step error, lower bound, depth | `mismatch` |
 //! | `composition.*` | composition bound against perturbed students | `composition` |
 //! | `distill_*.*`, `plots/distill_*_M.*` | relative MSE per grid and N, reductions, grids, local errors | `distill_rows`, `distill` |
+//! | `paths.*`, `lipschitz_M@P.*`, `plots/{lipschitz,stability}_M@P.*` | the process axis: bounds, stability and grids per Gaussian path | `paths` |
 
 use std::path::Path;
 
@@ -51,6 +52,24 @@ pub fn write(dir: &Path, summary: &Summary, formats: &Formats) -> Result<Written
             &format!("lambda_{m}"),
             &bounds::lambda_figure(&e.lambda_curves, m),
         )?;
+    }
+    w.table(
+        "paths",
+        &crate::suite::paths::table(&summary.paths, 3).with_caption(
+            "The process axis (theory/07): per Gaussian path on the interval matched to OU's, the stability coordinate Lambda = int L, int mu, the largest bound/sup ratio, and the distillation comparison of uniform, balanced and log-SNR grids.",
+        ),
+    )?;
+    for e in &summary.paths.entries {
+        let m = format!("{}@{}", summary.paths.mixture, e.process.name);
+        w.table(
+            &format!("lipschitz_{m}"),
+            &e.lipschitz.table().with_caption(&format!(
+                "{m}: L(t), the paper's bound and mu(t) on the {} path against the largest ||J(x, t)|| and lambda_max(-J) a search found; ratio bound/sup of 1 means attained.",
+                e.process.name
+            )),
+        )?;
+        w.figure(&format!("lipschitz_{m}"), &e.lipschitz.bounds_figure(&m))?;
+        w.figure(&format!("stability_{m}"), &e.stability.figure(&m))?;
     }
     let sn = &summary.score_net;
     w.table("score_net_summary", &score_net::sizes(sn))?;

@@ -27,6 +27,7 @@ use crate::theorems::score_approx::{CheckConfig, EPS_LIST};
 use crate::theorems::stability::StabilityConfig;
 
 use super::Scale;
+use super::paths::PathsPlan;
 
 /// The configuration of every section at one scale.
 ///
@@ -51,6 +52,8 @@ pub struct Plan {
     pub score_net: ScoreNetPlan,
     /// The distillation sweep.
     pub distill: DistillPlan,
+    /// The process axis (theory/07): bounds, stability and distillation on every path.
+    pub paths: PathsPlan,
 }
 
 /// L(t) against empirical suprema, and the stability estimate on a grid.
@@ -159,6 +162,7 @@ impl Plan {
             mismatch: MismatchPlan::at(scale),
             score_net: ScoreNetPlan::at(scale),
             distill: distill_plan(scale),
+            paths: paths_plan(scale),
         }
     }
 
@@ -170,6 +174,8 @@ impl Plan {
         self.composition.probe.seed = seed;
         self.mismatch.config.seed = seed;
         self.score_net.sweep.seed = seed;
+        self.paths.search.seed = seed;
+        self.paths.stability.seed = seed;
         self
     }
 }
@@ -379,5 +385,40 @@ fn distill_plan(scale: Scale) -> DistillPlan {
             eval_samples: 2048,
             ..quick
         },
+    }
+}
+
+/// The process axis of a scale (theory/07-gaussian-paths.md): every built-in path on a
+/// two-mode mixture; a small distillation sweep (uniform, balanced, logsnr grids).
+fn paths_plan(scale: Scale) -> PathsPlan {
+    let quick = distill_plan(Scale::Quick);
+    match scale {
+        Scale::Tiny => {
+            let tiny = distill_plan(Scale::Tiny);
+            PathsPlan::new(
+                Builtin::TwoModeS03,
+                SearchConfig::quick(),
+                StabilityConfig::quick(),
+                DistillPlan {
+                    mixtures: Vec::new(),
+                    grids: vec![GridKind::Uniform, GridKind::Balanced],
+                    segments: vec![2],
+                    seeds: vec![0],
+                    ..tiny
+                },
+            )
+        }
+        Scale::Quick | Scale::Full => PathsPlan::new(
+            Builtin::TwoModeS01,
+            SearchConfig::quick(),
+            StabilityConfig::quick(),
+            DistillPlan {
+                mixtures: Vec::new(),
+                grids: vec![GridKind::Uniform, GridKind::Balanced, GridKind::LogSnr],
+                segments: vec![2, 4, 8],
+                seeds: vec![0, 1, 2],
+                ..quick
+            },
+        ),
     }
 }

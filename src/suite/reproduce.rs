@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::bounds::{self, BoundsEntry};
 use super::composition::{self, CompositionEntry};
 use super::mismatch::{self, RegimeResults};
+use super::paths::{self, PathsSection};
 use super::record::{RunKind, RunRecord, Source};
 use super::score_net::{self, ScoreNetSection};
 use super::{Case, Plan, Progress, Scale, SuiteError};
@@ -53,6 +54,8 @@ pub struct Summary {
     pub distill: DistillSummary,
     /// Cells of the sweep that are not finished (other shards).
     pub distill_missing: usize,
+    /// The process axis (theory/07-gaussian-paths.md).
+    pub paths: PathsSection,
 }
 
 /// The checker sections of a plan: everything but the distillation sweep. Kept in the
@@ -72,7 +75,14 @@ pub struct Sections {
 }
 
 /// The names of the stages of a run, in order (for "stage k of n").
-pub const STAGES: [&str; 5] = ["bounds", "score-net", "mismatch", "composition", "distill"];
+pub const STAGES: [&str; 6] = [
+    "bounds",
+    "score-net",
+    "mismatch",
+    "composition",
+    "distill",
+    "paths",
+];
 
 /// The store key of a plan's sections: the version, the scale and a hash of the sections'
 /// configuration.
@@ -144,19 +154,26 @@ fn stored_sections(
     Ok(Some(s))
 }
 
-fn summary(plan: &Plan, s: Sections, rows: Vec<DistillRow>, missing: usize) -> Summary {
+fn summary(
+    plan: &Plan,
+    s: Sections,
+    rows: Vec<DistillRow>,
+    missing: usize,
+    (paths, v_paths): (PathsSection, usize),
+) -> Summary {
     let distill = summarize_rows(&rows);
     Summary {
         version: env!("CARGO_PKG_VERSION").to_string(),
         scale: plan.scale,
-        violations: s.violations + distill.violations,
+        violations: s.violations + distill.violations + v_paths,
         bounds: s.bounds,
         score_net: s.score_net,
         mismatch: s.mismatch,
         composition: s.composition,
         distill_rows: rows,
         distill,
-        distill_missing: missing,
+        distill_missing: missing + paths.distill_missing,
+        paths,
     }
 }
 
@@ -214,11 +231,16 @@ pub fn run(
         .check()?
         .sweep(store, shard, progress)?;
     record.section("distill", Source::Computed, t);
+    // The process axis: its checker parts run in every slice (they are small), its
+    // distillation cells are sharded like the main sweep's.
+    let t = Instant::now();
+    let paths = paths::section(&plan.paths, store, shard, progress)?;
+    record.section("paths", Source::Computed, t);
     record.distill_cells = sweep.rows.len();
-    record.distill_missing = sweep.missing;
+    record.distill_missing = sweep.missing + paths.0.distill_missing;
     record.seconds = start.elapsed().as_secs_f64();
     Ok(Reproduced {
-        summary: sections.map(|s| summary(plan, s, sweep.rows, sweep.missing)),
+        summary: sections.map(|s| summary(plan, s, sweep.rows, sweep.missing, paths)),
         record,
     })
 }
@@ -246,11 +268,16 @@ pub fn run_merge(
         .check()?
         .sweep(store, Shard::NONE, progress)?;
     record.section("distill", Source::Stored, t);
+    // The process axis: its distillation cells come from the shards; its checker parts
+    // (small) are recomputed here.
+    let t = Instant::now();
+    let paths = paths::section(&plan.paths, store, Shard::NONE, progress)?;
+    record.section("paths", Source::Computed, t);
     record.distill_cells = sweep.rows.len();
-    record.distill_missing = sweep.missing;
+    record.distill_missing = sweep.missing + paths.0.distill_missing;
     record.seconds = start.elapsed().as_secs_f64();
     Ok(Reproduced {
-        summary: Some(summary(plan, sections, sweep.rows, sweep.missing)),
+        summary: Some(summary(plan, sections, sweep.rows, sweep.missing, paths)),
         record,
     })
 }

@@ -18,7 +18,7 @@ use crate::dynamics::flow::spectral_norm;
 use crate::dynamics::solver::ValidSolverOptions;
 use crate::dynamics::{SolverError, flow_point, flow_point_observed};
 use crate::grids::balanced::from_table;
-use crate::model::{Marginal, Mixture, OuCoeffs, VelocityField};
+use crate::model::{Marginal, Mixture, PathCoeffs, VelocityField};
 use crate::{limits, tolerance};
 
 use super::path_bound::PathBound;
@@ -66,7 +66,7 @@ impl VelocityField for Tracked<'_> {
 /// assert!(pts[2].iter().all(|v| v.abs() < 1e-15));
 /// ```
 pub fn boundary_points(mix: &Mixture, t: f64) -> Vec<Vec<f64>> {
-    let co = OuCoeffs::at(t);
+    let co = mix.coeffs(t);
     let means: Vec<DVector<f64>> = mix
         .components()
         .iter()
@@ -103,7 +103,7 @@ pub fn boundary_points(mix: &Mixture, t: f64) -> Vec<Vec<f64>> {
 }
 
 /// Index of the component with the largest log-weight at `x` (time `t`).
-fn dominant(mix: &Mixture, co: &OuCoeffs, x: &DVector<f64>) -> usize {
+fn dominant(mix: &Mixture, co: &PathCoeffs, x: &DVector<f64>) -> usize {
     (0..mix.n_components())
         .map(|k| (k, mix.components()[k].log_joint(co, x)))
         .fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a })
@@ -151,7 +151,7 @@ pub(crate) struct SegmentFlow<'a> {
     pub(crate) lo: f64,
     /// `lo = u_0 < ... < u_n = hi` with `int_{u_{k-1}}^{u_k} L <= PIECE_LAMBDA`.
     pieces: Vec<f64>,
-    co_lo: OuCoeffs,
+    co_lo: PathCoeffs,
     pub(crate) solver: ValidSolverOptions,
     /// The continuous-path containment bound (local bounds only).
     path: Option<PathBound>,
@@ -367,7 +367,7 @@ impl<'a> Search<'a> {
                 },
                 hi,
                 lo,
-                co_lo: OuCoeffs::at(lo),
+                co_lo: lip.mixture().coeffs(lo),
                 solver,
                 pieces: pieces(lip, lo, hi, int_l)?,
                 path: lip.region_radius().map(|_| PathBound::new(lip.mixture())),

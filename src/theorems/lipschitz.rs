@@ -155,7 +155,9 @@ pub fn compare_bounds_on(
         return Err(LipschitzCheckError::NoTimes);
     }
     for &t in times {
-        Mixture::check_time("t", t).map_err(BoundsError::from)?;
+        lip.mixture()
+            .check_path_time("t", t)
+            .map_err(BoundsError::from)?;
     }
     // Pass 1: an independent search per time. Pass 2: every time continues from the
     // maximisers of its neighbours in time (moved with the means), which lie on the same

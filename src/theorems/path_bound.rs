@@ -10,13 +10,23 @@
 //! with `a`, `alpha_u` and `max_k ||S_k^{-1}||` replaced by their largest values on the step:
 //! the eigenvalues of `S_k^{-1}` are monotone in `alpha_u^2`, hence in `u`, so each maximum
 //! sits at an end of the step (the product of the maxima bounds `b`).
+//!
+//! On another path (theory/07-gaussian-paths.md) `v = sum_k r_k [E_k x - h S_k^{-1} m_k]`
+//! with `E_k = f I + h S_k^{-1}`, so `a = |f| + h / s_min` and `b = h alpha max_k |mu_k| /
+//! s_min,k` bound it; over a step `|f|` and `h` are taken at their larger end (both are
+//! non-decreasing in `t` on every built-in path) and `s` at its lower envelope
+//! `alpha(t_b)^2 l + sigma(t_a)^2` (`alpha` non-increasing, `sigma` non-decreasing). A path of
+//! a user's own has no such guarantee: its bound is infinite (nothing is certified).
 
-use crate::model::{Mixture, OuCoeffs};
+use crate::model::process::PROCESS_NAMES;
+use crate::model::{Mixture, OuCoeffs, Process};
 
 /// The per-mixture constants of the path bound (module doc).
 pub(crate) struct PathBound {
     /// Per component: smallest and largest covariance eigenvalue, `|mu_k|`.
     comps: Vec<(f64, f64, f64)>,
+    /// The mixture's path.
+    process: Process,
 }
 
 impl PathBound {
@@ -31,7 +41,26 @@ impl PathBound {
                     (lo, hi, c.mean.norm())
                 })
                 .collect(),
+            process: mix.process().clone(),
         }
+    }
+
+    /// `(a, b)` of the module doc on a path other than OU, over the step `[t_a, t_b]`.
+    fn path_rates(&self, t_a: f64, t_b: f64) -> (f64, f64) {
+        if !PROCESS_NAMES.contains(&self.process.name()) {
+            return (f64::INFINITY, f64::INFINITY);
+        }
+        let (u0, u1) = (t_a.min(t_b), t_a.max(t_b));
+        let (c0, c1) = (self.process.coeffs(u0), self.process.coeffs(u1));
+        let f = c0.f.abs().max(c1.f.abs());
+        let h = c0.h.max(c1.h);
+        let (mut a, mut b) = (0.0f64, 0.0f64);
+        for &(lo, _, m) in &self.comps {
+            let s_min = c1.alpha2 * lo + c0.sigma2;
+            a = a.max(f + h / s_min);
+            b = b.max(h * c0.alpha * m / s_min);
+        }
+        (a, b)
     }
 
     /// `(a, max_k ||S_k^{-1}|| |mu_k|, alpha)` at time `t`.
@@ -51,9 +80,13 @@ impl PathBound {
     /// The largest `|x(u)|` of the exact trajectory through a state of norm `r` at `t_a`,
     /// over the step to `t_b` (either direction), with a relative margin for rounding.
     pub(crate) fn step(&self, r: f64, t_a: f64, t_b: f64) -> f64 {
-        let (a1, b1, al1) = self.rates(t_a);
-        let (a2, b2, al2) = self.rates(t_b);
-        let (a, b) = (a1.max(a2), al1.max(al2) * b1.max(b2));
+        let (a, b) = if self.process.is_ou() {
+            let (a1, b1, al1) = self.rates(t_a);
+            let (a2, b2, al2) = self.rates(t_b);
+            (a1.max(a2), al1.max(al2) * b1.max(b2))
+        } else {
+            self.path_rates(t_a, t_b)
+        };
         let h = (t_b - t_a).abs();
         let z = a * h;
         let phi = if z > 0.0 { z.exp_m1() / z } else { 1.0 };

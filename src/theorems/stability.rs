@@ -55,7 +55,7 @@ use crate::bounds::lambda::integrate_bound;
 use crate::bounds::{Bound, BoundsError, Domain, Lipschitz};
 use crate::dynamics::{FlowError, Teacher};
 use crate::grids::{GridError, TimeGrid};
-use crate::model::{Mixture, ModelError, OuCoeffs};
+use crate::model::{Mixture, ModelError};
 use crate::{limits, seed, tolerance};
 
 /// What is wrong with a stability check request, or what failed while running it.
@@ -332,7 +332,7 @@ pub fn measure_segments_on(
         return Err(StabilityError::TooFewTimes { got: times.len() });
     }
     for (i, &t) in times.iter().enumerate() {
-        Mixture::check_time(&format!("times[{i}]"), t)?;
+        lip.mixture().check_path_time(&format!("times[{i}]"), t)?;
         if i > 0 && t <= times[i - 1] {
             return Err(StabilityError::NotIncreasing {
                 index: i,
@@ -440,8 +440,8 @@ pub fn maximise_from(
     x0: &[f64],
     cfg: &StabilityConfig,
 ) -> Result<(f64, Vec<f64>), StabilityError> {
-    Mixture::check_time("hi", hi)?;
-    Mixture::check_time("lo", lo)?;
+    lip.mixture().check_path_time("hi", hi)?;
+    lip.mixture().check_path_time("lo", lo)?;
     lip.mixture().check_point("x0", x0)?;
     let int_l = integrate_bound(lip, Bound::TwoSided, lo.min(hi), hi.max(lo))?.value;
     let mut search = Search::new(lip, hi, lo, int_l, *cfg.teacher.options())?;
@@ -453,7 +453,7 @@ pub fn maximise_from(
 /// Initial simplex edge of the local maximisations: a quarter of the narrowest standard
 /// deviation of `p_t`'s components at the start time `t`.
 fn start_scale(mix: &Mixture, t: f64) -> f64 {
-    let co = OuCoeffs::at(t);
+    let co = mix.coeffs(t);
     0.25 * mix
         .components()
         .iter()

@@ -50,7 +50,7 @@ fn arb_isotropic(
 
 /// Every bound dominates its empirical supremum; mu <= L <= L_paper; the arg-sups of a
 /// local bound lie in B_R.
-fn assert_bounds_hold(mix: &Mixture, t: f64, seed: u64) -> Result<(), TestCaseError> {
+pub(crate) fn assert_bounds_hold(mix: &Mixture, t: f64, seed: u64) -> Result<(), TestCaseError> {
     let lip = Lipschitz::auto(mix);
     let b = lip.at(t).unwrap();
     let cfg = SearchConfig {

@@ -30,6 +30,7 @@ mod model;
 mod nn;
 mod nn_engine;
 mod nn_init;
+mod process;
 mod reference;
 mod report;
 mod score_approx;

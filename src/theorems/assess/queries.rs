@@ -28,7 +28,7 @@ use super::npy::{from_npy, to_npy};
 use crate::grids::{GridKind, MAX_TIME, lambda_at};
 use crate::io::write_atomic;
 use crate::limits;
-use crate::model::{Mixture, MixtureSpec};
+use crate::model::{Mixture, MixtureSpec, ProcessSpec};
 use crate::seed;
 
 /// Manifest file name inside a query directory.
@@ -205,6 +205,9 @@ pub struct QueryManifest {
     pub mixture_hash: String,
     /// The mixture (so that `assess` needs only the directory).
     pub mixture: MixtureSpec,
+    /// The noising path when it is not OU (theory/07-gaussian-paths.md; absent = OU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<ProcessSpec>,
     /// Dimension d.
     pub dim: usize,
     /// Seed of every draw.
@@ -348,6 +351,9 @@ impl QuerySet {
     pub fn generate(mix: &Mixture, cfg: &ValidQueryConfig) -> Result<QuerySet, AssessError> {
         let d = mix.dim();
         let n = cfg.samples;
+        for &t in &cfg.times {
+            mix.check_path_time("--times", t)?;
+        }
         let mut score_rows = Vec::with_capacity(n * cfg.times.len());
         for (i, &t) in cfg.times.iter().enumerate() {
             let xs = mix.sample(t, n, &mut rng(cfg.seed, 1 + i as u64));
@@ -384,6 +390,7 @@ impl QuerySet {
             flowcert_version: env!("CARGO_PKG_VERSION").into(),
             mixture_hash: mixture_hash(mix),
             mixture: mix.to_spec(),
+            process: (!mix.process().is_ou()).then(|| ProcessSpec::of(mix.process())),
             dim: d,
             seed: cfg.seed,
             score: ScoreManifest {
@@ -500,10 +507,16 @@ impl QuerySet {
                 "its manifest_fingerprint does not match its contents: queries.json was edited (the fingerprint covers every field, e.g. samples_per_time, score.times, flowmap.times, flowmap.lambda, samples_per_segment); regenerate the queries with `flowcert queries`".into(),
             ));
         }
-        let mixture = manifest
+        let mut mixture = manifest
             .mixture
             .check()
             .map_err(|e| bad(format!("its mixture is invalid: {e}")))?;
+        if let Some(p) = &manifest.process {
+            let p = p
+                .check()
+                .map_err(|e| bad(format!("its process is invalid: {e}")))?;
+            mixture = mixture.with_process(p);
+        }
         if mixture_hash(&mixture) != manifest.mixture_hash || mixture.dim() != manifest.dim {
             return Err(bad(
                 "the mixture does not match mixture_hash: the manifest was edited; regenerate the queries".into(),

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::MismatchError;
 use crate::dynamics::ExactFlow;
 use crate::flowmap::{FlowMap, MapError};
-use crate::model::{Mixture, OuCoeffs};
+use crate::model::Mixture;
 use crate::nn::{LipschitzConfig, LipschitzMlp, ValidStudentBudget, train};
 use crate::seed;
 
@@ -212,6 +212,6 @@ impl FlowMap for BudgetedStudent {
 /// assert_eq!(c[1][0], 1.5);
 /// ```
 pub fn centres(mix: &Mixture, t: f64) -> Vec<DVector<f64>> {
-    let a = OuCoeffs::at(t).alpha;
+    let a = mix.coeffs(t).alpha;
     mix.components().iter().map(|c| &c.mean * a).collect()
 }

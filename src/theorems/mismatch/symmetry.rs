@@ -17,7 +17,7 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 use super::MismatchError;
-use crate::model::{Marginal, Mixture, OuCoeffs};
+use crate::model::{Marginal, Mixture, Process};
 use crate::tolerance;
 
 /// A reflection symmetry of the data law (see the module docs).
@@ -31,6 +31,8 @@ pub struct Reflection {
     pub permutation: Vec<usize>,
     /// The pair of components whose bisector the hyperplane is.
     pub bisected: (usize, usize),
+    /// The mixture's path: the hyperplane at time `t` is `n . x = alpha_t c`.
+    pub process: Process,
 }
 
 /// What the report says about the symmetry used.
@@ -86,6 +88,7 @@ impl Reflection {
                     offset,
                     permutation: Vec::new(),
                     bisected: (a, b),
+                    process: mix.process().clone(),
                 };
                 if let Some(perm) = cand.match_components(mix) {
                     best = Some((
@@ -147,7 +150,7 @@ impl Reflection {
     /// assert!((r.apply_batch(&rx, 1.0) - xs).norm() < 1e-12);
     /// ```
     pub fn apply_batch(&self, xs: &DMatrix<f64>, t: f64) -> DMatrix<f64> {
-        let c = OuCoeffs::at(t).alpha * self.offset;
+        let c = self.process.coeffs(t).alpha * self.offset;
         let mut out = xs.clone();
         for mut col in out.column_iter_mut() {
             let s = self.normal.dot(&col) - c;
@@ -196,7 +199,7 @@ impl Reflection {
         t: f64,
         xs: &DMatrix<f64>,
     ) -> Result<SymmetryInfo, MismatchError> {
-        let offset_at_t = OuCoeffs::at(t).alpha * self.offset;
+        let offset_at_t = self.process.coeffs(t).alpha * self.offset;
         Ok(SymmetryInfo {
             kind: "reflection".into(),
             normal: self.normal.iter().copied().collect(),

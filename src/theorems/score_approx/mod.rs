@@ -242,7 +242,7 @@ pub fn measure_errors<F: ScoreField + ?Sized>(
         });
     }
     for &t in times {
-        Mixture::check_time("times", t)?;
+        mix.check_path_time("times", t)?;
     }
     let per_time: Vec<Vec<ErrorRow>> = times
         .par_iter()

@@ -248,6 +248,11 @@ pub fn train_dsm(
     p: &ScoreNetParams,
     cfg: &DsmConfig,
 ) -> Result<(DsmScoreNet, TrainLog), ApproxError> {
+    if !mix.process().is_ou() {
+        return Err(ApproxError::OuOnly {
+            process: mix.process().label(),
+        });
+    }
     if cfg.batch == 0 || cfg.steps == 0 || cfg.hidden_layers == 0 {
         return Err(ApproxError::BadSetting {
             field: "batch / steps / hidden_layers",

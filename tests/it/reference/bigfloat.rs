@@ -233,6 +233,45 @@ impl Big {
         y
     }
 
+    /// `(sin x, cos x)` for `|x| <= 2` by their Taylor series (the paths' angles lie in
+    /// `[0, pi/2]`; the terms fall below `2^{-PREC}` after ~90 of them).
+    pub fn sin_cos(&self) -> (Big, Big) {
+        assert!(self.mag() <= 2, "Big::sin_cos wants |x| <= 2");
+        let x2 = self.mul(self);
+        let (mut sin, mut cos) = (self.clone(), Big::from_i64(1));
+        let (mut ts, mut tc) = (self.clone(), Big::from_i64(1));
+        for n in 1..400i64 {
+            // ts: x^{2n+1}/(2n+1)!, tc: x^{2n}/(2n)!, alternating.
+            tc = tc.mul(&x2).div(&Big::from_i64((2 * n - 1) * (2 * n))).neg();
+            ts = ts.mul(&x2).div(&Big::from_i64((2 * n) * (2 * n + 1))).neg();
+            if tc.is_zero() || tc.mag() < -(PREC as i64) - 8 {
+                break;
+            }
+            cos = cos.add(&tc);
+            sin = sin.add(&ts);
+        }
+        (sin, cos)
+    }
+
+    /// `pi` by Machin's formula `16 atan(1/5) - 4 atan(1/239)`.
+    pub fn pi() -> Big {
+        let atan_inv = |n: i64| {
+            let x = Big::from_i64(1).div(&Big::from_i64(n));
+            let x2 = x.mul(&x);
+            let (mut sum, mut pow) = (x.clone(), x);
+            for k in 1..2000i64 {
+                pow = pow.mul(&x2).neg();
+                let term = pow.div(&Big::from_i64(2 * k + 1));
+                if term.is_zero() || term.mag() < -(PREC as i64) - 8 {
+                    break;
+                }
+                sum = sum.add(&term);
+            }
+            sum
+        };
+        atan_inv(5).mul_f(16.0).sub(&atan_inv(239).mul_f(4.0))
+    }
+
     /// `sqrt x` (`x >= 0`): Newton from the double estimate.
     pub fn sqrt(&self) -> Big {
         assert!(!self.is_negative(), "Big::sqrt of a negative");

@@ -34,6 +34,90 @@ pub fn ou(t: f64) -> (Big, Big, Big) {
     (alpha, alpha2, sigma2)
 }
 
+/// The coefficients of a Gaussian path at one time in high precision, straight from the
+/// table of theory/07-gaussian-paths.md (`alpha`, `sigma^2`, `f = alpha'/alpha`,
+/// `h = g^2/2 = sigma sigma' - f sigma^2`), sharing no code with `flowcert::model::process`.
+#[derive(Clone, Debug)]
+pub struct PathBig {
+    pub alpha: Big,
+    pub alpha2: Big,
+    pub sigma2: Big,
+    pub f: Big,
+    pub h: Big,
+}
+
+/// [`PathBig`] of a built-in path by name with its default parameters (`s` is the double
+/// offset of `vp-cosine`, as the implementation takes it).
+pub fn path(name: &str, t: f64) -> PathBig {
+    let one = Big::from_i64(1);
+    let tb = Big::from_f64(t);
+    match name {
+        "ou" => {
+            let (alpha, alpha2, sigma2) = ou(t);
+            PathBig {
+                alpha,
+                alpha2,
+                sigma2,
+                f: one.neg(),
+                h: one,
+            }
+        }
+        "vp-linear" => {
+            let (b0, b1) = (Big::from_f64(0.1), Big::from_f64(20.0));
+            let slope = b1.sub(&b0);
+            let big_b = b0.mul(&tb).add(&slope.mul(&tb).mul(&tb).mul_f(0.5));
+            let beta = b0.add(&slope.mul(&tb));
+            let alpha = big_b.mul_f(-0.5).exp();
+            let alpha2 = alpha.mul(&alpha);
+            PathBig {
+                alpha,
+                sigma2: one.sub(&alpha2),
+                alpha2,
+                f: beta.mul_f(-0.5),
+                h: beta.mul_f(0.5),
+            }
+        }
+        "vp-cosine" => {
+            let s = Big::from_f64(0.008);
+            let w = Big::pi().mul_f(0.5).div(&one.add(&s));
+            let (sin, cos) = w.mul(&tb.add(&s)).sin_cos();
+            let (_, cos0) = w.mul(&s).sin_cos();
+            let alpha = cos.div(&cos0);
+            let alpha2 = alpha.mul(&alpha);
+            // f = d ln alpha / dt = -w tan theta; g^2 = -2 f on a variance-preserving path.
+            let f = w.mul(&sin).div(&cos).neg();
+            PathBig {
+                alpha,
+                sigma2: one.sub(&alpha2),
+                alpha2,
+                h: f.neg(),
+                f,
+            }
+        }
+        "edm" => PathBig {
+            alpha: one.clone(),
+            alpha2: one,
+            sigma2: tb.mul(&tb),
+            f: Big::zero(),
+            h: tb,
+        },
+        "rectified" => {
+            let alpha = one.sub(&tb);
+            let f = one.div(&alpha).neg();
+            // h = sigma sigma' - f sigma^2 = t + t^2 / (1 - t).
+            let h = tb.add(&tb.mul(&tb).div(&alpha));
+            PathBig {
+                alpha2: alpha.mul(&alpha),
+                alpha,
+                sigma2: tb.mul(&tb),
+                f,
+                h,
+            }
+        }
+        other => panic!("no reference for path {other}"),
+    }
+}
+
 /// Inverse and determinant of a symmetric positive definite matrix (Gauss-Jordan).
 fn inverse_det(a: &[Vec<Big>]) -> (Vec<Vec<Big>>, Big) {
     let d = a.len();
@@ -90,9 +174,14 @@ fn dot(a: &[Big], b: &[Big]) -> Big {
 
 /// `J(x, t) = -I - H(x, t)` in high precision (rows).
 pub fn jacobian(spec: &MixtureSpec, t: f64, x: &[f64]) -> Vec<Vec<Big>> {
+    jacobian_on(spec, &path("ou", t), x)
+}
+
+/// `J(x, t) = f I - h H(x, t)` on a path (theory/07) in high precision (rows).
+pub fn jacobian_on(spec: &MixtureSpec, c: &PathBig, x: &[f64]) -> Vec<Vec<Big>> {
     let d = x.len();
     let k_count = spec.weights.len();
-    let (alpha, alpha2, sigma2) = ou(t);
+    let (alpha, alpha2, sigma2) = (c.alpha.clone(), c.alpha2.clone(), c.sigma2.clone());
     let xb: Vec<Big> = x.iter().map(|&v| Big::from_f64(v)).collect();
     let mut precisions = Vec::with_capacity(k_count);
     let mut log_terms = Vec::with_capacity(k_count);
@@ -143,8 +232,8 @@ pub fn jacobian(spec: &MixtureSpec, t: f64, x: &[f64]) -> Vec<Vec<Big>> {
                 let term = da.mul(&db).sub(&precisions[k][a][b]);
                 h = h.add(&r[k].mul(&term));
             }
-            let delta = Big::from_i64(i64::from(a == b));
-            *entry = delta.add(&h).neg();
+            let delta = if a == b { c.f.clone() } else { Big::zero() };
+            *entry = delta.sub(&c.h.mul(&h));
         }
     }
     j

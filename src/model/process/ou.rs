@@ -8,6 +8,67 @@
 //! VE noise  sigma_VE(t) = sigma_t / alpha_t = sqrt(expm1(2t))
 //! ```
 //! `expm1` keeps `sigma_t^2` accurate to full relative precision at small `t`.
+//! [`Ou`] is the path as a [`GaussianPath`] (`f = -1`, `h = 1`); [`OuCoeffs`] and the free
+//! functions are its coefficients as they were before the other paths existed.
+
+use super::{GaussianPath, PathCoeffs, TimeDomain, VelocityForm};
+
+/// The OU path (the default): `alpha_t = e^{-t}`, `sigma_t^2 = 1 - e^{-2t}` on `(0, inf)`.
+///
+/// ```
+/// use flowcert::model::process::{GaussianPath, Ou};
+/// let c = Ou.coeffs(0.5);
+/// assert_eq!((c.f, c.h), (-1.0, 1.0));
+/// assert!((Ou.log_snr_inverse(Ou.log_snr(0.5)) - 0.5).abs() < 1e-15);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Ou;
+
+impl GaussianPath for Ou {
+    fn name(&self) -> &str {
+        "ou"
+    }
+
+    fn domain(&self) -> TimeDomain {
+        TimeDomain {
+            lo: 0.0,
+            lo_open: true,
+            hi: f64::INFINITY,
+            hi_open: true,
+        }
+    }
+
+    #[inline]
+    fn coeffs(&self, t: f64) -> PathCoeffs {
+        OuCoeffs::at(t).into()
+    }
+
+    fn velocity_form(&self) -> VelocityForm {
+        VelocityForm::Score
+    }
+
+    fn log_snr(&self, t: f64) -> f64 {
+        log_snr(t)
+    }
+
+    fn log_snr_inverse(&self, l: f64) -> f64 {
+        log_snr_inverse(l)
+    }
+
+    fn noise_ratio(&self, t: f64) -> f64 {
+        ve_sigma(t)
+    }
+
+    fn noise_ratio_inverse(&self, r: f64) -> f64 {
+        ve_sigma_inverse(r)
+    }
+
+    /// `s = 1 + alpha^2 (l - 1)` is monotone in `t`: the larger end value.
+    fn variance_sup(&self, lambda: f64, t0: f64, t1: f64) -> f64 {
+        let (a, b) = (OuCoeffs::at(t0), OuCoeffs::at(t1));
+        a.s(lambda).max(b.s(lambda))
+    }
+}
 
 /// The OU coefficients at one time `t >= 0`.
 ///
