@@ -135,10 +135,7 @@ fn baseline(py: Python<'_>, b: &Bound<'_, PyAny>) -> PyResult<Baseline> {
     if let Ok(path) = b.extract::<PathBuf>() {
         return load_baseline(&path).map_err(errors::input);
     }
-    let text: String = py
-        .import("json")?
-        .call_method1("dumps", (b,))?
-        .extract()?;
+    let text: String = py.import("json")?.call_method1("dumps", (b,))?.extract()?;
     serde_json::from_str(&text).map_err(|e| {
         errors::raise(
             Kind::Input,

@@ -53,13 +53,15 @@ pub fn distill<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     check_process(process)?;
     let mix = mixture.get().inner.clone();
-    let names: Vec<String> = grids.unwrap_or_else(|| {
-        GridKind::NAMES.iter().map(|s| s.to_string()).collect()
-    });
+    let names: Vec<String> =
+        grids.unwrap_or_else(|| GridKind::NAMES.iter().map(|s| s.to_string()).collect());
     if names.is_empty() {
         return Err(errors::raise(
             Kind::Input,
-            format!("grids is empty; name at least one of {}", GridKind::NAMES.join(", ")),
+            format!(
+                "grids is empty; name at least one of {}",
+                GridKind::NAMES.join(", ")
+            ),
         ));
     }
     let mut kinds = Vec::with_capacity(names.len());

@@ -101,7 +101,16 @@ pub fn score<'py>(
     process: &str,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let d = mixture.get().inner.dim();
-    let (out, n) = pointwise(py, mixture, &x, t, process, d, |p, x, o| p.score_into(x, o), "score")?;
+    let (out, n) = pointwise(
+        py,
+        mixture,
+        &x,
+        t,
+        process,
+        d,
+        |p, x, o| p.score_into(x, o),
+        "score",
+    )?;
     out.reshape([n, d])
 }
 

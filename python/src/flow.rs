@@ -37,7 +37,9 @@ pub fn method(name: &str) -> PyResult<Method> {
         "dop853" => Ok(Method::Dop853),
         other => Err(errors::raise(
             errors::Kind::Input,
-            format!("method '{other}' is not known: give dopri5 (Dormand-Prince 5(4)) or dop853 (8(5,3))"),
+            format!(
+                "method '{other}' is not known: give dopri5 (Dormand-Prince 5(4)) or dop853 (8(5,3))"
+            ),
         )),
     }
 }
