@@ -47,26 +47,33 @@ pub fn points<'a>(
 /// Every coordinate finite, else the model's error naming `field[i][j]` (as the CLI
 /// names `points[i][j]` of a points file).
 pub fn check_finite(xs: &[f64], d: usize, mix: &Mixture, field: &str) -> Result<(), String> {
-    for (i, x) in xs.chunks(d).enumerate() {
-        if x.iter().any(|v| !v.is_finite()) {
-            return mix
-                .check_point(&format!("{field}[{i}]"), x)
-                .map_err(|e| e.to_string());
-        }
+    match xs.chunks(d).position(|x| x.iter().any(|v| !v.is_finite())) {
+        None => Ok(()),
+        Some(i) => Err(bad_point(mix, field, i, &xs[i * d..(i + 1) * d])),
     }
-    Ok(())
+}
+
+/// The model's message for point `i` of `field`, which holds a non-finite coordinate.
+pub fn bad_point(mix: &Mixture, field: &str, i: usize, x: &[f64]) -> String {
+    match mix.check_point(&format!("{field}[{i}]"), x) {
+        Err(e) => e.to_string(),
+        Ok(()) => format!("{field}[{i}] is not finite: every number must be finite"),
+    }
 }
 
 /// The first non-finite output value, as a computation error naming the row.
 pub fn check_output(out: &[f64], per_row: usize, what: &str) -> Result<(), String> {
     match out.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
-        Some(i) => Err(format!(
-            "{what} of point {} is {}: the computation left the range of double precision; move the point closer to the data or t away from 0",
-            i / per_row.max(1),
-            out[i]
-        )),
+        Some(i) => Err(bad_output(what, i / per_row.max(1), out[i])),
     }
+}
+
+/// The message for a non-finite `value` of `what` at point `i`.
+pub fn bad_output(what: &str, i: usize, value: f64) -> String {
+    format!(
+        "{what} of point {i} is {value}: the computation left the range of double precision; move the point closer to the data or t away from 0"
+    )
 }
 
 /// Refuse a batch of `n` rows of `per_row` values beyond [`MAX_VALUES`].

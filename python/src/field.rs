@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::arrays::{self, check_finite, check_output};
+use crate::arrays::{self, bad_output, bad_point};
 use crate::checks::check_process;
 use crate::errors::{self, Failure};
 use crate::mixture::Mixture;
@@ -18,7 +18,8 @@ use flowcert::model::{Marginal, Mixture as Mix};
 
 type PointFn = fn(&mut Marginal<'_>, &[f64], &mut [f64]);
 
-/// Apply `f` at every point of `xs` (d per point) into `out` (`per_row` per point).
+/// Apply `f` at every point of `xs` (d per point) into `out` (`per_row` per point),
+/// checking each point before and its values after, while they are in cache.
 fn eval_into(
     mix: &Mix,
     t: f64,
@@ -29,12 +30,22 @@ fn eval_into(
     what: &str,
 ) -> Result<(), Failure> {
     let d = mix.dim();
-    check_finite(xs, d, mix, "x").map_err(errors::bad)?;
     let mut p = Marginal::new(mix, t).map_err(|e| errors::bad(e.to_string()))?;
-    for (x, o) in xs.chunks(d).zip(out.chunks_mut(per_row)) {
+    for (i, (x, o)) in xs.chunks(d).zip(out.chunks_mut(per_row)).enumerate() {
+        if x.iter().any(|v| !v.is_finite()) {
+            return Err(errors::bad(bad_point(mix, "x", i, x)));
+        }
         f(&mut p, x, o);
+        if o.iter().any(|v| !v.is_finite()) {
+            let v = o
+                .iter()
+                .copied()
+                .find(|v| !v.is_finite())
+                .unwrap_or(f64::NAN);
+            return Err(errors::failed(bad_output(what, i, v)));
+        }
     }
-    check_output(out, per_row, what).map_err(errors::failed)
+    Ok(())
 }
 
 /// The shared body of the pointwise functions: check, allocate `(n, ...shape)`, fill.

@@ -178,3 +178,12 @@ def test_assess_flowmap_equals_cli(cli, tmp_path):
                    "--rollout", str(tmp_path / "r.npy"))
     assert dict(r) == doc
     assert r.end_to_end["rms"] > 0
+
+
+def test_check_on_own_mixtures_equals_builtin_rows(cli):
+    doc = cli.json("check", "--seed", "2")
+    mine = flowcert.check({"mine": flowcert.Mixture.builtin("hetero3")}, seed=2)
+    theirs = [r for r in doc["rows"] if r.get("mixture") == "hetero3"]
+    assert theirs and len(mine.rows) == len(theirs)
+    for a, b in zip(mine.rows, theirs):
+        assert {**a, "mixture": "hetero3"} == b
