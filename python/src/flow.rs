@@ -161,10 +161,12 @@ pub fn flow<'py>(
     Ok(out)
 }
 
-/// Benchmark only: seconds of the Rust library's `ExactFlow::map_slice_par` on `x`
-/// (best of `repeats`, output buffer allocated once outside the timing).
+/// Benchmark only: seconds of the Rust library's `ExactFlow::map_slice_par` on `x` with
+/// the solver of `flow(..., rtol, atol, method)` (best of `repeats`, output buffer
+/// allocated once outside the timing).
 #[pyfunction]
-#[pyo3(signature = (mixture, x, t_from, t_to, repeats = 3))]
+#[pyo3(signature = (mixture, x, t_from, t_to, repeats = 3, rtol = 1e-10, atol = 1e-10, method = "dopri5"))]
+#[allow(clippy::too_many_arguments)]
 pub fn flow_timed(
     py: Python<'_>,
     mixture: &Bound<'_, Mixture>,
@@ -172,10 +174,13 @@ pub fn flow_timed(
     t_from: f64,
     t_to: f64,
     repeats: usize,
+    rtol: f64,
+    atol: f64,
+    method: &str,
 ) -> PyResult<f64> {
     let mix = &mixture.get().inner;
     let (xs, _) = arrays::points(&x, mix, "x")?;
-    let flow = Teacher::PRECISE.flow(mix);
+    let flow = teacher(method, rtol, atol)?.flow(mix);
     let r: Result<f64, flowcert::dynamics::FlowError> = py.detach(|| {
         let mut ys = vec![0.0; xs.len()];
         let mut best = f64::INFINITY;
