@@ -18,6 +18,14 @@ use flowcert::model::{Marginal, Mixture as Mix};
 
 type PointFn = fn(&mut Marginal<'_>, &[f64], &mut [f64]);
 
+/// A pointwise quantity: `per_row` values per point, computed by `f`, named `what`.
+#[derive(Clone, Copy)]
+struct Quantity {
+    per_row: usize,
+    f: PointFn,
+    what: &'static str,
+}
+
 /// Points per block of [`eval_into`]: the block's inputs and outputs stay in L1/L2 between
 /// the evaluation and the finiteness checks.
 const BLOCK: usize = 256;
@@ -29,15 +37,8 @@ fn all_finite(s: &[f64]) -> bool {
 
 /// Apply `f` at every point of `xs` (d per point) into `out` (`per_row` per point), block
 /// by block: each block's points are checked before and its values after, in cache.
-fn eval_into(
-    mix: &Mix,
-    t: f64,
-    xs: &[f64],
-    out: &mut [f64],
-    per_row: usize,
-    f: PointFn,
-    what: &str,
-) -> Result<(), Failure> {
+fn eval_into(mix: &Mix, t: f64, xs: &[f64], out: &mut [f64], q: Quantity) -> Result<(), Failure> {
+    let Quantity { per_row, f, what } = q;
     let d = mix.dim();
     let mut p = Marginal::new(mix, t).map_err(|e| errors::bad(e.to_string()))?;
     for (b, (xb, ob)) in xs
@@ -69,10 +70,9 @@ fn pointwise<'py>(
     x: &PyReadonlyArray2<'py, f64>,
     t: f64,
     process: &str,
-    per_row: usize,
-    f: PointFn,
-    what: &str,
+    q: Quantity,
 ) -> PyResult<(Bound<'py, PyArray1<f64>>, usize)> {
+    let per_row = q.per_row;
     check_process(process)?;
     let mix = &mixture.get().inner;
     let (xs, n) = arrays::points(x, mix, "x")?;
@@ -81,7 +81,7 @@ fn pointwise<'py>(
     {
         let mut rw = out.readwrite();
         let o = rw.as_slice_mut().map_err(errors::computation)?;
-        py.detach(|| eval_into(mix, t, xs, o, per_row, f, what))?;
+        py.detach(|| eval_into(mix, t, xs, o, q))?;
     }
     Ok((out, n))
 }
@@ -112,7 +112,12 @@ pub fn logp<'py>(
     t: f64,
     process: &str,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    Ok(pointwise(py, mixture, &x, t, process, 1, logp_at, "log p_t")?.0)
+    let q = Quantity {
+        per_row: 1,
+        f: logp_at,
+        what: "log p_t",
+    };
+    Ok(pointwise(py, mixture, &x, t, process, q)?.0)
 }
 
 /// The score `grad log p_t(x)` for each row of `x` (shape `(n, d)`).
@@ -126,16 +131,12 @@ pub fn score<'py>(
     process: &str,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let d = mixture.get().inner.dim();
-    let (out, n) = pointwise(
-        py,
-        mixture,
-        &x,
-        t,
-        process,
-        d,
-        |p, x, o| p.score_into(x, o),
-        "score",
-    )?;
+    let q = Quantity {
+        per_row: d,
+        f: |p, x, o| p.score_into(x, o),
+        what: "score",
+    };
+    let (out, n) = pointwise(py, mixture, &x, t, process, q)?;
     out.reshape([n, d])
 }
 
@@ -150,8 +151,12 @@ pub fn velocity<'py>(
     process: &str,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let d = mixture.get().inner.dim();
-    let f: PointFn = |p, x, o| p.velocity_into(x, o);
-    let (out, n) = pointwise(py, mixture, &x, t, process, d, f, "velocity")?;
+    let q = Quantity {
+        per_row: d,
+        f: |p, x, o| p.velocity_into(x, o),
+        what: "velocity",
+    };
+    let (out, n) = pointwise(py, mixture, &x, t, process, q)?;
     out.reshape([n, d])
 }
 
@@ -166,7 +171,12 @@ pub fn hessian<'py>(
     process: &str,
 ) -> PyResult<Bound<'py, PyArray3<f64>>> {
     let d = mixture.get().inner.dim();
-    let (out, n) = pointwise(py, mixture, &x, t, process, d * d, hessian_at, "Hessian")?;
+    let q = Quantity {
+        per_row: d * d,
+        f: hessian_at,
+        what: "Hessian",
+    };
+    let (out, n) = pointwise(py, mixture, &x, t, process, q)?;
     out.reshape([n, d, d])
 }
 
