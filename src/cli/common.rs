@@ -217,7 +217,6 @@ pub fn mixture_name(arg: &str) -> String {
     }
 }
 
-
 /// A time argument that must be finite and at least [`flowcert::limits::MIN_TIME`].
 pub fn time(flag: &str, t: f64) -> Result<f64> {
     if !(t.is_finite() && t > 0.0) {

@@ -4,8 +4,11 @@
 //! *matched* interval, the times of each path with the noise ratios `sigma/alpha` of OU
 //! on `[t_min, t_max]` (`Process::matched_time`), so that every path sees the same range of
 //! signal-to-noise ratios.
+//!
+//! In a sharded `reproduce` shard 0 runs this section whole (its distillation cells
+//! included; it is small) and keeps it in the cell store, so `merge` computes nothing.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Progress, SuiteError};
 use crate::bounds::{Bound, LambdaTable, Lipschitz, SearchConfig};
@@ -62,7 +65,7 @@ impl PathsPlan {
 }
 
 /// The checks of one path.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PathEntry {
     /// The path.
     pub process: ProcessInfo,
@@ -82,7 +85,7 @@ pub struct PathEntry {
 
 /// The process axis: checks per path and the distillation rows (mixture names carry the
 /// path: `two-mode-s0.1@rectified`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PathsSection {
     /// The mixture.
     pub mixture: String,

@@ -102,6 +102,35 @@ fn sections_key(plan: &Plan) -> String {
     )
 }
 
+/// The store key of a plan's process-axis section (computed whole by shard 0).
+fn paths_key(plan: &Plan) -> String {
+    let config = format!("{}|{:?}", env!("CARGO_PKG_VERSION"), plan.paths);
+    format!(
+        "paths/{}/{:016x}",
+        plan.scale,
+        crate::seed::fnv1a(config.as_bytes())
+    )
+}
+
+/// The process-axis section of shard 0: from the store, or computed whole (its
+/// distillation cells included: it is small) and stored, so that `merge` computes nothing.
+fn owned_paths(
+    plan: &Plan,
+    store: &CellStore,
+    progress: &dyn Progress,
+    record: &mut RunRecord,
+) -> Result<(PathsSection, usize), SuiteError> {
+    let t = Instant::now();
+    if let Some(p) = store.read::<(PathsSection, usize)>(&paths_key(plan))? {
+        record.section("paths", Source::Stored, t);
+        return Ok(p);
+    }
+    let p = paths::section(&plan.paths, store, Shard::ALL, progress)?;
+    store.put(&paths_key(plan), &p)?;
+    record.section("paths", Source::Computed, t);
+    Ok(p)
+}
+
 /// Compute the four checker sections, recording each in `record`.
 fn compute_sections(
     plan: &Plan,
@@ -206,7 +235,7 @@ pub fn run(
     let start = Instant::now();
     let mut record = RunRecord::new(RunKind::Reproduce, Some(plan.scale), shard);
     let owner = shard.index == 0;
-    progress.stages(if owner { &STAGES } else { &STAGES[4..] });
+    progress.stages(if owner { &STAGES } else { &STAGES[4..5] });
     let sections = if owner {
         let s = match stored_sections(plan, store, &mut record)? {
             Some(s) => s,
@@ -231,16 +260,20 @@ pub fn run(
         .check()?
         .sweep(store, shard, progress)?;
     record.section("distill", Source::Computed, t);
-    // The process axis: its checker parts run in every slice (they are small), its
-    // distillation cells are sharded like the main sweep's.
-    let t = Instant::now();
-    let paths = paths::section(&plan.paths, store, shard, progress)?;
-    record.section("paths", Source::Computed, t);
+    // The process axis: shard 0 runs it whole (module doc of suite::paths).
+    let paths = if owner {
+        Some(owned_paths(plan, store, progress, &mut record)?)
+    } else {
+        record.section("paths", Source::Skipped, Instant::now());
+        None
+    };
     record.distill_cells = sweep.rows.len();
-    record.distill_missing = sweep.missing + paths.0.distill_missing;
+    record.distill_missing = sweep.missing;
     record.seconds = start.elapsed().as_secs_f64();
     Ok(Reproduced {
-        summary: sections.map(|s| summary(plan, s, sweep.rows, sweep.missing, paths)),
+        summary: sections
+            .zip(paths)
+            .map(|(s, p)| summary(plan, s, sweep.rows, sweep.missing, p)),
         record,
     })
 }
@@ -268,13 +301,14 @@ pub fn run_merge(
         .check()?
         .sweep(store, Shard::NONE, progress)?;
     record.section("distill", Source::Stored, t);
-    // The process axis: its distillation cells come from the shards; its checker parts
-    // (small) are recomputed here.
+    // The process axis, as shard 0 stored it.
     let t = Instant::now();
-    let paths = paths::section(&plan.paths, store, Shard::NONE, progress)?;
-    record.section("paths", Source::Computed, t);
+    let paths = store
+        .read::<(PathsSection, usize)>(&paths_key(plan))?
+        .ok_or(SuiteError::MissingSections { scale: plan.scale })?;
+    record.section("paths", Source::Stored, t);
     record.distill_cells = sweep.rows.len();
-    record.distill_missing = sweep.missing + paths.0.distill_missing;
+    record.distill_missing = sweep.missing;
     record.seconds = start.elapsed().as_secs_f64();
     Ok(Reproduced {
         summary: Some(summary(plan, sections, sweep.rows, sweep.missing, paths)),

@@ -842,11 +842,10 @@ fn query_sets_carry_their_path() {
 #[test]
 fn local_stability_holds_on_other_paths() {
     use flowcert::theorems::stability::{StabilityConfig, measure_grid};
-    for (name, lo, hi) in [
-        ("rectified", 0.05, 0.95),
-        ("vp-linear", 0.02, 1.0),
-        ("edm", 0.05, 20.0),
-    ] {
+    // Not edm: there the local (heterogeneous) bound's ball grows with sigma (alpha = 1),
+    // int L over hetero3 is ~1e6 even on [0.15, 2], and the stability checker refuses it
+    // (`TooManyPieces`, the size limit) instead of certifying a vacuous exp(1e6).
+    for (name, lo, hi) in [("rectified", 0.05, 0.95), ("vp-linear", 0.02, 1.0)] {
         let mix = builtin::hetero3().with_process(process(name));
         let r = measure_grid(
             &mix,

@@ -602,6 +602,44 @@ pub struct ProcessInfo {
     pub params: Vec<(&'static str, f64)>,
 }
 
+/// Read back as written (a stored report): through [`ProcessSpec`], so only the named paths
+/// of [`PROCESS_NAMES`] with valid parameters read back.
+///
+/// ```
+/// use flowcert::model::process::{ProcessInfo, ProcessSpec};
+/// for name in flowcert::model::process::PROCESS_NAMES {
+///     let info = ProcessSpec::named(name).check().unwrap().info();
+///     let back: ProcessInfo = serde_json::from_str(&serde_json::to_string(&info).unwrap()).unwrap();
+///     assert_eq!(back, info);
+/// }
+/// ```
+impl<'de> serde::Deserialize<'de> for ProcessInfo {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let map = std::collections::BTreeMap::<String, serde_json::Value>::deserialize(d)?;
+        let name = map
+            .get("name")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| D::Error::custom("a process needs a string `name`"))?;
+        let mut spec = ProcessSpec::named(name);
+        for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "name") {
+            let v = v.as_f64().ok_or_else(|| {
+                D::Error::custom(format!("process parameter `{k}` is not a number"))
+            })?;
+            match k.as_str() {
+                "beta_min" => spec.beta_min = Some(v),
+                "beta_max" => spec.beta_max = Some(v),
+                "s" | "cosine_s" => spec.cosine_s = Some(v),
+                "sigma_min" => spec.sigma_min = Some(v),
+                "sigma_max" => spec.sigma_max = Some(v),
+                _ => return Err(D::Error::custom(format!("unknown process parameter `{k}`"))),
+            }
+        }
+        let p = spec.check().map_err(D::Error::custom)?;
+        Ok(p.info())
+    }
+}
+
 impl serde::Serialize for ProcessInfo {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
