@@ -267,10 +267,8 @@ fn parse_delimited(text: &str, sink: &mut Sink) -> Result<(), String> {
                 continue;
             }
         }
-        if let Some(c) = label_column {
-            if c < fields.len() {
-                fields.remove(c);
-            }
+        if let Some(c) = label_column.filter(|&c| c < fields.len()) {
+            fields.remove(c);
         }
         let parsed: Vec<Option<f64>> = fields.iter().map(|f| f.parse::<f64>().ok()).collect();
         if let Some(bad) = parsed.iter().position(Option::is_none) {
