@@ -96,6 +96,7 @@ impl LipschitzReport {
     /// assert!(r.bounds_plot_svg("two-mode-s0.3").starts_with("<svg"));
     /// ```
     pub fn bounds_figure(&self, mixture: &str) -> Figure {
+        let t_title = time_title("t", mixture);
         let pts = |f: &dyn Fn(&LipschitzRow) -> f64| -> Vec<(f64, f64)> {
             self.rows.iter().map(|r| (r.t, f(r))).collect()
         };
@@ -145,7 +146,7 @@ impl LipschitzReport {
             &format!("{mixture}: Lipschitz bounds and empirical suprema"),
             &caption,
             vec![Panel::new(
-                Axis::log("t (OU time)"),
+                Axis::log(&t_title),
                 Axis::log("bound on ‖J(x, t)‖, or its supremum"),
                 series,
             )],
@@ -318,6 +319,7 @@ impl StabilityReport {
     /// assert!(r.plot_svg("two-mode-s0.3").starts_with("<svg"));
     /// ```
     pub fn figure(&self, mixture: &str) -> Figure {
+        let t_title = time_title("segment upper end t_i", mixture);
         let pts = |f: &dyn Fn(&SegmentRow) -> f64| -> Vec<(f64, f64)> {
             self.segments.iter().map(|r| (r.t_hi, f(r))).collect()
         };
@@ -343,7 +345,7 @@ impl StabilityReport {
             &format!("{mixture}: flow-map amplification per segment"),
             &caption,
             vec![Panel::new(
-                Axis::log("segment upper end t_i (OU time)"),
+                Axis::log(&t_title),
                 Axis::linear("log-amplification over the segment"),
                 series,
             )],
@@ -353,5 +355,20 @@ impl StabilityReport {
     /// [`Self::figure`] as an SVG document.
     pub fn plot_svg(&self, mixture: &str) -> String {
         self.figure(mixture).render().svg
+    }
+}
+
+/// The title of a time axis: `"{what} (P time)"` where the mixture's report name carries its
+/// Gaussian path as `NAME@P` (the process axis, theory/07-gaussian-paths.md), else OU time.
+///
+/// ```
+/// use flowcert::report::bounds::time_title;
+/// assert_eq!(time_title("t", "two-mode-s0.1@edm"), "t (edm time)");
+/// assert_eq!(time_title("t", "two-mode-s0.1"), "t (OU time)");
+/// ```
+pub fn time_title(what: &str, mixture: &str) -> String {
+    match mixture.rsplit_once('@') {
+        Some((_, path)) if path != "ou" => format!("{what} ({path} time)"),
+        _ => format!("{what} (OU time)"),
     }
 }
