@@ -18,8 +18,22 @@ line's messages.
 >>> flowcert.flow(mix, x, 2.0, 0.01).y.shape
 (2, 2)
 
-Every call takes ``process=``: the Gaussian path (only ``"ou"`` exists in this build;
-any other name raises :class:`InvalidInputError` naming the valid values).
+Every call takes ``process=``: the Gaussian path ``x_t = alpha_t x_0 + sigma_t z`` that noises
+the mixture (theory/07-gaussian-paths.md), as ``--process`` of the command line. Give a name
+from :data:`PROCESSES` (``"ou"``, the default; ``"vp-linear"``, ``"vp-cosine"``, ``"edm"``,
+``"rectified"``) or a dict of the name and its parameters, the shape of the ``process`` field
+of every report::
+
+    flowcert.score(mix, x, 0.5, process="rectified")
+    flowcert.score(mix, x, 0.5, process={"name": "vp-linear", "beta_min": 0.1, "beta_max": 10})
+    flowcert.score(mix, x, 2.0, process={"name": "edm", "sigma_max": 40})
+
+Parameters: ``beta_min``/``beta_max`` (vp-linear, defaults 0.1 and 20), ``cosine_s`` (or
+``s``; vp-cosine, default 0.008), ``sigma_min``/``sigma_max`` (edm, defaults 0.002 and 80);
+``None`` means the default. Times are then times of that path (e.g. ``(0, 1)`` for
+rectified, ``[0.002, 80]`` for edm); the errors are the command line's (they name
+``--process``, ``--beta-min``, ...). :func:`process_info` validates a path and returns its
+name and parameters.
 """
 
 from __future__ import annotations
@@ -39,7 +53,7 @@ __all__ = [
     "lipschitz", "grid", "stability", "check",
     "assess_score", "assess_flowmap", "distill",
     "FlowcertError", "InvalidInputError", "ModelOutputError", "ComputationError",
-    "PROCESSES", "BUILTINS", "GRID_KINDS",
+    "PROCESSES", "BUILTINS", "GRID_KINDS", "ProcessArg", "process_info",
 ]
 
 __version__ = "0.1.0"
@@ -56,6 +70,9 @@ GRID_KINDS: Tuple[str, ...] = (
 )
 
 PathLike = Union[str, "os.PathLike[str]"]
+#: A Gaussian path (``process=``): a name from :data:`PROCESSES` or a dict of ``name`` and
+#: parameters, e.g. ``{"name": "vp-linear", "beta_max": 10}``.
+ProcessArg = Union[str, Mapping[str, Any]]
 
 
 # --------------------------------------------------------------------------------------
@@ -120,14 +137,25 @@ class FlowResult:
 # Inputs
 
 
-def _process(process: str) -> str:
-    if not isinstance(process, str):
-        raise InvalidInputError(
-            f"process must be a name such as 'ou', got {type(process).__name__}: "
-            f"valid values are {', '.join(PROCESSES)}"
-        )
-    _fc.check_process(process)
+def _process(process: Any) -> Any:
+    """``process=`` as the extension takes it: a name or a plain dict (checked there)."""
+    if isinstance(process, Mapping) and not isinstance(process, dict):
+        return dict(process)
     return process
+
+
+def process_info(process: ProcessArg = "ou") -> Dict[str, Any]:
+    """Validate a Gaussian path and return its name and parameters (defaults filled in),
+    the ``process`` field of the reports.
+
+    >>> flowcert.process_info("vp-linear")
+    {'name': 'vp-linear', 'beta_min': 0.1, 'beta_max': 20.0}
+
+    Raises:
+        InvalidInputError: an unknown name, a parameter the path does not have or out of
+            its range (the command line's message, naming ``--process``/``--beta-min``...).
+    """
+    return _fc.check_process(_process(process))
 
 
 def _points(x: Any, name: str = "x") -> Tuple[np.ndarray, bool]:
@@ -158,7 +186,7 @@ def _time(name: str, t: Any) -> float:
     try:
         return float(t)
     except (TypeError, ValueError) as e:
-        raise InvalidInputError(f"{name} must be a number (an OU time > 0), got {t!r}") from e
+        raise InvalidInputError(f"{name} must be a number (a time of the path), got {t!r}") from e
 
 
 def _raw(mixture: Any) -> Any:
@@ -186,53 +214,55 @@ def _doc_from(f: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[
 # The exact model
 
 
-def logp(mixture: Mixture, x: Any, t: float, *, process: str = "ou") -> np.ndarray:
+def logp(mixture: Mixture, x: Any, t: float, *, process: ProcessArg = "ou") -> np.ndarray:
     """``log p_t(x)`` of the OU marginal at each point (theory/01-model.md).
 
     Args:
         mixture: the data law.
         x: points, shape ``(n, d)`` (or ``(d,)`` for one point).
-        t: OU time ``> 0``.
-        process: the Gaussian path (``"ou"``).
+        t: a time of the path (OU: ``> 0``; rectified: in ``(0, 1)``; ...).
+        process: the Gaussian path: a name or ``{"name": ..., params}`` (see the module).
 
     Returns:
         shape ``(n,)`` (a float for one point).
 
     Raises:
-        InvalidInputError: wrong shape, NaN/inf in ``x``, ``t <= 0``.
+        InvalidInputError: wrong shape, NaN/inf in ``x``, ``t`` outside the path's times,
+            a bad ``process``.
     """
     a, single = _points(x)
     out = _fc.logp(_raw(mixture), a, _time("t", t), _process(process))
     return float(out[0]) if single else out
 
 
-def score(mixture: Mixture, x: Any, t: float, *, process: str = "ou") -> np.ndarray:
+def score(mixture: Mixture, x: Any, t: float, *, process: ProcessArg = "ou") -> np.ndarray:
     """The score ``grad_x log p_t(x)`` at each point, shape ``(n, d)``.
 
     Computed as the library's ``Marginal::score_into`` (stable log-sum-exp over the
     components). Raises :class:`InvalidInputError` for a wrong shape, NaN/inf in ``x`` or
-    ``t <= 0``.
+    ``t`` outside the path's times.
     """
     a, single = _points(x)
     out = _fc.score(_raw(mixture), a, _time("t", t), _process(process))
     return out[0] if single else out
 
 
-def velocity(mixture: Mixture, x: Any, t: float, *, process: str = "ou") -> np.ndarray:
-    """The PF-ODE velocity ``v(x, t) = -x - score(x, t)`` at each point, shape ``(n, d)``.
+def velocity(mixture: Mixture, x: Any, t: float, *, process: ProcessArg = "ou") -> np.ndarray:
+    """The PF-ODE velocity at each point, shape ``(n, d)``: on OU ``v(x, t) = -x - score(x, t)``,
+    on a general path ``v = f_t x - (g_t^2 / 2) score(x, t)`` (theory/07-gaussian-paths.md).
 
-    ``dx/dt = v`` runs the probability-flow ODE forward in OU time; sampling integrates it
-    backwards from ``T`` to ``t_min``.
+    ``dx/dt = v`` runs the probability-flow ODE forward in time (towards noise); sampling
+    integrates it backwards from ``T`` to ``t_min``.
     """
     a, single = _points(x)
     out = _fc.velocity(_raw(mixture), a, _time("t", t), _process(process))
     return out[0] if single else out
 
 
-def hessian(mixture: Mixture, x: Any, t: float, *, process: str = "ou") -> np.ndarray:
+def hessian(mixture: Mixture, x: Any, t: float, *, process: ProcessArg = "ou") -> np.ndarray:
     """The Hessian of ``log p_t`` at each point, shape ``(n, d, d)`` (symmetric).
 
-    The Jacobian of the velocity is ``-I - hessian``.
+    The Jacobian of the velocity is ``f_t I - (g_t^2 / 2) hessian`` (OU: ``-I - hessian``).
     """
     a, single = _points(x)
     out = _fc.hessian(_raw(mixture), a, _time("t", t), _process(process))
@@ -240,9 +270,11 @@ def hessian(mixture: Mixture, x: Any, t: float, *, process: str = "ou") -> np.nd
 
 
 def sample(
-    mixture: Mixture, n: int, t: float = 0.0, seed: int = 0, *, process: str = "ou"
+    mixture: Mixture, n: int, t: float = 0.0, seed: int = 0, *, process: ProcessArg = "ou"
 ) -> Tuple[np.ndarray, np.ndarray]:
     """``n`` exact samples of ``p_t`` (``t = 0``: the data law), as ``flowcert sample``.
+    On another path ``t`` may be any time of its closed range (rectified ``t = 1``:
+    ``N(0, I)``).
 
     Returns:
         ``(points, labels)``: shape ``(n, d)`` and the mixture component of each, ``(n,)``.
@@ -265,7 +297,7 @@ def flow(
     rtol: float = 1e-10,
     atol: float = 1e-10,
     method: str = "dopri5",
-    process: str = "ou",
+    process: ProcessArg = "ou",
 ) -> FlowResult:
     """The exact flow map ``Phi_{t_from -> t_to}`` of the PF-ODE at each point.
 
@@ -276,20 +308,21 @@ def flow(
     Args:
         mixture: the data law.
         x: start points at time ``t_from``, shape ``(n, d)`` (or ``(d,)``).
-        t_from: start time (OU time ``> 0``).
-        t_to: end time (OU time ``> 0``).
+        t_from: start time (a time of the path; OU: ``> 0``).
+        t_to: end time (a time of the path; OU: ``> 0``).
         jacobian: also integrate the variational equation: ``DPhi`` and its spectral norm.
         rtol: relative tolerance of the solver.
         atol: absolute tolerance of the solver.
         method: ``"dopri5"`` (Dormand-Prince 5(4)) or ``"dop853"`` (8(5,3)).
-        process: the Gaussian path (``"ou"``).
+        process: the Gaussian path: a name or ``{"name": ..., params}`` (see the module).
 
     Returns:
         :class:`FlowResult` with ``y`` ``(n, d)``, ``jacobian`` ``(n, d, d)`` or None,
         ``jacobian_norm`` ``(n,)`` or None, and the solver ``stats``.
 
     Raises:
-        InvalidInputError: wrong shape, NaN/inf, a time ``<= 0``, bad tolerances or method.
+        InvalidInputError: wrong shape, NaN/inf, a time outside the path's times, bad
+            tolerances, method or process.
         ComputationError: the solver failed (e.g. step size underflow).
     """
     a, single = _points(x)
@@ -320,7 +353,7 @@ def _times(times: Any) -> List[float]:
 
 def lipschitz(
     mixture: Mixture, times: Sequence[float], *, quick: bool = False, seed: int = 0,
-    process: str = "ou",
+    process: ProcessArg = "ou",
 ) -> Report:
     """The bounds on the Lipschitz constant of the PF-ODE velocity against the empirical sup
     of ``||J||`` (theory/02-lipschitz.md), as ``flowcert lipschitz --json``.
@@ -329,14 +362,15 @@ def lipschitz(
         :class:`Report` with ``rows``: per time ``t``, ``bound`` (two-sided L(t)),
         ``bound_paper``, ``one_sided`` (mu(t)), ``empirical_sup``, ``region_radius``
         (None when the bound holds on all of R^d) and more; ``violations`` counts times
-        where a bound lies below its empirical sup.
+        where a bound lies below its empirical sup; ``process`` names the path. The times
+        are times of ``process`` (a name or ``{"name": ..., params}``, see the module).
     """
     return Report(_fc.lipschitz(_raw(mixture), _times(times), bool(quick), int(seed), _process(process)))
 
 
 def grid(
     mixture: Mixture, kind: str, n: int, t_min: float, t_max: float, *, rho: float = 7.0,
-    process: str = "ou",
+    process: ProcessArg = "ou",
 ) -> Report:
     """The ``n + 1`` times of a grid on ``[t_min, t_max]`` and the two-sided stability
     coordinate ``Lambda`` at each (theory/04), as ``flowcert grid --json``.
@@ -345,6 +379,7 @@ def grid(
         kind: one of :data:`GRID_KINDS` (``balanced`` equalises the increments of Lambda).
         n: number of segments ``>= 1``.
         rho: the EDM exponent (``kind="edm"`` only).
+        process: the Gaussian path: a name or ``{"name": ..., params}`` (see the module).
 
     Returns:
         :class:`Report` with ``kind``, ``times``, ``lambda``, ``segments``, ``rho``.
@@ -368,7 +403,7 @@ def stability(
     rtol: float = 1e-10,
     atol: float = 1e-10,
     method: str = "dopri5",
-    process: str = "ou",
+    process: ProcessArg = "ou",
 ) -> Report:
     """Flow-map stability (theory/03-stability.md), as ``flowcert stability --json``: per
     segment of the grid from ``T = t_from`` down to ``t_min = t_to``, the measured
@@ -376,7 +411,8 @@ def stability(
 
     Returns:
         :class:`Report` with ``segments`` (per-segment rows), ``violations``,
-        ``log_slack``, ``region_radius``.
+        ``log_slack``, ``region_radius``, and ``process`` (the path of ``process=``, a name
+        or ``{"name": ..., params}``, see the module; the times are times of that path).
     """
     return Report(_fc.stability(
         _raw(mixture), _time("t_from", t_from), _time("t_to", t_to), str(grid), int(segments),
@@ -391,7 +427,7 @@ def check(
     *,
     scale: str = "tiny",
     seed: Optional[int] = None,
-    process: str = "ou",
+    process: ProcessArg = "ou",
 ) -> Report:
     """Every theorem checker of the suite, as ``flowcert check --json``.
 
@@ -400,6 +436,7 @@ def check(
             mixture (what ``flowcert check`` runs).
         scale: ``"tiny"`` (seconds), ``"quick"`` or ``"full"``.
         seed: the seed of every checker (default: the plan's own seeds).
+        process: the Gaussian path: a name or ``{"name": ..., params}`` (see the module).
 
     Returns:
         :class:`Report` with one row per (mixture, checker) and ``violations``.
@@ -479,23 +516,23 @@ class Mixture:
         return f"flowcert.Mixture(d={self.dim}, K={self.n_components})"
 
     @_doc_from(logp)
-    def logp(self, x: Any, t: float, *, process: str = "ou") -> np.ndarray:
+    def logp(self, x: Any, t: float, *, process: ProcessArg = "ou") -> np.ndarray:
         return logp(self, x, t, process=process)
 
     @_doc_from(score)
-    def score(self, x: Any, t: float, *, process: str = "ou") -> np.ndarray:
+    def score(self, x: Any, t: float, *, process: ProcessArg = "ou") -> np.ndarray:
         return score(self, x, t, process=process)
 
     @_doc_from(velocity)
-    def velocity(self, x: Any, t: float, *, process: str = "ou") -> np.ndarray:
+    def velocity(self, x: Any, t: float, *, process: ProcessArg = "ou") -> np.ndarray:
         return velocity(self, x, t, process=process)
 
     @_doc_from(hessian)
-    def hessian(self, x: Any, t: float, *, process: str = "ou") -> np.ndarray:
+    def hessian(self, x: Any, t: float, *, process: ProcessArg = "ou") -> np.ndarray:
         return hessian(self, x, t, process=process)
 
     @_doc_from(sample)
-    def sample(self, n: int, t: float = 0.0, seed: int = 0, *, process: str = "ou") -> Tuple[np.ndarray, np.ndarray]:
+    def sample(self, n: int, t: float = 0.0, seed: int = 0, *, process: ProcessArg = "ou") -> Tuple[np.ndarray, np.ndarray]:
         return sample(self, n, t, seed, process=process)
 
     @_doc_from(flow)
@@ -536,7 +573,7 @@ class Queries:
     def generate(
         cls, mixture: Mixture, *, times: Optional[Sequence[float]] = None, samples: int = 1000,
         seed: int = 0, grid: str = "balanced", segments: int = 8, t_min: float = 0.01,
-        t_max: float = 1.0, rho: float = 7.0, process: str = "ou",
+        t_max: float = 1.0, rho: float = 7.0, process: ProcessArg = "ou",
     ) -> Queries:
         """Draw a query set (defaults as ``flowcert queries``: 8 geometric score times on
         ``[t_min, t_max]``, 1000 points per time and per segment, 8 balanced segments)."""
@@ -611,7 +648,7 @@ def _call(fn: Callable[..., Any], args: Tuple[Any, ...], n: int, d: int, what: s
     return a
 
 
-def _query_set(mixture: Optional[Mixture], queries: Any, settings: Dict[str, Any], process: str) -> Queries:
+def _query_set(mixture: Optional[Mixture], queries: Any, settings: Dict[str, Any], process: Any) -> Queries:
     if queries is None:
         if mixture is None:
             raise InvalidInputError("give a mixture (or queries=, a directory written by `flowcert queries`)")
@@ -649,7 +686,7 @@ def assess_score(
     baseline: Union[None, PathLike, Mapping[str, Any]] = None,
     tolerance: float = 0.1,
     save_baseline: Optional[PathLike] = None,
-    process: str = "ou",
+    process: ProcessArg = "ou",
 ) -> Assessment:
     """Measure your score model against the exact score, as ``flowcert queries`` +
     ``flowcert assess score --json``.
@@ -669,6 +706,9 @@ def assess_score(
         tolerance: relative tolerance of the comparison (a metric regresses when
             ``current > baseline * (1 + tolerance) + 1e-12``).
         save_baseline: write this assessment there (not when a metric regressed).
+        process: the Gaussian path the queries are drawn on: a name or
+            ``{"name": ..., params}`` (see the module); ignored with ``queries=``, whose
+            mixture carries its own path.
 
     Returns:
         :class:`Assessment`: per time ``rows`` (``l1``, ``l2`` with 95% CIs,
@@ -713,7 +753,7 @@ def assess_flowmap(
     baseline: Union[None, PathLike, Mapping[str, Any]] = None,
     tolerance: float = 0.1,
     save_baseline: Optional[PathLike] = None,
-    process: str = "ou",
+    process: ProcessArg = "ou",
 ) -> Assessment:
     """Measure your flow maps (a few-step student) against the exact flow, as
     ``flowcert queries`` + ``flowcert assess flowmap --json``.
@@ -781,7 +821,7 @@ def distill(
     shard: str = "0/1",
     name: str = "mixture",
     as_frame: Optional[bool] = None,
-    process: str = "ou",
+    process: ProcessArg = "ou",
 ) -> Any:
     """The trajectory-distillation experiment (theory/04), as ``flowcert distill --json``:
     for each grid kind, segment count N and seed, one student per segment trained on exact

@@ -9,9 +9,10 @@ use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArray
 use pyo3::prelude::*;
 use serde::Serialize;
 
-use crate::checks::{check_process, to_py};
+use crate::checks::to_py;
 use crate::errors::{self, Kind};
 use crate::mixture::Mixture;
+use crate::process;
 use flowcert::grids::GridKind;
 use flowcert::theorems::assess::baseline::load_baseline;
 use flowcert::theorems::assess::{
@@ -35,7 +36,7 @@ impl Queries {
     /// Generate the queries in process, as `flowcert queries` with the same settings.
     #[staticmethod]
     #[pyo3(signature = (mixture, times = None, samples = 1000, seed = 0, grid = "balanced",
-        segments = 8, t_min = 0.01, t_max = 1.0, rho = 7.0, process = "ou"))]
+        segments = 8, t_min = 0.01, t_max = 1.0, rho = 7.0, process = None))]
     #[allow(clippy::too_many_arguments)]
     fn generate(
         py: Python<'_>,
@@ -48,10 +49,9 @@ impl Queries {
         t_min: f64,
         t_max: f64,
         rho: f64,
-        process: &str,
+        process: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        check_process(process)?;
-        let mix = &mixture.get().inner;
+        let mix = process::on(&mixture.get().inner, process)?;
         let grid: GridKind = grid.parse().map_err(errors::input)?;
         let times = match times {
             Some(t) => t,
@@ -73,7 +73,7 @@ impl Queries {
         .check()
         .map_err(errors::input)?;
         let set = py
-            .detach(|| QuerySet::generate(mix, &cfg))
+            .detach(|| QuerySet::generate(&mix, &cfg))
             .map_err(errors::input)?;
         Ok(Queries { set })
     }

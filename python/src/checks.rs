@@ -5,36 +5,18 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyList;
+
 use serde::Serialize;
 
 use crate::errors::{self, Kind};
-use crate::flow::{teacher, time};
+use crate::flow::teacher;
 use crate::mixture::Mixture;
+use crate::process;
 use flowcert::bounds::SearchConfig;
 use flowcert::grids::{GridError, GridKind, MAX_TIME, lambda_at};
 use flowcert::model::builtin::Builtin;
 use flowcert::suite::{CHECKS, Case, Plan, Scale, Silent, run_checks};
 use flowcert::theorems::stability::{StabilityConfig, measure_grid};
-
-/// The Gaussian paths this build knows (`process=`). Only the OU process exists in the
-/// library today.
-pub const PROCESSES: [&str; 1] = ["ou"];
-
-/// Refuse a `process=` this build does not know, naming the valid values.
-#[pyfunction]
-pub fn check_process(process: &str) -> PyResult<()> {
-    if PROCESSES.contains(&process) {
-        Ok(())
-    } else {
-        Err(errors::raise(
-            Kind::Input,
-            format!(
-                "process '{process}' is not available: valid values are {}",
-                PROCESSES.join(", ")
-            ),
-        ))
-    }
-}
 
 /// A serialisable report as Python objects (through JSON, exactly as `--json` prints it).
 pub fn to_py<'py, T: Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyAny>> {
@@ -64,18 +46,17 @@ fn check_times(times: &[f64]) -> PyResult<()> {
 
 /// `flowcert lipschitz`: L(t), paper L(t), mu(t) against the empirical sup of ||J||.
 #[pyfunction]
-#[pyo3(signature = (mixture, times, quick = false, seed = 0, process = "ou"))]
+#[pyo3(signature = (mixture, times, quick = false, seed = 0, process = None))]
 pub fn lipschitz<'py>(
     py: Python<'py>,
     mixture: &Bound<'py, Mixture>,
     times: Vec<f64>,
     quick: bool,
     seed: u64,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    check_process(process)?;
+    let mix = process::on(&mixture.get().inner, process)?;
     check_times(&times)?;
-    let mix = &mixture.get().inner;
     let base = if quick {
         SearchConfig::quick()
     } else {
@@ -83,9 +64,9 @@ pub fn lipschitz<'py>(
     };
     let cfg = SearchConfig { seed, ..base };
     let report = py
-        .detach(|| flowcert::theorems::lipschitz::compare_bounds(mix, &times, &cfg))
+        .detach(|| flowcert::theorems::lipschitz::compare_bounds(&mix, &times, &cfg))
         .map_err(errors::input)?;
-    to_py(py, &report)
+    process::to_py_on(py, &report, mix.process())
 }
 
 /// A grid kind with its `rho` (checked as `--rho`).
@@ -108,7 +89,7 @@ struct GridOut {
 
 /// `flowcert grid`: the times of a grid and the two-sided Lambda at each.
 #[pyfunction]
-#[pyo3(signature = (mixture, kind, n, t_min, t_max, rho = 7.0, process = "ou"))]
+#[pyo3(signature = (mixture, kind, n, t_min, t_max, rho = 7.0, process = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn grid<'py>(
     py: Python<'py>,
@@ -118,15 +99,14 @@ pub fn grid<'py>(
     t_min: f64,
     t_max: f64,
     rho: f64,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    check_process(process)?;
-    let mix = &mixture.get().inner;
+    let mix = process::on(&mixture.get().inner, process)?;
     let kind = grid_kind(kind, rho)?;
     let out = py
         .detach(|| -> Result<GridOut, GridError> {
-            let times = kind.times(mix, t_min, t_max, n)?;
-            let lambda = lambda_at(mix, &times)?;
+            let times = kind.times(&mix, t_min, t_max, n)?;
+            let lambda = lambda_at(&mix, &times)?;
             Ok(GridOut {
                 kind: kind.name().to_string(),
                 segments: n,
@@ -136,14 +116,14 @@ pub fn grid<'py>(
             })
         })
         .map_err(errors::input)?;
-    to_py(py, &out)
+    process::to_py_on(py, &out, mix.process())
 }
 
 /// `flowcert stability`: measured max ||DPhi|| per segment vs exp(int mu), exp(int L).
 #[pyfunction]
 #[pyo3(signature = (mixture, t_from, t_to, grid = "balanced", segments = 4, rho = 7.0,
     samples = 64, separatrix_steps = 60, ascent_starts = 4, ascent_evals = 80, seed = 0,
-    rtol = 1e-10, atol = 1e-10, method = "dopri5", process = "ou"))]
+    rtol = 1e-10, atol = 1e-10, method = "dopri5", process = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn stability<'py>(
     py: Python<'py>,
@@ -161,12 +141,11 @@ pub fn stability<'py>(
     rtol: f64,
     atol: f64,
     method: &str,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    check_process(process)?;
-    let mix = &mixture.get().inner;
-    let from = time("t_from", t_from)?;
-    let to = time("t_to", t_to)?;
+    let mix = process::on(&mixture.get().inner, process)?;
+    let from = process::time(&mix, "t_from", t_from)?;
+    let to = process::time(&mix, "t_to", t_to)?;
     if to >= from {
         return Err(errors::raise(
             Kind::Input,
@@ -194,30 +173,38 @@ pub fn stability<'py>(
         ascent_evals,
     };
     let report = py
-        .detach(|| measure_grid(mix, &kind, to, from, segments, &cfg))
+        .detach(|| measure_grid(&mix, &kind, to, from, segments, &cfg))
         .map_err(errors::input)?;
-    to_py(py, &report)
+    process::to_py_on(py, &report, mix.process())
 }
 
 /// `flowcert check`: every theorem checker on the given mixtures (default: every
 /// built-in, as the CLI) at one scale; the summary document.
 #[pyfunction]
-#[pyo3(signature = (mixtures = None, scale = "tiny", seed = None, process = "ou"))]
+#[pyo3(signature = (mixtures = None, scale = "tiny", seed = None, process = None))]
 pub fn check<'py>(
     py: Python<'py>,
     mixtures: Option<&Bound<'py, PyList>>,
     scale: &str,
     seed: Option<u64>,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    check_process(process)?;
+    let path = process::parse(process)?;
     let scale: Scale = scale.parse().map_err(errors::input)?;
     let mut plan = Plan::at(scale);
     if let Some(s) = seed {
         plan = plan.with_seed(s);
     }
     let cases: Vec<Case> = match mixtures {
-        None => Builtin::ALL.map(Case::from).to_vec(),
+        None => Builtin::ALL
+            .map(|b| {
+                let case = Case::from(b);
+                Case {
+                    mixture: case.mixture.with_process(path.clone()),
+                    ..case
+                }
+            })
+            .to_vec(),
         Some(list) => {
             let mut cases = Vec::with_capacity(list.len());
             for (i, item) in list.iter().enumerate() {
@@ -229,7 +216,7 @@ pub fn check<'py>(
                 })?;
                 cases.push(Case {
                     name,
-                    mixture: m.get().inner.clone(),
+                    mixture: m.get().inner.clone().with_process(path.clone()),
                 });
             }
             cases

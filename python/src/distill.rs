@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use serde::Serialize;
 
-use crate::checks::{check_process, to_py};
+use crate::checks::to_py;
 use crate::errors::{self, Kind};
 use crate::mixture::Mixture;
+use crate::process;
 use flowcert::experiments::distill::{DistillPlan, DistillRow};
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::grids::GridKind;
@@ -27,7 +28,7 @@ struct Out {
 #[pyo3(signature = (mixture, segments = vec![1, 2, 4, 8], grids = None, seeds = vec![0, 1, 2],
     t_min = 1e-3, t_max = 3.0, rho = 7.0, width = 64, depth = 2, steps = 1000,
     samples = 4096, batch = 128, lr = 2e-3, precision = "f32", eval_samples = 2048,
-    out = None, shard = "0/1", name = "mixture", process = "ou"))]
+    out = None, shard = "0/1", name = "mixture", process = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn distill<'py>(
     py: Python<'py>,
@@ -49,10 +50,9 @@ pub fn distill<'py>(
     out: Option<PathBuf>,
     shard: &str,
     name: &str,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    check_process(process)?;
-    let mix = mixture.get().inner.clone();
+    let mix = process::on(&mixture.get().inner, process)?.into_owned();
     let names: Vec<String> =
         grids.unwrap_or_else(|| GridKind::NAMES.iter().map(|s| s.to_string()).collect());
     if names.is_empty() {

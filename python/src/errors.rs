@@ -39,12 +39,27 @@ pub fn raise(kind: Kind, message: String) -> PyErr {
     })
 }
 
-/// Bad input, with the message the CLI prints for the same error (its `{:#}` chain).
+/// Bad input, with the message the CLI prints for the same error ([`message`]).
 pub fn input<E>(e: E) -> PyErr
 where
     E: Into<anyhow::Error>,
 {
-    raise(Kind::Input, format!("{:#}", e.into()))
+    raise(Kind::Input, message(&e.into()))
+}
+
+/// The error and its causes, each said once, as the CLI prints them after `error: `: a cause
+/// whose text the message already contains (most of the library's errors quote their
+/// source) is not repeated.
+pub fn message(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }
 
 /// A failed computation.
@@ -56,7 +71,7 @@ pub fn computation(e: impl Display) -> PyErr {
 pub fn flow(e: flowcert::dynamics::FlowError) -> PyErr {
     use flowcert::dynamics::FlowError;
     match e {
-        FlowError::Solver(_) => computation(format!("{:#}", anyhow::Error::from(e))),
+        FlowError::Solver(_) => computation(message(&anyhow::Error::from(e))),
         other => input(other),
     }
 }

@@ -11,9 +11,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::arrays::{self, bad_output, bad_point};
-use crate::checks::check_process;
 use crate::errors::{self, Failure};
 use crate::mixture::Mixture;
+use crate::process;
 use flowcert::model::{Marginal, Mixture as Mix};
 
 type PointFn = fn(&mut Marginal<'_>, &[f64], &mut [f64]);
@@ -69,19 +69,18 @@ fn pointwise<'py>(
     mixture: &Bound<'py, Mixture>,
     x: &PyReadonlyArray2<'py, f64>,
     t: f64,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
     q: Quantity,
 ) -> PyResult<(Bound<'py, PyArray1<f64>>, usize)> {
     let per_row = q.per_row;
-    check_process(process)?;
-    let mix = &mixture.get().inner;
-    let (xs, n) = arrays::points(x, mix, "x")?;
+    let mix = process::on(&mixture.get().inner, process)?;
+    let (xs, n) = arrays::points(x, &mix, "x")?;
     arrays::check_size(n, per_row, "x")?;
     let out = PyArray1::<f64>::zeros(py, [n * per_row], false);
     {
         let mut rw = out.readwrite();
         let o = rw.as_slice_mut().map_err(errors::computation)?;
-        py.detach(|| eval_into(mix, t, xs, o, q))?;
+        py.detach(|| eval_into(&mix, t, xs, o, q))?;
     }
     Ok((out, n))
 }
@@ -104,13 +103,13 @@ fn hessian_at(p: &mut Marginal<'_>, x: &[f64], o: &mut [f64]) {
 
 /// `log p_t(x)` for each row of `x` (shape `(n,)`).
 #[pyfunction]
-#[pyo3(signature = (mixture, x, t, process = "ou"))]
+#[pyo3(signature = (mixture, x, t, process = None))]
 pub fn logp<'py>(
     py: Python<'py>,
     mixture: &Bound<'py, Mixture>,
     x: PyReadonlyArray2<'py, f64>,
     t: f64,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let q = Quantity {
         per_row: 1,
@@ -122,13 +121,13 @@ pub fn logp<'py>(
 
 /// The score `grad log p_t(x)` for each row of `x` (shape `(n, d)`).
 #[pyfunction]
-#[pyo3(signature = (mixture, x, t, process = "ou"))]
+#[pyo3(signature = (mixture, x, t, process = None))]
 pub fn score<'py>(
     py: Python<'py>,
     mixture: &Bound<'py, Mixture>,
     x: PyReadonlyArray2<'py, f64>,
     t: f64,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let d = mixture.get().inner.dim();
     let q = Quantity {
@@ -142,13 +141,13 @@ pub fn score<'py>(
 
 /// The PF-ODE velocity `-x - score` for each row of `x` (shape `(n, d)`).
 #[pyfunction]
-#[pyo3(signature = (mixture, x, t, process = "ou"))]
+#[pyo3(signature = (mixture, x, t, process = None))]
 pub fn velocity<'py>(
     py: Python<'py>,
     mixture: &Bound<'py, Mixture>,
     x: PyReadonlyArray2<'py, f64>,
     t: f64,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let d = mixture.get().inner.dim();
     let q = Quantity {
@@ -162,13 +161,13 @@ pub fn velocity<'py>(
 
 /// The Hessian of `log p_t` for each row of `x` (shape `(n, d, d)`).
 #[pyfunction]
-#[pyo3(signature = (mixture, x, t, process = "ou"))]
+#[pyo3(signature = (mixture, x, t, process = None))]
 pub fn hessian<'py>(
     py: Python<'py>,
     mixture: &Bound<'py, Mixture>,
     x: PyReadonlyArray2<'py, f64>,
     t: f64,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray3<f64>>> {
     let d = mixture.get().inner.dim();
     let q = Quantity {
@@ -183,7 +182,7 @@ pub fn hessian<'py>(
 /// `n` exact samples of `p_t` (ChaCha8 seeded with `seed`, as `flowcert sample`):
 /// the points `(n, d)` and their mixture components `(n,)`.
 #[pyfunction]
-#[pyo3(signature = (mixture, n, t = 0.0, seed = 0, process = "ou"))]
+#[pyo3(signature = (mixture, n, t = 0.0, seed = 0, process = None))]
 #[allow(clippy::type_complexity)]
 pub fn sample<'py>(
     py: Python<'py>,
@@ -191,15 +190,27 @@ pub fn sample<'py>(
     n: usize,
     t: f64,
     seed: u64,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<i64>>)> {
-    check_process(process)?;
-    let mix = &mixture.get().inner;
+    let mix = process::on(&mixture.get().inner, process)?;
     let d = mix.dim();
     if !(t.is_finite() && t >= 0.0) {
         return Err(errors::raise(
             errors::Kind::Input,
             format!("t {t} is not a valid OU time: give a finite number >= 0"),
+        ));
+    }
+    // Any time of the closed domain samples exactly (t = 0: the data law; where alpha = 0,
+    // e.g. rectified t = 1: N(0, sigma^2 I)), as `flowcert sample`.
+    let path = mix.process();
+    let dom = path.domain();
+    if !path.is_ou() && t != 0.0 && !dom.closure_contains(t) {
+        return Err(errors::raise(
+            errors::Kind::Input,
+            format!(
+                "t {t} is not a time of the {} path: give 0 (the data law) or a time in the closure of {dom}",
+                path.label()
+            ),
         ));
     }
     if n == 0 {

@@ -11,9 +11,9 @@ use pyo3::types::PyDict;
 use rayon::prelude::*;
 
 use crate::arrays::{self, check_finite, check_output};
-use crate::checks::check_process;
 use crate::errors::{self, Failure};
 use crate::mixture::Mixture;
+use crate::process;
 use flowcert::dynamics::flow::spectral_norm;
 use flowcert::dynamics::solver::SolverStats;
 use flowcert::dynamics::{ExactFlow, Method, Teacher};
@@ -73,7 +73,7 @@ fn run(
                 flowcert::dynamics::FlowError::Solver(_) => errors::Kind::Computation,
                 _ => errors::Kind::Input,
             };
-            Failure(kind, format!("{:#}", anyhow::Error::from(e)))
+            Failure(kind, errors::message(&anyhow::Error::from(e)))
         })?;
     check_output(ys, d, "Phi(x)").map_err(errors::failed)?;
     let norms = match jac {
@@ -103,7 +103,7 @@ fn run(
 /// `(n, d, d)`) and its spectral norm. Returns a dict `y`, `jacobian`, `jacobian_norm`,
 /// `stats` (`rhs_evals`, `steps`, `rejected`).
 #[pyfunction]
-#[pyo3(signature = (mixture, x, t_from, t_to, jacobian = false, rtol = 1e-10, atol = 1e-10, method = "dopri5", process = "ou"))]
+#[pyo3(signature = (mixture, x, t_from, t_to, jacobian = false, rtol = 1e-10, atol = 1e-10, method = "dopri5", process = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn flow<'py>(
     py: Python<'py>,
@@ -115,14 +115,13 @@ pub fn flow<'py>(
     rtol: f64,
     atol: f64,
     method: &str,
-    process: &str,
+    process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    check_process(process)?;
-    let mix = &mixture.get().inner;
-    let from = time("t_from", t_from)?;
-    let to = time("t_to", t_to)?;
+    let mix = process::on(&mixture.get().inner, process)?;
+    let from = process::time(&mix, "t_from", t_from)?;
+    let to = process::time(&mix, "t_to", t_to)?;
     let teacher = teacher(method, rtol, atol)?;
-    let (xs, n) = arrays::points(&x, mix, "x")?;
+    let (xs, n) = arrays::points(&x, &mix, "x")?;
     let d = mix.dim();
     arrays::check_size(n, if jacobian { d * d } else { d }, "x")?;
     let ys = PyArray1::<f64>::zeros(py, [n * d], false);
@@ -135,7 +134,7 @@ pub fn flow<'py>(
             Some(w) => Some(w.as_slice_mut().map_err(errors::computation)?),
             None => None,
         };
-        let flow = ExactFlow::new(mix, teacher);
+        let flow = ExactFlow::new(&mix, teacher);
         py.detach(|| run(&flow, xs, from, to, y, j))?
     };
     let out = PyDict::new(py);

@@ -18,6 +18,7 @@ mod errors;
 mod field;
 mod flow;
 mod mixture;
+mod process;
 
 /// The extension module.
 #[pymodule]
@@ -37,10 +38,13 @@ fn _flowcert(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(checks::grid, m)?)?;
     m.add_function(wrap_pyfunction!(checks::stability, m)?)?;
     m.add_function(wrap_pyfunction!(checks::check, m)?)?;
-    m.add_function(wrap_pyfunction!(checks::check_process, m)?)?;
+    m.add_function(wrap_pyfunction!(process::check_process, m)?)?;
     m.add_function(wrap_pyfunction!(assess::assess_score, m)?)?;
     m.add_function(wrap_pyfunction!(assess::assess_flowmap, m)?)?;
     m.add_function(wrap_pyfunction!(distill::distill, m)?)?;
-    m.add("PROCESSES", checks::PROCESSES.to_vec())?;
+    m.add(
+        "PROCESSES",
+        flowcert::model::process::PROCESS_NAMES.to_vec(),
+    )?;
     Ok(())
 }

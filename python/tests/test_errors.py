@@ -142,12 +142,22 @@ def test_settings():
     lambda p: flowcert.sample(MIX, 3, process=p),
     lambda p: flowcert.grid(MIX, "uniform", 2, 0.01, 1.0, process=p),
     lambda p: flowcert.lipschitz(MIX, [0.1], quick=True, process=p),
+    lambda p: flowcert.stability(MIX, 1.0, 0.1, process=p),
     lambda p: flowcert.check(scale="tiny", process=p),
+    lambda p: flowcert.Queries.generate(MIX, process=p),
+    lambda p: flowcert.distill(MIX, process=p),
 ])
 def test_process(call):
-    with pytest.raises(InvalidInputError, match="process 'vp-linear' is not available: valid values are ou"):
-        call("vp-linear")
-    assert flowcert.PROCESSES == ("ou",)
+    with pytest.raises(InvalidInputError, match="unknown process 've': the built-in paths are "
+                       "ou, vp-linear, vp-cosine, edm, rectified"):
+        call("ve")
+    with pytest.raises(InvalidInputError, match="--sigma-max 1 applies to --process edm only"):
+        call({"name": "ou", "sigma_max": 1})
+    with pytest.raises(InvalidInputError, match="process key 'beta' is not known"):
+        call({"name": "vp-linear", "beta": 1})
+    with pytest.raises(InvalidInputError, match="process must be a name"):
+        call(3)
+    assert flowcert.PROCESSES == ("ou", "vp-linear", "vp-cosine", "edm", "rectified")
 
 
 def test_process_ou_is_the_default():
