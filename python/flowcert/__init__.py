@@ -436,7 +436,9 @@ def check(
             mixture (what ``flowcert check`` runs).
         scale: ``"tiny"`` (seconds), ``"quick"`` or ``"full"``.
         seed: the seed of every checker (default: the plan's own seeds).
-        process: the Gaussian path: a name or ``{"name": ..., params}`` (see the module).
+        process: ``"ou"`` only: the suite's plans are OU times, and ``flowcert check`` has
+            no ``--process`` either; another valid path raises :class:`InvalidInputError`
+            (run :func:`lipschitz`, :func:`grid`, :func:`stability` with ``process=``).
 
     Returns:
         :class:`Report` with one row per (mixture, checker) and ``violations``.

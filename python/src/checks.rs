@@ -15,6 +15,7 @@ use crate::process;
 use flowcert::bounds::SearchConfig;
 use flowcert::grids::{GridError, GridKind, MAX_TIME, lambda_at};
 use flowcert::model::builtin::Builtin;
+use flowcert::model::process::Process;
 use flowcert::suite::{CHECKS, Case, Plan, Scale, Silent, run_checks};
 use flowcert::theorems::stability::{StabilityConfig, measure_grid};
 
@@ -190,21 +191,24 @@ pub fn check<'py>(
     process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let path = process::parse(process)?;
+    if !path.is_ou() {
+        // The suite's plans are OU times (e.g. t = 1, the end of the rectified path):
+        // `flowcert check` has no --process either.
+        return Err(errors::raise(
+            Kind::Input,
+            format!(
+                "check runs the suite on the OU path only (as flowcert check), not on {}: give process=\"ou\", or run lipschitz/grid/stability with process= (reproduce has the per-path tables)",
+                path.label()
+            ),
+        ));
+    }
     let scale: Scale = scale.parse().map_err(errors::input)?;
     let mut plan = Plan::at(scale);
     if let Some(s) = seed {
         plan = plan.with_seed(s);
     }
     let cases: Vec<Case> = match mixtures {
-        None => Builtin::ALL
-            .map(|b| {
-                let case = Case::from(b);
-                Case {
-                    mixture: case.mixture.with_process(path.clone()),
-                    ..case
-                }
-            })
-            .to_vec(),
+        None => Builtin::ALL.map(Case::from).to_vec(),
         Some(list) => {
             let mut cases = Vec::with_capacity(list.len());
             for (i, item) in list.iter().enumerate() {
@@ -216,7 +220,7 @@ pub fn check<'py>(
                 })?;
                 cases.push(Case {
                     name,
-                    mixture: m.get().inner.clone().with_process(path.clone()),
+                    mixture: m.get().inner.clone().with_process(Process::default()),
                 });
             }
             cases

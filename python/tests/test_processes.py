@@ -194,3 +194,26 @@ def test_bad_process_has_the_cli_message(cli, tmp_path, flags, process):
         with pytest.raises(InvalidInputError) as e:
             call()
         assert str(e.value) == msg
+
+
+def test_check_refuses_other_paths():
+    # The suite's plans are OU times (flowcert check has no --process): refused, not run.
+    mix = flowcert.Mixture.builtin("two-mode-s0.1")
+    with pytest.raises(InvalidInputError, match="check runs the suite on the OU path only"):
+        flowcert.check({"m": mix}, process="rectified")
+
+
+@pytest.mark.parametrize("name", ["rectified", "edm"])
+def test_distill_equals_cli(cli, name):
+    p = PATHS[name]
+    t_max = 0.9 if name == "rectified" else 20.0
+    doc = cli.json("distill", "--mixture", "builtin:two-mode-s0.3", "--segments", "1,2",
+                   "--grids", "uniform,balanced", "--seeds", "1", "--width", "8", "--depth", "1",
+                   "--steps", "20", "--samples", "64", "--batch", "32", "--eval-samples", "64",
+                   "--t-min", "0.01", "--t-max", repr(t_max), *p["flags"])  # --seeds 1: one seed, 0
+    rows = flowcert.distill(flowcert.Mixture.builtin("two-mode-s0.3"), segments=[1, 2],
+                            grids=["uniform", "balanced"], seeds=[0], width=8, depth=1, steps=20,
+                            samples=64, batch=32, eval_samples=64, t_min=0.01, t_max=t_max,
+                            name="two-mode-s0.3", as_frame=False, process=p["process"])
+    assert rows == doc["rows"]
+    assert rows[0]["times"][-1] == t_max
