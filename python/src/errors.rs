@@ -47,19 +47,10 @@ where
     raise(Kind::Input, message(&e.into()))
 }
 
-/// The error and its causes, each said once, as the CLI prints them after `error: `: a cause
-/// whose text the message already contains (most of the library's errors quote their
-/// source) is not repeated.
+/// The error and its causes, each said once, as the CLI prints them after `error: `
+/// ([`flowcert::io::error_message`]).
 pub fn message(e: &anyhow::Error) -> String {
-    let mut text = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if !text.contains(&c) {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-    }
-    text
+    flowcert::io::error_message(e.as_ref())
 }
 
 /// A failed computation.

@@ -159,16 +159,7 @@ fn json_error(message: &str, kind: &str, exit_status: i32) {
     let _ = common::emit(true, &doc, || Ok(String::new()));
 }
 
-/// The error and its causes, each said once: a cause whose text the message already
-/// contains (most of the library's errors quote their source) is not repeated.
+/// The error and its causes, each said once ([`flowcert::io::error_message`]).
 fn message(e: &anyhow::Error) -> String {
-    let mut text = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if !text.contains(&c) {
-            text.push_str(": ");
-            text.push_str(&c);
-        }
-    }
-    text
+    flowcert::io::error_message(e.as_ref())
 }

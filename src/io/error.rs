@@ -74,3 +74,29 @@ pub enum OutputError {
         source: std::io::Error,
     },
 }
+
+/// An error and its causes, each said once, as the command line prints them after
+/// `error: ` (and the Python package raises them): a cause whose text the message already
+/// contains (most of the library's errors quote their source) is not repeated.
+///
+/// ```
+/// let e = flowcert::io::OutputError::Serialise {
+///     what: "report",
+///     source: serde_json::from_str::<f64>("x").unwrap_err(),
+/// };
+/// let text = flowcert::io::error_message(&e);
+/// assert_eq!(text, e.to_string()); // the source is quoted once, not appended again
+/// ```
+pub fn error_message(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !text.contains(&c_text) {
+            text.push_str(": ");
+            text.push_str(&c_text);
+        }
+        cause = c.source();
+    }
+    text
+}

@@ -8,6 +8,6 @@ pub mod finite;
 pub mod inputs;
 
 pub use atomic::{create_dir, write_atomic};
-pub use error::{InputError, OutputError};
+pub use error::{InputError, OutputError, error_message};
 pub use finite::{NonFinite, check_finite};
 pub use inputs::{load_mixture, load_points, parse_points};
