@@ -94,7 +94,9 @@ pub struct DistillRow {
     pub local_errors: Vec<f64>,
     /// Per-segment final training loss (MSE per point).
     pub train_loss: Vec<f64>,
-    /// The composition bound on the relative MSE (section 4).
+    /// The composition bound on the relative MSE (section 4); `+inf` (JSON `null`) where
+    /// it exceeds the f64 range (vacuous: [`crate::io::overflow`]).
+    #[serde(with = "crate::io::overflow")]
     pub bound: f64,
     /// Whether `bound` is covered by the proof: `Lambda` integrates a global Lipschitz
     /// bound (shared covariances). False where the bound is local to a ball that neither

@@ -46,7 +46,9 @@ pub struct GridStat {
     pub segments: usize,
     /// Relative MSE over seeds.
     pub rel_mse: Summary,
-    /// The composition bound on the relative MSE, mean over seeds.
+    /// The composition bound on the relative MSE, mean over seeds; `+inf` (JSON `null`)
+    /// where it exceeds the f64 range ([`crate::io::overflow`]).
+    #[serde(with = "crate::io::overflow")]
     pub bound_mean: f64,
     /// Whether that bound is covered by the proof on every seed (`DistillRow::bound_rigorous`).
     #[serde(default)]

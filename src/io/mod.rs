@@ -6,6 +6,7 @@ pub mod atomic;
 pub mod error;
 pub mod finite;
 pub mod inputs;
+pub mod overflow;
 
 pub use atomic::{create_dir, write_atomic};
 pub use error::{InputError, OutputError, error_message};
