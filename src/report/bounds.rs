@@ -193,7 +193,7 @@ pub fn lambda_figure(curves: &[LambdaCurve], mixture: &str) -> Figure {
             sig(t_min, 3)
         ),
         vec![Panel::new(
-            Axis::log("t (OU time)"),
+            Axis::log(&time_title("t", mixture)),
             Axis::linear("Λ(t) = ∫ rate ds from t_min"),
             series,
         )],
