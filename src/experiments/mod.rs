@@ -10,6 +10,7 @@
 
 pub mod distill;
 pub mod distill_summary;
+pub mod oracle;
 pub mod segments;
 pub mod stats;
 pub mod store;

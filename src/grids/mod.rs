@@ -14,6 +14,8 @@
 //! request ([`Span`]), then pins both end points exactly and checks strict increase.
 
 pub mod balanced;
+pub mod fitted;
+pub mod oracle;
 pub mod peer;
 
 use std::fmt;
@@ -109,6 +111,24 @@ pub enum GridError {
     /// The stability coordinate could not be built.
     #[error(transparent)]
     Bounds(#[from] BoundsError),
+    /// No path of the requested length through the candidate segments (oracle, fitted).
+    #[error(
+        "no grid with {segments} segments through {candidates} candidate times: use fewer --segments, more candidates or a longer segment span"
+    )]
+    NoCandidatePath {
+        /// Segments asked for.
+        segments: usize,
+        /// Candidate times.
+        candidates: usize,
+    },
+    /// Too few or degenerate pilot segments to fit the local-error law.
+    #[error(
+        "cannot fit the local-error law: {problem} (the pilot needs at least 4 segments with positive, finite local errors and increments)"
+    )]
+    BadFit {
+        /// What is wrong.
+        problem: String,
+    },
 }
 
 /// A validated grid request: `0 < t_min < t_max <= MAX_TIME`, `1 <= segments <= MAX_SEGMENTS`.

@@ -12,6 +12,7 @@
 //! | `mismatch_regime.*`, `plots/mismatch_regime.*` | one-step error, lower bound, depth | `mismatch` |
 //! | `composition.*` | composition bound against perturbed students | `composition` |
 //! | `distill_*.*`, `plots/distill_*_M.*` | relative MSE per grid and N, reductions, grids, local errors | `distill_rows`, `distill` |
+//! | `oracle_{gaps,fits,grids}.*`, `plots/oracle_mse_vs_n.*` | oracle and fitted grids against the peers, the law fits, the chosen times | `oracle` |
 //! | `paths.*`, `lipschitz_M@P.*`, `plots/{lipschitz,stability}_M@P.*` | the process axis: bounds, stability and grids per Gaussian path | `paths` |
 
 use std::path::Path;
@@ -89,6 +90,7 @@ pub fn write(dir: &Path, summary: &Summary, formats: &Formats) -> Result<Written
     )?;
     w.table("composition", &composition_table(&summary.composition))?;
     distill_outputs(&mut w, &summary.distill_rows, &summary.distill)?;
+    oracle_outputs(&mut w, &summary.oracle)?;
     let json = serde_json::to_string_pretty(summary).map_err(|source| {
         crate::io::OutputError::Serialise {
             what: "summary.json",
@@ -97,6 +99,32 @@ pub fn write(dir: &Path, summary: &Summary, formats: &Formats) -> Result<Written
     })?;
     w.document("summary.json", &json)?;
     w.finish()
+}
+
+/// The oracle-and-fitted-grids section (theory/04, "Oracle and fitted grids").
+fn oracle_outputs(
+    w: &mut ReportWriter,
+    s: &crate::suite::oracle::OracleSection,
+) -> Result<(), ReportError> {
+    use crate::suite::oracle as o;
+    w.table(
+        "oracle_gaps",
+        &o::gaps_table(s, 3).with_caption(
+            "Oracle and fitted grids against the peers: the first-order estimate on the candidate segments' students (selection seeds, as a relative MSE), the measured end-to-end relative MSE of students retrained from scratch (evaluation seeds; mean and 95% interval) and each grid's paired gap to the oracle (geometric mean of the per-seed ratios minus 1, 95% interval).",
+        ),
+    )?;
+    w.table(
+        "oracle_fits",
+        &o::fits_table(s, 3).with_caption(
+            "The fitted grid's local-error law: least squares of ln eps on the logs of the segment's Lambda increment, its log-SNR increment or both, over the pilot's segment students; the model with the largest adjusted R^2 is used.",
+        ),
+    )?;
+    w.table(
+        "oracle_grids",
+        &o::grids_table(s, 3)
+            .with_caption("The times of the oracle and fitted grids of every mixture and N."),
+    )?;
+    w.figure("oracle_mse_vs_n", &o::figure(s))
 }
 
 /// The composition table: the largest error over the test paths (a lower estimate of the

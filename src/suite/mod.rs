@@ -42,6 +42,7 @@ pub mod bounds;
 pub mod checks;
 pub mod composition;
 pub mod mismatch;
+pub mod oracle;
 pub mod paths;
 pub mod plan;
 pub mod record;

@@ -27,7 +27,9 @@ use crate::theorems::score_approx::{CheckConfig, EPS_LIST};
 use crate::theorems::stability::StabilityConfig;
 
 use super::Scale;
+use super::oracle::OraclePlan;
 use super::paths::PathsPlan;
+use crate::experiments::oracle::OracleConfig;
 
 /// The configuration of every section at one scale.
 ///
@@ -54,6 +56,8 @@ pub struct Plan {
     pub distill: DistillPlan,
     /// The process axis (theory/07): bounds, stability and distillation on every path.
     pub paths: PathsPlan,
+    /// The oracle and fitted grids (theory/04, "Oracle and fitted grids").
+    pub oracle: OraclePlan,
 }
 
 /// L(t) against empirical suprema, and the stability estimate on a grid.
@@ -163,6 +167,7 @@ impl Plan {
             score_net: ScoreNetPlan::at(scale),
             distill: distill_plan(scale),
             paths: paths_plan(scale),
+            oracle: oracle_plan(scale),
         }
     }
 
@@ -420,5 +425,77 @@ fn paths_plan(scale: Scale) -> PathsPlan {
                 ..quick
             },
         ),
+    }
+}
+
+/// The oracle-and-fitted-grids section of a scale (theory/04-composition-and-grids.md):
+/// the distillation sweep's budget, evaluation seeds and points (so the peer cells are the
+/// main sweep's), candidate students at selection seeds of their own.
+///
+/// | scale | mixtures | N | candidates (log-spaced + peers' points), span | selection / evaluation seeds |
+/// |---|---|---|---|---|
+/// | tiny | two-mode-s0.3 | 2 | 6 + uniform, balanced; span 3 | 1 / 2 |
+/// | quick | two-mode-s0.1, s0.3 | 2, 4 | 10 + uniform, balanced, balanced-paper, logsnr, edm; span 4 | 1 / 3 |
+/// | full | two-mode s0.05, s0.1, s0.3 | 2, 4, 8 | 12 + the same peers; span 5 | 1 / 5 |
+fn oracle_plan(scale: Scale) -> OraclePlan {
+    let peers = vec![
+        GridKind::Uniform,
+        GridKind::Balanced,
+        GridKind::BalancedPaper,
+        GridKind::LogSnr,
+        GridKind::Edm {
+            rho: crate::grids::DEFAULT_RHO,
+        },
+    ];
+    let config = OracleConfig {
+        log_points: 12,
+        span: 5,
+        peers,
+        segments: vec![2, 4, 8],
+        selection_seeds: vec![1000],
+        probe_samples: 256,
+        pilot_points: 6,
+        pilot_span: 2,
+        fine_points: 48,
+    };
+    let distill = distill_plan(scale);
+    match scale {
+        Scale::Tiny => OraclePlan {
+            mixtures: vec![Builtin::TwoModeS03],
+            config: OracleConfig {
+                log_points: 6,
+                span: 3,
+                peers: vec![GridKind::Uniform, GridKind::Balanced],
+                segments: vec![2],
+                probe_samples: 64,
+                pilot_points: 5,
+                fine_points: 16,
+                ..config
+            },
+            distill,
+        },
+        Scale::Quick => OraclePlan {
+            mixtures: vec![Builtin::TwoModeS01, Builtin::TwoModeS03],
+            config: OracleConfig {
+                log_points: 10,
+                span: 4,
+                segments: vec![2, 4],
+                fine_points: 32,
+                ..config
+            },
+            distill,
+        },
+        Scale::Full => OraclePlan {
+            mixtures: vec![
+                Builtin::TwoModeS005,
+                Builtin::TwoModeS01,
+                Builtin::TwoModeS03,
+            ],
+            config: OracleConfig {
+                probe_samples: 512,
+                ..config
+            },
+            distill,
+        },
     }
 }

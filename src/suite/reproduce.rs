@@ -8,7 +8,8 @@
 //! Sharding and merging:
 //!
 //! ```text
-//! reproduce --shard 0/n   the checker sections (bounds, score-net, mismatch, composition)
+//! reproduce --shard 0/n   the checker sections (bounds, score-net, mismatch, composition),
+//!                         the paths and oracle sections whole,
 //!                         and distillation cells j with j % n = 0; sections are kept in
 //!                         the cell store as one cell, so a rerun or a merge reads them back
 //! reproduce --shard i/n   (i > 0) distillation cells j % n = i only: no summary, no report
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::bounds::{self, BoundsEntry};
 use super::composition::{self, CompositionEntry};
 use super::mismatch::{self, RegimeResults};
+use super::oracle::{self, OracleSection};
 use super::paths::{self, PathsSection};
 use super::record::{RunKind, RunRecord, Source};
 use super::score_net::{self, ScoreNetSection};
@@ -56,6 +58,8 @@ pub struct Summary {
     pub distill_missing: usize,
     /// The process axis (theory/07-gaussian-paths.md).
     pub paths: PathsSection,
+    /// The oracle and fitted grids (theory/04, "Oracle and fitted grids").
+    pub oracle: OracleSection,
 }
 
 /// The checker sections of a plan: everything but the distillation sweep. Kept in the
@@ -75,13 +79,14 @@ pub struct Sections {
 }
 
 /// The names of the stages of a run, in order (for "stage k of n").
-pub const STAGES: [&str; 6] = [
+pub const STAGES: [&str; 7] = [
     "bounds",
     "score-net",
     "mismatch",
     "composition",
     "distill",
     "paths",
+    "oracle",
 ];
 
 /// The store key of a plan's sections: the version, the scale and a hash of the sections'
@@ -129,6 +134,41 @@ fn owned_paths(
     store.put(&paths_key(plan), &p)?;
     record.section("paths", Source::Computed, t);
     Ok(p)
+}
+
+// ---- The oracle-and-fitted-grids section (suite::oracle): shard 0 runs it whole. ----
+
+/// The store key of a plan's oracle section.
+fn oracle_key(plan: &Plan) -> String {
+    let config = format!(
+        "{}|{:?}|{:?}",
+        env!("CARGO_PKG_VERSION"),
+        plan.oracle,
+        plan.distill.budget
+    );
+    format!(
+        "oracle/{}/{:016x}",
+        plan.scale,
+        crate::seed::fnv1a(config.as_bytes())
+    )
+}
+
+/// The oracle section of shard 0: from the store, or computed whole and stored.
+fn owned_oracle(
+    plan: &Plan,
+    store: &CellStore,
+    progress: &dyn Progress,
+    record: &mut RunRecord,
+) -> Result<(OracleSection, usize), SuiteError> {
+    let t = Instant::now();
+    if let Some(o) = store.read::<(OracleSection, usize)>(&oracle_key(plan))? {
+        record.section("oracle", Source::Stored, t);
+        return Ok(o);
+    }
+    let o = oracle::section(&plan.oracle, store, progress)?;
+    store.put(&oracle_key(plan), &o)?;
+    record.section("oracle", Source::Computed, t);
+    Ok(o)
 }
 
 /// Compute the four checker sections, recording each in `record`.
@@ -189,12 +229,13 @@ fn summary(
     rows: Vec<DistillRow>,
     missing: usize,
     (paths, v_paths): (PathsSection, usize),
+    (oracle, v_oracle): (OracleSection, usize),
 ) -> Summary {
     let distill = summarize_rows(&rows);
     Summary {
         version: env!("CARGO_PKG_VERSION").to_string(),
         scale: plan.scale,
-        violations: s.violations + distill.violations + v_paths,
+        violations: s.violations + distill.violations + v_paths + v_oracle,
         bounds: s.bounds,
         score_net: s.score_net,
         mismatch: s.mismatch,
@@ -203,6 +244,7 @@ fn summary(
         distill,
         distill_missing: missing + paths.distill_missing,
         paths,
+        oracle,
     }
 }
 
@@ -267,13 +309,20 @@ pub fn run(
         record.section("paths", Source::Skipped, Instant::now());
         None
     };
+    let oracle = if owner {
+        Some(owned_oracle(plan, store, progress, &mut record)?)
+    } else {
+        record.section("oracle", Source::Skipped, Instant::now());
+        None
+    };
     record.distill_cells = sweep.rows.len();
     record.distill_missing = sweep.missing;
     record.seconds = start.elapsed().as_secs_f64();
     Ok(Reproduced {
         summary: sections
             .zip(paths)
-            .map(|(s, p)| summary(plan, s, sweep.rows, sweep.missing, p)),
+            .zip(oracle)
+            .map(|((s, p), o)| summary(plan, s, sweep.rows, sweep.missing, p, o)),
         record,
     })
 }
@@ -307,11 +356,23 @@ pub fn run_merge(
         .read::<(PathsSection, usize)>(&paths_key(plan))?
         .ok_or(SuiteError::MissingSections { scale: plan.scale })?;
     record.section("paths", Source::Stored, t);
+    let t = Instant::now();
+    let oracle = store
+        .read::<(OracleSection, usize)>(&oracle_key(plan))?
+        .ok_or(SuiteError::MissingSections { scale: plan.scale })?;
+    record.section("oracle", Source::Stored, t);
     record.distill_cells = sweep.rows.len();
     record.distill_missing = sweep.missing;
     record.seconds = start.elapsed().as_secs_f64();
     Ok(Reproduced {
-        summary: Some(summary(plan, sections, sweep.rows, sweep.missing, paths)),
+        summary: Some(summary(
+            plan,
+            sections,
+            sweep.rows,
+            sweep.missing,
+            paths,
+            oracle,
+        )),
         record,
     })
 }
