@@ -295,7 +295,10 @@ pub fn select(
         grids.push(ChosenGrid {
             grid: "fitted".into(),
             segments: n,
-            estimate: indices_of(&candidates, &times).map(|p| costs.path_cost(&p)),
+            // Representable only when every segment of it was a measured candidate.
+            estimate: indices_of(&candidates, &times)
+                .map(|p| costs.path_cost(&p))
+                .filter(|e| e.is_finite()),
             times,
         });
     }
@@ -307,12 +310,13 @@ pub fn select(
             times,
         });
     }
-    if grids
+    // A peer's segments are always measured: a non-finite estimate is a failed student.
+    if let Some(g) = grids
         .iter()
-        .any(|g| g.estimate.is_some_and(|e| !e.is_finite()))
+        .find(|g| g.estimate.is_some_and(|e| !e.is_finite()))
     {
         return Err(GridError::NoCandidatePath {
-            segments: 0,
+            segments: g.segments,
             candidates: m,
         }
         .into());

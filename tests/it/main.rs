@@ -28,6 +28,7 @@ mod lanes;
 mod mismatch;
 mod model;
 mod nn;
+mod oracle;
 mod nn_engine;
 mod nn_init;
 mod process;
