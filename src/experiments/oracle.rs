@@ -261,37 +261,9 @@ pub fn select(
         });
     }
     // The fitted grid: a small pilot, the law, the DP on a fine log-spaced set.
-    let pilot_times = candidate_times(t_min, t_max, cfg.pilot_points, &[]);
-    let pm = pilot_times.len();
-    let pilot_edges: Vec<(usize, usize)> = (0..pm)
-        .flat_map(|j| ((j + 1)..pm.min(j + cfg.pilot_span + 1)).map(move |k| (j, k)))
-        .collect();
-    let pilot = measure_segments(works, &pilot_times, &pilot_edges, cfg.probe_samples)?;
-    let pilot_lambda = lambda_at(mix, &pilot_times)?;
-    let log_snr = |t: f64| mix.process().log_snr(t);
-    let points: Vec<PilotPoint> = pilot_edges
-        .iter()
-        .zip(&pilot)
-        .map(|(&(j, k), s)| PilotPoint {
-            d_lambda: pilot_lambda[k] - pilot_lambda[j],
-            d_logsnr: log_snr(pilot_times[j]) - log_snr(pilot_times[k]),
-            eps: s.eps,
-        })
-        .collect();
-    let (fits, fit_used) = fit_all(&points)?;
-    let mut amp: Vec<(f64, f64)> = vec![(t_min, 1.0)];
-    amp.extend(
-        pilot
-            .iter()
-            .filter(|s| s.to > t_min)
-            .map(|s| (s.to, s.amplification())),
-    );
-    let amp = Amplification::new(&amp);
-    let fine = candidate_times(t_min, t_max, cfg.fine_points, &[]);
-    let fine_lambda = lambda_at(mix, &fine)?;
-    let fine_snr: Vec<f64> = fine.iter().map(|&t| log_snr(t)).collect();
+    let pilot = Pilot::fit(mix, works, (t_min, t_max), cfg)?;
     for &n in &cfg.segments {
-        let (times, _) = fitted_path(&fits[fit_used], &amp, &fine, &fine_lambda, &fine_snr, n)?;
+        let times = pilot.grid(n)?;
         grids.push(ChosenGrid {
             grid: "fitted".into(),
             segments: n,
@@ -324,9 +296,87 @@ pub fn select(
     Ok(Selection {
         candidates,
         segments,
-        pilot,
-        fits,
-        fit_used,
+        pilot: pilot.segments,
+        fits: pilot.fits,
+        fit_used: pilot.fit_used,
         grids,
     })
+}
+
+/// The fitted grid's pilot: its measured segments, the law fits, the amplification, and
+/// the fine candidate set the grid is chosen on (module doc of [`crate::grids::fitted`]).
+#[derive(Debug, Clone)]
+pub struct Pilot {
+    /// The pilot's measured segments.
+    pub segments: Vec<SegmentEstimate>,
+    /// Every law fit.
+    pub fits: Vec<LawFit>,
+    /// Index of the law used.
+    pub fit_used: usize,
+    /// `A(t)` from the pilot.
+    pub amplification: Amplification,
+    fine: Vec<f64>,
+    fine_lambda: Vec<f64>,
+    fine_snr: Vec<f64>,
+}
+
+impl Pilot {
+    /// Train and measure the pilot's segment students (`cfg.pilot_points` log-spaced
+    /// times, spans up to `cfg.pilot_span`) at the works' seeds and fit the law.
+    pub fn fit(
+        mix: &Mixture,
+        works: &[SeedWork],
+        (t_min, t_max): (f64, f64),
+        cfg: &OracleConfig,
+    ) -> Result<Pilot, DistillError> {
+        cfg.check()?;
+        let pilot_times = candidate_times(t_min, t_max, cfg.pilot_points, &[]);
+        let pm = pilot_times.len();
+        let pilot_edges: Vec<(usize, usize)> = (0..pm)
+            .flat_map(|j| ((j + 1)..pm.min(j + cfg.pilot_span + 1)).map(move |k| (j, k)))
+            .collect();
+        let segments = measure_segments(works, &pilot_times, &pilot_edges, cfg.probe_samples)?;
+        let pilot_lambda = lambda_at(mix, &pilot_times)?;
+        let log_snr = |t: f64| mix.process().log_snr(t);
+        let points: Vec<PilotPoint> = pilot_edges
+            .iter()
+            .zip(&segments)
+            .map(|(&(j, k), s)| PilotPoint {
+                d_lambda: pilot_lambda[k] - pilot_lambda[j],
+                d_logsnr: log_snr(pilot_times[j]) - log_snr(pilot_times[k]),
+                eps: s.eps,
+            })
+            .collect();
+        let (fits, fit_used) = fit_all(&points)?;
+        let mut amp: Vec<(f64, f64)> = vec![(t_min, 1.0)];
+        amp.extend(
+            segments
+                .iter()
+                .filter(|s| s.to > t_min)
+                .map(|s| (s.to, s.amplification())),
+        );
+        let fine = candidate_times(t_min, t_max, cfg.fine_points, &[]);
+        Ok(Pilot {
+            segments,
+            fits,
+            fit_used,
+            amplification: Amplification::new(&amp),
+            fine_lambda: lambda_at(mix, &fine)?,
+            fine_snr: fine.iter().map(|&t| log_snr(t)).collect(),
+            fine,
+        })
+    }
+
+    /// The fitted grid with `n` segments.
+    pub fn grid(&self, n: usize) -> Result<Vec<f64>, DistillError> {
+        let (times, _) = fitted_path(
+            &self.fits[self.fit_used],
+            &self.amplification,
+            &self.fine,
+            &self.fine_lambda,
+            &self.fine_snr,
+            n,
+        )?;
+        Ok(times)
+    }
 }

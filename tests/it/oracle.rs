@@ -26,7 +26,13 @@ fn brute_force(c: &CostTable, n: usize) -> Option<f64> {
             continue;
         }
         let mut path = vec![0];
-        path.extend(inner.iter().enumerate().filter(|(b, _)| mask >> b & 1 == 1).map(|(_, &i)| i));
+        path.extend(
+            inner
+                .iter()
+                .enumerate()
+                .filter(|(b, _)| mask >> b & 1 == 1)
+                .map(|(_, &i)| i),
+        );
         path.push(m - 1);
         let cost = c.path_cost(&path);
         if cost.is_finite() && best.is_none_or(|b| cost < b) {
@@ -79,7 +85,9 @@ fn greedy_mutation_is_caught() {
     for seed in 0..200 {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let c = random_table(8, 2, &mut rng);
-        let Some(b) = brute_force(&c, 3) else { continue };
+        let Some(b) = brute_force(&c, 3) else {
+            continue;
+        };
         let (_, dp) = best_path(&c, 3).unwrap();
         assert!((dp - b).abs() <= 1e-12 * b);
         if let Ok((_, g)) = best_path_mutated(&c, 3, Some(Mutation::Greedy)) {
@@ -88,7 +96,10 @@ fn greedy_mutation_is_caught() {
             }
         }
     }
-    assert!(caught > 20, "greedy was suboptimal on only {caught} of 200 tables");
+    assert!(
+        caught > 20,
+        "greedy was suboptimal on only {caught} of 200 tables"
+    );
 }
 
 fn tiny_selection(seed: u64) -> oracle::Selection {
@@ -96,7 +107,13 @@ fn tiny_selection(seed: u64) -> oracle::Selection {
     let mix = plan.oracle.mixtures[0].mixture();
     let d = &plan.distill;
     let budget = d.budget.check().unwrap();
-    let work = SeedWork::new(d.teacher.flow(&mix), seed, budget, d.eval_samples, (d.t_min, d.t_max));
+    let work = SeedWork::new(
+        d.teacher.flow(&mix),
+        seed,
+        budget,
+        d.eval_samples,
+        (d.t_min, d.t_max),
+    );
     oracle::select(&mix, &[work], (d.t_min, d.t_max), &plan.oracle.config).unwrap()
 }
 
@@ -138,7 +155,11 @@ fn fitted_law_recovers_synthetic_exponent() {
             let d_lambda = 10f64.powf(3.0 * rng.random::<f64>() - 1.0);
             let d_logsnr = 10f64.powf(2.0 * rng.random::<f64>() - 1.0);
             let noise = (0.1 * (rng.random::<f64>() - 0.5)).exp();
-            PilotPoint { d_lambda, d_logsnr, eps: 0.02 * d_lambda.powf(0.7) * noise }
+            PilotPoint {
+                d_lambda,
+                d_logsnr,
+                eps: 0.02 * d_lambda.powf(0.7) * noise,
+            }
         })
         .collect();
     let one = fit(&pts, Covariates::Lambda).unwrap();
@@ -151,7 +172,12 @@ fn fitted_law_recovers_synthetic_exponent() {
     let (fits, used) = fit_all(&pts).unwrap();
     assert_ne!(fits[used].covariates, Covariates::LogSnr);
     // Too few points: a clear error, not a fit.
-    assert!(fit(&pts[..2], Covariates::Lambda).unwrap_err().to_string().contains("pilot"));
+    assert!(
+        fit(&pts[..2], Covariates::Lambda)
+            .unwrap_err()
+            .to_string()
+            .contains("pilot")
+    );
 }
 
 /// Pinned: the tiny section's tables (3 significant digits). Deterministic from its seeds;
@@ -176,4 +202,101 @@ fn tiny_oracle_section() {
         insta::assert_snapshot!("oracle_tiny", text);
     });
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The section alone at a scale (its peer cells computed too, as in a run without the main
+/// sweep), for its cost: `FLOWCERT_ORACLE_SCALE=full cargo test --release --test it
+/// oracle::section_cost -- --ignored --nocapture` (README, "Oracle and fitted grids").
+#[test]
+#[ignore]
+fn section_cost() {
+    let scale: Scale = std::env::var("FLOWCERT_ORACLE_SCALE")
+        .unwrap_or_else(|_| "quick".into())
+        .parse()
+        .unwrap();
+    let plan = Plan::at(scale);
+    let dir = std::env::temp_dir().join(format!("flowcert-oracle-cost-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let t = std::time::Instant::now();
+    let (s, violations) =
+        flowcert::suite::oracle::section(&plan.oracle, &CellStore::open(&dir).unwrap(), &Silent)
+            .unwrap();
+    println!(
+        "{scale}: {:.1} s wall, {violations} violations",
+        t.elapsed().as_secs_f64()
+    );
+    use flowcert::suite::oracle::{fits_table, gaps_table, grids_table};
+    println!(
+        "{}\n{}\n{}",
+        gaps_table(&s, 3).to_markdown(),
+        fits_table(&s, 3).to_markdown(),
+        grids_table(&s, 3).to_markdown()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `grid --kind fitted`: seeded and deterministic (the same times twice, other times at
+/// another seed), N + 1 increasing times with the pinned ends, the law in the JSON; bad
+/// kinds and too many segments get exit status 2 with the fix.
+#[test]
+fn cli_grid_fitted() {
+    use crate::common::cli::{assert_bad, run_json};
+    let args = |seed: &'static str| {
+        vec![
+            "grid",
+            "--mixture",
+            "builtin:two-mode-s0.3",
+            "--segments",
+            "3",
+            "--kind",
+            "fitted",
+            "--t-min",
+            "0.001",
+            "--t-max",
+            "3",
+            "--seed",
+            seed,
+            "--json",
+        ]
+    };
+    let a = run_json(&args("0"));
+    let times: Vec<f64> = serde_json::from_value(a["times"].clone()).unwrap();
+    assert_eq!(times.len(), 4);
+    assert_eq!((times[0], times[3]), (0.001, 3.0));
+    assert!(times.windows(2).all(|w| w[0] < w[1]));
+    assert!(a["law"]["fits"].as_array().unwrap().len() == 3);
+    assert_eq!(a, run_json(&args("0")));
+    assert_ne!(a["law"], run_json(&args("1"))["law"]);
+    assert_bad(
+        &[
+            "grid",
+            "--mixture",
+            "builtin:two-mode-s0.3",
+            "--segments",
+            "3",
+            "--kind",
+            "fited",
+            "--t-min",
+            "0.001",
+            "--t-max",
+            "3",
+        ],
+        &["--kind", "fitted"],
+    );
+    assert_bad(
+        &[
+            "grid",
+            "--mixture",
+            "builtin:two-mode-s0.3",
+            "--segments",
+            "60",
+            "--kind",
+            "fitted",
+            "--t-min",
+            "0.001",
+            "--t-max",
+            "3",
+        ],
+        &["--segments", "at most 47"],
+    );
 }
