@@ -127,11 +127,7 @@ pub fn fit(points: &[PilotPoint], covariates: Covariates) -> Result<LawFit, Grid
         _ => pts[i].d_logsnr.ln(),
     });
     let y = DVector::from_iterator(n, pts.iter().map(|p| p.eps.ln()));
-    let beta = x
-        .clone()
-        .svd(true, true)
-        .solve(&y, 1e-12)
-        .map_err(|e| bad(e))?;
+    let beta = x.clone().svd(true, true).solve(&y, 1e-12).map_err(bad)?;
     let resid = &y - &x * &beta;
     let mean = y.mean();
     let ss_tot: f64 = y.iter().map(|v| (v - mean).powi(2)).sum();

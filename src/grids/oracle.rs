@@ -191,11 +191,9 @@ fn reachable(costs: &CostTable, k: usize, steps: usize) -> bool {
     now[k] = true;
     for _ in 0..steps {
         let mut next = vec![false; m];
-        for j in 0..m {
-            if now[j] {
-                for (l, n) in next.iter_mut().enumerate().skip(j + 1) {
-                    *n |= costs.get(j, l).is_finite();
-                }
+        for (j, _) in now.iter().enumerate().filter(|(_, on)| **on) {
+            for (l, n) in next.iter_mut().enumerate().skip(j + 1) {
+                *n |= costs.get(j, l).is_finite();
             }
         }
         now = next;

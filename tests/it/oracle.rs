@@ -90,10 +90,10 @@ fn greedy_mutation_is_caught() {
         };
         let (_, dp) = best_path(&c, 3).unwrap();
         assert!((dp - b).abs() <= 1e-12 * b);
-        if let Ok((_, g)) = best_path_mutated(&c, 3, Some(Mutation::Greedy)) {
-            if g > b * (1.0 + 1e-9) {
-                caught += 1;
-            }
+        if let Ok((_, g)) = best_path_mutated(&c, 3, Some(Mutation::Greedy))
+            && g > b * (1.0 + 1e-9)
+        {
+            caught += 1;
         }
     }
     assert!(
