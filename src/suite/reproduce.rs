@@ -117,23 +117,36 @@ fn paths_key(plan: &Plan) -> String {
     )
 }
 
-/// The process-axis section of shard 0: from the store, or computed whole (its
-/// distillation cells included: it is small) and stored, so that `merge` computes nothing.
+/// A section that shard 0 computes whole: from the store under `key`, or computed and
+/// stored, so that `merge` computes nothing; recorded in `record` as `name`.
+fn owned<T: Serialize + serde::de::DeserializeOwned>(
+    store: &CellStore,
+    key: &str,
+    name: &str,
+    record: &mut RunRecord,
+    compute: impl FnOnce() -> Result<T, SuiteError>,
+) -> Result<T, SuiteError> {
+    let t = Instant::now();
+    if let Some(v) = store.read::<T>(key)? {
+        record.section(name, Source::Stored, t);
+        return Ok(v);
+    }
+    let v = compute()?;
+    store.put(key, &v)?;
+    record.section(name, Source::Computed, t);
+    Ok(v)
+}
+
+/// The process-axis section of shard 0 (its distillation cells included: it is small).
 fn owned_paths(
     plan: &Plan,
     store: &CellStore,
     progress: &dyn Progress,
     record: &mut RunRecord,
 ) -> Result<(PathsSection, usize), SuiteError> {
-    let t = Instant::now();
-    if let Some(p) = store.read::<(PathsSection, usize)>(&paths_key(plan))? {
-        record.section("paths", Source::Stored, t);
-        return Ok(p);
-    }
-    let p = paths::section(&plan.paths, store, Shard::ALL, progress)?;
-    store.put(&paths_key(plan), &p)?;
-    record.section("paths", Source::Computed, t);
-    Ok(p)
+    owned(store, &paths_key(plan), "paths", record, || {
+        paths::section(&plan.paths, store, Shard::ALL, progress)
+    })
 }
 
 // ---- The oracle-and-fitted-grids section (suite::oracle): shard 0 runs it whole. ----
@@ -153,22 +166,16 @@ fn oracle_key(plan: &Plan) -> String {
     )
 }
 
-/// The oracle section of shard 0: from the store, or computed whole and stored.
+/// The oracle section of shard 0.
 fn owned_oracle(
     plan: &Plan,
     store: &CellStore,
     progress: &dyn Progress,
     record: &mut RunRecord,
 ) -> Result<(OracleSection, usize), SuiteError> {
-    let t = Instant::now();
-    if let Some(o) = store.read::<(OracleSection, usize)>(&oracle_key(plan))? {
-        record.section("oracle", Source::Stored, t);
-        return Ok(o);
-    }
-    let o = oracle::section(&plan.oracle, store, progress)?;
-    store.put(&oracle_key(plan), &o)?;
-    record.section("oracle", Source::Computed, t);
-    Ok(o)
+    owned(store, &oracle_key(plan), "oracle", record, || {
+        oracle::section(&plan.oracle, store, progress)
+    })
 }
 
 /// Compute the four checker sections, recording each in `record`.

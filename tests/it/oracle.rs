@@ -184,13 +184,22 @@ fn fitted_law_recovers_synthetic_exponent() {
 /// a change here means the selection or the experiment changed: explain it in the commit.
 #[test]
 fn tiny_oracle_section() {
-    let plan = Plan::at(Scale::Tiny);
-    let dir = std::env::temp_dir().join(format!("flowcert-snap-oracle-{}", std::process::id()));
+    let (text, violations) = section_tables(Scale::Tiny, "snap");
+    assert_eq!(violations, 0);
+    common::pinned(|| {
+        insta::assert_snapshot!("oracle_tiny", text);
+    });
+}
+
+/// The section at `scale` on a fresh store: its three tables (3 digits) and violations.
+fn section_tables(scale: Scale, tag: &str) -> (String, usize) {
+    let plan = Plan::at(scale);
+    let dir = std::env::temp_dir().join(format!("flowcert-oracle-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let (s, violations) =
         flowcert::suite::oracle::section(&plan.oracle, &CellStore::open(&dir).unwrap(), &Silent)
             .unwrap();
-    assert_eq!(violations, 0);
+    let _ = std::fs::remove_dir_all(&dir);
     use flowcert::suite::oracle::{fits_table, gaps_table, grids_table};
     let text = format!(
         "{}\n{}\n{}",
@@ -198,10 +207,7 @@ fn tiny_oracle_section() {
         fits_table(&s, 3).to_markdown(),
         grids_table(&s, 3).to_markdown()
     );
-    common::pinned(|| {
-        insta::assert_snapshot!("oracle_tiny", text);
-    });
-    let _ = std::fs::remove_dir_all(&dir);
+    (text, violations)
 }
 
 /// The section alone at a scale (its peer cells computed too, as in a run without the main
@@ -214,25 +220,12 @@ fn section_cost() {
         .unwrap_or_else(|_| "quick".into())
         .parse()
         .unwrap();
-    let plan = Plan::at(scale);
-    let dir = std::env::temp_dir().join(format!("flowcert-oracle-cost-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
     let t = std::time::Instant::now();
-    let (s, violations) =
-        flowcert::suite::oracle::section(&plan.oracle, &CellStore::open(&dir).unwrap(), &Silent)
-            .unwrap();
+    let (text, violations) = section_tables(scale, "cost");
     println!(
-        "{scale}: {:.1} s wall, {violations} violations",
+        "{scale}: {:.1} s wall, {violations} violations\n{text}",
         t.elapsed().as_secs_f64()
     );
-    use flowcert::suite::oracle::{fits_table, gaps_table, grids_table};
-    println!(
-        "{}\n{}\n{}",
-        gaps_table(&s, 3).to_markdown(),
-        fits_table(&s, 3).to_markdown(),
-        grids_table(&s, 3).to_markdown()
-    );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `grid --kind fitted`: seeded and deterministic (the same times twice, other times at
