@@ -44,3 +44,4 @@ mod solver;
 mod stability;
 mod stability_search;
 mod suite;
+mod verdict;

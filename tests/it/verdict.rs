@@ -1,0 +1,108 @@
+//! The verdict table (every grid against uniform, paired over seeds): the reductions and
+//! intervals recomputed by hand from synthetic cells whose errors are known.
+
+use flowcert::experiments::distill::DistillRow;
+use flowcert::experiments::distill_summary::against_baseline;
+use flowcert::report::verdict::grids_vs_uniform_table;
+
+fn row(mixture: &str, grid: &str, n: usize, seed: u64, rel_mse: f64) -> DistillRow {
+    DistillRow {
+        mixture: mixture.into(),
+        grid: grid.into(),
+        segments: n,
+        seed,
+        times: (0..=n).map(|i| i as f64).collect(),
+        lambda: vec![0.0; n + 1],
+        rel_mse,
+        local_errors: vec![0.1; n],
+        train_loss: vec![0.01; n],
+        bound: 1.0,
+        bound_rigorous: true,
+    }
+}
+
+/// The two-sided 97.5% quantile of Student's t with 4 degrees of freedom (printed tables:
+/// 2.776445105...).
+const T_975_DF4: f64 = 2.776_445_105_197_799;
+
+fn cells() -> Vec<DistillRow> {
+    let uniform = [0.020, 0.025, 0.018, 0.030, 0.022];
+    // logsnr: each seed a different fraction of uniform; balanced: exactly half.
+    let frac = [0.40, 0.55, 0.35, 0.50, 0.45];
+    let mut rows = Vec::new();
+    for (s, (&u, &f)) in uniform.iter().zip(&frac).enumerate() {
+        let s = s as u64;
+        // Listed out of order, and N = 1 (all grids equal) too: it has no reduction row.
+        rows.push(row("m", "logsnr", 4, s, u * f));
+        rows.push(row("m", "uniform", 4, s, u));
+        rows.push(row("m", "balanced", 4, s, 0.5 * u));
+        rows.push(row("m", "uniform", 1, s, u));
+        rows.push(row("m", "balanced", 1, s, u));
+    }
+    // edm has only seeds 0 and 1: paired over those, no interval.
+    rows.push(row("m", "edm", 4, 0, 0.010));
+    rows.push(row("m", "edm", 4, 1, 0.030));
+    rows
+}
+
+#[test]
+fn every_grid_against_uniform_is_paired_by_seed_with_its_interval() {
+    let rows = cells();
+    let reds = against_baseline(&rows, "uniform");
+    // N = 1 and uniform itself are left out.
+    let names: Vec<(&str, usize)> = reds.iter().map(|r| (r.grid.as_str(), r.segments)).collect();
+    assert_eq!(names, [("balanced", 4), ("edm", 4), ("logsnr", 4)]);
+
+    // balanced = uniform / 2 on every seed: 50% with a zero-width interval.
+    let b = &reds[0].log_scale;
+    assert!((b.reduction - 0.5).abs() < 1e-12, "{b:?}");
+    let (lo, hi) = b.interval.unwrap();
+    assert!(
+        (lo - 0.5).abs() < 1e-12 && (hi - 0.5).abs() < 1e-12,
+        "{b:?}"
+    );
+
+    // logsnr: by hand on the log ratios ln(frac).
+    let frac: [f64; 5] = [0.40, 0.55, 0.35, 0.50, 0.45];
+    let logs: Vec<f64> = frac.iter().map(|f| f.ln()).collect();
+    let mean = logs.iter().sum::<f64>() / 5.0;
+    let sd = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / 4.0).sqrt();
+    let half = T_975_DF4 * sd / 5f64.sqrt();
+    let l = &reds[2].log_scale;
+    assert_eq!(l.n, 5);
+    assert!((l.reduction - (1.0 - mean.exp())).abs() < 1e-12, "{l:?}");
+    let (lo, hi) = l.interval.unwrap();
+    assert!((lo - (1.0 - (mean + half).exp())).abs() < 1e-9, "{lo}");
+    assert!((hi - (1.0 - (mean - half).exp())).abs() < 1e-9, "{hi}");
+    // The arithmetic reduction of the means beside it.
+    let u = [0.020, 0.025, 0.018, 0.030, 0.022];
+    let of_means =
+        1.0 - u.iter().zip(&frac).map(|(u, f)| u * f).sum::<f64>() / u.iter().sum::<f64>();
+    assert!((reds[2].of_means - of_means).abs() < 1e-12);
+
+    // edm: only the two shared seeds, ln(0.5) and ln(1.2), and no interval from two.
+    let e = &reds[1].log_scale;
+    assert_eq!(e.n, 2);
+    let m2 = (0.5f64.ln() + 1.2f64.ln()) / 2.0;
+    assert!((e.reduction - (1.0 - m2.exp())).abs() < 1e-12, "{e:?}");
+    assert!(e.interval.is_none());
+}
+
+#[test]
+fn the_verdict_table_lists_grids_in_the_figures_order_and_marks_short_intervals() {
+    let t = grids_vs_uniform_table(&cells(), 3);
+    let grids: Vec<&str> = t.rows.iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(grids, ["balanced", "logsnr", "edm"]);
+    assert_eq!(t.rows[0][3], "50.0%");
+    assert_eq!(t.rows[0][4], "[50.0%, 50.0%]");
+    assert_eq!(t.rows[2][4], "n/a (2 seeds)");
+    assert_eq!(t.rows[2][6], "2");
+    // A worse grid shows a negative reduction (edm: geometric mean ratio sqrt(0.6) < 1 is
+    // still a reduction; make uniform the better one to see the sign).
+    let mut rows = cells();
+    for r in rows.iter_mut().filter(|r| r.grid == "balanced") {
+        r.rel_mse *= 4.0; // balanced = 2 x uniform: -100%
+    }
+    let t = grids_vs_uniform_table(&rows, 3);
+    assert_eq!(t.rows[0][3], "-100%");
+}
