@@ -1,5 +1,7 @@
 //! The verdict table (every grid against uniform, paired over seeds): the reductions and
-//! intervals recomputed by hand from synthetic cells whose errors are known.
+//! intervals recomputed by hand from synthetic cells whose errors are known; and what the
+//! review of a full run's figures found (scatters of identical series, the figures of a
+//! full run through the mechanical checks).
 
 use flowcert::experiments::distill::DistillRow;
 use flowcert::experiments::distill_summary::against_baseline;
@@ -105,4 +107,85 @@ fn the_verdict_table_lists_grids_in_the_figures_order_and_marks_short_intervals(
     }
     let t = grids_vs_uniform_table(&rows, 3);
     assert_eq!(t.rows[0][3], "-100%");
+}
+
+/// The mechanical figure checks on the figures of a *full* run (which writes figures a tiny
+/// run does not, e.g. `score_net_dsm`): `FLOWCERT_FULL_RUN=DIR cargo test --test it
+/// full_run_figures -- --ignored`, with DIR the `--out` of `flowcert reproduce`.
+#[test]
+#[ignore = "needs the output of a full reproduce: set FLOWCERT_FULL_RUN=DIR"]
+fn full_run_figures_pass_the_mechanical_checks() {
+    let dir = std::env::var("FLOWCERT_FULL_RUN").expect("set FLOWCERT_FULL_RUN=DIR");
+    let mut svgs: Vec<_> = std::fs::read_dir(std::path::Path::new(&dir).join("plots"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .collect();
+    svgs.sort();
+    assert!(!svgs.is_empty(), "no SVG under {dir}/plots");
+    let mut bad = Vec::new();
+    for p in &svgs {
+        let svg = std::fs::read_to_string(p).unwrap();
+        let problems = flowcert::report::plot::lint::check(&svg).unwrap();
+        if !problems.is_empty() {
+            bad.push(format!("{}: {problems:#?}", p.display()));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} of {} figures:\n{}",
+        bad.len(),
+        svgs.len(),
+        bad.join("\n")
+    );
+}
+
+/// Two identical scatters with several points per x (local error against the Lambda
+/// increment: balanced and balanced-one-sided on the built-in suite) are found to coincide:
+/// drawn nested, and said in the caption; a scatter that shares only a few of their points
+/// is not. (The search paired each point with the *first* point at its x, so identical
+/// scatters were not found and one hid the other unsaid, while scatters sharing only their
+/// N = 1 points could be said to coincide.)
+#[test]
+fn identical_scatters_with_repeated_x_are_drawn_nested_and_captioned() {
+    use flowcert::report::plot::{Axis, Figure, Panel, Series};
+    let pts: Vec<(f64, f64)> = (0..30)
+        .map(|i| (1.0 + (i % 5) as f64, 0.1 + 0.37 * ((i * 7) % 11) as f64))
+        .collect();
+    // Shares two points with the pair (as every grid shares its N = 1 cells), not the rest.
+    let mut other: Vec<(f64, f64)> = pts.iter().map(|&(x, y)| (x + 0.5, y)).collect();
+    other[0] = pts[0];
+    other[1] = pts[1];
+    let fig = Figure::new(
+        "t",
+        "Scatter.",
+        vec![Panel::new(
+            Axis::linear("x"),
+            Axis::linear("y"),
+            vec![
+                Series::scatter("balanced", pts.clone()),
+                Series::scatter("balanced-one-sided", pts),
+                Series::scatter("elsewhere", other),
+            ],
+        )],
+    )
+    .render();
+    assert!(
+        fig.caption.contains(
+            "balanced and balanced-one-sided coincide at this scale; they are drawn on top of one another as nested markers"
+        ),
+        "{}",
+        fig.caption
+    );
+    assert!(!fig.caption.contains("elsewhere"), "{}", fig.caption);
+    // The first of the pair is drawn as white-filled rings around the second.
+    let first = fig.svg.split("id=\"series-0-0\"").nth(1).unwrap();
+    let first = &first[..first.find("</g>").unwrap()];
+    assert_eq!(first.matches("fill=\"white\"").count(), 30, "{first}");
+    assert!(
+        flowcert::report::plot::lint::check(&fig.svg)
+            .unwrap()
+            .is_empty()
+    );
 }
