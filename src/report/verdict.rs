@@ -8,7 +8,7 @@ use crate::experiments::distill::DistillRow;
 use crate::experiments::distill_summary::against_baseline;
 use crate::grids::GridKind;
 
-use super::distill::pct;
+use super::distill::{interval_cell, pct};
 use super::table::Table;
 
 /// The baseline of the verdict: the uniform grid.
@@ -65,10 +65,7 @@ pub fn grids_vs_uniform_table(rows: &[DistillRow], digits: usize) -> Table {
             r.segments.to_string(),
             r.grid.clone(),
             pct(lr.reduction, digits),
-            match lr.interval {
-                Some((lo, hi)) => format!("[{}, {}]", pct(lo, digits), pct(hi, digits)),
-                None => format!("n/a ({} seed{})", lr.n, if lr.n == 1 { "" } else { "s" }),
-            },
+            interval_cell(lr, digits),
             pct(r.of_means, digits),
             lr.n.to_string(),
         ]);
