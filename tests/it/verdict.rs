@@ -189,3 +189,32 @@ fn identical_scatters_with_repeated_x_are_drawn_nested_and_captioned() {
             .is_empty()
     );
 }
+
+/// Coincident series whose names contain commas ("L(t), two-sided bound") are listed with
+/// semicolons in the caption, so that the list of names stays readable.
+#[test]
+fn coincident_names_with_commas_are_listed_with_semicolons() {
+    use flowcert::report::plot::{Axis, Figure, Panel, Series};
+    let pts: Vec<(f64, f64)> = (1..6).map(|i| (i as f64, (i * i) as f64)).collect();
+    let fig = Figure::new(
+        "t",
+        "Lines.",
+        vec![Panel::new(
+            Axis::linear("x"),
+            Axis::linear("y"),
+            vec![
+                Series::line_markers("L(t), two-sided bound", pts.clone()),
+                Series::line_markers("mu(t), one-sided bound", pts.clone()),
+                Series::scatter("sup ||J||, search", pts),
+            ],
+        )],
+    )
+    .render();
+    assert!(
+        fig.caption.contains(
+            "L(t), two-sided bound; mu(t), one-sided bound; and sup ||J||, search coincide at this scale"
+        ),
+        "{}",
+        fig.caption
+    );
+}

@@ -239,13 +239,19 @@ fn coincident(points: &[Vec<(f64, f64)>], scatter: &[bool]) -> Vec<Vec<usize>> {
 }
 
 fn list(names: &[&str]) -> String {
+    // Names with commas ("L(t), two-sided bound") are separated by semicolons, so that
+    // the list still reads as a list.
+    let (sep, last) = if names.iter().any(|n| n.contains(',')) {
+        ("; ", "; and ")
+    } else {
+        (", ", " and ")
+    };
     match names {
         [] => String::new(),
         [a] => (*a).to_string(),
-        [a, b] => format!("{a} and {b}"),
         _ => format!(
-            "{} and {}",
-            names[..names.len() - 1].join(", "),
+            "{}{last}{}",
+            names[..names.len() - 1].join(sep),
             names[names.len() - 1]
         ),
     }
