@@ -84,7 +84,11 @@ fn path_line(process: &Process, plan: &Plan) -> String {
     format!(
         "process {}: the suite's OU times mapped to the times of equal sigma/alpha (theory/07), e.g. L(t) at {}; stability and composition on [{}, {}]\n",
         process.label(),
-        b.times.iter().map(|&t| sig(t, 4)).collect::<Vec<_>>().join(", "),
+        b.times
+            .iter()
+            .map(|&t| sig(t, 4))
+            .collect::<Vec<_>>()
+            .join(", "),
         sig(b.t_min, 4),
         sig(b.t_max, 4),
     )

@@ -44,19 +44,14 @@ fn mapped_plan_has_ou_noise_ratios_on_every_path() {
     let base = Plan::at(Scale::Tiny);
     for p in others() {
         let plan = Plan::at(Scale::Tiny).on_process(&p).unwrap();
-        let pairs = base
-            .bounds
-            .times
-            .iter()
-            .zip(&plan.bounds.times)
-            .chain([
-                (&base.bounds.t_min, &plan.bounds.t_min),
-                (&base.bounds.t_max, &plan.bounds.t_max),
-                (&base.composition.t_min, &plan.composition.t_min),
-                (&base.composition.t_max, &plan.composition.t_max),
-                (&base.mismatch.config.t_min, &plan.mismatch.config.t_min),
-                (&base.mismatch.config.t_max, &plan.mismatch.config.t_max),
-            ]);
+        let pairs = base.bounds.times.iter().zip(&plan.bounds.times).chain([
+            (&base.bounds.t_min, &plan.bounds.t_min),
+            (&base.bounds.t_max, &plan.bounds.t_max),
+            (&base.composition.t_min, &plan.composition.t_min),
+            (&base.composition.t_max, &plan.composition.t_max),
+            (&base.mismatch.config.t_min, &plan.mismatch.config.t_min),
+            (&base.mismatch.config.t_max, &plan.mismatch.config.t_max),
+        ]);
         for (&t_ou, &t) in pairs {
             assert!(p.domain().contains(t), "{}: {t} outside", p.label());
             let (want, got) = (ratio(&ou, t_ou), ratio(&p, t));
@@ -68,7 +63,9 @@ fn mapped_plan_has_ou_noise_ratios_on_every_path() {
         }
     }
     // OU: the plan as it was (bit for bit).
-    let same = Plan::at(Scale::Tiny).on_process(&Process::default()).unwrap();
+    let same = Plan::at(Scale::Tiny)
+        .on_process(&Process::default())
+        .unwrap();
     assert_eq!(same.bounds.times, base.bounds.times);
     assert_eq!(
         (same.composition.t_min, same.mismatch.config.t_max),
@@ -110,7 +107,10 @@ fn vp_bounds_are_h_times_ou_at_the_matched_times() {
         for (&t_ou, &t) in ou.bounds.times.iter().zip(&plan.bounds.times) {
             let want = p.coeffs(t).h * l_ou.at(t_ou).unwrap().bound;
             let got = l_vp.at(t).unwrap().bound;
-            assert!((got - want).abs() <= 1e-8 * want, "{name} t={t}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-8 * want,
+                "{name} t={t}: {got} vs {want}"
+            );
         }
     }
 }
@@ -209,7 +209,10 @@ fn cli_check_refuses_a_cut_path_and_reports_stiff_cases() {
     let rows = v["rows"].as_array().unwrap();
     let st = rows.iter().find(|r| r["checker"] == "stability").unwrap();
     assert_eq!(st["checked"], 0);
-    assert!(st["note"].as_str().unwrap().contains("not run: int L"), "{st}");
+    assert!(
+        st["note"].as_str().unwrap().contains("not run: int L"),
+        "{st}"
+    );
     let lip = rows.iter().find(|r| r["checker"] == "lipschitz").unwrap();
     assert_eq!(lip["violations"], 0);
     assert!(lip["checked"].as_u64().unwrap() > 0);
