@@ -25,6 +25,7 @@ mod flow;
 mod fuzz;
 mod grids;
 mod hostile;
+mod isotropic_paths;
 mod lanes;
 mod mismatch;
 mod model;
