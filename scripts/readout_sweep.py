@@ -9,6 +9,8 @@ interval, the balanced-vs-uniform paired reduction and the best grid; per scale 
 the local-error law eps_i ~ (Delta Lambda_i)^b fitted by least squares in logs over the
 distinct (seed, segment) pairs, with the correlation of the logs.
 Usage: python3 scripts/readout_sweep.py DIR
+       python3 scripts/readout_sweep.py --law reproduce-out/summary.json
+(the second: only the local-error law, over the distill_rows of a reproduce run, every N)
 """
 import glob, json, math, os, re, sys
 from collections import defaultdict
@@ -77,11 +79,17 @@ def main(d):
 def local_law(d):
     """b and the log-log correlation of eps_i against Delta Lambda_i, per scale and mixture."""
     pts = defaultdict(dict)
-    for f in glob.glob(os.path.join(d, "ro*.json")):
-        if os.path.getsize(f) == 0:
-            continue
-        scale = float(re.match(r"ro([0-9.]+)-", os.path.basename(f)).group(1))
-        for r in json.load(open(f))["rows"]:
+    if d.endswith(".json"):  # a reproduce summary: its default scale
+        sources = [(0.03, json.load(open(d))["distill_rows"])]
+    else:
+        sources = []
+        for f in glob.glob(os.path.join(d, "ro*.json")):
+            if os.path.getsize(f) == 0:
+                continue
+            scale = float(re.match(r"ro([0-9.]+)-", os.path.basename(f)).group(1))
+            sources.append((scale, json.load(open(f))["rows"]))
+    for scale, rows in sources:
+        for r in rows:
             t, lam, eps = r["times"], r["lambda"], r["local_errors"]
             for i in range(1, len(t)):
                 dl = lam[i] - lam[i - 1]
@@ -101,5 +109,8 @@ def local_law(d):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else ".")
-    local_law(sys.argv[1] if len(sys.argv) > 1 else ".")
+    if len(sys.argv) > 2 and sys.argv[1] == "--law":
+        local_law(sys.argv[2])
+    else:
+        main(sys.argv[1] if len(sys.argv) > 1 else ".")
+        local_law(sys.argv[1] if len(sys.argv) > 1 else ".")

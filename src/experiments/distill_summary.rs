@@ -96,15 +96,12 @@ pub struct DistillSummary {
 
 type Key = (String, usize);
 
-/// Aggregate finished rows (any order; seeds are matched by value for pairing).
-///
-/// ```
-/// let s = flowcert::experiments::distill_summary::summarize_rows(&[]);
-/// assert!(s.stats.is_empty());
-/// ```
-pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
-    // (mixture, N) -> grid -> seed -> row
-    let mut by: BTreeMap<Key, BTreeMap<String, BTreeMap<u64, &DistillRow>>> = BTreeMap::new();
+/// grid -> seed -> row, at one (mixture, N).
+type BySeed<'a> = BTreeMap<String, BTreeMap<u64, &'a DistillRow>>;
+
+/// Group rows by (mixture, N), then grid, then seed.
+fn group(rows: &[DistillRow]) -> BTreeMap<Key, BySeed<'_>> {
+    let mut by: BTreeMap<Key, BySeed<'_>> = BTreeMap::new();
     for r in rows {
         by.entry((r.mixture.clone(), r.segments))
             .or_default()
@@ -112,6 +109,57 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
             .or_default()
             .insert(r.seed, r);
     }
+    by
+}
+
+/// Grid `a` against grid `b` at one (mixture, N), paired over the seeds both have (`None`
+/// when either grid is missing or no seed is shared).
+fn pair(mixture: &str, n: usize, grids: &BySeed<'_>, a: &str, b: &str) -> Option<Reduction> {
+    let (ga, gb) = (grids.get(a)?, grids.get(b)?);
+    let seeds: Vec<u64> = ga.keys().filter(|s| gb.contains_key(s)).copied().collect();
+    if seeds.is_empty() {
+        return None;
+    }
+    let va: Vec<f64> = seeds.iter().map(|s| ga[s].rel_mse).collect();
+    let vb: Vec<f64> = seeds.iter().map(|s| gb[s].rel_mse).collect();
+    let (ma, mb) = (summarize(&va).mean, summarize(&vb).mean);
+    Some(Reduction {
+        mixture: mixture.to_string(),
+        segments: n,
+        grid: a.to_string(),
+        baseline: b.to_string(),
+        paired: summarize(&paired_reductions(&va, &vb)),
+        log_scale: LogReduction::from_log_ratios(&summarize(&log_ratios(&va, &vb))),
+        of_means: 1.0 - ma / mb,
+    })
+}
+
+/// Every other grid against `baseline` at every (mixture, N) with more than one segment,
+/// paired over seeds (the verdict table of theory/04: each grid's reduction against the
+/// uniform grid with its 95% interval). Ordered by mixture, N, then grid name.
+///
+/// ```
+/// use flowcert::experiments::distill_summary::against_baseline;
+/// assert!(against_baseline(&[], "uniform").is_empty());
+/// ```
+pub fn against_baseline(rows: &[DistillRow], baseline: &str) -> Vec<Reduction> {
+    let mut out = Vec::new();
+    for ((mixture, n), grids) in group(rows).iter().filter(|((_, n), _)| *n > 1) {
+        for g in grids.keys().filter(|g| g.as_str() != baseline) {
+            out.extend(pair(mixture, *n, grids, g, baseline));
+        }
+    }
+    out
+}
+
+/// Aggregate finished rows (any order; seeds are matched by value for pairing).
+///
+/// ```
+/// let s = flowcert::experiments::distill_summary::summarize_rows(&[]);
+/// assert!(s.stats.is_empty());
+/// ```
+pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
+    let by = group(rows);
     let mut stats = Vec::new();
     let mut bvu = Vec::new();
     let mut best = Vec::new();
@@ -138,25 +186,7 @@ pub fn summarize_rows(rows: &[DistillRow]) -> DistillSummary {
                 lambda_total,
             });
         }
-        let reduction = |a: &str, b: &str| -> Option<Reduction> {
-            let (ga, gb) = (grids.get(a)?, grids.get(b)?);
-            let seeds: Vec<u64> = ga.keys().filter(|s| gb.contains_key(s)).copied().collect();
-            let va: Vec<f64> = seeds.iter().map(|s| ga[s].rel_mse).collect();
-            let vb: Vec<f64> = seeds.iter().map(|s| gb[s].rel_mse).collect();
-            if seeds.is_empty() {
-                return None;
-            }
-            let (ma, mb) = (summarize(&va).mean, summarize(&vb).mean);
-            Some(Reduction {
-                mixture: mixture.clone(),
-                segments: *n,
-                grid: a.to_string(),
-                baseline: b.to_string(),
-                paired: summarize(&paired_reductions(&va, &vb)),
-                log_scale: LogReduction::from_log_ratios(&summarize(&log_ratios(&va, &vb))),
-                of_means: 1.0 - ma / mb,
-            })
-        };
+        let reduction = |a: &str, b: &str| pair(mixture, *n, grids, a, b);
         if let Some(r) = reduction("balanced", "uniform") {
             bvu.push(r);
         }

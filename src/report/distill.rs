@@ -2,6 +2,7 @@
 
 use crate::experiments::distill::DistillRow;
 use crate::experiments::distill_summary::DistillSummary;
+use crate::experiments::stats::LogReduction;
 use crate::grids::GridKind;
 
 use super::plot::{Axis, Figure, IntervalStyle, Panel, Series};
@@ -167,16 +168,29 @@ pub fn reduction_table(s: &DistillSummary, digits: usize) -> Table {
             r.segments.to_string(),
             lr.n.to_string(),
             pct(lr.reduction, digits),
-            match lr.interval {
-                Some((lo, hi)) => format!("[{}, {}]", pct(lo, digits), pct(hi, digits)),
-                None => format!("n/a ({} seed{})", lr.n, if lr.n == 1 { "" } else { "s" }),
-            },
+            interval_cell(lr, digits),
             pct(r.of_means, digits),
             best_name,
             best_vs_uni,
         ]);
     }
     tab
+}
+
+/// The 95% interval of a log-scale reduction as a table cell: `[lo%, hi%]`, or
+/// `n/a (k seeds)` below [`MIN_INTERVAL_SEEDS`] paired seeds (never a point shown as an
+/// interval).
+///
+/// ```
+/// use flowcert::experiments::stats::LogReduction;
+/// let lr = LogReduction { n: 2, reduction: 0.2, interval: None };
+/// assert_eq!(flowcert::report::distill::interval_cell(&lr, 3), "n/a (2 seeds)");
+/// ```
+pub fn interval_cell(lr: &LogReduction, digits: usize) -> String {
+    match lr.interval {
+        Some((lo, hi)) => format!("[{}, {}]", pct(lo, digits), pct(hi, digits)),
+        None => format!("n/a ({} seed{})", lr.n, if lr.n == 1 { "" } else { "s" }),
+    }
 }
 
 /// A fraction as a percentage with fixed significant digits.

@@ -2,6 +2,8 @@
 //! `S` columns aligned on the decimal point, math headers, an em dash for missing values),
 //! text escaping with the Greek letters and symbols of captions mapped to math, and the
 //! index files `tables.tex` / `figures.tex` that `\input` every table and figure.
+//! A table longer than [`MAX_FLOAT_ROWS`] rows is split into several floats (a float taller
+//! than the page would be cut off), the first with the caption and label.
 //!
 //! A document needs `\usepackage{booktabs,siunitx,graphicx}` (graphicx shrinks wide tables
 //! to the line width and includes the figures);
@@ -199,28 +201,11 @@ pub fn table(t: &Table, label: &str) -> String {
             Column::Text => h,
         }
     };
-    let mut out = String::new();
-    out.push_str(r"\begin{table}[htbp]");
-    out.push_str("\n\\centering\n");
-    if t.headers.len() > 8 {
-        out.push_str("\\small\n\\setlength{\\tabcolsep}{4pt}\n");
-    }
-    out.push_str(&format!("\\caption{{{}}}\n", escape(&t.caption)));
-    out.push_str(&format!("\\label{{{label}}}\n"));
-    // Shrunk to the line width when wider, never enlarged.
-    out.push_str("\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n");
-    out.push_str(&format!(
-        "\\begin{{tabular}}{{{}}}\n\\toprule\n",
-        spec.join(" ")
-    ));
-    out.push_str(
-        &(0..t.headers.len())
-            .map(header)
-            .collect::<Vec<_>>()
-            .join(" & "),
-    );
-    out.push_str(" \\\\\n\\midrule\n");
-    for r in &t.rows {
+    let head = (0..t.headers.len())
+        .map(header)
+        .collect::<Vec<_>>()
+        .join(" & ");
+    let row = |r: &Vec<String>| -> String {
         let cells: Vec<String> = r
             .iter()
             .enumerate()
@@ -238,12 +223,67 @@ pub fn table(t: &Table, label: &str) -> String {
                 _ => cell_text(c),
             })
             .collect();
-        out.push_str(&cells.join(" & "));
-        out.push_str(" \\\\\n");
+        format!("{} \\\\\n", cells.join(" & "))
+    };
+    // A float taller than the page is cut off: long tables are split into floats of at
+    // most MAX_FLOAT_ROWS rows, the first with the caption and label, the others saying
+    // which rows they continue with (the same columns and header).
+    let chunks: Vec<&[Vec<String>]> = if t.rows.is_empty() {
+        vec![&t.rows[..]]
+    } else {
+        t.rows.chunks(MAX_FLOAT_ROWS).collect()
+    };
+    let mut out = String::new();
+    let mut first_row = 1;
+    for (k, rows) in chunks.iter().enumerate() {
+        out.push_str(r"\begin{table}[htbp]");
+        out.push_str("\n\\centering\n");
+        if t.headers.len() > 8 {
+            out.push_str("\\small\n\\setlength{\\tabcolsep}{4pt}\n");
+        }
+        if k == 0 {
+            out.push_str(&format!("\\caption{{{}}}\n", escape(&t.caption)));
+            out.push_str(&format!("\\label{{{label}}}\n"));
+        } else {
+            out.push_str(&format!(
+                "{{\\small\\itshape Continued: rows {first_row}-{} of {}.\\par}}\\smallskip\n",
+                first_row + rows.len() - 1,
+                t.rows.len()
+            ));
+        }
+        // Shrunk to the line width when wider, never enlarged.
+        out.push_str("\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n");
+        out.push_str(&format!(
+            "\\begin{{tabular}}{{{}}}\n\\toprule\n",
+            spec.join(" ")
+        ));
+        out.push_str(&head);
+        out.push_str(" \\\\\n\\midrule\n");
+        for r in rows.iter() {
+            out.push_str(&row(r));
+        }
+        out.push_str("\\bottomrule\n\\end{tabular}%\n}\n\\end{table}\n");
+        first_row += rows.len();
     }
-    out.push_str("\\bottomrule\n\\end{tabular}%\n}\n\\end{table}\n");
     out
 }
+
+/// The most rows one LaTeX table float holds (about a page of `article` at 10 pt with
+/// 2 cm margins); longer tables are split ([`table`]).
+///
+/// ```
+/// use flowcert::report::latex::{MAX_FLOAT_ROWS, table};
+/// let mut t = flowcert::report::Table::new(&["grid", "mse"]).with_caption("Long.");
+/// for i in 0..2 * MAX_FLOAT_ROWS + 5 {
+///     t.push(vec![format!("g{i}"), "0.5".into()]);
+/// }
+/// let tex = table(&t, "tab:long");
+/// assert_eq!(tex.matches(r"\begin{table}").count(), 3);
+/// assert_eq!((tex.matches(r"\caption{").count(), tex.matches(r"\label{").count()), (1, 1));
+/// assert!(tex.contains("Continued: rows 41-80 of 85.") && tex.contains("rows 81-85 of 85."));
+/// assert_eq!(tex.matches(r"\toprule").count(), 3);
+/// ```
+pub const MAX_FLOAT_ROWS: usize = 40;
 
 /// The preamble lines a document needs for the tables and figures.
 pub const PREAMBLE: &str =

@@ -11,6 +11,7 @@
 //! distill.rs    the distillation experiment                             theory/04
 //! mismatch.rs   the Lipschitz-mismatch regime                           theory/05
 //! score_net.rs  the score-approximation section                         theory/06
+//! verdict.rs    every grid against uniform, paired (the 51.9% verdict)   theory/04
 //! check.rs      the table of `flowcert check`
 //! reproduce.rs  the whole output directory of `flowcert reproduce`
 //! ```
@@ -27,6 +28,7 @@ pub mod plot;
 pub mod reproduce;
 pub mod score_net;
 pub mod table;
+pub mod verdict;
 
 pub use table::{Table, sig};
 

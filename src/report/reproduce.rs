@@ -11,7 +11,7 @@
 //! | `score_net_*.*`, `plots/score_net_sizes.*`, `plots/score_net_dsm.*` | ReLU-ReQU size and accuracy, DSM comparison | `score_net` |
 //! | `mismatch_regime.*`, `plots/mismatch_regime.*` | one-step error, lower bound, depth | `mismatch` |
 //! | `composition.*` | composition bound against perturbed students | `composition` |
-//! | `distill_*.*`, `plots/distill_*_M.*` | relative MSE per grid and N, reductions, grids, local errors | `distill_rows`, `distill` |
+//! | `distill_*.*`, `plots/distill_*_M.*` | relative MSE per grid and N, reductions (`distill_vs_uniform`: every grid against uniform), grids, local errors | `distill_rows`, `distill` |
 //! | `oracle_{gaps,fits,grids}.*`, `plots/oracle_mse_vs_n.*` | oracle and fitted grids against the peers, the law fits, the chosen times | `oracle` |
 //! | `paths.*`, `lipschitz_M@P.*`, `plots/{lipschitz,stability}_M@P.*` | the process axis: bounds, stability and grids per Gaussian path | `paths` |
 
@@ -185,6 +185,10 @@ pub fn distill_outputs(
     w.table("distill_rel_mse", &dtab::mse_table(summary, 3))?;
     w.table("distill_rel_mse_long", &dtab::mse_long_table(summary, 3))?;
     w.table("distill_reductions", &dtab::reduction_table(summary, 3))?;
+    w.table(
+        "distill_vs_uniform",
+        &super::verdict::grids_vs_uniform_table(rows, 3),
+    )?;
     let mut mixtures: Vec<&str> = Vec::new();
     for r in rows {
         if !mixtures.contains(&r.mixture.as_str()) {

@@ -174,8 +174,12 @@ fn dash_attr(st: &Style) -> String {
     }
 }
 
-/// Union-find groups of series (indices) that coincide on the page.
-fn coincident(points: &[Vec<(f64, f64)>]) -> Vec<Vec<usize>> {
+/// Union-find groups of series (indices) that coincide on the page. Two series coincide
+/// when they are within [`COINCIDE_PX`] wherever they share an x (at least two shared
+/// points); two scatters (`scatter[i]`: markers only, often several points per x) only when
+/// every point of each has a point of the other on top of it, so that scatters sharing a
+/// few points (every grid's `N = 1` cell) are not said to coincide.
+fn coincident(points: &[Vec<(f64, f64)>], scatter: &[bool]) -> Vec<Vec<usize>> {
     let k = points.len();
     let mut parent: Vec<usize> = (0..k).collect();
     fn root(p: &[usize], i: usize) -> usize {
@@ -185,20 +189,39 @@ fn coincident(points: &[Vec<(f64, f64)>]) -> Vec<Vec<usize>> {
         }
         i
     }
+    // The distance in y to the nearest point of `b` at the x of `(xa, ya)` (None: no such x).
+    let nearest = |b: &[(f64, f64)], (xa, ya): (f64, f64)| {
+        b.iter()
+            .filter(|(xb, _)| (xa - xb).abs() <= 0.5)
+            .map(|(_, yb)| (ya - yb).abs())
+            .min_by(f64::total_cmp)
+    };
+    let covers = |a: &[(f64, f64)], b: &[(f64, f64)]| {
+        a.iter()
+            .all(|&p| nearest(b, p).is_some_and(|dy| dy <= COINCIDE_PX))
+    };
     for a in 0..k {
         for b in a + 1..k {
-            let mut shared = 0;
-            let mut apart = false;
-            for &(xa, ya) in &points[a] {
-                if let Some(&(_, yb)) = points[b].iter().find(|(xb, _)| (xa - xb).abs() <= 0.5) {
-                    shared += 1;
-                    if (ya - yb).abs() > COINCIDE_PX {
-                        apart = true;
-                        break;
+            let together = if scatter[a] && scatter[b] {
+                points[a].len() >= 2
+                    && points[b].len() >= 2
+                    && covers(&points[a], &points[b])
+                    && covers(&points[b], &points[a])
+            } else {
+                let mut shared = 0;
+                let mut apart = false;
+                for &p in &points[a] {
+                    if let Some(dy) = nearest(&points[b], p) {
+                        shared += 1;
+                        if dy > COINCIDE_PX {
+                            apart = true;
+                            break;
+                        }
                     }
                 }
-            }
-            if shared >= 2 && !apart {
+                shared >= 2 && !apart
+            };
+            if together {
                 let (ra, rb) = (root(&parent, a), root(&parent, b));
                 parent[rb] = ra;
             }
@@ -216,13 +239,19 @@ fn coincident(points: &[Vec<(f64, f64)>]) -> Vec<Vec<usize>> {
 }
 
 fn list(names: &[&str]) -> String {
+    // Names with commas ("L(t), two-sided bound") are separated by semicolons, so that
+    // the list still reads as a list.
+    let (sep, last) = if names.iter().any(|n| n.contains(',')) {
+        ("; ", "; and ")
+    } else {
+        (", ", " and ")
+    };
     match names {
         [] => String::new(),
         [a] => (*a).to_string(),
-        [a, b] => format!("{a} and {b}"),
         _ => format!(
-            "{} and {}",
-            names[..names.len() - 1].join(", "),
+            "{}{last}{}",
+            names[..names.len() - 1].join(sep),
             names[names.len() - 1]
         ),
     }
@@ -454,7 +483,8 @@ pub fn render(fig: &Figure) -> Rendered {
             .iter()
             .map(|c| c.points.iter().map(|&(a, b)| (x.px(a), y.px(b))).collect())
             .collect();
-        let groups = coincident(&pix);
+        let scatter: Vec<bool> = p.series.iter().map(|s| s.mark == Mark::Markers).collect();
+        let groups = coincident(&pix, &scatter);
         for g in &groups {
             let names: Vec<&str> = g.iter().map(|&i| p.series[i].name.as_str()).collect();
             let where_ = if many && !p.title.is_empty() {
@@ -462,8 +492,13 @@ pub fn render(fig: &Figure) -> Rendered {
             } else {
                 String::new()
             };
+            let how = if g.iter().all(|&i| p.series[i].mark == Mark::Markers) {
+                "as nested markers of decreasing size"
+            } else {
+                "as lines of decreasing width with nested markers"
+            };
             notes.push(format!(
-                "{where_}{} coincide at this scale; they are drawn on top of one another as lines of decreasing width with nested markers.",
+                "{where_}{} coincide at this scale; they are drawn on top of one another {how}.",
                 list(&names)
             ));
         }
