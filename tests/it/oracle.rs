@@ -234,23 +234,21 @@ fn section_cost() {
 #[test]
 fn cli_grid_fitted() {
     use crate::common::cli::{assert_bad, run_json};
-    let args = |seed: &'static str| {
-        vec![
+    let base = |segments: &'static str, kind: &'static str| {
+        let mut v = vec![
             "grid",
             "--mixture",
             "builtin:two-mode-s0.3",
             "--segments",
-            "3",
-            "--kind",
-            "fitted",
-            "--t-min",
-            "0.001",
-            "--t-max",
-            "3",
-            "--seed",
-            seed,
-            "--json",
-        ]
+            segments,
+        ];
+        v.extend(["--kind", kind, "--t-min", "0.001", "--t-max", "3"]);
+        v
+    };
+    let args = |seed: &'static str| {
+        let mut v = base("3", "fitted");
+        v.extend(["--seed", seed, "--json"]);
+        v
     };
     let a = run_json(&args("0"));
     let times: Vec<f64> = serde_json::from_value(a["times"].clone()).unwrap();
@@ -260,36 +258,6 @@ fn cli_grid_fitted() {
     assert!(a["law"]["fits"].as_array().unwrap().len() == 3);
     assert_eq!(a, run_json(&args("0")));
     assert_ne!(a["law"], run_json(&args("1"))["law"]);
-    assert_bad(
-        &[
-            "grid",
-            "--mixture",
-            "builtin:two-mode-s0.3",
-            "--segments",
-            "3",
-            "--kind",
-            "fited",
-            "--t-min",
-            "0.001",
-            "--t-max",
-            "3",
-        ],
-        &["--kind", "fitted"],
-    );
-    assert_bad(
-        &[
-            "grid",
-            "--mixture",
-            "builtin:two-mode-s0.3",
-            "--segments",
-            "60",
-            "--kind",
-            "fitted",
-            "--t-min",
-            "0.001",
-            "--t-max",
-            "3",
-        ],
-        &["--segments", "at most 47"],
-    );
+    assert_bad(&base("3", "fited"), &["--kind", "fitted"]);
+    assert_bad(&base("60", "fitted"), &["--segments", "at most 47"]);
 }
