@@ -17,9 +17,9 @@ use anyhow::{Result, bail};
 use super::{Status, common, distill};
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::report::plot::Formats;
+use flowcert::suite::budget::BudgetSize;
 use flowcert::suite::record::{RECORD_FILE, RunKind, RunRecord};
 use flowcert::suite::reproduce::Reproduced;
-use flowcert::suite::budget::BudgetSize;
 use flowcert::suite::{Plan, Scale, timing};
 
 /// `--scale`, or the older `--quick` / hidden `--tiny` flags (one scale).

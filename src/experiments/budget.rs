@@ -220,7 +220,12 @@ impl ValidBudgetSweep {
                     .with_pairs(pairs.clone())
                     .sweep(store, shard, &Silent)?;
                     missing += sweep.missing;
-                    rows.extend(sweep.rows.into_iter().map(|row| BudgetRow { budget: k, row }));
+                    rows.extend(
+                        sweep
+                            .rows
+                            .into_iter()
+                            .map(|row| BudgetRow { budget: k, row }),
+                    );
                     progress.tick();
                 }
             }

@@ -174,7 +174,13 @@ fn ranking(means: &[(&str, f64)]) -> Vec<String> {
 }
 
 /// The paired log-scale reduction of `grid` against `baseline` over the seeds both have.
-fn paired(rows: &[&DistillRow], mixture: &str, n: usize, grid: &str, baseline: &str) -> Option<LogReduction> {
+fn paired(
+    rows: &[&DistillRow],
+    mixture: &str,
+    n: usize,
+    grid: &str,
+    baseline: &str,
+) -> Option<LogReduction> {
     let of = |g: &str| -> BTreeMap<u64, f64> {
         rows.iter()
             .filter(|r| r.mixture == mixture && r.segments == n && r.grid == g)
@@ -188,7 +194,9 @@ fn paired(rows: &[&DistillRow], mixture: &str, n: usize, grid: &str, baseline: &
     }
     let va: Vec<f64> = seeds.iter().map(|s| a[s]).collect();
     let vb: Vec<f64> = seeds.iter().map(|s| b[s]).collect();
-    Some(LogReduction::from_log_ratios(&summarize(&log_ratios(&va, &vb))))
+    Some(LogReduction::from_log_ratios(&summarize(&log_ratios(
+        &va, &vb,
+    ))))
 }
 
 /// The fit of `ln eps_i` against `ln(Delta Lambda_i)` over the distinct (seed, segment)
@@ -216,10 +224,21 @@ pub fn local_error_law(rows: &[&DistillRow]) -> Option<LineFit> {
 
 /// Summarise a finished sweep (module doc).
 pub fn summarize_budget_sweep(plan: &ValidBudgetSweep, done: &BudgetRows) -> BudgetSummary {
-    let grids: Vec<String> = plan.cells.grids.iter().map(|g| g.name().to_string()).collect();
+    let grids: Vec<String> = plan
+        .cells
+        .grids
+        .iter()
+        .map(|g| g.name().to_string())
+        .collect();
     let peers: Vec<String> = plan.peers.iter().map(|g| g.name().to_string()).collect();
     let per_budget: Vec<Vec<&DistillRow>> = (0..plan.budgets.len())
-        .map(|k| done.rows.iter().filter(|r| r.budget == k).map(|r| &r.row).collect())
+        .map(|k| {
+            done.rows
+                .iter()
+                .filter(|r| r.budget == k)
+                .map(|r| &r.row)
+                .collect()
+        })
         .collect();
     let per_stats: Vec<Vec<GridStat>> = per_budget
         .iter()
@@ -228,7 +247,12 @@ pub fn summarize_budget_sweep(plan: &ValidBudgetSweep, done: &BudgetRows) -> Bud
             summarize_rows(&owned).stats
         })
         .collect();
-    let mixtures: Vec<&str> = plan.cells.mixtures.iter().map(|(n, _)| n.as_str()).collect();
+    let mixtures: Vec<&str> = plan
+        .cells
+        .mixtures
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
     let mut reductions = Vec::new();
     let mut exponents = Vec::new();
     for (k, rows) in per_budget.iter().enumerate() {
@@ -281,7 +305,10 @@ pub fn summarize_budget_sweep(plan: &ValidBudgetSweep, done: &BudgetRows) -> Bud
                     .iter()
                     .map(|&(k, _)| means_at(&per_stats[k], &grids, m, n))
                     .collect();
-                if means.iter().any(|v| v.len() < 2 || v.len() != means[0].len()) {
+                if means
+                    .iter()
+                    .any(|v| v.len() < 2 || v.len() != means[0].len())
+                {
                     continue;
                 }
                 let values = |v: &[(&str, f64)]| v.iter().map(|p| p.1).collect::<Vec<f64>>();

@@ -13,7 +13,9 @@ use super::plot::{Axis, Figure, IntervalStyle, Panel, Series};
 use super::table::{Table, sig};
 
 fn label(s: &BudgetSummary, k: usize) -> String {
-    s.budgets.get(k).map_or_else(|| k.to_string(), |b| b.label.clone())
+    s.budgets
+        .get(k)
+        .map_or_else(|| k.to_string(), |b| b.label.clone())
 }
 
 fn interval(r: &LogReduction, digits: usize) -> String {
@@ -98,7 +100,10 @@ pub fn reduction_table(s: &BudgetSummary, digits: usize) -> Table {
         };
         let (u, p) = (find(false), find(true));
         let cells = |r: Option<&crate::experiments::budget_summary::BudgetReduction>| match r {
-            Some(r) => (pct(r.reduction.reduction, digits), interval(&r.reduction, digits)),
+            Some(r) => (
+                pct(r.reduction.reduction, digits),
+                interval(&r.reduction, digits),
+            ),
             None => ("-".into(), "-".into()),
         };
         let (uv, ui) = cells(u);
@@ -169,7 +174,11 @@ pub fn winner_table(s: &BudgetSummary) -> Table {
             if w.changes.is_empty() {
                 "none".into()
             } else {
-                w.changes.iter().map(|&k| label(s, k)).collect::<Vec<_>>().join(", ")
+                w.changes
+                    .iter()
+                    .map(|&k| label(s, k))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             },
             label(s, w.settled_from),
         ]);
@@ -242,7 +251,10 @@ pub fn reduction_figure(s: &BudgetSummary, mixture: &str) -> Figure {
                                 .map(|r| (x, &r.reduction))
                         })
                         .collect();
-                    let pts = found.iter().map(|(x, r)| (*x, 100.0 * r.reduction)).collect();
+                    let pts = found
+                        .iter()
+                        .map(|(x, r)| (*x, 100.0 * r.reduction))
+                        .collect();
                     let line = Series::line_markers(g, pts);
                     match found
                         .iter()
@@ -306,7 +318,11 @@ pub fn exponent_figure(s: &BudgetSummary) -> Figure {
                 })
                 .collect();
             let line = Series::line_markers(m, found.iter().map(|(x, f)| (*x, f.slope)).collect());
-            match found.iter().map(|(_, f)| f.slope_interval).collect::<Option<Vec<_>>>() {
+            match found
+                .iter()
+                .map(|(_, f)| f.slope_interval)
+                .collect::<Option<Vec<_>>>()
+            {
                 Some(iv) if !iv.is_empty() => line.with_intervals(iv, IntervalStyle::Band),
                 _ => line,
             }

@@ -50,9 +50,7 @@ impl std::str::FromStr for BudgetSize {
         match s {
             "default" => Ok(BudgetSize::Default),
             "full" => Ok(BudgetSize::Full),
-            _ => Err(format!(
-                "unknown budget sweep '{s}': give default or full"
-            )),
+            _ => Err(format!("unknown budget sweep '{s}': give default or full")),
         }
     }
 }
@@ -177,7 +175,14 @@ pub fn plan(scale: Scale, size: BudgetSize, main: &DistillPlan) -> BudgetSweepPl
     match (scale, size) {
         (Scale::Full, BudgetSize::Full) => {
             let steps = [300, 1000, 3000, 10_000];
-            grid_points(&base, &steps, &[32, 64, 128], constant, &mut budgets, &mut ladders);
+            grid_points(
+                &base,
+                &steps,
+                &[32, 64, 128],
+                constant,
+                &mut budgets,
+                &mut ladders,
+            );
             let cosine = LrSchedule::Cosine {
                 final_fraction: 0.01,
             };
@@ -187,7 +192,11 @@ pub fn plan(scale: Scale, size: BudgetSize, main: &DistillPlan) -> BudgetSweepPl
                     &format!("width ({steps} steps)"),
                     "hidden width",
                     &[32, 64, 128],
-                    |v| StudentBudget { steps, width: v, ..base },
+                    |v| StudentBudget {
+                        steps,
+                        width: v,
+                        ..base
+                    },
                     &base,
                     &mut budgets,
                 ));

@@ -79,7 +79,10 @@ fn the_slope_interval_matches_a_hand_computation() {
     let half = 12.706_204_736_174_707 * (1.0f64 / 12.0).sqrt();
     let (lo, hi) = f.slope_interval.unwrap();
     assert!((f.slope - 1.5).abs() < EXACT);
-    assert!((lo - (1.5 - half)).abs() < 1e-9 && (hi - (1.5 + half)).abs() < 1e-9, "{lo} {hi}");
+    assert!(
+        (lo - (1.5 - half)).abs() < 1e-9 && (hi - (1.5 + half)).abs() < 1e-9,
+        "{lo} {hi}"
+    );
     assert!((f.correlation - 3.0 / (2.0f64 * 14.0 / 3.0).sqrt()).abs() < EXACT);
     assert!(fit_line(&[(1.0, 0.0), (1.0, 1.0)]).is_none());
 }
@@ -93,7 +96,11 @@ fn row(grid: &str, seed: u64, rel_mse: f64, b: f64) -> DistillRow {
         grid: grid.into(),
         segments: 2,
         seed,
-        times: vec![1e-3, 0.1 + 0.01 * grid.len() as f64 + 0.001 * seed as f64, 3.0],
+        times: vec![
+            1e-3,
+            0.1 + 0.01 * grid.len() as f64 + 0.001 * seed as f64,
+            3.0,
+        ],
         lambda: lambda.clone(),
         rel_mse,
         local_errors: vec![eps(1), eps(2)],
@@ -126,7 +133,11 @@ fn the_summary_of_synthetic_cells_is_what_a_hand_computation_gives() {
         for (g, &level) in grids.iter().zip(lv) {
             for seed in 0..3u64 {
                 // logsnr's per-seed factors differ, so its log ratios against uniform vary.
-                let m = if *g == "logsnr" { [1.0, 1.5, 3.0][seed as usize] } else { mult[seed as usize] };
+                let m = if *g == "logsnr" {
+                    [1.0, 1.5, 3.0][seed as usize]
+                } else {
+                    mult[seed as usize]
+                };
                 rows.push(BudgetRow {
                     budget: k,
                     row: row(g, seed, level * m, exps[k]),
@@ -136,14 +147,25 @@ fn the_summary_of_synthetic_cells_is_what_a_hand_computation_gives() {
     }
     let s = summarize_budget_sweep(&plan, &BudgetRows { rows, missing: 0 });
     assert_eq!(s.violations, 0);
-    let steps = s.winners.iter().find(|w| w.ladder.starts_with("steps")).unwrap();
+    let steps = s
+        .winners
+        .iter()
+        .find(|w| w.ladder.starts_with("steps"))
+        .unwrap();
     assert_eq!(steps.winners, vec!["uniform", "logsnr", "balanced"]);
     assert_eq!(steps.changes, vec![1, 2]);
     assert_eq!(steps.settled_from, 2);
     // tau between budgets 0 and 1: means (u, b, l, e) = [7/3, 7, 11/3, 28/3] and
     // [7, 14/3, 11/6, 28/3]: pairs (u,b), (u,l) discordant, the other 4 concordant: 2/6.
-    let r1 = s.rankings.iter().find(|r| r.ladder.starts_with("steps") && r.budget == 1).unwrap();
-    assert!((r1.tau_previous.unwrap() - 1.0 / 3.0).abs() < EXACT, "{r1:?}");
+    let r1 = s
+        .rankings
+        .iter()
+        .find(|r| r.ladder.starts_with("steps") && r.budget == 1)
+        .unwrap();
+    assert!(
+        (r1.tau_previous.unwrap() - 1.0 / 3.0).abs() < EXACT,
+        "{r1:?}"
+    );
     // logsnr vs uniform at budget 0: ratios 2 * [1, 1.5, 3] / [1, 2, 4] = [2, 1.5, 1.5].
     let red = s
         .reductions
@@ -159,7 +181,11 @@ fn the_summary_of_synthetic_cells_is_what_a_hand_computation_gives() {
     assert!((lo - (1.0 - (mean + half).exp())).abs() < 1e-9, "{lo}");
     assert!((hi - (1.0 - (mean - half).exp())).abs() < 1e-9, "{hi}");
     // The best peer at budget 0 is logsnr (2 < 4): uniform is compared with it.
-    assert!(s.reductions.iter().any(|r| r.budget == 0 && r.grid == "uniform" && r.baseline == "logsnr"));
+    assert!(
+        s.reductions
+            .iter()
+            .any(|r| r.budget == 0 && r.grid == "uniform" && r.baseline == "logsnr")
+    );
     // Local errors are exactly c * dL^b: the fit returns b with correlation 1.
     for e in &s.exponents {
         assert!((e.fit.slope - exps[e.budget]).abs() < 1e-9, "{e:?}");
@@ -189,15 +215,46 @@ fn cell_keys_differ_along_every_budget_axis() {
         .key(&cell)
     };
     let variants = [
-        StudentBudget { steps: base.steps + 1, ..base },
-        StudentBudget { width: base.width + 1, ..base },
-        StudentBudget { depth: base.depth + 1, ..base },
-        StudentBudget { batch: base.batch + 1, ..base },
-        StudentBudget { samples: base.samples + 1, ..base },
-        StudentBudget { lr: base.lr * 2.0, ..base },
-        StudentBudget { readout_scale: 0.5, ..base },
-        StudentBudget { schedule: LrSchedule::Cosine { final_fraction: 0.01 }, ..base },
-        StudentBudget { schedule: LrSchedule::Cosine { final_fraction: 0.1 }, ..base },
+        StudentBudget {
+            steps: base.steps + 1,
+            ..base
+        },
+        StudentBudget {
+            width: base.width + 1,
+            ..base
+        },
+        StudentBudget {
+            depth: base.depth + 1,
+            ..base
+        },
+        StudentBudget {
+            batch: base.batch + 1,
+            ..base
+        },
+        StudentBudget {
+            samples: base.samples + 1,
+            ..base
+        },
+        StudentBudget {
+            lr: base.lr * 2.0,
+            ..base
+        },
+        StudentBudget {
+            readout_scale: 0.5,
+            ..base
+        },
+        StudentBudget {
+            schedule: LrSchedule::Cosine {
+                final_fraction: 0.01,
+            },
+            ..base
+        },
+        StudentBudget {
+            schedule: LrSchedule::Cosine {
+                final_fraction: 0.1,
+            },
+            ..base
+        },
     ];
     let mut keys = vec![key(base)];
     for v in variants {
@@ -205,7 +262,11 @@ fn cell_keys_differ_along_every_budget_axis() {
         assert!(!keys.contains(&k), "{v:?} shares a key");
         keys.push(k);
     }
-    let full = Plan::at(Scale::Full).with_budget_sweep(BudgetSize::Full).budget.check().unwrap();
+    let full = Plan::at(Scale::Full)
+        .with_budget_sweep(BudgetSize::Full)
+        .budget
+        .check()
+        .unwrap();
     let mut seen: Vec<String> = Vec::new();
     for k in 0..full.budgets.len() {
         let p = full.at(k).check().unwrap();
@@ -222,7 +283,9 @@ fn cell_keys_differ_along_every_budget_axis() {
 #[test]
 fn the_tiny_section_is_deterministic_and_shares_pairs_exactly() {
     let plan = Plan::at(Scale::Tiny);
-    let dir = |tag: &str| std::env::temp_dir().join(format!("flowcert-budget-{tag}-{}", std::process::id()));
+    let dir = |tag: &str| {
+        std::env::temp_dir().join(format!("flowcert-budget-{tag}-{}", std::process::id()))
+    };
     let run = |tag: &str| {
         let d = dir(tag);
         let _ = std::fs::remove_dir_all(&d);
@@ -236,7 +299,12 @@ fn the_tiny_section_is_deterministic_and_shares_pairs_exactly() {
     let valid = plan.budget.clone().check().unwrap();
     let store = CellStore::open(&dir("c")).unwrap();
     for k in 0..valid.budgets.len() {
-        let alone = valid.at(k).check().unwrap().sweep(&store, Shard::ALL, &Silent).unwrap();
+        let alone = valid
+            .at(k)
+            .check()
+            .unwrap()
+            .sweep(&store, Shard::ALL, &Silent)
+            .unwrap();
         let mine: Vec<f64> = a
             .summary
             .cells
