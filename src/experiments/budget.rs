@@ -135,7 +135,10 @@ impl BudgetSweepPlan {
                     "has a ladder with fewer than 2 budgets or an index beyond the budget list",
                 );
             }
-            if l.points.windows(2).any(|w| !(w[0].1 < w[1].1)) {
+            if l.points
+                .windows(2)
+                .any(|w| w[0].1.partial_cmp(&w[1].1) != Some(std::cmp::Ordering::Less))
+            {
                 return bad(
                     "budget sweep",
                     "has a ladder whose axis values do not increase",

@@ -58,6 +58,9 @@ fn once<T, E>(slot: &Slot<T>, f: impl FnOnce() -> Result<T, E>) -> Result<Arc<T>
     Ok(v)
 }
 
+/// (seed, `from` bits, `to` bits, pairs).
+type PairKey = (u64, u64, u64, usize);
+
 /// Teacher pairs shared by the students of several budgets (the budget sweep,
 /// theory/04-composition-and-grids.md, "Budget sweep"): the pairs of a segment depend on the
 /// mixture, the seed, the segment's end times and the number of pairs only, so a
@@ -65,7 +68,7 @@ fn once<T, E>(slot: &Slot<T>, f: impl FnOnce() -> Result<T, E>) -> Result<Arc<T>
 /// trains exactly the students it would have trained on its own.
 #[derive(Debug, Default)]
 pub struct PairCache {
-    slots: Mutex<HashMap<(u64, u64, u64, usize), Slot<TeacherPairs>>>,
+    slots: Mutex<HashMap<PairKey, Slot<TeacherPairs>>>,
 }
 
 impl PairCache {
