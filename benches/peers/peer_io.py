@@ -14,13 +14,20 @@ def load_points(path):
             return np.array([p["y"] for p in v["points"]], dtype=np.float64)
         return np.array(v, dtype=np.float64)
     rows = []
+    label = None  # a `component` column named in the header (flowcert sample --out): dropped
     for i, line in enumerate(text.splitlines()):
         if not line.strip():
             continue
+        fields = [f.strip() for f in line.split(",")]
         try:
-            rows.append([float(f) for f in line.split(",")])
+            values = [float(f) for f in fields]
         except ValueError:
             if i == 0:
+                low = [f.lower() for f in fields]
+                label = low.index("component") if "component" in low else None
                 continue  # header
             raise
+        if label is not None and label < len(values):
+            del values[label]
+        rows.append(values)
     return np.array(rows, dtype=np.float64)

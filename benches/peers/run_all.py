@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import statistics
+import resource
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,17 @@ def run(cmd, stdout=None, env=None):
     if r.returncode != 0:
         sys.exit(f"failed ({r.returncode}): {' '.join(map(str, cmd))}\n{r.stderr}")
     return dt, (r.stdout if stdout is None else None)
+
+
+def run_cpu(cmd, stdout):
+    """Run `cmd` with stdout to a file; return (wall seconds, CPU seconds of the child:
+    user + system over all its threads, from getrusage). CPU time hardly depends on what
+    else runs on the machine, so its ratio is the figure to trust on a loaded machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    dt, _ = run(cmd, stdout=stdout)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return dt, cpu
 
 
 def last_json_line(text):
@@ -100,8 +112,7 @@ class Teacher:
 
     def flowcert(self, points, tol, out):
         with open(out, "w") as f:
-            dt, _ = run(self.flow_cmd(points, tol), stdout=f)
-        return dt
+            return run_cpu(self.flow_cmd(points, tol), stdout=f)
 
     def diffrax(self, points, tol, ref_path, inner_reps):
         _, text = run([sys.executable, str(PEERS / "diffrax_teacher.py"), "--points", str(points),
@@ -134,16 +145,18 @@ class Teacher:
                 if i < len(flow_tols):
                     tol = flow_tols[i]
                     out = self.work / f"flow{n}_{tol}.json"
-                    dt = self.flowcert(points, tol, out)
-                    r = rec.setdefault(("flowcert", tol), {"times": []})
+                    dt, cpu = self.flowcert(points, tol, out)
+                    r = rec.setdefault(("flowcert", tol), {"times": [], "cpu": []})
                     r["times"].append(dt)
+                    r["cpu"].append(cpu)
                     if "err_max" not in r:
                         r["err_max"], r["err_median"] = errors(out, ref)
                 if i < len(diffrax_tols):
                     tol = diffrax_tols[i]
                     d = self.diffrax(points, tol, ref_path, inner_reps)
-                    r = rec.setdefault(("diffrax", tol), {"times": [], "compile_s": []})
+                    r = rec.setdefault(("diffrax", tol), {"times": [], "cpu": [], "compile_s": []})
                     r["times"].append(d["seconds"])
+                    r["cpu"].append(d["cpu_seconds"])
                     r["compile_s"].append(d["compile_and_first_s"])
                     r.update(err_max=d["err_max"], err_median=d["err_median"],
                              versions=d.get("versions"))
@@ -151,6 +164,7 @@ class Teacher:
         for r in rec.values():
             r["median_s"] = statistics.median(r["times"])
             r["min_s"] = min(r["times"])
+            r["min_cpu_s"] = min(r["cpu"])
         return rec, cross
 
     @staticmethod
@@ -272,7 +286,9 @@ def main():
                               f"{d['median_s']:.3f} s (best {d['min_s']:.3f}) at {dtol:g} "
                               f"(err max {d['err_max']:.1e}, median {d['err_median']:.1e}; "
                               f"compile+first {statistics.median(d['compile_s']):.1f} s)",
-                              d["median_s"] / f["median_s"], d["min_s"] / f["min_s"]))
+                              d["median_s"] / f["median_s"], d["min_s"] / f["min_s"],
+                              f"{f['min_cpu_s']:.3f} / {d['min_cpu_s']:.3f} s = "
+                              f"{d['min_cpu_s'] / f['min_cpu_s']:.2f}x"))
             if "scipy" in only:
                 f2000 = records[2000]["runs"][("flowcert", 1e-10)]["median_s"]
                 s = scipy_section(a, work, f2000)
@@ -280,22 +296,23 @@ def main():
                 table.append(("teacher per trajectory vs SciPy solve_ivp DOP853 (1e-10)",
                               f"{1e6 * s['flowcert_per_trajectory_s']:.1f} us",
                               f"{1e3 * s['scipy_per_trajectory_s']:.1f} ms ({s['n']} trajectories)",
-                              s["ratio"], None))
+                              s["ratio"], None, ""))
         if "student" in only:
             st = student_section(a)
             results["student"] = st
             for r in st or []:
                 table.append((f"student steps/s, d = {r['dim']}, {r['threads']} thread(s), {r['precision']}",
                               f"{r['flowcert_steps_per_s']:.0f}", f"{r['optax_steps_per_s']:.0f} (JAX + optax, jit)",
-                              r["ratio"], None))
+                              r["ratio"], None, ""))
     results["load_1min_after"] = os.getloadavg()[0]
     print(f"\nmachine: {info['cpu']}, {info['cores']} cores, load {info['load_1min']:.1f} before / "
           f"{results['load_1min_after']:.1f} after; medians of {a.reps} interleaved repetitions\n")
-    print("| figure | flowcert | peer | flowcert speed-up: medians (best times) |")
-    print("|---|---|---|---|")
-    for name, f, p_, r, rmin in table:
+    print("| figure | flowcert | peer | flowcert speed-up: medians (best times) "
+          "| best CPU seconds, flowcert / peer = speed-up |")
+    print("|---|---|---|---|---|")
+    for name, f, p_, r, rmin, cpu in table:
         best = f" ({rmin:.2f}x)" if rmin else ""
-        print(f"| {name} | {f} | {p_} | {r:.2f}x{best} |")
+        print(f"| {name} | {f} | {p_} | {r:.2f}x{best} | {cpu} |")
     if a.json_out:
         with open(a.json_out, "w") as f:
             json.dump(results, f, indent=1, default=str)

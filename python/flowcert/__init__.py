@@ -436,9 +436,11 @@ def check(
             mixture (what ``flowcert check`` runs).
         scale: ``"tiny"`` (seconds), ``"quick"`` or ``"full"``.
         seed: the seed of every checker (default: the plan's own seeds).
-        process: ``"ou"`` only: the suite's plans are OU times, and ``flowcert check`` has
-            no ``--process`` either; another valid path raises :class:`InvalidInputError`
-            (run :func:`lipschitz`, :func:`grid`, :func:`stability` with ``process=``).
+        process: the Gaussian path (name or ``{name, params}`` dict), as
+            ``flowcert check --process``: every checker runs on it, the suite's OU times
+            mapped to the path's times of equal ``sigma/alpha`` (theory/07); the
+            score-net row says "not run" on paths other than OU. The report carries
+            ``process``.
 
     Returns:
         :class:`Report` with one row per (mixture, checker) and ``violations``.

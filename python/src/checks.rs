@@ -15,7 +15,6 @@ use crate::process;
 use flowcert::bounds::SearchConfig;
 use flowcert::grids::{GridError, GridKind, MAX_TIME, lambda_at};
 use flowcert::model::builtin::Builtin;
-use flowcert::model::process::Process;
 use flowcert::suite::{CHECKS, Case, Plan, Scale, Silent, run_checks};
 use flowcert::theorems::stability::{StabilityConfig, measure_grid};
 
@@ -191,22 +190,14 @@ pub fn check<'py>(
     process: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let path = process::parse(process)?;
-    if !path.is_ou() {
-        // The suite's plans are OU times (e.g. t = 1, the end of the rectified path):
-        // `flowcert check` has no --process either.
-        return Err(errors::raise(
-            Kind::Input,
-            format!(
-                "check runs the suite on the OU path only (as flowcert check), not on {}: give process=\"ou\", or run lipschitz/grid/stability with process= (reproduce has the per-path tables)",
-                path.label()
-            ),
-        ));
-    }
     let scale: Scale = scale.parse().map_err(errors::input)?;
     let mut plan = Plan::at(scale);
     if let Some(s) = seed {
         plan = plan.with_seed(s);
     }
+    // The suite's OU times mapped to the path's times of equal sigma/alpha, as
+    // `flowcert check --process` does.
+    let plan = plan.on_process(&path).map_err(errors::input)?;
     let cases: Vec<Case> = match mixtures {
         None => Builtin::ALL.map(Case::from).to_vec(),
         Some(list) => {
@@ -220,14 +211,15 @@ pub fn check<'py>(
                 })?;
                 cases.push(Case {
                     name,
-                    mixture: m.get().inner.clone().with_process(Process::default()),
+                    mixture: m.get().inner.clone(),
                 });
             }
             cases
         }
     };
+    let cases: Vec<Case> = cases.into_iter().map(|c| c.on_process(&path)).collect();
     let summary = py
         .detach(|| run_checks(&plan, &cases, &CHECKS, &Silent))
         .map_err(errors::input)?;
-    to_py(py, &summary)
+    process::to_py_on(py, &summary, &path)
 }

@@ -196,11 +196,16 @@ def test_bad_process_has_the_cli_message(cli, tmp_path, flags, process):
         assert str(e.value) == msg
 
 
-def test_check_refuses_other_paths():
-    # The suite's plans are OU times (flowcert check has no --process): refused, not run.
-    mix = flowcert.Mixture.builtin("two-mode-s0.1")
-    with pytest.raises(InvalidInputError, match="check runs the suite on the OU path only"):
-        flowcert.check({"m": mix}, process="rectified")
+def test_check_on_a_path_equals_cli(cli):
+    # flowcert check --process: the suite's OU times mapped to the path's (theory/07).
+    mix = flowcert.Mixture.builtin("two-mode-s0.3")
+    doc = cli.json("check", "--mixture", "builtin:two-mode-s0.3", "--process", "rectified",
+                   "--seed", "3")
+    r = flowcert.check({"two-mode-s0.3": mix}, seed=3, process="rectified")
+    assert r == doc
+    assert r.process["name"] == "rectified" and r.violations == 0
+    score = [row for row in r.rows if row["checker"] == "score-net"]
+    assert score and score[0]["checked"] == 0 and "not run" in score[0]["note"]
 
 
 @pytest.mark.parametrize("name", ["rectified", "edm"])

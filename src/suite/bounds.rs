@@ -9,8 +9,8 @@ use super::plan::BoundsPlan;
 use super::{Case, Progress, SuiteError};
 use crate::bounds::{Bound, BoundsError, LambdaTable, Lipschitz};
 use crate::model::Mixture;
-use crate::theorems::lipschitz::{LipschitzReport, compare_bounds};
-use crate::theorems::stability::{StabilityReport, measure_grid};
+use crate::theorems::lipschitz::{LipschitzReport, compare_bounds, compare_bounds_on};
+use crate::theorems::stability::{StabilityReport, measure_grid, measure_segments_on};
 
 /// The L(t) and stability checks of one mixture.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -77,19 +77,35 @@ pub fn lambda_curves(
 /// assert_eq!((r.rows.len(), r.violations), (plan.bounds.times.len(), 0));
 /// ```
 pub fn lipschitz(case: &Case, plan: &BoundsPlan) -> Result<LipschitzReport, SuiteError> {
-    Ok(compare_bounds(&case.mixture, &plan.times, &plan.search)?)
+    match plan.mutation {
+        None => Ok(compare_bounds(&case.mixture, &plan.times, &plan.search)?),
+        Some(m) => Ok(compare_bounds_on(
+            &Lipschitz::auto(&case.mixture).mutated(m),
+            &plan.times,
+            &plan.search,
+        )?),
+    }
 }
 
 /// The stability estimate of one case on the plan's grid.
 pub fn stability(case: &Case, plan: &BoundsPlan) -> Result<StabilityReport, SuiteError> {
-    Ok(measure_grid(
-        &case.mixture,
-        &plan.grid,
-        plan.t_min,
-        plan.t_max,
-        plan.segments,
-        &plan.stability,
-    )?)
+    match plan.mutation {
+        None => Ok(measure_grid(
+            &case.mixture,
+            &plan.grid,
+            plan.t_min,
+            plan.t_max,
+            plan.segments,
+            &plan.stability,
+        )?),
+        Some(m) => {
+            let times = plan
+                .grid
+                .times(&case.mixture, plan.t_min, plan.t_max, plan.segments)?;
+            let lip = Lipschitz::auto(&case.mixture).mutated(m);
+            Ok(measure_segments_on(&lip, &times, &plan.stability)?)
+        }
+    }
 }
 
 /// The section: both checks and the Lambda curves for every mixture of the plan (parallel

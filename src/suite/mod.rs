@@ -44,6 +44,7 @@ pub mod budget;
 pub mod checks;
 pub mod composition;
 pub mod mismatch;
+pub mod on_path;
 pub mod paths;
 pub mod plan;
 pub mod record;
@@ -111,6 +112,21 @@ pub enum SuiteError {
     MissingSections {
         /// The plan's scale.
         scale: Scale,
+    },
+    /// A time of the plan (an OU time) has no time of the same noise ratio on the chosen
+    /// path (theory/07-gaussian-paths.md, Theorem 6): the path's range is cut shorter.
+    #[error(
+        "the suite's {field} = {ou_time} (OU time, noise ratio sigma/alpha = {ratio:.4}) has no matched time on this path: widen the path's range (e.g. --sigma-max above {ratio:.4} on edm) so that it reaches that noise ratio"
+    )]
+    OffPath {
+        /// The plan field.
+        field: String,
+        /// Its OU time.
+        ou_time: f64,
+        /// OU's noise ratio there.
+        ratio: f64,
+        /// The path's refusal of the matched time.
+        source: Box<crate::model::ModelError>,
     },
     /// One check of `flowcert check` failed on one mixture.
     #[error("checker '{check}' failed on mixture '{mixture}'")]

@@ -86,6 +86,10 @@ pub struct BoundsPlan {
     pub lambda_interval: (f64, f64),
     /// Times of the Lambda(t) plot.
     pub lambda_points: usize,
+    /// A deliberately wrong bound for the tests that show the L(t) and stability checks
+    /// can fail (e.g. [`crate::bounds::Mutation::OuFactors`] on another path); `None`
+    /// (always, outside those tests) is the real check.
+    pub mutation: Option<crate::bounds::Mutation>,
 }
 
 /// Perturbed students with a known sup error on each grid.
@@ -234,6 +238,7 @@ impl BoundsPlan {
             stability,
             lambda_interval: (1e-3, 3.0),
             lambda_points: 60,
+            mutation: None,
         }
     }
 }
