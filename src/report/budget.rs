@@ -7,7 +7,7 @@ use crate::experiments::budget_summary::BudgetSummary;
 use crate::experiments::stats::LogReduction;
 
 use super::ReportError;
-use super::distill::{MIN_INTERVAL_SEEDS, pct};
+use super::distill::{MIN_INTERVAL_SEEDS, interval_cell as interval, pct};
 use super::output::ReportWriter;
 use super::plot::{Axis, Figure, IntervalStyle, Panel, Series};
 use super::table::{Table, sig};
@@ -16,13 +16,6 @@ fn label(s: &BudgetSummary, k: usize) -> String {
     s.budgets
         .get(k)
         .map_or_else(|| k.to_string(), |b| b.label.clone())
-}
-
-fn interval(r: &LogReduction, digits: usize) -> String {
-    match r.interval {
-        Some((lo, hi)) => format!("[{}, {}]", pct(lo, digits), pct(hi, digits)),
-        None => format!("n/a ({} seed{})", r.n, if r.n == 1 { "" } else { "s" }),
-    }
 }
 
 /// Relative MSE per (budget, mixture, N, grid): mean over seeds and its 95% interval.
