@@ -17,6 +17,7 @@ use anyhow::{Result, bail};
 use super::{Status, common, distill};
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::report::plot::Formats;
+use flowcert::suite::budget::BudgetSize;
 use flowcert::suite::record::{RECORD_FILE, RunKind, RunRecord};
 use flowcert::suite::reproduce::Reproduced;
 use flowcert::suite::{Plan, Scale, timing};
@@ -65,6 +66,10 @@ pub struct Args {
     /// (slides, README). Default: all three.
     #[arg(long, default_value = "svg,pdf,png")]
     formats: Formats,
+    /// The student-budget sweep: `default` (the scale's small sweep) or `full` (steps
+    /// 300-10000 x width 32-128, cosine, depth 1-3 on the full scale; README gives its cost).
+    #[arg(long, default_value = "default")]
+    budget_sweep: BudgetSize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -79,6 +84,9 @@ pub struct MergeArgs {
     /// Figure formats of the merged report, as for `reproduce`.
     #[arg(long, default_value = "svg,pdf,png")]
     formats: Formats,
+    /// The budget sweep the shards ran (`reproduce --budget-sweep`).
+    #[arg(long, default_value = "default")]
+    budget_sweep: BudgetSize,
     /// Output directories of the shards (`reproduce --shard` or `distill --out --shard`).
     #[arg(required = true)]
     shards: Vec<PathBuf>,
@@ -184,7 +192,7 @@ fn finish(
 
 pub fn run(a: Args, json: bool) -> Result<Status> {
     let start = Instant::now();
-    let plan = Plan::at(a.scale.scale());
+    let plan = Plan::at(a.scale.scale()).with_budget_sweep(a.budget_sweep);
     let store = CellStore::open(&a.out)?;
     let r = flowcert::suite::reproduce::run(&plan, &store, a.shard, &common::Bars::new(json))?;
     for n in store.take_notes() {
@@ -296,7 +304,11 @@ pub fn merge(a: MergeArgs, json: bool) -> Result<Status> {
             let Some(scale) = first.scale else {
                 bail!("{}: the run record names no scale", a.shards[0].display());
             };
-            let r = flowcert::suite::reproduce::run_merge(&Plan::at(scale), &store, &bars)?;
+            let r = flowcert::suite::reproduce::run_merge(
+                &Plan::at(scale).with_budget_sweep(a.budget_sweep),
+                &store,
+                &bars,
+            )?;
             finish(&a.out, r, &a.formats, json, start)
         }
         RunKind::Distill => {

@@ -189,14 +189,52 @@ pub fn train_student(
     seed: u64,
     budget: &ValidStudentBudget,
 ) -> Result<(Mlp, f64), DistillError> {
-    let mix = flow.mixture();
-    let cfg = budget.mlp(mix.dim())?;
-    let tcfg = budget.training()?;
+    let pairs = teacher_pairs(flow, from, to, seed, budget.samples)?;
+    train_on_pairs(flow.mixture().dim(), &pairs, budget)
+}
+
+/// The teacher pairs of one segment's student, `(x ~ p_from, Phi_{from -> to}(x))`, with
+/// the seed's stream for the segment as it stands after drawing them (the student's
+/// initialisation and minibatches continue it). They depend on the budget only through
+/// `samples`, so students of several budgets (the budget sweep) can share them; training
+/// on them ([`train_on_pairs`]) gives bit for bit the student of [`train_student`].
+pub fn teacher_pairs(
+    flow: &ExactFlow,
+    from: f64,
+    to: f64,
+    seed: u64,
+    samples: usize,
+) -> Result<TeacherPairs, DistillError> {
     let mut rng = seed::rng(seed::DISTILL, seed, &[1, from.to_bits(), to.to_bits()]);
-    let x = mix.sample(from, budget.samples, &mut rng);
+    let x = flow.mixture().sample(from, samples, &mut rng);
     let (y, _) = flow.map_batch_serial(&x, from, to)?;
+    Ok(TeacherPairs { x, y, rng })
+}
+
+/// Teacher pairs of one segment and the segment's stream after drawing them
+/// ([`teacher_pairs`]).
+#[derive(Debug, Clone)]
+pub struct TeacherPairs {
+    /// Inputs `x ~ p_from`, `d x samples`.
+    pub x: DMatrix<f64>,
+    /// Targets `Phi_{from -> to}(x)`.
+    pub y: DMatrix<f64>,
+    /// The segment's stream after the draws of `x`.
+    pub rng: rand_chacha::ChaCha8Rng,
+}
+
+/// Train a student of `budget` on `pairs` (a clone of their stream initialises it and
+/// draws its minibatches) on `R^d`; its final training loss beside it.
+pub fn train_on_pairs(
+    d: usize,
+    pairs: &TeacherPairs,
+    budget: &ValidStudentBudget,
+) -> Result<(Mlp, f64), DistillError> {
+    let cfg = budget.mlp(d)?;
+    let tcfg = budget.training()?;
+    let mut rng = pairs.rng.clone();
     let mut net = Mlp::new(&cfg, &mut rng);
-    let rep = train(&mut net, &x, &y, &tcfg, &mut rng)?;
+    let rep = train(&mut net, &pairs.x, &pairs.y, &tcfg, &mut rng)?;
     Ok((net, rep.final_loss))
 }
 
@@ -410,6 +448,7 @@ impl DistillPlan {
             plan: self,
             budget,
             mutation: None,
+            pairs: None,
         })
     }
 }
@@ -420,6 +459,7 @@ pub struct ValidDistillPlan {
     plan: DistillPlan,
     budget: ValidStudentBudget,
     mutation: Option<Mutation>,
+    pairs: Option<std::sync::Arc<super::segments::PairCache>>,
 }
 
 impl std::ops::Deref for ValidDistillPlan {
@@ -436,6 +476,14 @@ impl ValidDistillPlan {
     #[must_use]
     pub fn mutated(mut self, mutation: Mutation) -> Self {
         self.mutation = Some(mutation);
+        self
+    }
+
+    /// This plan drawing its students' teacher pairs from `cache` ([`super::segments::PairCache`]:
+    /// for plans of one mixture that differ in the budget only); rows and keys unchanged.
+    #[must_use]
+    pub fn with_pairs(mut self, cache: std::sync::Arc<super::segments::PairCache>) -> Self {
+        self.pairs = Some(cache);
         self
     }
 
@@ -647,13 +695,17 @@ impl ValidDistillPlan {
 
     /// The work shared by the cells of mixture `m` at `seed`.
     pub fn seed_work(&self, m: usize, seed: u64) -> SeedWork<'_> {
-        SeedWork::new(
+        let work = SeedWork::new(
             self.teacher.flow(&self.mixtures[m].1),
             seed,
             self.budget,
             self.eval_samples,
             (self.t_min, self.t_max),
-        )
+        );
+        match &self.pairs {
+            Some(cache) => work.with_pairs(cache.clone()),
+            None => work,
+        }
     }
 
     /// The distinct segments `(t_i, t_{i-1})` that the cells `indices` of one (mixture,

@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use nalgebra::DMatrix;
 
 use super::distill::{
-    DistillError, DistillRow, LabelledGrid, Mutation, eval_points, measure, train_student,
+    DistillError, DistillRow, LabelledGrid, Mutation, TeacherPairs, eval_points, measure,
+    teacher_pairs, train_on_pairs, train_student,
 };
 use crate::dynamics::ExactFlow;
 use crate::model::Mixture;
@@ -57,6 +58,43 @@ fn once<T, E>(slot: &Slot<T>, f: impl FnOnce() -> Result<T, E>) -> Result<Arc<T>
     Ok(v)
 }
 
+/// (seed, `from` bits, `to` bits, pairs).
+type PairKey = (u64, u64, u64, usize);
+
+/// Teacher pairs shared by the students of several budgets (the budget sweep,
+/// theory/04-composition-and-grids.md, "Budget sweep"): the pairs of a segment depend on the
+/// mixture, the seed, the segment's end times and the number of pairs only, so a
+/// [`SeedWork`] per budget draws them from one cache (one teacher solve per segment) and
+/// trains exactly the students it would have trained on its own.
+#[derive(Debug, Default)]
+pub struct PairCache {
+    slots: Mutex<HashMap<PairKey, Slot<TeacherPairs>>>,
+}
+
+impl PairCache {
+    /// An empty cache (make one per (mixture, seed) and drop it after that pair).
+    pub fn new() -> Self {
+        PairCache::default()
+    }
+
+    fn get(
+        &self,
+        flow: &ExactFlow,
+        (from, to): (f64, f64),
+        seed: u64,
+        samples: usize,
+    ) -> Result<Arc<TeacherPairs>, DistillError> {
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry((seed, from.to_bits(), to.to_bits(), samples))
+            .or_default()
+            .clone();
+        once(&slot, || teacher_pairs(flow, from, to, seed, samples))
+    }
+}
+
 /// Everything one (mixture, seed) computes once for all its cells.
 #[derive(Debug)]
 pub struct SeedWork<'a> {
@@ -68,6 +106,7 @@ pub struct SeedWork<'a> {
     span: (f64, f64),
     eval: Slot<EvalSet>,
     students: Mutex<HashMap<(u64, u64), Slot<Trained>>>,
+    pairs: Option<Arc<PairCache>>,
 }
 
 impl<'a> SeedWork<'a> {
@@ -88,7 +127,17 @@ impl<'a> SeedWork<'a> {
             span: (t_min, t_max),
             eval: Slot::default(),
             students: Mutex::new(HashMap::new()),
+            pairs: None,
         }
+    }
+
+    /// The same work drawing its teacher pairs from `cache` (shared with the [`SeedWork`]s
+    /// of other budgets on the same mixture and seed; the cache must not be shared across
+    /// mixtures). The students are bit for bit those trained without it.
+    #[must_use]
+    pub fn with_pairs(mut self, cache: Arc<PairCache>) -> Self {
+        self.pairs = Some(cache);
+        self
     }
 
     /// The teacher.
@@ -114,7 +163,13 @@ impl<'a> SeedWork<'a> {
     }
 
     fn train(&self, from: f64, to: f64) -> Result<Trained, DistillError> {
-        let (net, final_loss) = train_student(&self.flow, from, to, self.seed, &self.budget)?;
+        let (net, final_loss) = match &self.pairs {
+            Some(cache) => {
+                let pairs = cache.get(&self.flow, (from, to), self.seed, self.budget.samples)?;
+                train_on_pairs(self.mix.dim(), &pairs, &self.budget)?
+            }
+            None => train_student(&self.flow, from, to, self.seed, &self.budget)?,
+        };
         Ok(Trained { net, final_loss })
     }
 

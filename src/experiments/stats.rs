@@ -122,3 +122,106 @@ impl LogReduction {
         }
     }
 }
+
+/// Kendall's rank correlation `tau_b` of two rankings of the same items (`a[i]`, `b[i]`:
+/// item `i`'s score under each; lower is better or higher, the same in both):
+///
+/// ```text
+/// tau_b = (C - D) / sqrt((P - T_a)(P - T_b)),   P = n(n-1)/2 pairs,
+/// ```
+/// `C` / `D` the pairs ordered alike / oppositely, `T_a`, `T_b` the pairs tied in `a`, `b`.
+/// Without ties it is `1 - 4 (discordant pairs) / (n(n-1))`: 1 for the same order, -1 for
+/// the reverse. `None` for fewer than 2 items, lengths that differ, or a ranking that ties
+/// every pair (no order to compare).
+///
+/// ```
+/// use flowcert::experiments::stats::kendall_tau_b;
+/// assert_eq!(kendall_tau_b(&[1.0, 2.0, 3.0], &[10.0, 20.0, 30.0]), Some(1.0));
+/// assert_eq!(kendall_tau_b(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), Some(-1.0));
+/// assert_eq!(kendall_tau_b(&[1.0, 1.0], &[1.0, 2.0]), None);
+/// ```
+pub fn kendall_tau_b(a: &[f64], b: &[f64]) -> Option<f64> {
+    let n = a.len();
+    if n < 2 || b.len() != n {
+        return None;
+    }
+    let (mut s, mut tied_a, mut tied_b) = (0i64, 0i64, 0i64);
+    for i in 0..n {
+        for j in i + 1..n {
+            let da = (a[i] - a[j]).partial_cmp(&0.0)? as i64;
+            let db = (b[i] - b[j]).partial_cmp(&0.0)? as i64;
+            s += da * db;
+            tied_a += i64::from(da == 0);
+            tied_b += i64::from(db == 0);
+        }
+    }
+    let pairs = (n * (n - 1) / 2) as i64;
+    let denom = (((pairs - tied_a) * (pairs - tied_b)) as f64).sqrt();
+    (denom > 0.0).then(|| s as f64 / denom)
+}
+
+/// A least-squares line `y = intercept + slope x` with the 95% Student-t interval of the
+/// slope (`n - 2` degrees of freedom, from 3 points on) and the correlation of `x` and `y`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LineFit {
+    /// Points fitted.
+    pub n: usize,
+    /// The slope.
+    pub slope: f64,
+    /// The 95% interval of the slope (`None` below 3 points or for a perfect fit's
+    /// degenerate spread).
+    pub slope_interval: Option<(f64, f64)>,
+    /// The intercept.
+    pub intercept: f64,
+    /// Pearson's correlation of `x` and `y`.
+    pub correlation: f64,
+}
+
+/// Fit a line to `(x, y)` points by ordinary least squares (module [`LineFit`]): the slope
+/// `Sxy / Sxx`, its standard error `sqrt(SSE / ((n - 2) Sxx))` with `SSE = Syy - slope Sxy`,
+/// and the interval `slope +- t_{0.975, n-2} se`. `None` from fewer than 2 points or when
+/// every `x` is the same.
+///
+/// ```
+/// let f = flowcert::experiments::stats::fit_line(&[(0.0, 1.0), (1.0, 3.0), (2.0, 5.0)]).unwrap();
+/// assert!((f.slope - 2.0).abs() < 1e-12 && (f.intercept - 1.0).abs() < 1e-12);
+/// assert!((f.correlation - 1.0).abs() < 1e-12);
+/// ```
+pub fn fit_line(points: &[(f64, f64)]) -> Option<LineFit> {
+    let n = points.len();
+    if n < 2 {
+        return None;
+    }
+    let nf = n as f64;
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / nf;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / nf;
+    let (mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0);
+    for &(x, y) in points {
+        sxx += (x - mx) * (x - mx);
+        syy += (y - my) * (y - my);
+        sxy += (x - mx) * (y - my);
+    }
+    if sxx <= 0.0 {
+        return None;
+    }
+    let slope = sxy / sxx;
+    let slope_interval = (n >= 3)
+        .then(|| {
+            let sse = (syy - slope * sxy).max(0.0);
+            let se = (sse / ((nf - 2.0) * sxx)).sqrt();
+            let q = StudentsT::new(0.0, 1.0, nf - 2.0).ok()?.inverse_cdf(0.975);
+            Some((slope - q * se, slope + q * se))
+        })
+        .flatten();
+    Some(LineFit {
+        n,
+        slope,
+        slope_interval,
+        intercept: my - slope * mx,
+        correlation: if syy > 0.0 {
+            sxy / (sxx * syy).sqrt()
+        } else {
+            0.0
+        },
+    })
+}

@@ -19,6 +19,7 @@
 use thiserror::Error;
 
 pub mod bounds;
+pub mod budget;
 pub mod check;
 pub mod distill;
 pub mod latex;

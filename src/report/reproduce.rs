@@ -12,6 +12,7 @@
 //! | `mismatch_regime.*`, `plots/mismatch_regime.*` | one-step error, lower bound, depth | `mismatch` |
 //! | `composition.*` | composition bound against perturbed students | `composition` |
 //! | `distill_*.*`, `plots/distill_*_M.*` | relative MSE per grid and N, reductions (`distill_vs_uniform`: every grid against uniform), grids, local errors | `distill_rows`, `distill` |
+//! | `budget_*.*`, `plots/budget_*.*` | the student-budget sweep: MSE, reductions, ranking stability, exponent b | `budget` |
 //! | `oracle_{gaps,fits,grids}.*`, `plots/oracle_mse_vs_n.*` | oracle and fitted grids against the peers, the law fits, the chosen times | `oracle` |
 //! | `paths.*`, `lipschitz_M@P.*`, `plots/{lipschitz,stability}_M@P.*` | the process axis: bounds, stability and grids per Gaussian path | `paths` |
 
@@ -90,6 +91,7 @@ pub fn write(dir: &Path, summary: &Summary, formats: &Formats) -> Result<Written
     )?;
     w.table("composition", &composition_table(&summary.composition))?;
     distill_outputs(&mut w, &summary.distill_rows, &summary.distill)?;
+    super::budget::outputs(&mut w, &summary.budget.summary)?;
     oracle_outputs(&mut w, &summary.oracle)?;
     let json = serde_json::to_string_pretty(summary).map_err(|source| {
         crate::io::OutputError::Serialise {

@@ -9,6 +9,7 @@
 //! bounds.rs       L(t) vs empirical suprema, stability on a grid     theory/02, theory/03
 //! composition.rs  perturbed students on each grid kind               theory/04
 //! mismatch.rs     the Lipschitz-mismatch regime experiment           theory/05
+//! budget.rs       the distillation cells at several student budgets  theory/04
 //! score_net.rs    the ReLU-ReQU eps sweep, dependence, DSM            theory/06
 //! checks.rs       CHECKS: what `flowcert check` runs on every built-in mixture, the same
 //!                 per-case functions at the plan's configuration, summarised as Outcomes
@@ -39,6 +40,7 @@ use crate::model::Mixture;
 use crate::model::builtin::Builtin;
 
 pub mod bounds;
+pub mod budget;
 pub mod checks;
 pub mod composition;
 pub mod mismatch;

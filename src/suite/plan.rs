@@ -9,6 +9,7 @@
 //! | mismatch: regime experiment, balanced grids on [0.05, 2] | two-mode-s0.3, M = 4, N in {1, 2}, quick students | two-mode s0.05/0.1/0.3, M in {2, 4, 8, 16}, N up to 8 | the same, N up to 16, default students |
 //! | score-net: eps sweep on [0.01, 1] | two-mode-s0.1, eps 1e-1, 1e-2, 4 times x 400 samples | + hetero3, eps down to 1e-3, 6 x 1000 | every built-in, eps down to 1e-5, 8 x 4000, dependence table, DSM comparison |
 //! | distill: cells mixture x grid x N x seed | two-mode-s0.3, 2 grids, N in {1, 2}, 2 seeds | two-mode mixtures, 6 grids, N up to 8, 3 seeds | every built-in, N up to 16, 5 seeds |
+//! | budget: the distill cells at several student budgets ([`super::budget`]) | two-mode-s0.3, N = 2, 3 seeds, 4 budgets | two-mode s0.1/0.3, N in {2, 4, 8}, 4 budgets | two-mode mixtures and ring8, N in {2, 4, 8}, 5 seeds, 4 budgets (18 with `--budget-sweep full`) |
 //!
 //! Plans are plain data: change a field to run a variant (a user's mixture list, another
 //! student budget, more seeds).
@@ -27,8 +28,10 @@ use crate::theorems::score_approx::{CheckConfig, EPS_LIST};
 use crate::theorems::stability::StabilityConfig;
 
 use super::Scale;
+use super::budget::BudgetSize;
 use super::oracle::OraclePlan;
 use super::paths::PathsPlan;
+use crate::experiments::budget::BudgetSweepPlan;
 use crate::experiments::oracle::OracleConfig;
 
 /// The configuration of every section at one scale.
@@ -56,6 +59,10 @@ pub struct Plan {
     pub distill: DistillPlan,
     /// The process axis (theory/07): bounds, stability and distillation on every path.
     pub paths: PathsPlan,
+    /// The student-budget sweep of the distillation experiment (theory/04, "Budget sweep").
+    pub budget: BudgetSweepPlan,
+    /// Which budget sweep (`reproduce --budget-sweep`).
+    pub budget_size: BudgetSize,
     /// The oracle and fitted grids (theory/04, "Oracle and fitted grids").
     pub oracle: OraclePlan,
 }
@@ -163,16 +170,33 @@ pub struct ScoreNetPlan {
 impl Plan {
     /// The plan of a scale (module table).
     pub fn at(scale: Scale) -> Plan {
+        let distill = distill_plan(scale);
         Plan {
+            budget: super::budget::plan(scale, BudgetSize::Default, &distill),
+            budget_size: BudgetSize::Default,
             scale,
             bounds: BoundsPlan::at(scale),
             composition: CompositionPlan::at(scale),
             mismatch: MismatchPlan::at(scale),
             score_net: ScoreNetPlan::at(scale),
-            distill: distill_plan(scale),
+            distill,
             paths: paths_plan(scale),
             oracle: oracle_plan(scale),
         }
+    }
+
+    /// The same plan with the budget sweep of `size` (`reproduce --budget-sweep`).
+    ///
+    /// ```
+    /// use flowcert::suite::{Plan, Scale, budget::BudgetSize};
+    /// let p = Plan::at(Scale::Full).with_budget_sweep(BudgetSize::Full);
+    /// assert_eq!(p.budget.budgets.len(), 18);
+    /// ```
+    #[must_use]
+    pub fn with_budget_sweep(mut self, size: BudgetSize) -> Plan {
+        self.budget = super::budget::plan(self.scale, size, &self.distill);
+        self.budget_size = size;
+        self
     }
 
     /// The same plan with every checker's seed set to `seed` (the distillation seeds, a

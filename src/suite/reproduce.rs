@@ -11,7 +11,8 @@
 //! reproduce --shard 0/n   the checker sections (bounds, score-net, mismatch, composition),
 //!                         the paths and oracle sections whole,
 //!                         and distillation cells j with j % n = 0; sections are kept in
-//!                         the cell store as one cell, so a rerun or a merge reads them back
+//!                         the cell store as one cell, so a rerun or a merge reads them back;
+//!                         likewise the process axis and the budget sweep, run whole
 //! reproduce --shard i/n   (i > 0) distillation cells j % n = i only: no summary, no report
 //! merge (run_merge)       reads the sections and every cell from the store, computes
 //!                         nothing; fails if shard 0's sections are not there
@@ -22,6 +23,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::bounds::{self, BoundsEntry};
+use super::budget::{self, BudgetSection};
 use super::composition::{self, CompositionEntry};
 use super::mismatch::{self, RegimeResults};
 use super::oracle::{self, OracleSection};
@@ -58,6 +60,8 @@ pub struct Summary {
     pub distill_missing: usize,
     /// The process axis (theory/07-gaussian-paths.md).
     pub paths: PathsSection,
+    /// The student-budget sweep (theory/04-composition-and-grids.md, "Budget sweep").
+    pub budget: BudgetSection,
     /// The oracle and fitted grids (theory/04, "Oracle and fitted grids").
     pub oracle: OracleSection,
 }
@@ -79,13 +83,14 @@ pub struct Sections {
 }
 
 /// The names of the stages of a run, in order (for "stage k of n").
-pub const STAGES: [&str; 7] = [
+pub const STAGES: [&str; 8] = [
     "bounds",
     "score-net",
     "mismatch",
     "composition",
     "distill",
     "paths",
+    "budget",
     "oracle",
 ];
 
@@ -178,6 +183,40 @@ fn owned_oracle(
     })
 }
 
+/// The store key of a plan's budget sweep (computed whole by shard 0).
+fn budget_key(plan: &Plan) -> String {
+    let config = format!(
+        "{}|{:?}|{:?}",
+        env!("CARGO_PKG_VERSION"),
+        plan.budget_size,
+        plan.budget
+    );
+    format!(
+        "budget/{}/{:016x}",
+        plan.scale,
+        crate::seed::fnv1a(config.as_bytes())
+    )
+}
+
+/// The budget sweep of shard 0: from the store, or computed whole and stored (as
+/// [`owned_paths`]).
+fn owned_budget(
+    plan: &Plan,
+    store: &CellStore,
+    progress: &dyn Progress,
+    record: &mut RunRecord,
+) -> Result<(BudgetSection, usize), SuiteError> {
+    let t = Instant::now();
+    if let Some(b) = store.read::<(BudgetSection, usize)>(&budget_key(plan))? {
+        record.section("budget", Source::Stored, t);
+        return Ok(b);
+    }
+    let b = budget::section(&plan.budget, plan.budget_size, store, progress)?;
+    store.put(&budget_key(plan), &b)?;
+    record.section("budget", Source::Computed, t);
+    Ok(b)
+}
+
 /// Compute the four checker sections, recording each in `record`.
 fn compute_sections(
     plan: &Plan,
@@ -236,21 +275,23 @@ fn summary(
     rows: Vec<DistillRow>,
     missing: usize,
     (paths, v_paths): (PathsSection, usize),
+    (budget, v_budget): (BudgetSection, usize),
     (oracle, v_oracle): (OracleSection, usize),
 ) -> Summary {
     let distill = summarize_rows(&rows);
     Summary {
         version: env!("CARGO_PKG_VERSION").to_string(),
         scale: plan.scale,
-        violations: s.violations + distill.violations + v_paths + v_oracle,
+        violations: s.violations + distill.violations + v_paths + v_budget + v_oracle,
         bounds: s.bounds,
         score_net: s.score_net,
         mismatch: s.mismatch,
         composition: s.composition,
         distill_rows: rows,
         distill,
-        distill_missing: missing + paths.distill_missing,
+        distill_missing: missing + paths.distill_missing + budget.summary.missing,
         paths,
+        budget,
         oracle,
     }
 }
@@ -316,6 +357,14 @@ pub fn run(
         record.section("paths", Source::Skipped, Instant::now());
         None
     };
+    // The budget sweep: shard 0 runs it whole, after the main sweep (whose cells at the
+    // same budget it reads back).
+    let budget = if owner {
+        Some(owned_budget(plan, store, progress, &mut record)?)
+    } else {
+        record.section("budget", Source::Skipped, Instant::now());
+        None
+    };
     let oracle = if owner {
         Some(owned_oracle(plan, store, progress, &mut record)?)
     } else {
@@ -328,8 +377,9 @@ pub fn run(
     Ok(Reproduced {
         summary: sections
             .zip(paths)
+            .zip(budget)
             .zip(oracle)
-            .map(|((s, p), o)| summary(plan, s, sweep.rows, sweep.missing, p, o)),
+            .map(|(((s, p), b), o)| summary(plan, s, sweep.rows, sweep.missing, p, b, o)),
         record,
     })
 }
@@ -364,6 +414,11 @@ pub fn run_merge(
         .ok_or(SuiteError::MissingSections { scale: plan.scale })?;
     record.section("paths", Source::Stored, t);
     let t = Instant::now();
+    let budget = store
+        .read::<(BudgetSection, usize)>(&budget_key(plan))?
+        .ok_or(SuiteError::MissingSections { scale: plan.scale })?;
+    record.section("budget", Source::Stored, t);
+    let t = Instant::now();
     let oracle = store
         .read::<(OracleSection, usize)>(&oracle_key(plan))?
         .ok_or(SuiteError::MissingSections { scale: plan.scale })?;
@@ -378,6 +433,7 @@ pub fn run_merge(
             sweep.rows,
             sweep.missing,
             paths,
+            budget,
             oracle,
         )),
         record,

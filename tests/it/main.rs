@@ -11,6 +11,7 @@ mod common;
 mod assess;
 mod bounds;
 mod bounds_accuracy;
+mod budget;
 mod check_process;
 mod cli;
 mod cli_bounds;

@@ -44,8 +44,9 @@ fn every_figure_of_a_tiny_run_passes_the_mechanical_checks() {
     let svgs = files(&dir.join("plots"), "svg");
     // lipschitz, stability, lambda; score-net sizes; mismatch; three distill figures;
     // lipschitz and stability on each of the five Gaussian paths (the process axis); the
-    // oracle section's relative MSE against N.
-    assert_eq!(svgs.len(), 9 + 2 * 5, "{svgs:?}");
+    // budget sweep's reduction figure (one mixture) and its exponent figure; the oracle
+    // section's relative MSE against N.
+    assert_eq!(svgs.len(), 9 + 2 * 5 + 2, "{svgs:?}");
     let index = std::fs::read_to_string(dir.join("figures.md")).unwrap();
     for svg_path in &svgs {
         let stem = svg_path.file_stem().unwrap().to_string_lossy().into_owned();
