@@ -86,6 +86,19 @@ fn two_mode(s0: f64, sep: f64, angle: f64, c: [f64; 2], w: f64) -> Mixture {
     .unwrap()
 }
 
+/// How far `ln(measured Lipschitz constant)` may exceed `Lambda(T)` through the teacher's
+/// error alone. A pair `(b - h u, b + h u)` with `h >= h_min` sees each image to within
+/// `eps = TEACHER_ABS * scale` (`scale` bounds the images' size), so its ratio is at most
+/// `exp(Lambda) + eps / h_min` and `ln(ratio) - Lambda <= ln(1 + eps / (h_min exp(Lambda)))
+/// <= eps / (h_min exp(Lambda))` (theory/05-mismatch.md: Gronwall bound of the flow map).
+/// The pairs at the boundary of a symmetric two-mode mixture attain `exp(Lambda)`, so a
+/// tolerance independent of `h_min` fails on solver noise (a seen case: excess 1.5e-7 at
+/// `h_min = 1e-6`).
+fn lipschitz_allowance(rep: &MismatchReport, cfg: &MismatchConfig, scale: f64) -> f64 {
+    let eps = TEACHER_ABS * scale;
+    TEACHER_ABS.max(eps / (cfg.search.h_min * rep.lambda_t.exp()))
+}
+
 /// The smallest useful run: a few boundary points, one-hidden-layer students.
 fn tiny() -> MismatchConfig {
     MismatchConfig {
@@ -188,8 +201,10 @@ proptest! {
         prop_assert!(rep.symmetry.is_some());
         prop_assert!(rep.boundary_points > 0);
         assert_rows_respect_bounds(&rep);
-        // Gronwall: the measured Lipschitz constant never exceeds exp(Lambda(T)).
-        prop_assert!(rep.lipschitz_excess <= TEACHER_ABS, "excess {}", rep.lipschitz_excess);
+        // Gronwall: the measured Lipschitz constant never exceeds exp(Lambda(T)), up to what
+        // pairs at distance 2 h_min can resolve of the teacher's error.
+        let allowed = lipschitz_allowance(&rep, &raw, 1.0 + cx.hypot(cy) + sep);
+        prop_assert!(rep.lipschitz_excess <= allowed, "excess {} > {allowed}", rep.lipschitz_excess);
     }
 }
 
@@ -363,7 +378,7 @@ fn boundary_lipschitz_constant_is_exp_lambda() {
         "ln ||DPhi(b)|| = {}, Lambda = {lam}",
         jac.ln()
     );
-    assert!(rep.lipschitz_excess <= TEACHER_ABS);
+    assert!(rep.lipschitz_excess <= lipschitz_allowance(&rep, &tiny(), 1.0 + mix.mean_diameter()));
     for d in &rep.depth {
         assert!(d.obstruction_segments as f64 <= d.predicted_segments.ceil());
     }
