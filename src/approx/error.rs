@@ -8,9 +8,10 @@ use crate::model::ModelError;
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ApproxError {
-    /// The construction of theory/06 on a path other than OU.
+    /// The OU construction of theory/06 (or the DSM-trained comparison) asked for a path
+    /// other than OU.
     #[error(
-        "the constructive score network (theory/06) is built for the OU path only, not '{process}': its time features are e^{{-t}} and the tail bounds use OU's alpha and sigma (theory/07-gaussian-paths.md, \"Score approximation\"); drop --process or use --process ou"
+        "this construction works in OU coordinates only, not on '{process}': its time features are e^{{-t}} and the tail bounds use OU's alpha and sigma; for the explicit network on another path use PathScoreNetwork (the OU network composed with the clock and scaling of theory/07-gaussian-paths.md, \"Score approximation\"); the DSM-trained comparison runs on OU only (drop --process or use --process ou)"
     )]
     OuOnly {
         /// The path asked for.

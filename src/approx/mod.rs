@@ -12,7 +12,9 @@
 //! - [`tail`]: the box radius from the `p_t`-mass outside the box;
 //! - [`budget`]: from `eps` to the box radius, degrees and iteration counts (the error
 //!   analysis lives in its module documentation);
-//! - [`construct`]: the score network itself;
+//! - [`construct`]: the score network itself (OU);
+//! - [`on_path`]: the network on any Gaussian path, the OU network composed with the
+//!   clock `tau(t)` and the scaling `k(t)` of theory/07 (Theorem 6);
 //!
 //! # What the construction achieves, and its limits
 //!
@@ -37,6 +39,7 @@ pub mod chebyshev;
 pub mod construct;
 pub mod error;
 pub mod network;
+pub mod on_path;
 pub mod reciprocal;
 pub mod softmax;
 pub mod tail;
@@ -47,6 +50,7 @@ pub use chebyshev::{ChebFit, ChebSeries, TimeFunction, fit_time_function};
 pub use construct::{NetworkSizes, ScoreNetwork};
 pub use error::ApproxError;
 pub use network::{Activation, Layer, Network, Row, SizeCounts};
+pub use on_path::PathScoreNetwork;
 pub use reciprocal::RecipPlan;
 pub use softmax::{ExpPlan, SoftmaxPlan};
 pub use tail::{box_radius, tail_bound};

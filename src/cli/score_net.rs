@@ -2,16 +2,19 @@
 //! --times N --samples N --seed S]`: build the explicit ReLU-ReQU score network for a
 //! target accuracy, report its size and its measured L^1 / L^2(p_t) errors, and evaluate it.
 //! Exit 1 when a measured sup_t error exceeds eps (the construction's budget would be wrong).
+//! With `--process NAME` the times are the path's and the network is the OU network
+//! composed with the clock and the scaling of theory/07 ("Score approximation"), measured
+//! against the path's exact score; each error at `t` must be within `eps / k(t)`.
 
 use anyhow::{Result, bail};
 use serde::Serialize;
 
 use super::{Status, common};
-use flowcert::approx::{ScoreNetConfig, ScoreNetwork};
+use flowcert::approx::{PathScoreNetwork, ScoreNetConfig};
 use flowcert::limits::{Estimate, jacobian_flops};
 use flowcert::model::ScoreField;
 use flowcert::report::{Table, sig};
-use flowcert::theorems::score_approx::{ScoreNetReport, measure_built, time_grid};
+use flowcert::theorems::score_approx::{ScoreNetReport, measure_path_built, time_grid};
 
 /// Most measurement times (keeps a typo from running for hours).
 const MAX_TIMES: usize = flowcert::limits::MAX_LIST;
@@ -107,17 +110,21 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         (None, None) => None,
     };
     let mix = common::mixture_on(&a.mixture, &a.process)?;
+    if !mix.process().is_ou() {
+        mix.check_path_time("--t-min", params.t_min())?;
+        mix.check_path_time("--t-max", params.t_max())?;
+    }
     let points = match &a.points {
         Some(p) => Some(flowcert::io::load_points(p, mix.dim())?),
         None => None,
     };
     let pb = common::progress(2, json, "score-net");
-    let net = ScoreNetwork::build(&mix, &params)?;
+    let net = PathScoreNetwork::build(&mix, &cfg)?;
     // Measuring: per time, `samples` draws, the network (about 2 flops per parameter)
     // and the exact score at each; the samples and both scores are held per time.
     let d = mix.dim();
-    let per_point =
-        2.0 * net.sizes().built.parameters as f64 + jacobian_flops(mix.n_components(), d);
+    let per_point = 2.0 * net.ou_network().sizes().built.parameters as f64
+        + jacobian_flops(mix.n_components(), d);
     common::estimate(
         &Estimate::new(
             &format!(
@@ -132,7 +139,7 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     )?;
     pb.inc(1);
     let times = time_grid(params.t_min(), params.t_max(), a.times);
-    let report = measure_built(&net, &mix, &times, a.samples, a.seed)?;
+    let report = measure_path_built(&net, &mix, &times, a.samples, a.seed)?;
     pb.finish_and_clear();
     let outputs = match (&points, t_out) {
         (Some(xs), Some(t)) => {
@@ -158,9 +165,12 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         outputs: outputs.as_ref().map(|o| o.0.clone()),
         report,
     };
-    common::emit(json, &out, || {
-        text(&out, &mix, outputs.as_ref().map(|o| (o.1, o.2)))
-    })?;
+    let table = || text(&out, &mix, outputs.as_ref().map(|o| (o.1, o.2)));
+    if mix.process().is_ou() {
+        common::emit(json, &out, table)?;
+    } else {
+        common::emit_on(json, &out, mix.process(), table)?;
+    }
     Ok(status)
 }
 
@@ -200,28 +210,72 @@ fn text(
         sig(b.total_bound, 3),
         sig(b.rounding_allowance, 3)
     )?;
-    let mut tab = Table::new(&["t", "p", "L^p error", "95% CI", "mass outside box"]);
-    for r in &report.errors {
-        tab.push(vec![
-            sig(r.t, 4),
-            r.p.to_string(),
-            sig(r.lp_error, 3),
-            format!("[{}, {}]", sig(r.ci_low, 3), sig(r.ci_high, 3)),
-            sig(r.mass_outside, 3),
-        ]);
+    match &report.path {
+        None => {
+            let mut tab = Table::new(&["t", "p", "L^p error", "95% CI", "mass outside box"]);
+            for r in &report.errors {
+                tab.push(vec![
+                    sig(r.t, 4),
+                    r.p.to_string(),
+                    sig(r.lp_error, 3),
+                    format!("[{}, {}]", sig(r.ci_low, 3), sig(r.ci_high, 3)),
+                    sig(r.mass_outside, 3),
+                ]);
+            }
+            w.push_str(&tab.to_text());
+        }
+        Some(path) => {
+            writeln!(
+                w,
+                "  on the {} path: the OU network on tau in [{}, {}] read at (x / k(t), tau(t)), output / k(t) (theory/07); bound at t: eps / k(t)",
+                path.process,
+                sig(path.ou_t_min, 4),
+                sig(path.ou_t_max, 4)
+            )?;
+            let mut tab = Table::new(&[
+                "t",
+                "tau(t)",
+                "k(t)",
+                "p",
+                "L^p error",
+                "95% CI",
+                "bound eps/k",
+                "mass outside box",
+            ]);
+            for (r, b) in report
+                .errors
+                .iter()
+                .zip(path.bounds.iter().flat_map(|b| [b, b]))
+            {
+                tab.push(vec![
+                    sig(r.t, 4),
+                    sig(b.tau, 4),
+                    sig(b.k, 4),
+                    r.p.to_string(),
+                    sig(r.lp_error, 3),
+                    format!("[{}, {}]", sig(r.ci_low, 3), sig(r.ci_high, 3)),
+                    sig(b.bound, 3),
+                    sig(r.mass_outside, 3),
+                ]);
+            }
+            w.push_str(&tab.to_text());
+        }
     }
-    w.push_str(&tab.to_text());
+    let within = if report.path.is_some() {
+        (
+            "within eps / k(t) at every t",
+            "VIOLATED: exceeds eps / k(t)",
+        )
+    } else {
+        ("within eps", "VIOLATED: exceeds eps")
+    };
     writeln!(
         w,
         "sup_t L1 = {}, sup_t L2 = {} (upper 95% limit {}): {}",
         sig(report.sup_l1, 3),
         sig(report.sup_l2, 3),
         sig(report.sup_l2_ci_high, 3),
-        if report.passed {
-            "within eps"
-        } else {
-            "VIOLATED: exceeds eps"
-        }
+        if report.passed { within.0 } else { within.1 }
     )?;
     if let (Some(out), Some((xs, t))) = (&o.outputs, points) {
         let mut tab = Table::new(&["x", "s_theta(x, t)", "exact s(x, t)", "|difference|"]);

@@ -38,6 +38,7 @@ mod process;
 mod reference;
 mod report;
 mod score_approx;
+mod score_path;
 mod searches;
 mod snapshot_distill;
 mod snapshot_lipschitz;

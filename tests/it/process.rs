@@ -502,7 +502,8 @@ fn grids_follow_each_path() {
     assert!(e.contains("(0, 1)") && e.contains("--t-max"), "{e}");
 }
 
-/// Score-approximation constructions are OU-only and say so.
+/// The OU construction itself (`ScoreNetwork`) works in OU coordinates and says so,
+/// pointing to `PathScoreNetwork` (tests/it/score_path.rs) for the other paths.
 #[test]
 fn score_construction_refuses_other_paths() {
     use flowcert::approx::{ScoreNetConfig, ScoreNetwork};
@@ -510,7 +511,10 @@ fn score_construction_refuses_other_paths() {
     let e = ScoreNetwork::build(&mix, &ScoreNetConfig::new(0.1).check().unwrap())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("OU path only") && e.contains("'edm"), "{e}");
+    assert!(
+        e.contains("OU coordinates only") && e.contains("PathScoreNetwork") && e.contains("'edm"),
+        "{e}"
+    );
 }
 
 /// A path of one's own through the trait: checked, then usable by every checker.
@@ -754,8 +758,10 @@ fn cli_takes_process_on_every_checker() {
             "edm",
             "--eps",
             "0.1",
+            "--t-min",
+            "0.001",
         ],
-        &["OU path only"],
+        &["--t-min", "0.001"],
     );
 }
 

@@ -11,6 +11,12 @@
 //! Points outside the box count in the error (the network clips them); their share of the
 //! sample is reported as `mass_outside`. The same samples serve every `eps` (common random
 //! numbers), so the rows of a sweep are directly comparable.
+//!
+//! On a path other than OU the network is [`PathScoreNetwork`] (the OU network composed
+//! with the clock `tau(t)` and the scaling `k(t)` of theory/07, Theorem 6), measured against
+//! the *exact* score of the mixture on that path with exact samples of that path's `p_t`;
+//! the bound at `t` is the transferred `eps / k(t)` ([`PathTransfer`]), and a row passes
+//! when every measured `L^1` and `L^2` error is within the bound at its time.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -19,6 +25,7 @@ use crate::approx::budget::{BudgetReport, ScoreNetConfig, ScoreNetParams};
 use crate::approx::construct::ScoreNetwork;
 use crate::approx::error::ApproxError;
 use crate::approx::network::SizeCounts;
+use crate::approx::on_path::PathScoreNetwork;
 use crate::model::{Marginal, Mixture, MixtureSpec, ScoreField, builtin};
 use crate::seed;
 use crate::theorems::estimate::{Z95, lp_mean_ci};
@@ -76,6 +83,67 @@ pub struct ScoreNetReport {
     pub passed: bool,
     /// The error budget (proven bounds and the sizes they fix).
     pub budget: BudgetReport,
+    /// On a path other than OU: the matched OU interval and the transferred bound per
+    /// time (absent on OU, where the bound is `eps` at every time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathTransfer>,
+}
+
+/// The transfer of the OU network to another path (theory/07, "Score approximation").
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct PathTransfer {
+    /// The path (label with any non-default parameters).
+    pub process: String,
+    /// `tau(t_min)`: `t_min` of the OU network inside.
+    pub ou_t_min: f64,
+    /// `tau(T)`: `T` of the OU network inside.
+    pub ou_t_max: f64,
+    /// The bound at each measured time.
+    pub bounds: Vec<TimeBound>,
+}
+
+/// The transferred bound at one time of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct TimeBound {
+    /// The path's time.
+    pub t: f64,
+    /// The matched OU time `tau(t)`.
+    pub tau: f64,
+    /// The scaling `k(t) = alpha(t) / alpha_OU(tau(t))`.
+    pub k: f64,
+    /// `eps / k(t)`: the bound on the `L^1` and `L^2(p_t)` errors at `t`.
+    pub bound: f64,
+}
+
+impl ScoreNetReport {
+    /// The smallest ratio bound / measured error over the times (the upper 95% limit of
+    /// the `L^2` error and the `L^1` error): `>= 1` when the errors are within their bounds.
+    /// On OU the bound is `eps` at every time.
+    ///
+    /// ```
+    /// use flowcert::{approx::ScoreNetConfig, theorems::score_approx};
+    /// let mix = flowcert::model::builtin::two_mode(0.3);
+    /// let p = ScoreNetConfig::new(0.1).check().unwrap();
+    /// let rep = score_approx::measure_network(&mix, &p, &[0.5], 100, 0).unwrap();
+    /// assert_eq!(rep.margin(), 0.1 / rep.sup_l2_ci_high.max(rep.sup_l1));
+    /// ```
+    pub fn margin(&self) -> f64 {
+        let Some(path) = &self.path else {
+            return self.eps / self.sup_l2_ci_high.max(self.sup_l1).max(f64::MIN_POSITIVE);
+        };
+        path.bounds
+            .iter()
+            .map(|b| {
+                let err = self
+                    .errors
+                    .iter()
+                    .filter(|r| r.t == b.t)
+                    .map(|r| if r.p == 2 { r.ci_high } else { r.lp_error })
+                    .fold(0.0, f64::max);
+                b.bound / err.max(f64::MIN_POSITIVE)
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
 }
 
 /// Raw settings of a sweep over `eps`.
@@ -234,6 +302,26 @@ pub fn measure_errors<F: ScoreField + ?Sized>(
     seed: u64,
     radius: Option<f64>,
 ) -> Result<Vec<ErrorRow>, ApproxError> {
+    measure_errors_boxed(
+        field,
+        mix,
+        times,
+        samples,
+        seed,
+        radius.map(|r| move |_: f64| r),
+    )
+}
+
+/// [`measure_errors`] with a box half-width that depends on the time (on a path: the OU
+/// network's box `R` scaled by `k(t)`).
+fn measure_errors_boxed<F: ScoreField + ?Sized, B: Fn(f64) -> f64 + Sync>(
+    field: &F,
+    mix: &Mixture,
+    times: &[f64],
+    samples: usize,
+    seed: u64,
+    radius: Option<B>,
+) -> Result<Vec<ErrorRow>, ApproxError> {
     if samples < 2 {
         return Err(ApproxError::BadSetting {
             field: "samples",
@@ -257,7 +345,8 @@ pub fn measure_errors<F: ScoreField + ?Sized>(
             let errs: Vec<f64> = (0..samples)
                 .map(|c| (approx.column(c) - exact.column(c)).norm())
                 .collect();
-            let outside = radius.map_or(0, |r| {
+            let outside = radius.as_ref().map_or(0, |r| {
+                let r = r(t);
                 (0..samples)
                     .filter(|&c| xs.column(c).iter().any(|v| v.abs() > r))
                     .count()
@@ -268,7 +357,8 @@ pub fn measure_errors<F: ScoreField + ?Sized>(
     Ok(per_time.into_iter().flatten().collect())
 }
 
-/// Build the network for one `eps` and measure it on `times`.
+/// Build the network for one `eps` and measure it on `times` (on the mixture's path: the
+/// times of `params` and `times` are that path's, see [`measure_path_built`]).
 ///
 /// ```
 /// use flowcert::{approx::ScoreNetConfig, theorems::score_approx};
@@ -284,6 +374,15 @@ pub fn measure_network(
     samples: usize,
     seed: u64,
 ) -> Result<ScoreNetReport, ApproxError> {
+    if !mix.process().is_ou() {
+        let cfg = ScoreNetConfig {
+            eps: params.eps(),
+            t_min: params.t_min(),
+            t_max: params.t_max(),
+        };
+        let net = PathScoreNetwork::build(mix, &cfg)?;
+        return measure_path_built(&net, mix, times, samples, seed);
+    }
     let net = ScoreNetwork::build(mix, params)?;
     measure_built(&net, mix, times, samples, seed)
 }
@@ -338,6 +437,104 @@ pub fn measure_built(
         sup_l2_ci_high,
         passed: sup_l1 <= eps && sup_l2 <= eps,
         budget: net.budget().clone(),
+        path: None,
+    })
+}
+
+/// The report of a network on any path ([`PathScoreNetwork`]), measured against the exact
+/// score of `mix` on that path with exact samples of its `p_t` (module doc): each error
+/// at `t` is compared with `eps / k(t)`. On OU this is [`measure_built`] of the OU network.
+///
+/// ```
+/// use flowcert::approx::{PathScoreNetwork, ScoreNetConfig};
+/// use flowcert::model::{builtin, process::ProcessSpec};
+/// use flowcert::theorems::score_approx::measure_path_built;
+/// let rf = ProcessSpec::named("rectified").check().unwrap();
+/// let mix = builtin::two_mode(0.3).with_process(rf);
+/// let cfg = ScoreNetConfig { t_max: 0.9, ..ScoreNetConfig::new(0.1) };
+/// let net = PathScoreNetwork::build(&mix, &cfg).unwrap();
+/// let rep = measure_path_built(&net, &mix, &[0.01, 0.5, 0.9], 100, 0).unwrap();
+/// let path = rep.path.as_ref().unwrap();
+/// assert!(rep.passed && path.process == "rectified" && path.bounds[2].bound > 0.1);
+/// ```
+pub fn measure_path_built(
+    net: &PathScoreNetwork,
+    mix: &Mixture,
+    times: &[f64],
+    samples: usize,
+    seed: u64,
+) -> Result<ScoreNetReport, ApproxError> {
+    if mix.process() != net.process() {
+        return Err(ApproxError::BadSetting {
+            field: "process",
+            value: mix.process().label(),
+            fix: "measure the network on the mixture of the path it was built for",
+        });
+    }
+    if net.process().is_ou() {
+        return measure_built(net.ou_network(), mix, times, samples, seed);
+    }
+    for &t in times {
+        if !(t >= net.t_min() && t <= net.t_max()) {
+            return Err(ApproxError::BadSetting {
+                field: "times",
+                value: t.to_string(),
+                fix: "measure at times inside the network's interval [t_min, T] of the path",
+            });
+        }
+    }
+    let ou = net.ou_network();
+    let r = ou.budget().box_radius;
+    let errors = measure_errors_boxed(
+        net,
+        mix,
+        times,
+        samples,
+        seed,
+        Some(|t: f64| r * net.scale(t)),
+    )?;
+    let bounds: Vec<TimeBound> = times
+        .iter()
+        .map(|&t| TimeBound {
+            t,
+            tau: net.clock(t),
+            k: net.scale(t),
+            bound: net.bound(t),
+        })
+        .collect();
+    // Rows are ordered by time, then p: two per time.
+    let passed = errors
+        .iter()
+        .zip(bounds.iter().flat_map(|b| [b, b]))
+        .all(|(e, b)| e.lp_error <= b.bound);
+    let sup = |p: u32, f: fn(&ErrorRow) -> f64| {
+        errors
+            .iter()
+            .filter(|r| r.p == p)
+            .map(f)
+            .fold(0.0, f64::max)
+    };
+    let sizes = ou.sizes();
+    Ok(ScoreNetReport {
+        eps: net.eps(),
+        t_min: net.t_min(),
+        t_max: net.t_max(),
+        depth: sizes.built.depth,
+        width: sizes.built.width,
+        parameters: sizes.built.parameters,
+        relu_requ: sizes.relu_requ,
+        sup_l1: sup(1, |r| r.lp_error),
+        sup_l2: sup(2, |r| r.lp_error),
+        sup_l2_ci_high: sup(2, |r| r.ci_high),
+        errors,
+        passed,
+        budget: ou.budget().clone(),
+        path: Some(PathTransfer {
+            process: net.process().label(),
+            ou_t_min: ou.params().t_min(),
+            ou_t_max: ou.params().t_max(),
+            bounds,
+        }),
     })
 }
 
