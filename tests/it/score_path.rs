@@ -5,8 +5,9 @@
 //!
 //! - the identity behind the transfer, `s_P(x, t) = s_OU(x / k, tau) / k`, on the exact
 //!   scores of both mixtures (computed independently, each from its own `alpha`, `sigma`);
-//! - on every path the measured `L^1`, `L^2(p_t)` errors are within `eps / k(t)`, and the
-//!   network's sizes are the OU network's on `[tau(t_min), tau(T)]`;
+//! - on every path the measured `L^1`, `L^2(p_t)` errors are within `eps / k(t)`, the
+//!   network's sizes are the OU network's on `[tau(t_min), tau(T)]`, and bound/error equals
+//!   the OU network's eps/error at the matched times (same seeded draws);
 //! - kept mutations (`PathMutation::NoOutputScale`: the `1/k` forgotten;
 //!   `PathMutation::PathTime`: `t` read instead of `tau(t)`) are caught on `edm` and
 //!   `rectified` (the first is invisible on the VP paths, where `k = 1`);
@@ -19,7 +20,9 @@ use flowcert::approx::{PathScoreNetwork, ScoreNetConfig, ScoreNetwork};
 use flowcert::model::process::{PROCESS_NAMES, Process, ProcessSpec};
 use flowcert::model::{ScoreField, builtin};
 use flowcert::suite::on_path::matched;
-use flowcert::theorems::score_approx::{measure_network, measure_path_built, time_grid};
+use flowcert::theorems::score_approx::{
+    measure_built, measure_network, measure_path_built, time_grid,
+};
 use nalgebra::DMatrix;
 
 use crate::common::cli::{assert_bad, run};
@@ -121,6 +124,17 @@ fn the_wrapped_network_is_within_the_transferred_bound_on_every_path() {
             assert!((b.k - k).abs() <= 1e-12 * k && (b.bound - eps / k).abs() <= 1e-12 * eps / k);
         }
         assert!(rep.margin() >= 1.0, "{}", p.label());
+        // Corollary 6a in the measurement: the same seeded draws give x = k y with
+        // y ~ p^OU_tau, so bound/error is the OU network's eps/error at the matched times.
+        let taus: Vec<f64> = path.bounds.iter().map(|b| b.tau).collect();
+        let on_ou = measure_built(net.ou_network(), &base, &taus, 300, 3).unwrap();
+        assert!(
+            (rep.margin() / on_ou.margin() - 1.0).abs() < 1e-6,
+            "{}: {} vs OU {}",
+            p.label(),
+            rep.margin(),
+            on_ou.margin()
+        );
         // measure_network takes the same route.
         let again = measure_network(&mix, &cfg.check().unwrap(), &times, 300, 3).unwrap();
         assert_eq!(again, rep);
