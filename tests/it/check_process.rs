@@ -16,21 +16,15 @@
 use flowcert::bounds::{Lipschitz, Mutation};
 use flowcert::grids::lambda_at;
 use flowcert::model::builtin::Builtin;
-use flowcert::model::process::{PROCESS_NAMES, Process, ProcessSpec};
+use flowcert::model::process::Process;
 use flowcert::suite::{CHECKS, Case, Plan, Scale, Silent, bounds, run_checks};
 use flowcert::theorems::composition::{Mutation as CompMutation, measure_perturbed_mutated};
 
 use crate::common::cli::{assert_bad, run, run_json};
-
-fn process(name: &str) -> Process {
-    ProcessSpec::named(name).check().unwrap()
-}
+use crate::common::{self, process};
 
 fn others() -> impl Iterator<Item = Process> {
-    PROCESS_NAMES
-        .iter()
-        .filter(|&&n| n != "ou")
-        .map(|n| process(n))
+    common::paths_off_ou()
 }
 
 /// `sigma/alpha` from the path's own coefficients (not through `noise_ratio`).

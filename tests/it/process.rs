@@ -22,14 +22,12 @@ use flowcert::bounds::empirical::slack;
 use flowcert::bounds::{Lipschitz, Mutation, SearchConfig, empirical_sup};
 use flowcert::dynamics::{ExactFlow, Method};
 use flowcert::grids::{GridKind, lambda_at};
-use flowcert::model::process::{GaussianPath, PROCESS_NAMES, Process, ProcessSpec};
+use flowcert::model::process::{GaussianPath, PROCESS_NAMES, Process};
 use flowcert::model::{Marginal, Mixture, MixtureSpec, builtin};
 use nalgebra::DMatrix;
 use proptest::prelude::*;
 
-fn process(name: &str) -> Process {
-    ProcessSpec::named(name).check().expect("built-in path")
-}
+use crate::common::process;
 
 /// The range the property tests draw times from, log-uniformly: the path's domain, kept
 /// away from the ends where `p_t` degenerates (`t -> 0`) or the path ends.

@@ -17,7 +17,7 @@
 
 use flowcert::approx::on_path::PathMutation;
 use flowcert::approx::{PathScoreNetwork, ScoreNetConfig, ScoreNetwork};
-use flowcert::model::process::{PROCESS_NAMES, Process, ProcessSpec};
+use flowcert::model::process::Process;
 use flowcert::model::{ScoreField, builtin};
 use flowcert::suite::on_path::matched;
 use flowcert::theorems::score_approx::{
@@ -26,16 +26,10 @@ use flowcert::theorems::score_approx::{
 use nalgebra::DMatrix;
 
 use crate::common::cli::{assert_bad, run};
-
-fn process(name: &str) -> Process {
-    ProcessSpec::named(name).check().unwrap()
-}
+use crate::common::{self, process};
 
 fn others() -> impl Iterator<Item = Process> {
-    PROCESS_NAMES
-        .iter()
-        .filter(|&&n| n != "ou")
-        .map(|n| process(n))
+    common::paths_off_ou()
 }
 
 /// The path's times matched to OU's `[0.01, 1]` (`eps` as given).

@@ -357,6 +357,22 @@ fn measure_errors_boxed<F: ScoreField + ?Sized, B: Fn(f64) -> f64 + Sync>(
     Ok(per_time.into_iter().flatten().collect())
 }
 
+/// `max_t` of the `L^1` error, the `L^2` error and the upper 95% limit of the `L^2` error.
+fn sups(errors: &[ErrorRow]) -> (f64, f64, f64) {
+    let sup = |p: u32, f: fn(&ErrorRow) -> f64| {
+        errors
+            .iter()
+            .filter(|r| r.p == p)
+            .map(f)
+            .fold(0.0, f64::max)
+    };
+    (
+        sup(1, |r| r.lp_error),
+        sup(2, |r| r.lp_error),
+        sup(2, |r| r.ci_high),
+    )
+}
+
 /// Build the network for one `eps` and measure it on `times` (on the mixture's path: the
 /// times of `params` and `times` are that path's, see [`measure_path_built`]).
 ///
@@ -412,16 +428,7 @@ pub fn measure_built(
         seed,
         Some(net.budget().box_radius),
     )?;
-    let sup = |p: u32, f: fn(&ErrorRow) -> f64| {
-        errors
-            .iter()
-            .filter(|r| r.p == p)
-            .map(f)
-            .fold(0.0, f64::max)
-    };
-    let sup_l1 = sup(1, |r| r.lp_error);
-    let sup_l2 = sup(2, |r| r.lp_error);
-    let sup_l2_ci_high = sup(2, |r| r.ci_high);
+    let (sup_l1, sup_l2, sup_l2_ci_high) = sups(&errors);
     let sizes = net.sizes();
     Ok(ScoreNetReport {
         eps,
@@ -507,13 +514,7 @@ pub fn measure_path_built(
         .iter()
         .zip(bounds.iter().flat_map(|b| [b, b]))
         .all(|(e, b)| e.lp_error <= b.bound);
-    let sup = |p: u32, f: fn(&ErrorRow) -> f64| {
-        errors
-            .iter()
-            .filter(|r| r.p == p)
-            .map(f)
-            .fold(0.0, f64::max)
-    };
+    let (sup_l1, sup_l2, sup_l2_ci_high) = sups(&errors);
     let sizes = ou.sizes();
     Ok(ScoreNetReport {
         eps: net.eps(),
@@ -523,9 +524,9 @@ pub fn measure_path_built(
         width: sizes.built.width,
         parameters: sizes.built.parameters,
         relu_requ: sizes.relu_requ,
-        sup_l1: sup(1, |r| r.lp_error),
-        sup_l2: sup(2, |r| r.lp_error),
-        sup_l2_ci_high: sup(2, |r| r.ci_high),
+        sup_l1,
+        sup_l2,
+        sup_l2_ci_high,
         errors,
         passed,
         budget: ou.budget().clone(),

@@ -4,6 +4,21 @@
 
 pub mod cli;
 
+use flowcert::model::process::{PROCESS_NAMES, Process, ProcessSpec};
+
+/// The built-in path `name` with its default parameters.
+pub fn process(name: &str) -> Process {
+    ProcessSpec::named(name).check().expect("built-in path")
+}
+
+/// Every built-in path but OU.
+pub fn paths_off_ou() -> impl Iterator<Item = Process> {
+    PROCESS_NAMES
+        .iter()
+        .filter(|&&n| n != "ou")
+        .map(|n| process(n))
+}
+
 use flowcert::dynamics::{Method, SolverOptions, ValidSolverOptions};
 use flowcert::model::{Mixture, MixtureSpec};
 use nalgebra::{DMatrix, DVector};
