@@ -166,11 +166,8 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
         report,
     };
     let table = || text(&out, &mix, outputs.as_ref().map(|o| (o.1, o.2)));
-    if mix.process().is_ou() {
-        common::emit(json, &out, table)?;
-    } else {
-        common::emit_on(json, &out, mix.process(), table)?;
-    }
+    // Every command's JSON names its path (`process`), OU included.
+    common::emit_on(json, &out, mix.process(), table)?;
     Ok(status)
 }
 

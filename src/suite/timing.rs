@@ -7,7 +7,7 @@
 use super::Scale;
 
 /// The machine the figures were measured on.
-pub const MACHINE: &str = "2 cores (AMD EPYC), 24 GB, shared with other jobs (load average 15-20 while measured; wall-clock from `/usr/bin/time` and run.json)";
+pub const MACHINE: &str = "2 cores (AMD EPYC), 24 GB, otherwise idle (release build; wall-clock from `/usr/bin/time` and run.json)";
 
 /// The documented wall-clock time of one command.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -22,50 +22,50 @@ pub struct Measured {
 
 macro_rules! check_text {
     () => {
-        "about 20 s"
+        "about 3 s"
     };
 }
 macro_rules! tiny_text {
     () => {
-        "about 2 s"
+        "about 1 s"
     };
 }
 macro_rules! quick_text {
     () => {
-        "about 2 min"
+        "about 35 s"
     };
 }
 macro_rules! full_text {
     () => {
-        "about 20 min"
+        "about 7 min"
     };
 }
 
 /// `flowcert check` (tiny configuration, every built-in mixture).
 pub const CHECK: Measured = Measured {
     command: "flowcert check",
-    seconds: 20.0,
+    seconds: 3.0,
     text: check_text!(),
 };
 
 /// `flowcert reproduce --scale tiny`.
 pub const TINY: Measured = Measured {
     command: "flowcert reproduce --scale tiny",
-    seconds: 2.0,
+    seconds: 1.0,
     text: tiny_text!(),
 };
 
 /// `flowcert reproduce --quick`.
 pub const QUICK: Measured = Measured {
     command: "flowcert reproduce --quick",
-    seconds: 120.0,
+    seconds: 35.0,
     text: quick_text!(),
 };
 
 /// `flowcert reproduce` (full).
 pub const FULL: Measured = Measured {
     command: "flowcert reproduce",
-    seconds: 1200.0,
+    seconds: 420.0,
     text: full_text!(),
 };
 
