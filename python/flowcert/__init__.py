@@ -439,8 +439,8 @@ def check(
         process: the Gaussian path (name or ``{name, params}`` dict), as
             ``flowcert check --process``: every checker runs on it, the suite's OU times
             mapped to the path's times of equal ``sigma/alpha`` (theory/07); the
-            score-net row says "not run" on paths other than OU. The report carries
-            ``process``.
+            score-net row checks the OU network carried to the path by its clock and
+            scaling (theory/07, Corollary 6a). The report carries ``process``.
 
     Returns:
         :class:`Report` with one row per (mixture, checker) and ``violations``.
