@@ -12,7 +12,7 @@ use flowcert::experiments::distill::{DistillCell, DistillPlan, DistillRow};
 use flowcert::experiments::stats::{fit_line, kendall_tau_b};
 use flowcert::experiments::sweep::Silent;
 use flowcert::experiments::{CellStore, Shard};
-use flowcert::nn::{LrSchedule, StudentBudget};
+use flowcert::nn::StudentBudget;
 use flowcert::suite::budget::{self, BudgetSize};
 use flowcert::suite::{Plan, Scale};
 use flowcert::tolerance::EXACT;
@@ -214,50 +214,8 @@ fn cell_keys_differ_along_every_budget_axis() {
         .unwrap()
         .key(&cell)
     };
-    let variants = [
-        StudentBudget {
-            steps: base.steps + 1,
-            ..base
-        },
-        StudentBudget {
-            width: base.width + 1,
-            ..base
-        },
-        StudentBudget {
-            depth: base.depth + 1,
-            ..base
-        },
-        StudentBudget {
-            batch: base.batch + 1,
-            ..base
-        },
-        StudentBudget {
-            samples: base.samples + 1,
-            ..base
-        },
-        StudentBudget {
-            lr: base.lr * 2.0,
-            ..base
-        },
-        StudentBudget {
-            readout_scale: 0.5,
-            ..base
-        },
-        StudentBudget {
-            schedule: LrSchedule::Cosine {
-                final_fraction: 0.01,
-            },
-            ..base
-        },
-        StudentBudget {
-            schedule: LrSchedule::Cosine {
-                final_fraction: 0.1,
-            },
-            ..base
-        },
-    ];
     let mut keys = vec![key(base)];
-    for v in variants {
+    for v in common::budget_variants(base) {
         let k = key(v);
         assert!(!keys.contains(&k), "{v:?} shares a key");
         keys.push(k);

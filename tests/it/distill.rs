@@ -11,10 +11,12 @@ use flowcert::experiments::distill_summary::summarize_rows;
 use flowcert::experiments::sweep::Silent;
 use flowcert::experiments::{CellStore, Shard};
 use flowcert::flowmap::FlowMap;
-use flowcert::nn::{LrSchedule, Precision, StudentBudget};
+use flowcert::nn::{Precision, StudentBudget};
 use flowcert::report::distill::mse_long_table;
 use flowcert::suite::{Plan, Scale};
 use flowcert::tolerance::ODE_GLOBAL_FACTOR;
+
+use super::common;
 
 /// The finished rows of a sweep and the cells left to other shards.
 fn sweep(plan: &ValidDistillPlan, store: &CellStore, shard: Shard) -> (Vec<DistillRow>, usize) {
@@ -82,43 +84,7 @@ fn cells_are_deterministic_resumable_and_shardable() {
     assert!(plan.cells().iter().all(|c| plan.key(c) != other.key(c)));
     // And every other setting of the student budget (each a `distill` flag).
     let b = plan.budget;
-    let variants = [
-        StudentBudget {
-            width: b.width + 1,
-            ..b
-        },
-        StudentBudget {
-            depth: b.depth + 1,
-            ..b
-        },
-        StudentBudget {
-            batch: b.batch - 1,
-            ..b
-        },
-        StudentBudget {
-            samples: b.samples + 1,
-            ..b
-        },
-        StudentBudget {
-            lr: b.lr * 0.5,
-            ..b
-        },
-        StudentBudget {
-            readout_scale: 1.0,
-            ..b
-        },
-        StudentBudget {
-            readout_scale: 0.0,
-            ..b
-        },
-        StudentBudget {
-            schedule: LrSchedule::Cosine {
-                final_fraction: 0.01,
-            },
-            ..b
-        },
-    ];
-    for budget in variants {
+    for budget in common::budget_variants(b) {
         if budget == b {
             continue;
         }

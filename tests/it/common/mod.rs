@@ -126,3 +126,62 @@ pub fn single_gaussian(mean: &[f64], cov: &DMatrix<f64>) -> Mixture {
     .check()
     .unwrap()
 }
+
+/// One change along each student-budget axis (each a `distill` flag and a field of the cell
+/// key), in both directions where the axis has them: the cell-key tests of `distill` and of
+/// the budget sweep walk this one list.
+pub fn budget_variants(b: flowcert::nn::StudentBudget) -> Vec<flowcert::nn::StudentBudget> {
+    use flowcert::nn::{LrSchedule, StudentBudget};
+    let cosine = |final_fraction| StudentBudget {
+        schedule: LrSchedule::Cosine { final_fraction },
+        ..b
+    };
+    vec![
+        StudentBudget {
+            steps: b.steps + 1,
+            ..b
+        },
+        StudentBudget {
+            width: b.width + 1,
+            ..b
+        },
+        StudentBudget {
+            depth: b.depth + 1,
+            ..b
+        },
+        StudentBudget {
+            batch: b.batch + 1,
+            ..b
+        },
+        StudentBudget {
+            batch: b.batch - 1,
+            ..b
+        },
+        StudentBudget {
+            samples: b.samples + 1,
+            ..b
+        },
+        StudentBudget {
+            lr: b.lr * 2.0,
+            ..b
+        },
+        StudentBudget {
+            lr: b.lr * 0.5,
+            ..b
+        },
+        StudentBudget {
+            readout_scale: 0.5,
+            ..b
+        },
+        StudentBudget {
+            readout_scale: 1.0,
+            ..b
+        },
+        StudentBudget {
+            readout_scale: 0.0,
+            ..b
+        },
+        cosine(0.01),
+        cosine(0.1),
+    ]
+}
