@@ -3,6 +3,7 @@
 //! the best peer, the ranking's stability along each ladder of budgets, the local-error
 //! exponent per budget, and reductions against the budget with interval bands.
 
+use crate::experiments::budget::Ladder;
 use crate::experiments::budget_summary::BudgetSummary;
 use crate::experiments::stats::LogReduction;
 
@@ -201,12 +202,41 @@ pub fn exponent_table(s: &BudgetSummary, digits: usize) -> Table {
     t
 }
 
-/// Reduction against uniform along the first ladder of `s`, for one mixture: one panel per
-/// N, one series per grid with its 95% interval as a band.
-pub fn reduction_figure(s: &BudgetSummary, mixture: &str) -> Figure {
-    let Some(ladder) = s.ladders.first() else {
-        return Figure::new(mixture, "No ladder.", Vec::new());
+/// The ladders drawn in the figures: those along the first ladder's axis (the Adam steps),
+/// in plan order. The default sweep has one (steps at the main width); `--budget-sweep full`
+/// has four (steps at width 32, 64, 128, and at width 64 with cosine decay).
+fn drawn_ladders(s: &BudgetSummary) -> Vec<&Ladder> {
+    let Some(first) = s.ladders.first() else {
+        return Vec::new();
     };
+    s.ladders.iter().filter(|l| l.axis == first.axis).collect()
+}
+
+/// The file-name suffix of a drawn ladder: empty for the first (the figure names of the
+/// default sweep), else the ladder's name reduced to `[a-z0-9-]` (`steps (width 64, cosine)`
+/// -> `_width-64-cosine`).
+fn ladder_suffix(s: &BudgetSummary, ladder: &Ladder) -> String {
+    if s.ladders.first().is_some_and(|f| f.name == ladder.name) {
+        return String::new();
+    }
+    let inner = ladder
+        .name
+        .split_once('(')
+        .map_or(ladder.name.as_str(), |(_, rest)| rest);
+    let mut slug = String::new();
+    for c in inner.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    format!("_{}", slug.trim_end_matches('-'))
+}
+
+/// Reduction against uniform along one ladder of `s`, for one mixture: one panel per N, one
+/// series per grid with its 95% interval as a band.
+pub fn reduction_figure(s: &BudgetSummary, ladder: &Ladder, mixture: &str) -> Figure {
     let mut ns: Vec<usize> = s
         .reductions
         .iter()
@@ -285,18 +315,38 @@ pub fn reduction_figure(s: &BudgetSummary, mixture: &str) -> Figure {
     )
 }
 
-/// The local-error exponent `b` against the budget along the first ladder, one series per
+/// The local-error exponent `b` against the budget, one panel per drawn ladder (the steps
+/// ladders: one in the default sweep, four with `--budget-sweep full`), one series per
 /// mixture with its 95% interval as a band.
 pub fn exponent_figure(s: &BudgetSummary) -> Figure {
-    let Some(ladder) = s.ladders.first() else {
+    let ladders = drawn_ladders(s);
+    if ladders.is_empty() {
         return Figure::new("b", "No ladder.", Vec::new());
-    };
+    }
     let mut mixtures: Vec<&str> = Vec::new();
     for e in &s.exponents {
         if !mixtures.contains(&e.mixture.as_str()) {
             mixtures.push(&e.mixture);
         }
     }
+    let panels = ladders
+        .iter()
+        .map(|ladder| exponent_panel(s, ladder, &mixtures, ladders.len() > 1))
+        .collect();
+    let names: Vec<String> = ladders.iter().map(|l| format!("'{}'", l.name)).collect();
+    Figure::new(
+        "local-error exponent b by budget",
+        &format!(
+            "Exponent b of the local-error law ε_i ~ (ΔΛ_i)^b (least squares in logs over the distinct seed-segment students) against the student budget along {}, one series per mixture; bands: 95% Student-t intervals of the slope. The balanced grid's premise is a large b.",
+            names.join(", ")
+        ),
+        panels,
+    )
+}
+
+/// One ladder's panel of [`exponent_figure`] (titled with the ladder's name when there are
+/// several).
+fn exponent_panel(s: &BudgetSummary, ladder: &Ladder, mixtures: &[&str], titled: bool) -> Panel {
     let series = mixtures
         .iter()
         .map(|&m| {
@@ -321,18 +371,12 @@ pub fn exponent_figure(s: &BudgetSummary) -> Figure {
             }
         })
         .collect();
-    Figure::new(
-        "local-error exponent b by budget",
-        &format!(
-            "Exponent b of the local-error law ε_i ~ (ΔΛ_i)^b (least squares in logs over the distinct seed-segment students) against the student budget along '{}', one series per mixture; bands: 95% Student-t intervals of the slope. The balanced grid's premise is a large b.",
-            ladder.name
-        ),
-        vec![Panel::new(
-            Axis::log(&ladder.axis),
-            Axis::linear("exponent b"),
-            series,
-        )],
-    )
+    let panel = Panel::new(Axis::log(&ladder.axis), Axis::linear("exponent b"), series);
+    if titled {
+        panel.titled(&ladder.name)
+    } else {
+        panel
+    }
 }
 
 /// Write every table and figure of the budget sweep.
@@ -348,8 +392,14 @@ pub fn outputs(w: &mut ReportWriter, s: &BudgetSummary) -> Result<(), ReportErro
             mixtures.push(&c.mixture);
         }
     }
-    for m in mixtures {
-        w.figure(&format!("budget_reduction_{m}"), &reduction_figure(s, m))?;
+    for ladder in drawn_ladders(s) {
+        let suffix = ladder_suffix(s, ladder);
+        for &m in &mixtures {
+            w.figure(
+                &format!("budget_reduction_{m}{suffix}"),
+                &reduction_figure(s, ladder, m),
+            )?;
+        }
     }
     w.figure("budget_exponent", &exponent_figure(s))?;
     Ok(())
