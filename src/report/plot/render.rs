@@ -262,6 +262,18 @@ struct Layout {
     y: Placed,
     clean: Vec<Clean>,
     left: f64,
+    /// The plotting area's top and bottom edges (px) in this panel's row.
+    top: f64,
+    bottom: f64,
+}
+
+/// Panels per row: a figure with more panels wraps into rows (six mixtures make two rows of
+/// three, about 1,100 px wide, instead of one row of 2,500; four panels make two rows of two).
+pub const MAX_COLUMNS: usize = 3;
+
+/// The number of panels per row for `n` panels.
+fn columns(n: usize) -> usize {
+    if n == 4 { 2 } else { n.clamp(1, MAX_COLUMNS) }
 }
 
 /// Draw `fig` (module doc).
@@ -289,11 +301,20 @@ pub fn render(fig: &Figure) -> Rendered {
         0.0
     };
     let top = MARGIN + title_h + ptitle_h + 4.0;
-    let bottom = top + ph;
-    // Panels left to right.
+    // From a row's plotting-area top to the baseline of its x-axis title.
+    let x_label_drop = ph + TICK_LEN + GAP + cap_height(TICK_FONT) + 10.0 + cap_height(LABEL_FONT);
+    let row_pitch = x_label_drop + descent(LABEL_FONT) + ptitle_h + 18.0;
+    // Panels left to right, wrapping after `columns` (at most MAX_COLUMNS).
     let mut cursor = MARGIN;
+    let mut widest = MARGIN;
     let mut layouts = Vec::new();
-    for p in &fig.panels {
+    let cols = columns(fig.panels.len());
+    for (i, p) in fig.panels.iter().enumerate() {
+        if i > 0 && i % cols == 0 {
+            cursor = MARGIN;
+        }
+        let top = top + (i / cols) as f64 * row_pitch;
+        let bottom = top + ph;
         let clean = clean(p);
         let xs = clean
             .iter()
@@ -340,10 +361,18 @@ pub fn render(fig: &Figure) -> Rendered {
             .unwrap_or(0.0);
         let title_over = (text_width(&p.title, LABEL_FONT) - pw).max(0.0);
         cursor = left + pw + last_over.max(title_over) + 24.0;
-        layouts.push(Layout { x, y, clean, left });
+        widest = widest.max(cursor);
+        layouts.push(Layout {
+            x,
+            y,
+            clean,
+            left,
+            top,
+            bottom,
+        });
     }
-    // Legend to the right of the last panel.
-    let legend_x = cursor - 8.0;
+    // Legend to the right of the widest row, level with the first.
+    let legend_x = widest - 8.0;
     let legend_w = LEGEND_SAMPLE
         + 8.0
         + names
@@ -355,9 +384,8 @@ pub fn render(fig: &Figure) -> Rendered {
     let width = (legend_x + legend_w + MARGIN)
         .max(2.0 * MARGIN + text_width(&fig.title, TITLE_FONT))
         .ceil();
-    let x_label_base =
-        bottom + TICK_LEN + GAP + cap_height(TICK_FONT) + 10.0 + cap_height(LABEL_FONT);
-    let height = (x_label_base + descent(LABEL_FONT) + MARGIN)
+    let last_top = layouts.last().map_or(top, |l| l.top);
+    let height = (last_top + x_label_drop + descent(LABEL_FONT) + MARGIN)
         .max(top + legend_h + MARGIN)
         .ceil();
 
@@ -384,6 +412,8 @@ pub fn render(fig: &Figure) -> Rendered {
     }
     for (pi, (p, lay)) in fig.panels.iter().zip(&layouts).enumerate() {
         let (x, y) = (&lay.x, &lay.y);
+        let (top, bottom) = (lay.top, lay.bottom);
+        let x_label_base = top + x_label_drop;
         let _ = writeln!(svg, r#"<g id="panel-{pi}">"#);
         if !p.title.is_empty() {
             let _ = writeln!(
