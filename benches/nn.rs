@@ -104,6 +104,30 @@ fn train_lipschitz(bencher: Bencher, d: usize) {
         });
 }
 
+/// `(silu(z), silu'(z))` on 4,096 pre-activations in [-8, 8] (items: evaluations): the
+/// scalar f64 activation of the reference path (`flowcert`: the table-driven exp of
+/// `nn/engine/silu64.rs`, the bits of the SIMD kernels) against the same two formulas on
+/// libm's `exp` (`libm`). The SIMD kernels' SiLU is timed inside `train_step`.
+#[divan::bench(args = ["flowcert", "libm"])]
+fn silu(bencher: Bencher, which: &str) {
+    let z: Vec<f64> = (0..4096).map(|i| (i as f64 - 2048.0) / 256.0).collect();
+    let libm = |z: f64| {
+        let s = 1.0 / (1.0 + (-z).exp());
+        (z * s, s * (1.0 + z * (1.0 - s)))
+    };
+    bencher.counter(ItemsCount::new(z.len())).bench_local(|| {
+        let z = divan::black_box(&z);
+        let sum = if which == "flowcert" {
+            z.iter()
+                .map(|&v| Activation::Silu.eval_with_derivative(v))
+                .fold(0.0, |a, (v, d)| a + v + d)
+        } else {
+            z.iter().map(|&v| libm(v)).fold(0.0, |a, (v, d)| a + v + d)
+        };
+        divan::black_box(sum)
+    });
+}
+
 /// Inference on the whole data set (points per second).
 #[divan::bench(args = [2, 8])]
 fn predict(bencher: Bencher, d: usize) {

@@ -1,14 +1,18 @@
 //! Floating-point element types of the students' arithmetic (`f64`, `f32`) and the
-//! branch-free `exp` behind SiLU.
+//! branch-free `exp` behind the `f32` SiLU.
 //!
-//! The `f64` instance of every function here is the one [`Activation`](super::Activation)
-//! evaluates, so the training kernels and the reference forward pass agree to the bit.
+//! The SiLU of each type ([`Elem::silu_pair`]) is the one [`Activation`](super::Activation)
+//! and every SIMD backend evaluate, so the training kernels and the reference forward pass
+//! agree to the bit: in `f64` the table-driven kernel of
+//! [`engine::silu64`](super::engine::silu64), in `f32` the polynomial below.
 //!
 //! ```text
 //! exp(x):  x = n ln2 + r, |r| <= ln2 / 2;   exp(x) = 2^n * sum_{i <= P} r^i / i!
-//!          f64: P = 12 (remainder r^13 / 13! < 2e-16 relative), x clamped to [-708, 709]
 //!          f32: P = 7  (remainder r^8 / 8!   < 6e-9 relative),  x clamped to [-87, 88],
 //!               Horner steps fused
+//!          f64: P = 12 (remainder r^13 / 13! < 2e-16 relative), x clamped to [-708, 709],
+//!               unfused (the f64 SiLU until the table-driven kernel replaced it; kept as
+//!               the generic instance and tested against libm)
 //! ```
 //! The clamps keep `2^n` a normal number (results then saturate); NaN stays NaN.
 
@@ -72,6 +76,13 @@ pub trait Elem:
     }
     /// `2^n` from `t = x log2(e) + ROUND_SHIFT`, whose low mantissa bits hold `n`.
     fn pow2_from_shifted(t: Self) -> Self;
+    /// `table[bits(self) mod 16]` (`self` a shifted `k` as in `pow2_from_shifted`).
+    fn lookup16(self, table: &[Self; 16]) -> Self;
+    /// `self * 2^floor(k / 16)` by adding to the exponent field, `k` in the low
+    /// mantissa bits of `t` (no rounding; the caller keeps the result normal).
+    fn scale_by_shifted(self, t: Self) -> Self;
+    /// `(silu(z), silu'(z))`: [`super::engine::silu64`] in `f64`, [`silu_lanes`] in `f32`.
+    fn silu_pair(self) -> (Self, Self);
     /// `exp(x)` to within a few ulp, branch-free and call-free so that loops over
     /// it vectorise (see the module docs).
     #[cfg(test)]
@@ -177,6 +188,18 @@ impl Elem for f64 {
         // low 12 mantissa bits of t hold n mod 2^12; add the exponent bias and shift
         f64::from_bits(t.to_bits().wrapping_add(1023) << 52)
     }
+    #[inline(always)]
+    fn lookup16(self, table: &[f64; 16]) -> f64 {
+        table[(self.to_bits() & 15) as usize]
+    }
+    #[inline(always)]
+    fn scale_by_shifted(self, t: f64) -> f64 {
+        f64::from_bits(self.to_bits().wrapping_add((t.to_bits() >> 4) << 52))
+    }
+    #[inline(always)]
+    fn silu_pair(self) -> (f64, f64) {
+        super::engine::silu64::silu_pair(self)
+    }
 }
 
 impl Elem for f32 {
@@ -207,20 +230,31 @@ impl Elem for f32 {
         // low 9 mantissa bits of t hold n mod 2^9; add the exponent bias and shift
         f32::from_bits(t.to_bits().wrapping_add(127) << 23)
     }
+    #[inline(always)]
+    fn lookup16(self, table: &[f32; 16]) -> f32 {
+        table[(self.to_bits() & 15) as usize]
+    }
+    #[inline(always)]
+    fn scale_by_shifted(self, t: f32) -> f32 {
+        f32::from_bits(self.to_bits().wrapping_add((t.to_bits() >> 4) << 23))
+    }
+    #[inline(always)]
+    fn silu_pair(self) -> (f32, f32) {
+        let (mut v, mut d) = ([self], [0.0]);
+        silu_lanes(&mut v, &mut d);
+        (v[0], d[0])
+    }
 }
 
 /// `(silu(z), silu'(z))` with one `exp`:
-/// `s = 1 / (1 + e^{-z})`, `silu = z s`, `silu' = s (1 + z (1 - s))`.
+/// `s = 1 / (1 + e^{-z})`, `silu = z s`, `silu' = s (1 + z (1 - s))` ([`Elem::silu_pair`]).
 #[inline(always)]
 pub(crate) fn silu_pair<E: Elem>(z: E) -> (E, E) {
-    let mut v = [z];
-    let mut d = [E::ZERO];
-    silu_lanes(&mut v, &mut d);
-    (v[0], d[0])
+    z.silu_pair()
 }
 
-/// [`silu_pair`] on `N` lanes: `z_i <- silu(z_i)`, `d_i <- silu'(z_i)`, interleaved as
-/// in [`exp_lanes`].
+/// The `f32` SiLU on `N` lanes: `z_i <- silu(z_i)`, `d_i <- silu'(z_i)`, interleaved as
+/// in [`exp_lanes`] (the generic polynomial; `f64` uses [`super::engine::silu64`]).
 #[inline(always)]
 #[allow(clippy::needless_range_loop)]
 pub(crate) fn silu_lanes<E: Elem, const N: usize>(z: &mut [E; N], d: &mut [E; N]) {

@@ -2,8 +2,8 @@
 //! act'(z + b))` for a block of columns, SiLU in explicit SIMD.
 //!
 //! Each lane performs the operations of [`silu_pair`](super::super::elem::silu_pair)
-//! (the `exp` of [`Elem`] included) in the same order and with the same roundings
-//! (unfused in `f64`; `f32` fuses the Horner steps, see `Elem::FUSED_HORNER`), so every
+//! in the same order and with the same roundings (`f64`: [`super::silu64`], shared with
+//! the scalar activation; `f32`: the `exp` of [`Elem`], Horner steps fused), so every
 //! backend and the scalar reference agree to the bit. Several registers go through the chain side by
 //! side, so its latency overlaps.
 
@@ -110,7 +110,8 @@ unsafe fn silu_groups<S: Simd, const G: usize>(
     i
 }
 
-/// `v <- silu(v)`, returning `silu'(v)`, lane by lane as the scalar code does:
+/// `v <- silu(v)`, returning `silu'(v)`, lane by lane as the scalar code does: in
+/// `f64` the table-driven kernel of [`super::silu64`], in `f32` this one:
 ///
 /// ```text
 /// x = clamp(-v);  t = x log2e + SHIFT;  n = t - SHIFT;  r = (x - n LN2_HI) - n LN2_LO
@@ -119,6 +120,9 @@ unsafe fn silu_groups<S: Simd, const G: usize>(
 #[inline(always)]
 #[allow(clippy::needless_range_loop)]
 unsafe fn silu<S: Simd, const G: usize>(v: &mut [S::V; G]) -> [S::V; G] {
+    if size_of::<S::E>() == 8 {
+        return super::silu64::silu::<S, G>(v);
+    }
     let c = |x: S::E| S::splat(x);
     let (lo, hi) = (c(S::E::EXP_LO), c(S::E::EXP_HI));
     let (log2e, shift) = (c(S::E::LOG2_E), c(S::E::ROUND_SHIFT));

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! act.rs    bias + activation + derivative on registers (the forward epilogue)
+//! silu64.rs the f64 SiLU: table-driven exp + fused steps, shared with the scalar path
 //! gemm.rs   register-blocked products with fused epilogues, fixed accumulation orders
 //! simd.rs   the vector registers of each backend
 //! step.rs   forward, MSE, backward on buffers allocated once per batch size
@@ -21,6 +22,7 @@ use super::{Mlp, MlpGradient, NnError, Precision};
 
 mod act;
 mod gemm;
+pub(crate) mod silu64;
 mod simd;
 mod step;
 

@@ -51,6 +51,13 @@ pub(super) trait Simd: Copy {
     unsafe fn neg(a: Self::V) -> Self::V;
     /// [`Elem::pow2_from_shifted`] in every lane.
     unsafe fn pow2_from_shifted(t: Self::V) -> Self::V;
+    /// `a * b + c` rounded once on every backend (the portable one calls `mul_add`).
+    unsafe fn fma_exact(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    /// [`Elem::lookup16`] in every lane: `table[bits(t) mod 16]`.
+    unsafe fn lookup16(t: Self::V, table: &[Self::E; 16]) -> Self::V;
+    /// [`Elem::scale_by_shifted`] in every lane: `v 2^floor(k / 16)`, `k` in the low
+    /// mantissa bits of `t`.
+    unsafe fn scale_by_shifted(v: Self::V, t: Self::V) -> Self::V;
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -69,7 +76,9 @@ mod x86 {
             add $add:ident, sub $sub:ident, mul $mul:ident, div $div:ident, fma $fma:ident,
             max $max:ident, min $min:ident,
             bits $to_int:ident $from_int:ident $int_xor:ident $int_add:ident $int_shl:ident
-                $int_splat:ident $int_ty:ty, sign $sign:expr, bias $bias:expr, shift $shift:literal,
+                $int_shr:ident $int_splat:ident $int_ty:ty, sign $sign:expr, bias $bias:expr,
+                shift $shift:literal,
+            lookup |$lt:ident, $ltab:ident| $lookup:expr,
             mask |$n:ident| $make_mask:expr,
             load_masked |$lp:ident, $lm:ident| $load_masked:expr,
             store_masked |$sp:ident, $sv:ident, $sm:ident| $store_masked:expr
@@ -146,6 +155,19 @@ mod x86 {
                 unsafe fn pow2_from_shifted(t: $v) -> $v {
                     $from_int($int_shl::<$shift>($int_add($to_int(t), $int_splat($bias))))
                 }
+                #[inline(always)]
+                unsafe fn fma_exact(a: $v, b: $v, c: $v) -> $v {
+                    $fma(a, b, c)
+                }
+                #[inline(always)]
+                unsafe fn lookup16($lt: $v, $ltab: &[$e; 16]) -> $v {
+                    $lookup
+                }
+                #[inline(always)]
+                unsafe fn scale_by_shifted(v: $v, t: $v) -> $v {
+                    let n = $int_shl::<$shift>($int_shr::<4>($to_int(t)));
+                    $from_int($int_add($to_int(v), n))
+                }
             }
         };
     }
@@ -155,7 +177,13 @@ mod x86 {
         add _mm512_add_pd, sub _mm512_sub_pd, mul _mm512_mul_pd, div _mm512_div_pd,
         fma _mm512_fmadd_pd, max _mm512_max_pd, min _mm512_min_pd,
         bits _mm512_castpd_si512 _mm512_castsi512_pd _mm512_xor_si512 _mm512_add_epi64
-            _mm512_slli_epi64 _mm512_set1_epi64 i64, sign i64::MIN, bias 1023, shift 52,
+            _mm512_slli_epi64 _mm512_srli_epi64 _mm512_set1_epi64 i64, sign i64::MIN,
+            bias 1023, shift 52,
+        lookup |t, tab| _mm512_permutex2var_pd(
+            _mm512_loadu_pd(tab.as_ptr()),
+            _mm512_castpd_si512(t),
+            _mm512_loadu_pd(tab.as_ptr().add(8)),
+        ),
         mask |n| ((1u32 << n) - 1) as __mmask8,
         load_masked |p, m| _mm512_maskz_loadu_pd(m, p),
         store_masked |p, v, m| _mm512_mask_storeu_pd(p, m, v));
@@ -165,7 +193,9 @@ mod x86 {
         add _mm512_add_ps, sub _mm512_sub_ps, mul _mm512_mul_ps, div _mm512_div_ps,
         fma _mm512_fmadd_ps, max _mm512_max_ps, min _mm512_min_ps,
         bits _mm512_castps_si512 _mm512_castsi512_ps _mm512_xor_si512 _mm512_add_epi32
-            _mm512_slli_epi32 _mm512_set1_epi32 i32, sign i32::MIN, bias 127, shift 23,
+            _mm512_slli_epi32 _mm512_srli_epi32 _mm512_set1_epi32 i32, sign i32::MIN,
+            bias 127, shift 23,
+        lookup |t, tab| _mm512_permutexvar_ps(_mm512_castps_si512(t), _mm512_loadu_ps(tab.as_ptr())),
         mask |n| ((1u32 << n) - 1) as __mmask16,
         load_masked |p, m| _mm512_maskz_loadu_ps(m, p),
         store_masked |p, v, m| _mm512_mask_storeu_ps(p, m, v));
@@ -175,7 +205,12 @@ mod x86 {
         add _mm256_add_pd, sub _mm256_sub_pd, mul _mm256_mul_pd, div _mm256_div_pd,
         fma _mm256_fmadd_pd, max _mm256_max_pd, min _mm256_min_pd,
         bits _mm256_castpd_si256 _mm256_castsi256_pd _mm256_xor_si256 _mm256_add_epi64
-            _mm256_slli_epi64 _mm256_set1_epi64x i64, sign i64::MIN, bias 1023, shift 52,
+            _mm256_slli_epi64 _mm256_srli_epi64 _mm256_set1_epi64x i64, sign i64::MIN,
+            bias 1023, shift 52,
+        lookup |t, tab| _mm256_i64gather_pd::<8>(
+            tab.as_ptr(),
+            _mm256_and_si256(_mm256_castpd_si256(t), _mm256_set1_epi64x(15)),
+        ),
         mask |n| _mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), _mm256_set_epi64x(3, 2, 1, 0)),
         load_masked |p, m| _mm256_maskload_pd(p, m),
         store_masked |p, v, m| _mm256_maskstore_pd(p, m, v));
@@ -185,7 +220,12 @@ mod x86 {
         add _mm256_add_ps, sub _mm256_sub_ps, mul _mm256_mul_ps, div _mm256_div_ps,
         fma _mm256_fmadd_ps, max _mm256_max_ps, min _mm256_min_ps,
         bits _mm256_castps_si256 _mm256_castsi256_ps _mm256_xor_si256 _mm256_add_epi32
-            _mm256_slli_epi32 _mm256_set1_epi32 i32, sign i32::MIN, bias 127, shift 23,
+            _mm256_slli_epi32 _mm256_srli_epi32 _mm256_set1_epi32 i32, sign i32::MIN,
+            bias 127, shift 23,
+        lookup |t, tab| _mm256_i32gather_ps::<4>(
+            tab.as_ptr(),
+            _mm256_and_si256(_mm256_castps_si256(t), _mm256_set1_epi32(15)),
+        ),
         mask |n| _mm256_cmpgt_epi32(
             _mm256_set1_epi32(n as i32),
             _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0),
@@ -284,5 +324,17 @@ impl<E: Elem> Simd for Portable<E> {
     #[inline(always)]
     unsafe fn pow2_from_shifted(t: E) -> E {
         E::pow2_from_shifted(t)
+    }
+    #[inline(always)]
+    unsafe fn fma_exact(a: E, b: E, c: E) -> E {
+        a.fused_mul_add(b, c)
+    }
+    #[inline(always)]
+    unsafe fn lookup16(t: E, table: &[E; 16]) -> E {
+        t.lookup16(table)
+    }
+    #[inline(always)]
+    unsafe fn scale_by_shifted(v: E, t: E) -> E {
+        v.scale_by_shifted(t)
     }
 }
