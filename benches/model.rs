@@ -1,10 +1,10 @@
 //! Throughput of the exact model and the teacher: `cargo bench --bench model`.
 //! Score and Hessian points/s for d in {2, 8, 32}, K in {2, 8}; flow-map trajectories/s
 //! (2-D two-mode mixture, sigma0 = 0.1, means 3 apart, T = 2.5 -> t_min = 0.01, rtol 1e-10),
-//! one at a time and in lanes (`flow_batch`); teacher pairs of the distillation experiment.
+//! one at a time and in lanes (`flow_batch`), in `t` and in the log-SNR (`flow_clock`); teacher pairs of the distillation experiment.
 
 use divan::{Bencher, black_box};
-use flowcert::dynamics::{ExactFlow, Method, SolverOptions, ValidSolverOptions};
+use flowcert::dynamics::{Clock, ExactFlow, Method, SolverOptions, ValidSolverOptions};
 use flowcert::model::{Marginal, Mixture, MixtureSpec, builtin};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -117,6 +117,27 @@ fn flow_batch(bencher: Bencher, how: &str) {
             }
         });
     }
+}
+
+/// The `flow` figure's clocks, in process on one thread: the same 256 samples and
+/// `map_batch_serial` as `flow_batch` (lanes), integrated in `t` (`time`, the baseline of
+/// the same run) or in the log-SNR (`log_snr`, `flow --clock log-snr`) at the tolerance
+/// where each meets diffrax's max and median error at 1e-10 (README, "The log-SNR clock":
+/// `t` at 1e-12, log-SNR at 3e-12), and both at 1e-10 (`*_1e-10`).
+#[divan::bench(args = ["time", "log_snr", "time_1e-10", "log_snr_1e-10"])]
+fn flow_clock(bencher: Bencher, how: &str) {
+    let mix = builtin::two_mode(0.1);
+    let (clock, tol) = match how {
+        "time" => (Clock::Time, 1e-12),
+        "log_snr" => (Clock::LogSnr, 3e-12),
+        "time_1e-10" => (Clock::Time, 1e-10),
+        _ => (Clock::LogSnr, 1e-10),
+    };
+    let flow = ExactFlow::new(&mix, options(Method::Dop853, tol)).with_clock(clock);
+    let xs = mix.sample(2.5, 256, &mut ChaCha8Rng::seed_from_u64(4));
+    bencher
+        .counter(divan::counter::ItemsCount::new(xs.ncols()))
+        .bench_local(|| black_box(flow.map_batch_serial(&xs, 2.5, 0.01).unwrap()));
 }
 
 /// Teacher pairs per second as the distillation experiment makes them: 256 samples of

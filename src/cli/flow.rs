@@ -13,7 +13,7 @@ use serde::ser::{Serialize, SerializeSeq, SerializeStruct, Serializer};
 use super::{Status, common};
 use flowcert::dynamics::flow::spectral_norm;
 use flowcert::dynamics::solver::SolverStats;
-use flowcert::dynamics::{ExactFlow, Teacher};
+use flowcert::dynamics::{Clock, ExactFlow, Teacher};
 use flowcert::limits::{Estimate, flow_flops};
 use flowcert::report::{Table, sig};
 
@@ -46,6 +46,19 @@ pub struct Args {
     /// Integration method: dopri5 (Dormand-Prince 5(4)) or dop853 (8(5,3)).
     #[arg(long, value_enum, default_value_t = common::MethodArg::Dopri5)]
     method: common::MethodArg,
+    /// Independent variable of the solver: t (the path's time) or log-snr
+    /// (ln(alpha^2/sigma^2): the same flow map in fewer steps on OU, other rounding).
+    #[arg(long, value_enum, default_value_t = ClockArg::T)]
+    clock: ClockArg,
+}
+
+/// `--clock`: the variable the PF-ODE is integrated in (`dynamics::Clock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ClockArg {
+    /// The path's time.
+    T,
+    /// The log-SNR ln(alpha_t^2 / sigma_t^2).
+    LogSnr,
 }
 
 /// The flow of every point, in input order: `d` numbers per point in `xs` and `ys`,
@@ -78,14 +91,15 @@ pub fn run(a: Args, json: bool) -> Result<Status> {
     let mut ys = vec![0.0; d * n];
     let mut jac = a.jacobian.then(|| vec![0.0; d * d * n]);
     let pb = common::progress(n as u64, json, "flow");
-    let stats = ExactFlow::new(&mix, teacher).map_slice_par(
-        xs.as_slice(),
-        from,
-        to,
-        &mut ys,
-        jac.as_deref_mut(),
-        &|k| pb.inc(k as u64),
-    )?;
+    let clock = match a.clock {
+        ClockArg::T => Clock::Time,
+        ClockArg::LogSnr => Clock::LogSnr,
+    };
+    let stats = ExactFlow::new(&mix, teacher)
+        .with_clock(clock)
+        .map_slice_par(xs.as_slice(), from, to, &mut ys, jac.as_deref_mut(), &|k| {
+            pb.inc(k as u64)
+        })?;
     pb.finish_and_clear();
     let jac = jac.map(|m| {
         let norms = m

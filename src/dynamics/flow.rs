@@ -11,8 +11,12 @@
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
+use super::clock::{Clock, LogSnrLanes};
 use super::lanes::{Independent, integrate_lanes};
-use super::solver::{OdeSystem, SolverError, SolverStats, ValidSolverOptions, integrate_observed};
+use super::solver::{
+    OdeSystem, SolverError, SolverStats, ValidSolverOptions, integrate, integrate_observed,
+};
+use crate::model::process::Process;
 use crate::model::{Marginal, MarginalLanes, Mixture, ModelError, VelocityField};
 
 /// Trajectories kept in flight per thread by the batch maps ([`integrate_lanes`]):
@@ -38,6 +42,8 @@ pub struct FlowSystem<'f, V: VelocityField> {
     d: usize,
     with_jacobian: bool,
     jac: DMatrix<f64>,
+    /// With a path: the independent variable is its log-SNR ([`Clock::LogSnr`]).
+    log_snr: Option<Process>,
 }
 
 impl<'f, V: VelocityField> FlowSystem<'f, V> {
@@ -49,7 +55,16 @@ impl<'f, V: VelocityField> FlowSystem<'f, V> {
             d,
             with_jacobian,
             jac: DMatrix::zeros(d, d),
+            log_snr: None,
         }
+    }
+
+    /// The same system with the log-SNR of `path` as its independent variable
+    /// (module [`clock`](super::Clock)): `rhs(lambda, y)` is the right-hand side at the
+    /// time of log-SNR `lambda`, times `dt/d lambda`.
+    pub fn on_log_snr(mut self, path: Process) -> Self {
+        self.log_snr = Some(path);
+        self
     }
 }
 
@@ -64,6 +79,23 @@ impl<V: VelocityField> OdeSystem for FlowSystem<'_, V> {
 
     #[inline]
     fn rhs(&mut self, t: f64, y: &[f64], dy: &mut [f64]) {
+        match &self.log_snr {
+            None => self.rhs_in_time(t, y, dy),
+            Some(path) => {
+                let c = path.coeffs_at_log_snr(t);
+                self.field.set_coeffs(&c);
+                self.rhs_in_time(c.t, y, dy);
+                let scale = c.dt_dlog_snr();
+                dy.iter_mut().for_each(|v| *v *= scale);
+            }
+        }
+    }
+}
+
+impl<V: VelocityField> FlowSystem<'_, V> {
+    /// `dy/dt` at time `t`.
+    #[inline]
+    fn rhs_in_time(&mut self, t: f64, y: &[f64], dy: &mut [f64]) {
         let d = self.d;
         if !self.with_jacobian {
             self.field.velocity_into(y, t, dy);
@@ -201,6 +233,7 @@ pub fn flow_point_observed<V: VelocityField, F: FnMut(f64, f64, &[f64])>(
 pub struct ExactFlow<'a> {
     mix: &'a Mixture,
     opts: ValidSolverOptions,
+    clock: Clock,
 }
 
 impl<'a> ExactFlow<'a> {
@@ -218,6 +251,41 @@ impl<'a> ExactFlow<'a> {
         ExactFlow {
             mix,
             opts: opts.into(),
+            clock: Clock::Time,
+        }
+    }
+
+    /// The same flow integrated in `clock` ([`Clock::Time`] unless set): the same map,
+    /// other rounding and work. Every method below honours it, and with either clock
+    /// the batch maps are bitwise the single-point ones.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The solver's interval for `from -> to` in the clock's variable.
+    fn interval(&self, from: f64, to: f64) -> (f64, f64) {
+        match self.clock {
+            Clock::Time => (from, to),
+            Clock::LogSnr => {
+                let p = self.mix.process();
+                // Equal times give an empty interval even where the inverse is inexact.
+                let (a, b) = (p.log_snr(from), p.log_snr(to));
+                (a, if from == to { a } else { b })
+            }
+        }
+    }
+
+    /// The PF-ODE system on `field` in this flow's clock.
+    fn system<'f, 'm>(
+        &self,
+        field: &'f mut Marginal<'m>,
+        with_jacobian: bool,
+    ) -> FlowSystem<'f, Marginal<'m>> {
+        let sys = FlowSystem::new(field, with_jacobian);
+        match self.clock {
+            Clock::Time => sys,
+            Clock::LogSnr => sys.on_log_snr(self.mix.process().clone()),
         }
     }
 
@@ -250,14 +318,37 @@ impl<'a> ExactFlow<'a> {
     ) -> Result<FlowPoint, FlowError> {
         self.mix.check_path_time("to", to)?;
         let mut field = Marginal::new(self.mix, from)?;
-        Ok(flow_point(
-            &mut field,
-            x,
-            from,
-            to,
-            with_jacobian,
+        if self.clock == Clock::Time {
+            return Ok(flow_point(
+                &mut field,
+                x,
+                from,
+                to,
+                with_jacobian,
+                &self.opts,
+            )?);
+        }
+        let d = x.len();
+        let mut y = x.to_vec();
+        if with_jacobian {
+            y.resize(d + d * d, 0.0);
+            identity_into(&mut y[d..], d);
+        }
+        let (a, b) = self.interval(from, to);
+        let stats = integrate(
+            &mut self.system(&mut field, with_jacobian),
+            a,
+            b,
+            &mut y,
             &self.opts,
-        )?)
+        )?;
+        let jacobian = with_jacobian.then(|| DMatrix::from_column_slice(d, d, &y[d..]));
+        y.truncate(d);
+        Ok(FlowPoint {
+            y: DVector::from_vec(y),
+            jacobian,
+            stats,
+        })
     }
 
     /// Map the columns of a d x N matrix on the current thread (for use inside an outer
@@ -353,48 +444,45 @@ impl<'a> ExactFlow<'a> {
             }
         };
         let load_x = |j: usize, y0: &mut [f64]| y0[..d].copy_from_slice(&xs[j * d..(j + 1) * d]);
-        match jac {
-            None => integrate_lanes(
-                &mut MarginalLanes::new(self.mix, lanes),
-                from,
-                to,
-                jobs,
-                &self.opts,
-                load_x,
-                |j, y, r| match r {
-                    Ok(s) => {
-                        ys[j * d..(j + 1) * d].copy_from_slice(y);
-                        stats += s;
-                    }
-                    Err(e) => fail(j, e),
-                },
-            ),
-            Some(jac) => {
+        let (a, b) = self.interval(from, to);
+        let with_jacobian = jac.is_some();
+        let mut jac = jac;
+        let mut store = |j: usize, y: &[f64], r: Result<SolverStats, SolverError>| match r {
+            Ok(s) => {
+                ys[j * d..(j + 1) * d].copy_from_slice(&y[..d]);
+                if let Some(m) = jac.as_deref_mut() {
+                    m[j * d * d..(j + 1) * d * d].copy_from_slice(&y[d..]);
+                }
+                stats += s;
+            }
+            Err(e) => fail(j, e),
+        };
+        let (opts, field) = (&self.opts, MarginalLanes::new(self.mix, lanes));
+        match (with_jacobian, self.clock) {
+            (false, Clock::Time) => {
+                integrate_lanes(&mut { field }, a, b, jobs, opts, load_x, &mut store)
+            }
+            (false, Clock::LogSnr) => {
+                let mut sys = LogSnrLanes(field);
+                integrate_lanes(&mut sys, a, b, jobs, opts, load_x, &mut store)
+            }
+            (true, _) => {
                 let mut fields = (0..lanes)
                     .map(|_| Marginal::new(self.mix, from))
                     .collect::<Result<Vec<_>, _>>()?;
-                let systems = fields
-                    .iter_mut()
-                    .map(|f| FlowSystem::new(f, true))
-                    .collect();
+                let systems = fields.iter_mut().map(|f| self.system(f, true)).collect();
+                let load = |j: usize, y0: &mut [f64]| {
+                    load_x(j, y0);
+                    identity_into(&mut y0[d..], d);
+                };
                 integrate_lanes(
                     &mut Independent(systems),
-                    from,
-                    to,
+                    a,
+                    b,
                     jobs,
-                    &self.opts,
-                    |j, y0| {
-                        load_x(j, y0);
-                        identity_into(&mut y0[d..], d);
-                    },
-                    |j, y, r| match r {
-                        Ok(s) => {
-                            ys[j * d..(j + 1) * d].copy_from_slice(&y[..d]);
-                            jac[j * d * d..(j + 1) * d * d].copy_from_slice(&y[d..]);
-                            stats += s;
-                        }
-                        Err(e) => fail(j, e),
-                    },
+                    opts,
+                    load,
+                    &mut store,
                 )
             }
         }

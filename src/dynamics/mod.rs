@@ -5,6 +5,7 @@
 //! trajectories of one system side by side; [`flow`] builds the PF-ODE flow maps and
 //! their derivatives on them.
 
+mod clock;
 mod dop853;
 pub mod flow;
 pub mod lanes;
@@ -14,6 +15,7 @@ pub mod solver;
 mod stepper;
 mod teacher;
 
+pub use clock::{Clock, LogSnrLanes};
 pub use flow::{ExactFlow, FlowError, FlowPoint, FlowSystem, flow_point, flow_point_observed};
 pub use lanes::{Independent, OdeLanes, integrate_lanes};
 pub use segment::FlowSegment;

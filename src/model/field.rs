@@ -6,6 +6,7 @@ use nalgebra::DMatrix;
 
 use super::marginal::Marginal;
 use super::mixture::Mixture;
+use super::process::PathCoeffs;
 
 /// A (possibly approximate) score `s(x, t) ≈ grad log p_t(x)`.
 pub trait ScoreField: Sync {
@@ -68,6 +69,12 @@ pub trait VelocityField {
     fn velocity_into(&mut self, x: &[f64], t: f64, out: &mut [f64]);
     /// `J = dv/dx` into `jac` (d x d) and `v(x, t)` into `out`.
     fn jacobian_into(&mut self, x: &[f64], t: f64, jac: &mut DMatrix<f64>, out: &mut [f64]);
+    /// Move to the time `c.t` with the path's coefficients `c` as given (rather than
+    /// recomputed from `c.t`), for the next `velocity_into`/`jacobian_into` at `c.t`. The
+    /// default does nothing: the field then evaluates at `c.t` on its own.
+    fn set_coeffs(&mut self, c: &PathCoeffs) {
+        let _ = c;
+    }
 }
 
 /// The exact PF-ODE velocity `-x - s(x, t)` of a mixture.
@@ -98,6 +105,13 @@ impl VelocityField for Marginal<'_> {
             self.set_time(t);
         }
         Marginal::jacobian_into(self, x, jac, out);
+    }
+
+    #[inline]
+    fn set_coeffs(&mut self, c: &PathCoeffs) {
+        if c != self.coeffs() {
+            Marginal::set_coeffs(self, *c);
+        }
     }
 }
 

@@ -14,6 +14,13 @@ use super::marginal::LN_2PI;
 use super::mixture::Mixture;
 use super::process::{PathCoeffs, VelocityForm};
 
+/// The independent variable of [`MarginalLanes`]'s lanes: the time, or the log-SNR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clock {
+    Time,
+    LogSnr,
+}
+
 /// Velocities `v(x_l, t_l)` of one mixture for `L` lanes (OU: `-x_l - s(x_l, t_l)`).
 ///
 /// ```
@@ -111,9 +118,40 @@ impl<'a> MarginalLanes<'a> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the feature was detected on this CPU.
-            return unsafe { self.velocities_avx2(t, x, out) };
+            return unsafe { self.velocities_avx2(t, x, out, Clock::Time) };
         }
-        self.velocities_impl(t, x, out)
+        self.velocities_impl(t, x, out, Clock::Time)
+    }
+
+    /// The PF-ODE in the log-SNR `lambda = ln(alpha^2 / sigma^2)` as its clock: for every
+    /// lane, `out[l d..(l + 1) d] = v(x_l, t_l) dt/d lambda` at the time `t_l` of log-SNR
+    /// `lambda[l]`, with the path's coefficients computed from the log-SNR
+    /// ([`Process::coeffs_at_log_snr`](super::process::Process::coeffs_at_log_snr); OU:
+    /// one exponential instead of three) and scaled by
+    /// [`PathCoeffs::dt_dlog_snr`]. Bitwise what [`Marginal`](super::Marginal) gives after
+    /// `set_coeffs(coeffs_at_log_snr(lambda))`, times that factor.
+    ///
+    /// ```
+    /// use flowcert::model::{builtin, Marginal, MarginalLanes};
+    /// let mix = builtin::two_mode(0.1);
+    /// let mut lanes = MarginalLanes::new(&mix, 2);
+    /// let (snr, x) = ([-1.0, 2.0], [0.1, 0.2, -1.0, 0.3]);
+    /// let mut v = [0.0; 4];
+    /// lanes.velocities_log_snr(&snr, &x, &mut v);
+    /// let c = mix.process().coeffs_at_log_snr(2.0);
+    /// let mut m = Marginal::new(&mix, 1.0).unwrap();
+    /// m.set_coeffs(c);
+    /// let mut one = [0.0; 2];
+    /// m.velocity_into(&x[2..], &mut one);
+    /// assert_eq!(v[2..], [one[0] * c.dt_dlog_snr(), one[1] * c.dt_dlog_snr()]);
+    /// ```
+    pub fn velocities_log_snr(&mut self, log_snr: &[f64], x: &[f64], out: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the feature was detected on this CPU.
+            return unsafe { self.velocities_avx2(log_snr, x, out, Clock::LogSnr) };
+        }
+        self.velocities_impl(log_snr, x, out, Clock::LogSnr)
     }
 
     /// [`Self::velocities`] compiled with AVX2, so that the lane loops run four lanes
@@ -125,19 +163,22 @@ impl<'a> MarginalLanes<'a> {
     /// The CPU must support AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn velocities_avx2(&mut self, t: &[f64], x: &[f64], out: &mut [f64]) {
-        self.velocities_impl(t, x, out)
+    unsafe fn velocities_avx2(&mut self, t: &[f64], x: &[f64], out: &mut [f64], clock: Clock) {
+        self.velocities_impl(t, x, out, clock)
     }
 
     #[inline(always)]
-    fn velocities_impl(&mut self, t: &[f64], x: &[f64], out: &mut [f64]) {
+    fn velocities_impl(&mut self, t: &[f64], x: &[f64], out: &mut [f64], clock: Clock) {
         let (nl, d) = (self.lanes, self.mix.dim());
         assert!(
             t.len() == nl && x.len() == nl * d && out.len() == nl * d,
             "MarginalLanes::velocities: buffers do not match {nl} lanes of dimension {d}"
         );
         for (l, &tl) in t.iter().enumerate() {
-            let c = self.mix.coeffs(tl);
+            let c = match clock {
+                Clock::Time => self.mix.coeffs(tl),
+                Clock::LogSnr => self.mix.process().coeffs_at_log_snr(tl),
+            };
             (self.alpha[l], self.alpha2[l], self.sigma2[l]) = (c.alpha, c.alpha2, c.sigma2);
             self.dalpha[l] = c.dalpha;
             self.coeffs[l] = c;
@@ -166,6 +207,12 @@ impl<'a> MarginalLanes<'a> {
                         out[l * d + i] = self.score[i * nl + l];
                     }
                 }
+            }
+        }
+        if clock == Clock::LogSnr {
+            for (o, c) in out.chunks_exact_mut(d.max(1)).zip(&self.coeffs) {
+                let scale = c.dt_dlog_snr();
+                o.iter_mut().for_each(|v| *v *= scale);
             }
         }
     }

@@ -189,7 +189,22 @@ impl<'a> Marginal<'a> {
     /// ```
     #[inline]
     pub fn set_time(&mut self, t: f64) {
-        self.coeffs = self.mix.coeffs(t);
+        self.set_coeffs(self.mix.coeffs(t));
+    }
+
+    /// Move to the time of the path's coefficients `c` (e.g. computed from a log-SNR,
+    /// [`crate::model::process::Process::coeffs_at_log_snr`]); [`Self::set_time`] is this
+    /// at `mix.coeffs(t)`.
+    ///
+    /// ```
+    /// let mix = flowcert::model::builtin::two_mode(0.1);
+    /// let mut p = flowcert::model::Marginal::new(&mix, 1.0).unwrap();
+    /// p.set_coeffs(mix.coeffs(2.0));
+    /// assert_eq!(p.time(), 2.0);
+    /// ```
+    #[inline]
+    pub fn set_coeffs(&mut self, c: PathCoeffs) {
+        self.coeffs = c;
         let d = self.mix.dim();
         let (a2, s2, h) = (self.coeffs.alpha2, self.coeffs.sigma2, self.coeffs.h);
         let denoiser = self.form == VelocityForm::Denoiser;

@@ -19,6 +19,7 @@ mod cli_experiments;
 mod cli_hostile;
 mod cli_outputs;
 mod cli_score_net;
+mod clock;
 mod composition;
 mod corpus;
 mod distill;

@@ -160,6 +160,22 @@ impl PathCoeffs {
     pub fn rate(&self, lambda: f64) -> f64 {
         self.half_ds(lambda) / self.s(lambda)
     }
+
+    /// `dt / d lambda = -sigma^2 / (2 h)`, the derivative of the time with respect to the
+    /// log-SNR `lambda = ln(alpha^2 / sigma^2)` (`d lambda / dt = 2 (f - sigma sigma' /
+    /// sigma^2) = -2 h / sigma^2`, theory/07-gaussian-paths.md): the factor that turns the
+    /// PF-ODE `dx/dt = v` into `dx/d lambda = v dt/d lambda` (OU: `-sigma^2 / 2`).
+    ///
+    /// ```
+    /// use flowcert::model::process::{GaussianPath, Ou};
+    /// let (t, e) = (0.3, 1e-6);
+    /// let fd = 2.0 * e / (Ou.log_snr(t + e) - Ou.log_snr(t - e));
+    /// assert!((Ou.coeffs(t).dt_dlog_snr() / fd - 1.0).abs() < 1e-9);
+    /// ```
+    #[inline]
+    pub fn dt_dlog_snr(&self) -> f64 {
+        self.sigma2 / (-2.0 * self.h)
+    }
 }
 
 impl From<OuCoeffs> for PathCoeffs {
@@ -308,6 +324,13 @@ pub trait GaussianPath: fmt::Debug + Send + Sync {
     /// The time with log-SNR `l` (default: bisection on the domain, to adjacent doubles).
     fn log_snr_inverse(&self, l: f64) -> f64 {
         invert_decreasing(|t| self.log_snr(t), l, self.domain())
+    }
+
+    /// Every coefficient at the time of log-SNR `l` (default: [`Self::coeffs`] at
+    /// [`Self::log_snr_inverse`]); a path with closed forms in `l` overrides it (OU: one
+    /// exponential).
+    fn coeffs_at_log_snr(&self, l: f64) -> PathCoeffs {
+        self.coeffs(self.log_snr_inverse(l))
     }
 
     /// The noise ratio `sigma_t / alpha_t` (the variance-exploding noise level of the EDM
@@ -513,6 +536,12 @@ impl Process {
     /// The time of log-SNR `l`.
     pub fn log_snr_inverse(&self, l: f64) -> f64 {
         self.0.log_snr_inverse(l)
+    }
+
+    /// Coefficients at the time of log-SNR `l` ([`GaussianPath::coeffs_at_log_snr`]).
+    #[inline]
+    pub fn coeffs_at_log_snr(&self, l: f64) -> PathCoeffs {
+        self.0.coeffs_at_log_snr(l)
     }
 
     /// `sigma_t / alpha_t`.

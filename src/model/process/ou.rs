@@ -55,6 +55,34 @@ impl GaussianPath for Ou {
         log_snr_inverse(l)
     }
 
+    /// `alpha^2 = 1 / (1 + e^{-l})`, `sigma^2 = 1 / (1 + e^{l})`, one from the other with
+    /// the exponential of `-|l|` (never overflows, no cancellation), and `t = ln(1 + e^{-l})
+    /// / 2` ([`log_snr_inverse`]).
+    #[inline]
+    fn coeffs_at_log_snr(&self, l: f64) -> PathCoeffs {
+        let e = (-l.abs()).exp();
+        let big = 1.0 / (1.0 + e);
+        let (alpha2, sigma2) = if l >= 0.0 {
+            (big, e * big)
+        } else {
+            (e * big, big)
+        };
+        let t = 0.5 * if l >= 0.0 { e.ln_1p() } else { e.ln_1p() - l };
+        let alpha = alpha2.sqrt();
+        PathCoeffs {
+            t,
+            alpha,
+            alpha2,
+            sigma2,
+            dalpha: -alpha,
+            f: -1.0,
+            h: 1.0,
+            a: -alpha2,
+            b: alpha2,
+            variance_preserving: true,
+        }
+    }
+
     fn noise_ratio(&self, t: f64) -> f64 {
         ve_sigma(t)
     }
