@@ -465,7 +465,7 @@ fn paths_plan(scale: Scale) -> PathsPlan {
 /// |---|---|---|---|---|
 /// | tiny | two-mode-s0.3 | 2 | 6 + uniform, balanced; span 3 | 1 / 2 |
 /// | quick | two-mode-s0.1, s0.3 | 2, 4 | 10 + uniform, balanced, balanced-paper, logsnr, edm; span 4 | 1 / 3 |
-/// | full | two-mode s0.05, s0.1, s0.3 | 2, 4, 8 | 12 + the same peers; span 5 | 1 / 5 |
+/// | full | the whole suite (two-mode s0.05, s0.1, s0.3, ring8, aniso8, hetero3) | 2, 4, 8 | 12 + the same peers; span 5 | 1 / 5 |
 fn oracle_plan(scale: Scale) -> OraclePlan {
     let peers = vec![
         GridKind::Uniform,
@@ -515,11 +515,7 @@ fn oracle_plan(scale: Scale) -> OraclePlan {
             distill,
         },
         Scale::Full => OraclePlan {
-            mixtures: vec![
-                Builtin::TwoModeS005,
-                Builtin::TwoModeS01,
-                Builtin::TwoModeS03,
-            ],
+            mixtures: Builtin::ALL.to_vec(),
             config: OracleConfig {
                 probe_samples: 512,
                 ..config

@@ -2,7 +2,7 @@
 //! grids"): the DP against brute force (and the kept mutation, a greedy optimiser, caught),
 //! the oracle's estimate below every candidate grid's on the same candidate set, the
 //! determinism of the selection, the fitted law's recovery of a synthetic exponent, and
-//! the pinned tiny section.
+//! the pinned tiny and quick sections (and the section's measured cost, behind `#[ignore]`).
 
 use proptest::prelude::*;
 use rand::{RngExt, SeedableRng};
@@ -184,22 +184,80 @@ fn fitted_law_recovers_synthetic_exponent() {
 /// a change here means the selection or the experiment changed: explain it in the commit.
 #[test]
 fn tiny_oracle_section() {
-    let (text, violations) = section_tables(Scale::Tiny, "snap");
+    let (text, violations) = section_tables(Scale::Tiny, "snap", false);
     assert_eq!(violations, 0);
     common::pinned(|| {
         insta::assert_snapshot!("oracle_tiny", text);
     });
 }
 
+/// Pinned: the quick section's tables (3 significant digits), the `reproduce --quick`
+/// stage `oracle` (two-mode s0.1 and s0.3, N = 2 and 4, peers included). Deterministic
+/// from its seeds; a change means the selection, the students or the evaluation changed:
+/// explain it in the commit. Cost: about 25 CPU-s in the debug test profile (its 60 peer
+/// cells included; inside `reproduce` they are the main sweep's).
+#[test]
+fn quick_oracle_section() {
+    let (text, violations) = section_tables(Scale::Quick, "quick", false);
+    assert_eq!(violations, 0);
+    common::pinned(|| {
+        insta::assert_snapshot!("oracle_quick", text);
+    });
+}
+
 /// The section at `scale` on a fresh store: its three tables (3 digits) and violations.
-fn section_tables(scale: Scale, tag: &str) -> (String, usize) {
-    let plan = Plan::at(scale);
+/// With `laps`, the peer cells are computed first (as the main sweep does inside
+/// `reproduce`), and the CPU and wall seconds of the peers and of each mixture's selection
+/// and retraining are printed.
+fn section_tables(scale: Scale, tag: &str, laps: bool) -> (String, usize) {
+    let mut plan = Plan::at(scale);
     let dir = std::env::temp_dir().join(format!("flowcert-oracle-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let (s, violations) =
-        flowcert::suite::oracle::section(&plan.oracle, &CellStore::open(&dir).unwrap(), &Silent)
-            .unwrap();
+    let store = CellStore::open(&dir).unwrap();
+    if laps {
+        // Optional: only some mixtures; the distillation cells of an earlier run's store
+        // (copied, never written to) so the peer cells are not recomputed.
+        if let Ok(names) = std::env::var("FLOWCERT_ORACLE_MIXTURES") {
+            let keep: Vec<&str> = names.split(',').collect();
+            plan.oracle.mixtures.retain(|b| keep.contains(&b.name()));
+        }
+        if let Ok(cells) = std::env::var("FLOWCERT_ORACLE_CELLS") {
+            let mut copied = 0;
+            for f in std::fs::read_dir(&cells).unwrap() {
+                let f = f.unwrap();
+                if f.file_name().to_string_lossy().starts_with("distill") {
+                    std::fs::copy(f.path(), dir.join("cells").join(f.file_name())).unwrap();
+                    copied += 1;
+                }
+            }
+            println!("copied {copied} distillation cells from {cells}");
+        }
+    }
+    let lap = Laps::new(&plan);
+    if laps {
+        let o = &plan.oracle;
+        flowcert::experiments::distill::DistillPlan {
+            mixtures: o
+                .mixtures
+                .iter()
+                .map(|b| (b.name().to_string(), b.mixture()))
+                .collect(),
+            grids: o.config.peers.clone(),
+            segments: o.config.segments.clone(),
+            ..o.distill.clone()
+        }
+        .check()
+        .unwrap()
+        .sweep(&store, flowcert::experiments::Shard::ALL, &Silent)
+        .unwrap();
+        lap.lap("peer cells (the main sweep's inside reproduce)");
+    }
+    let progress: &dyn flowcert::experiments::sweep::Progress = if laps { &lap } else { &Silent };
+    let (s, violations) = flowcert::suite::oracle::section(&plan.oracle, &store, progress).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+    if laps {
+        lap.total();
+    }
     use flowcert::suite::oracle::{fits_table, gaps_table, grids_table};
     let text = format!(
         "{}\n{}\n{}",
@@ -210,9 +268,74 @@ fn section_tables(scale: Scale, tag: &str) -> (String, usize) {
     (text, violations)
 }
 
-/// The section alone at a scale (its peer cells computed too, as in a run without the main
-/// sweep), for its cost: `FLOWCERT_ORACLE_SCALE=full cargo test --release --test it
-/// oracle::section_cost -- --ignored --nocapture` (README, "Oracle and fitted grids").
+/// The process's CPU seconds (user + system, every thread) from `/proc/self/stat`.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 and 15 of proc(5) (utime, stime), counted from the state (field 3).
+    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+/// Prints CPU and wall seconds per lap: a progress sink ticking once per mixture.
+struct Laps {
+    names: Vec<String>,
+    state: std::sync::Mutex<(usize, f64, std::time::Instant)>,
+    start: (f64, std::time::Instant),
+}
+
+impl Laps {
+    fn new(plan: &Plan) -> Laps {
+        let now = (cpu_seconds(), std::time::Instant::now());
+        Laps {
+            names: plan
+                .oracle
+                .mixtures
+                .iter()
+                .map(|b| b.name().to_string())
+                .collect(),
+            state: std::sync::Mutex::new((0, now.0, now.1)),
+            start: now,
+        }
+    }
+    fn lap(&self, what: &str) {
+        let mut st = self.state.lock().unwrap();
+        let (cpu, wall) = (cpu_seconds(), std::time::Instant::now());
+        println!(
+            "{what}: {:.1} CPU-s, {:.1} s wall",
+            cpu - st.1,
+            (wall - st.2).as_secs_f64()
+        );
+        st.1 = cpu;
+        st.2 = wall;
+    }
+    fn total(&self) {
+        println!(
+            "total: {:.1} CPU-s, {:.1} s wall",
+            cpu_seconds() - self.start.0,
+            self.start.1.elapsed().as_secs_f64()
+        );
+    }
+}
+
+impl flowcert::experiments::sweep::Progress for Laps {
+    fn stage(&self, _: &str, _: u64) {}
+    fn tick(&self) {
+        let i = self.state.lock().unwrap().0;
+        self.lap(&format!("oracle stage, {}", self.names[i]));
+        self.state.lock().unwrap().0 += 1;
+    }
+    fn finish(&self) {}
+}
+
+/// The section alone at a scale, for its cost and its tables: the peer cells first (timed
+/// apart: inside `reproduce` they are the main sweep's), then each mixture's selection and
+/// retraining, CPU and wall seconds per lap. `FLOWCERT_ORACLE_SCALE=full nice -n 10 cargo
+/// test --release --test it oracle::section_cost -- --ignored --nocapture` (theory/04,
+/// "Oracle and fitted grids"); `FLOWCERT_ORACLE_MIXTURES=ring8,aniso8` runs some mixtures
+/// only, `FLOWCERT_ORACLE_CELLS=RUN/cells` starts from a copy of a full run's distillation
+/// cells (the peers then cost nothing, as inside `reproduce`).
 #[test]
 #[ignore]
 fn section_cost() {
@@ -220,12 +343,8 @@ fn section_cost() {
         .unwrap_or_else(|_| "quick".into())
         .parse()
         .unwrap();
-    let t = std::time::Instant::now();
-    let (text, violations) = section_tables(scale, "cost");
-    println!(
-        "{scale}: {:.1} s wall, {violations} violations\n{text}",
-        t.elapsed().as_secs_f64()
-    );
+    let (text, violations) = section_tables(scale, "cost", true);
+    println!("{scale}: {violations} violations\n{text}");
 }
 
 /// `grid --kind fitted`: seeded and deterministic (the same times twice, other times at
