@@ -129,6 +129,16 @@ fn axis_ladder(
     }
 }
 
+/// The grids the small sweeps compare: uniform, balanced and the peers (log-SNR, EDM).
+fn question_grids() -> Vec<GridKind> {
+    vec![
+        GridKind::Uniform,
+        GridKind::Balanced,
+        GridKind::LogSnr,
+        GridKind::Edm { rho: DEFAULT_RHO },
+    ]
+}
+
 /// The budget sweep of a scale and size (module table); `main` is the scale's main
 /// distillation sweep, whose interval, evaluation samples, teacher and budget it shares.
 pub fn plan(scale: Scale, size: BudgetSize, main: &DistillPlan) -> BudgetSweepPlan {
@@ -141,12 +151,7 @@ pub fn plan(scale: Scale, size: BudgetSize, main: &DistillPlan) -> BudgetSweepPl
     let (mixtures, grids, segments, seeds) = match scale {
         Scale::Tiny => (
             named(&[Builtin::TwoModeS03]),
-            vec![
-                GridKind::Uniform,
-                GridKind::Balanced,
-                GridKind::LogSnr,
-                GridKind::Edm { rho: DEFAULT_RHO },
-            ],
+            question_grids(),
             vec![2],
             vec![0, 1, 2],
         ),
@@ -155,12 +160,7 @@ pub fn plan(scale: Scale, size: BudgetSize, main: &DistillPlan) -> BudgetSweepPl
         // time (README, "Measured run times").
         Scale::Quick => (
             named(&[Builtin::TwoModeS03]),
-            vec![
-                GridKind::Uniform,
-                GridKind::Balanced,
-                GridKind::LogSnr,
-                GridKind::Edm { rho: DEFAULT_RHO },
-            ],
+            question_grids(),
             vec![2, 4, 8],
             main.seeds.clone(),
         ),
