@@ -86,8 +86,17 @@ impl ReportWriter {
     /// Render `fig` and write it as `plots/stem.EXT` in every chosen format.
     pub fn figure(&mut self, stem: &str, fig: &Figure) -> Result<(), ReportError> {
         let r = fig.render();
-        for &f in self.formats.list() {
-            let bytes = export::encode(&r.svg, f, stem)?;
+        // The formats are encoded in parallel (PNG and PDF are the slow ones; a report is
+        // otherwise one core's work), then written in order.
+        let encoded: Vec<_> = {
+            use rayon::prelude::*;
+            self.formats
+                .list()
+                .par_iter()
+                .map(|&f| export::encode(&r.svg, f, stem).map(|b| (f, b)))
+                .collect::<Result<_, _>>()?
+        };
+        for (f, bytes) in encoded {
             let p = self.put(
                 &self.dir.join("plots").join(format!("{stem}.{}", f.ext())),
                 &bytes,

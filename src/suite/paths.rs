@@ -165,15 +165,27 @@ pub fn section(
     let mut missing = 0;
     for (p, e) in plan.processes.iter().zip(&entries) {
         let name = format!("{}@{}", plan.mixture.name(), p.label());
+        // On OU the matched interval is the OU interval itself, so these cells are the main
+        // sweep's cells of the mixture whenever the main sweep has the same budget, grid,
+        // N and seed (quick and tiny scales): run them under the main sweep's keys (read
+        // back from the store, no work) and label the rows with the path.
+        let key_name = if p.is_ou() {
+            plan.mixture.name().to_string()
+        } else {
+            name.clone()
+        };
         let sweep = DistillPlan {
-            mixtures: vec![(name, base.clone().with_process(p.clone()))],
+            mixtures: vec![(key_name, base.clone().with_process(p.clone()))],
             t_min: e.t_min,
             t_max: e.t_max,
             ..plan.distill.clone()
         }
         .check()?
         .sweep(store, shard, progress)?;
-        rows.extend(sweep.rows);
+        rows.extend(sweep.rows.into_iter().map(|mut r| {
+            r.mixture.clone_from(&name);
+            r
+        }));
         missing += sweep.missing;
     }
     // The composition bound, cell by cell, as for the main sweep (theory/07, Theorem 5).

@@ -9,7 +9,7 @@
 //! | mismatch: regime experiment, balanced grids on [0.05, 2] | two-mode-s0.3, M = 4, N in {1, 2}, quick students | two-mode s0.05/0.1/0.3, M in {2, 4, 8, 16}, N up to 8 | the same, N up to 16, default students |
 //! | score-net: eps sweep on [0.01, 1] | two-mode-s0.1, eps 1e-1, 1e-2, 4 times x 400 samples | + hetero3, eps down to 1e-3, 6 x 1000 | every built-in, eps down to 1e-5, 8 x 4000, dependence table, DSM comparison |
 //! | distill: cells mixture x grid x N x seed | two-mode-s0.3, 2 grids, N in {1, 2}, 2 seeds | two-mode mixtures, 6 grids, N up to 8, 3 seeds | every built-in, N up to 16, 5 seeds |
-//! | budget: the distill cells at several student budgets ([`super::budget`]) | two-mode-s0.3, N = 2, 3 seeds, 4 budgets | two-mode s0.1/0.3, N in {2, 4, 8}, 4 budgets | two-mode mixtures and ring8, N in {2, 4, 8}, 5 seeds, 4 budgets (18 with `--budget-sweep full`) |
+//! | budget: the distill cells at several student budgets ([`super::budget`]) | two-mode-s0.3, N = 2, 3 seeds, 4 budgets | two-mode-s0.3, 4 grids, N in {2, 4, 8}, 4 budgets | two-mode mixtures and ring8, N in {2, 4, 8}, 5 seeds, 4 budgets (18 with `--budget-sweep full`) |
 //!
 //! Plans are plain data: change a field to run a variant (a user's mixture list, another
 //! student budget, more seeds).

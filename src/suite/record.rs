@@ -56,6 +56,29 @@ pub struct SectionRecord {
     pub source: Source,
     /// Wall-clock seconds spent on it in this run.
     pub seconds: f64,
+    /// CPU seconds (user + system, all threads) the process spent since the previous
+    /// section was recorded (or the record was made): with `seconds`, how many cores the
+    /// section kept busy. `None` where the platform does not say (Linux only).
+    #[serde(default)]
+    pub cpu_seconds: Option<f64>,
+}
+
+/// CPU seconds (user + system, every thread) this process has used so far: fields 14 and
+/// 15 of `/proc/self/stat`, in clock ticks of 1/100 s (Linux's `USER_HZ` as user space
+/// sees it); `None` off Linux or when the file cannot be read.
+///
+/// ```
+/// let a = flowcert::suite::record::process_cpu_seconds();
+/// if cfg!(target_os = "linux") { assert!(a.unwrap() >= 0.0); }
+/// ```
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// A distillation plan as data (mixtures by value), so a directory says what it holds.
@@ -156,6 +179,9 @@ pub struct RunRecord {
     pub threads: usize,
     /// The plan of a `distill` run.
     pub distill: Option<DistillSpec>,
+    /// Process CPU seconds when the last section was recorded (or the record made).
+    #[serde(skip)]
+    cpu_mark: Option<f64>,
 }
 
 impl RunRecord {
@@ -173,15 +199,21 @@ impl RunRecord {
             seconds: 0.0,
             threads: rayon::current_num_threads(),
             distill: None,
+            cpu_mark: process_cpu_seconds(),
         }
     }
 
-    /// Record a section that started at `since`.
+    /// Record a section that started at `since`; its CPU seconds are those used since
+    /// the previous section was recorded (sections are recorded one after the other).
     pub fn section(&mut self, name: &str, source: Source, since: Instant) {
+        let now = process_cpu_seconds();
+        let cpu_seconds = now.zip(self.cpu_mark).map(|(b, a)| (b - a).max(0.0));
+        self.cpu_mark = now;
         self.sections.push(SectionRecord {
             name: name.to_string(),
             source,
             seconds: since.elapsed().as_secs_f64(),
+            cpu_seconds,
         });
     }
 

@@ -306,11 +306,32 @@ pub fn measure_mismatch(
         .iter()
         .flat_map(|&m| segments.iter().map(move |&n| (m, n)))
         .collect();
+    // Every step of every cell's student is one task (a cell of N steps would otherwise
+    // be one task of N units, and the deepest cells the last ones left on one core); each
+    // step depends on (seed, N, i) only, so the students are those of BudgetedStudent::train.
+    let teacher_of = |n: usize| &data[ns.binary_search(&n).unwrap_or(0)];
+    let tasks: Vec<(usize, usize)> = cells
+        .iter()
+        .enumerate()
+        .flat_map(|(c, &(_, n))| (1..=n).map(move |i| (c, i)))
+        .collect();
+    let mut trained = tasks
+        .par_iter()
+        .map(|&(c, i)| {
+            let (m, n) = cells[c];
+            BudgetedStudent::train_step(teacher_of(n), i, m, cfg.valid_student(), cfg.seed)
+        })
+        .collect::<Vec<_>>()
+        .into_iter();
+    let mut students = Vec::with_capacity(cells.len());
+    for &(_, n) in &cells {
+        let steps = trained.by_ref().take(n).collect::<Result<Vec<_>, _>>()?;
+        students.push(BudgetedStudent::from_steps(teacher_of(n), steps));
+    }
     let results: Vec<Result<MismatchRow, MismatchError>> = cells
         .par_iter()
-        .map(|&(m, n)| {
-            let td = &data[ns.binary_search(&n).unwrap_or(0)];
-            let student = BudgetedStudent::train(td, m, cfg.valid_student(), cfg.seed)?;
+        .zip(students.par_iter())
+        .map(|(&(m, n), student)| {
             let e = column_errors(&student.map_batch(&test_x)?, &test_phi);
             let (e_eval, rest) = e.split_at(n_eval);
             let (e_px, e_py) = rest.split_at(n_pairs);

@@ -99,8 +99,8 @@ pub struct BudgetedStudent {
 }
 
 impl BudgetedStudent {
-    /// Train every step on `data` under the budget `M` (serial: cells are the parallel
-    /// unit). Initialisation and minibatches of step i depend on `(seed, N, i)` only, so
+    /// Train every step on `data` under the budget `M`, one after the other (see
+    /// [`BudgetedStudent::train_step`] for the parallel unit). Initialisation and minibatches of step i depend on `(seed, N, i)` only, so
     /// students of different budgets share their random numbers.
     ///
     /// ```
@@ -119,6 +119,34 @@ impl BudgetedStudent {
         seed: u64,
     ) -> Result<Self, MismatchError> {
         let n = data.times.len() - 1;
+        let steps = (1..=n)
+            .map(|i| Self::train_step(data, i, budget, spec, seed))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::from_steps(data, steps))
+    }
+
+    /// Train step `i` (`1..=N`, mapping `t_i` to `t_{i-1}`) alone, with its final training
+    /// MSE: the unit of [`BudgetedStudent::train`], which callers may run in parallel
+    /// across steps and students (the result depends on `(seed, N, i)` only).
+    ///
+    /// ```
+    /// use flowcert::{nn::StudentBudget, theorems::mismatch::{BudgetedStudent, TeacherData, student}};
+    /// let x = nalgebra::DMatrix::from_fn(2, 16, |i, j| (i * j) as f64 / 16.0);
+    /// let data = TeacherData { times: vec![0.1, 0.5, 1.0], inputs: vec![x.clone(), x.clone()],
+    ///     targets: vec![x.clone(), x] };
+    /// let spec = StudentBudget { width: 4, steps: 5, batch: 4, samples: 16, ..student() }.check().unwrap();
+    /// let whole = BudgetedStudent::train(&data, 3.0, &spec, 1).unwrap();
+    /// let parts = (1..=2).map(|i| BudgetedStudent::train_step(&data, i, 3.0, &spec, 1).unwrap()).collect();
+    /// assert_eq!(BudgetedStudent::from_steps(&data, parts), whole);
+    /// ```
+    pub fn train_step(
+        data: &TeacherData,
+        i: usize,
+        budget: f64,
+        spec: &ValidStudentBudget,
+        seed: u64,
+    ) -> Result<(LipschitzMlp, f64), MismatchError> {
+        let n = data.times.len() - 1;
         let d = data.inputs.first().map_or(0, |x| x.nrows());
         let cfg = LipschitzConfig {
             mlp: spec.network(d),
@@ -126,26 +154,27 @@ impl BudgetedStudent {
         }
         .check()?;
         let tcfg = spec.training()?;
-        let mut steps = Vec::with_capacity(n);
-        let mut train_loss = Vec::with_capacity(n);
-        for i in 1..=n {
-            let mut rng = seed::rng(seed::MISMATCH, seed, &[2, n as u64, i as u64]);
-            let mut net = LipschitzMlp::new(&cfg, &mut rng);
-            let rep = train(
-                &mut net,
-                &data.inputs[i - 1],
-                &data.targets[i - 1],
-                &tcfg,
-                &mut rng,
-            )?;
-            train_loss.push(rep.final_loss);
-            steps.push(net);
-        }
-        Ok(BudgetedStudent {
+        let mut rng = seed::rng(seed::MISMATCH, seed, &[2, n as u64, i as u64]);
+        let mut net = LipschitzMlp::new(&cfg, &mut rng);
+        let rep = train(
+            &mut net,
+            &data.inputs[i - 1],
+            &data.targets[i - 1],
+            &tcfg,
+            &mut rng,
+        )?;
+        Ok((net, rep.final_loss))
+    }
+
+    /// The student whose steps `1..=N` are `steps` (in order, as
+    /// [`BudgetedStudent::train_step`] returns them) on the grid of `data`.
+    pub fn from_steps(data: &TeacherData, steps: Vec<(LipschitzMlp, f64)>) -> Self {
+        let (steps, train_loss) = steps.into_iter().unzip();
+        BudgetedStudent {
             times: data.times.clone(),
             steps,
             train_loss,
-        })
+        }
     }
 
     /// Number of steps N.
