@@ -32,12 +32,12 @@ macro_rules! tiny_text {
 }
 macro_rules! quick_text {
     () => {
-        "about 35 s"
+        "about 27 s"
     };
 }
 macro_rules! full_text {
     () => {
-        "about 7 min"
+        "about 7.5 min"
     };
 }
 
@@ -58,14 +58,14 @@ pub const TINY: Measured = Measured {
 /// `flowcert reproduce --quick`.
 pub const QUICK: Measured = Measured {
     command: "flowcert reproduce --quick",
-    seconds: 35.0,
+    seconds: 27.0,
     text: quick_text!(),
 };
 
 /// `flowcert reproduce` (full).
 pub const FULL: Measured = Measured {
     command: "flowcert reproduce",
-    seconds: 420.0,
+    seconds: 453.0,
     text: full_text!(),
 };
 
