@@ -212,20 +212,33 @@ pub fn flow_point_observed<V: VelocityField, F: FnMut(f64, f64, &[f64])>(
     accepted: F,
 ) -> Result<FlowPoint, SolverError> {
     let d = x.len();
+    let mut y = initial_state(x, with_jacobian);
+    let mut sys = FlowSystem::new(field, with_jacobian);
+    let stats = integrate_observed(&mut sys, from, to, &mut y, opts, accepted)?;
+    Ok(split_state(y, d, with_jacobian, stats))
+}
+
+/// The solver's state at the start: `x`, then (with the Jacobian) the identity `DPhi = I`
+/// column-major.
+fn initial_state(x: &[f64], with_jacobian: bool) -> Vec<f64> {
+    let d = x.len();
     let mut y = x.to_vec();
     if with_jacobian {
         y.resize(d + d * d, 0.0);
         identity_into(&mut y[d..], d);
     }
-    let mut sys = FlowSystem::new(field, with_jacobian);
-    let stats = integrate_observed(&mut sys, from, to, &mut y, opts, accepted)?;
+    y
+}
+
+/// The end state `[x; vec(DPhi)]` split into the point and (with the Jacobian) `DPhi`.
+fn split_state(mut y: Vec<f64>, d: usize, with_jacobian: bool, stats: SolverStats) -> FlowPoint {
     let jacobian = with_jacobian.then(|| DMatrix::from_column_slice(d, d, &y[d..]));
     y.truncate(d);
-    Ok(FlowPoint {
+    FlowPoint {
         y: DVector::from_vec(y),
         jacobian,
         stats,
-    })
+    }
 }
 
 /// The exact flow map `Phi_{from->to}` of a mixture's PF-ODE at fixed solver options.
@@ -329,11 +342,7 @@ impl<'a> ExactFlow<'a> {
             )?);
         }
         let d = x.len();
-        let mut y = x.to_vec();
-        if with_jacobian {
-            y.resize(d + d * d, 0.0);
-            identity_into(&mut y[d..], d);
-        }
+        let mut y = initial_state(x, with_jacobian);
         let (a, b) = self.interval(from, to);
         let stats = integrate(
             &mut self.system(&mut field, with_jacobian),
@@ -342,13 +351,7 @@ impl<'a> ExactFlow<'a> {
             &mut y,
             &self.opts,
         )?;
-        let jacobian = with_jacobian.then(|| DMatrix::from_column_slice(d, d, &y[d..]));
-        y.truncate(d);
-        Ok(FlowPoint {
-            y: DVector::from_vec(y),
-            jacobian,
-            stats,
-        })
+        Ok(split_state(y, d, with_jacobian, stats))
     }
 
     /// Map the columns of a d x N matrix on the current thread (for use inside an outer
