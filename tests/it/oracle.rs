@@ -268,14 +268,11 @@ fn section_tables(scale: Scale, tag: &str, laps: bool) -> (String, usize) {
     (text, violations)
 }
 
-/// The process's CPU seconds (user + system, every thread) from `/proc/self/stat`.
+/// The process's CPU seconds (user + system, every thread): the library's reading of
+/// `/proc/self/stat` (run.json records the same per section).
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = after.split_whitespace().collect();
-    // Fields 14 and 15 of proc(5) (utime, stime), counted from the state (field 3).
-    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
-    ticks / 100.0
+    flowcert::suite::record::process_cpu_seconds()
+        .expect("CPU seconds need Linux's /proc/self/stat")
 }
 
 /// Prints CPU and wall seconds per lap: a progress sink ticking once per mixture.
