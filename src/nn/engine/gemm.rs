@@ -122,12 +122,18 @@ impl Epilogue for Nothing {
 /// `ldc`. `A` must be column-major (`a.rs == 1`); in [`Mode::Dot4`] and
 /// [`Mode::DotLanes`], `b` must be too and `at` is `A^T`, column-major.
 ///
+/// Blocks are `MV` vectors of rows by `NR` columns; a C narrower than `MV` vectors (the
+/// read-out, `d_out` rows) is done one vector of rows by `NW` columns instead, so that
+/// as many independent accumulators as the full block has hide the latency of the fused
+/// multiply-adds (`1 x 6` of them would leave the FMA units idle three cycles in four).
+/// The order of every entry's sum is that of `mode` either way.
+///
 /// # Safety
 /// The operands must be valid for the given shapes, C must not alias A or B, and the
 /// backend's CPU features must be enabled.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn gemm<S: Simd, const MV: usize, const NR: usize>(
+pub(super) unsafe fn gemm<S: Simd, const MV: usize, const NR: usize, const NW: usize>(
     mode: Mode,
     (m, n, k): (usize, usize, usize),
     a: Mat<S::E>,
@@ -138,18 +144,25 @@ pub(super) unsafe fn gemm<S: Simd, const MV: usize, const NR: usize>(
     epi: &mut impl Epilogue,
 ) {
     debug_assert!(m > 0 && n > 0 && k > 0 && a.rs == 1);
+    let narrow = m < MV * S::LANES;
+    let step = if narrow { NW } else { NR };
     let mut j0 = 0;
     while j0 < n {
-        let nr = NR.min(n - j0);
+        let nr = step.min(n - j0);
         match mode {
             Mode::Fused => {
                 let mut k0 = 0;
                 while k0 < k {
                     let kc = KC.min(k - k0);
-                    rows::<S, MV, NR, true>(m, nr, kc, a, b, c, ldc, j0, k0);
+                    if narrow {
+                        rows::<S, 1, NW, true>(m, nr, kc, a, b, c, ldc, j0, k0);
+                    } else {
+                        rows::<S, MV, NR, true>(m, nr, kc, a, b, c, ldc, j0, k0);
+                    }
                     k0 += kc;
                 }
             }
+            Mode::Unfused if narrow => rows::<S, 1, NW, false>(m, nr, k, a, b, c, ldc, j0, 0),
             Mode::Unfused => rows::<S, MV, NR, false>(m, nr, k, a, b, c, ldc, j0, 0),
             Mode::Dot4 => {
                 debug_assert!(b.rs == 1 && at.rs == 1);
@@ -213,7 +226,7 @@ unsafe fn rows<S: Simd, const MV: usize, const NR: usize, const FUSED: bool>(
     }
 }
 
-/// `nr <= NR` columns of one row block: one `NR`-wide kernel, or kernels 4, 2 and 1
+/// `nr <= NR` columns of one row block: one `NR`-wide kernel, or kernels 8, 4, 2 and 1
 /// wide for a narrower block (a batch's last columns, a weight gradient with few columns).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
@@ -234,6 +247,11 @@ unsafe fn cols<S: Simd, const MV: usize, const NR: usize, const FUSED: bool, con
     }
     let mut q = 0;
     let at = |q: usize| (b.add(q * bm.cs), c.add(q * ldc));
+    while NR > 8 && nr - q >= 8 {
+        let (bq, cq) = at(q);
+        micro::<S, MV, 8, FUSED, PART>(kc, a, lda, bq, bm, cq, ldc, mask, accumulate);
+        q += 8;
+    }
     if NR > 4 && nr - q >= 4 {
         let (bq, cq) = at(q);
         micro::<S, MV, 4, FUSED, PART>(kc, a, lda, bq, bm, cq, ldc, mask, accumulate);

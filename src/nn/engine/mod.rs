@@ -231,15 +231,20 @@ impl TrainWorkspace {
                 (Store::F64(b), SimdBackend::Avx2) => x86::avx2_f64(g, net, x, y, b, grad),
                 #[cfg(target_arch = "x86_64")]
                 (Store::F32(b), SimdBackend::Avx2) => x86::avx2_f32(g, net, x, y, b, grad),
-                (Store::F64(b), _) => step::run::<simd::Portable<f64>, 4, 4>(g, net, x, y, b, grad),
-                (Store::F32(b), _) => step::run::<simd::Portable<f32>, 4, 4>(g, net, x, y, b, grad),
+                (Store::F64(b), _) => {
+                    step::run::<simd::Portable<f64>, 4, 4, 8>(g, net, x, y, b, grad)
+                }
+                (Store::F32(b), _) => {
+                    step::run::<simd::Portable<f32>, 4, 4, 8>(g, net, x, y, b, grad)
+                }
             }
         }
     }
 }
 
 /// The step compiled for each x86-64 backend: 4 x 6 (AVX-512) and 2 x 4 (AVX2)
-/// register blocks of C, filling 24 of 32 and 8 of 16 vector registers.
+/// register blocks of C, filling 24 of 32 and 8 of 16 vector registers; a C of less than
+/// one block of rows (the read-out) in 1 x 16 and 1 x 8 blocks.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::simd::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
@@ -248,7 +253,7 @@ mod x86 {
     use nalgebra::DMatrix;
 
     macro_rules! entry {
-        ($name:ident, $simd:ty, $e:ty, $mv:literal, $nr:literal, $features:literal) => {
+        ($name:ident, $simd:ty, $e:ty, $mv:literal, $nr:literal, $nw:literal, $features:literal) => {
             #[target_feature(enable = $features)]
             pub(super) unsafe fn $name(
                 g: &Geometry,
@@ -259,7 +264,7 @@ mod x86 {
                 grad: &mut MlpGradient,
             ) -> f64 {
                 // SAFETY: forwarded from `TrainWorkspace::loss_and_grad`.
-                unsafe { run::<$simd, $mv, $nr>(g, net, x, y, buf, grad) }
+                unsafe { run::<$simd, $mv, $nr, $nw>(g, net, x, y, buf, grad) }
             }
         };
     }
@@ -270,6 +275,7 @@ mod x86 {
         f64,
         4,
         6,
+        16,
         "avx512f,avx512vl,avx2,fma"
     );
     entry!(
@@ -278,8 +284,9 @@ mod x86 {
         f32,
         4,
         6,
+        16,
         "avx512f,avx512vl,avx2,fma"
     );
-    entry!(avx2_f64, Avx2F64, f64, 2, 4, "avx2,fma");
-    entry!(avx2_f32, Avx2F32, f32, 2, 4, "avx2,fma");
+    entry!(avx2_f64, Avx2F64, f64, 2, 4, 8, "avx2,fma");
+    entry!(avx2_f32, Avx2F32, f32, 2, 4, 8, "avx2,fma");
 }

@@ -85,6 +85,8 @@ pub(super) struct Buffers<E> {
     gb: Vec<Vec<E>>,
     /// A transposed weight gradient, when the short side is the output.
     scratch: Vec<E>,
+    /// Squared residuals of a block of columns of the read-out.
+    squares: Vec<f64>,
 }
 
 impl<E: Elem> Buffers<E> {
@@ -96,22 +98,26 @@ impl<E: Elem> Buffers<E> {
         Buffers {
             x: z(s[0] * bsz),
             y: z(s[layers] * bsz),
-            w: (0..layers).map(|l| z(s[l] * s[l + 1])).collect(),
+            w: (0..layers)
+                .map(|l| z(s[l] * padded(s[l + 1], g, l, MAX_LANES)))
+                .collect(),
             wt: (0..layers).map(|l| z(s[l] * s[l + 1])).collect(),
             b: (0..layers).map(|l| z(s[l + 1])).collect(),
             act: hidden.iter().map(|&n| z(n * bsz)).collect(),
             dact: hidden.iter().map(|&n| z(n * bsz)).collect(),
-            out: z(s[layers] * bsz),
+            out: z(padded(s[layers], g, layers - 1, MAX_LANES) * bsz),
             delta: (0..layers).map(|l| z(s[l + 1] * bsz)).collect(),
             gw: (0..layers).map(|l| z(s[l] * s[l + 1])).collect(),
             gb: (0..layers).map(|l| z(s[l + 1])).collect(),
             scratch: z((0..layers).map(|l| s[l] * s[l + 1]).max().unwrap_or(0)),
+            squares: vec![0.0; MAX_BLOCK * s[layers]],
         }
     }
 
-    /// Parameters and the batch, rounded to `E`; `W_l^T` beside `W_l`.
+    /// Parameters and the batch, rounded to `E`; `W_l^T` beside `W_l`, the read-out's
+    /// `W_L` with `ld_out` rows (the rows past `d_out` zero).
     #[inline(always)]
-    fn load(&mut self, net: &Mlp, x: &DMatrix<f64>, y: &DMatrix<f64>) {
+    fn load(&mut self, net: &Mlp, x: &DMatrix<f64>, y: &DMatrix<f64>, ld_out: usize) {
         let put = |dst: &mut [E], src: &[f64]| {
             dst.iter_mut()
                 .zip(src)
@@ -119,14 +125,26 @@ impl<E: Elem> Buffers<E> {
         };
         put(&mut self.x, x.as_slice());
         put(&mut self.y, y.as_slice());
+        let last = net.depth() - 1;
         for (l, (w, b)) in net.weights().iter().zip(net.biases()).enumerate() {
-            put(&mut self.w[l], w.as_slice());
-            put(&mut self.b[l], b.as_slice());
             let (rows, cols) = w.shape();
+            let ld = if l == last { ld_out } else { rows };
+            if ld == rows {
+                put(&mut self.w[l], w.as_slice());
+            } else {
+                for (dst, src) in self.w[l]
+                    .chunks_exact_mut(ld)
+                    .zip(w.as_slice().chunks_exact(rows))
+                {
+                    put(&mut dst[..rows], src);
+                    dst[rows..].fill(E::ZERO);
+                }
+            }
+            put(&mut self.b[l], b.as_slice());
             let (src, wt) = (&self.w[l], &mut self.wt[l]);
             for (i, col) in wt.chunks_exact_mut(cols).enumerate() {
                 for (p, v) in col.iter_mut().enumerate() {
-                    *v = src[i + p * rows];
+                    *v = src[i + p * ld];
                 }
             }
         }
@@ -151,7 +169,7 @@ impl<E: Elem> Buffers<E> {
 /// `buf` and `grad` must have been built for `g`, which must describe `net` and the
 /// batch `x` (`d_in x B`), `y` (`d_out x B`); the backend's CPU features must be enabled.
 #[inline(always)]
-pub(super) unsafe fn run<S: Simd, const MV: usize, const NR: usize>(
+pub(super) unsafe fn run<S: Simd, const MV: usize, const NR: usize, const NW: usize>(
     g: &Geometry,
     net: &Mlp,
     x: &DMatrix<f64>,
@@ -159,14 +177,20 @@ pub(super) unsafe fn run<S: Simd, const MV: usize, const NR: usize>(
     buf: &mut Buffers<S::E>,
     grad: &mut MlpGradient,
 ) -> f64 {
-    buf.load(net, x, y);
-    let loss = forward_backward::<S, MV, NR>(g, buf);
+    debug_assert!(NR <= MAX_BLOCK && NW <= MAX_BLOCK);
+    buf.load(
+        net,
+        x,
+        y,
+        padded(g.sizes[g.layers()], g, g.layers() - 1, S::LANES),
+    );
+    let loss = forward_backward::<S, MV, NR, NW>(g, buf);
     buf.store(grad);
     loss
 }
 
 #[inline(always)]
-unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
+unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize, const NW: usize>(
     g: &Geometry,
     buf: &mut Buffers<S::E>,
 ) -> f64 {
@@ -176,35 +200,46 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
     };
     let col = Mat::col_major;
     let x = buf.x.as_ptr();
+    let mut sum = 0.0f64;
 
     // forward
     for l in 0..=last {
         let (m, k) = (s[l + 1], s[l]);
         let input = if l == 0 { x } else { buf.act[l - 1].as_ptr() };
-        let (w, wt) = (col(buf.w[l].as_ptr(), m), col(buf.wt[l].as_ptr(), k));
+        let ld = padded(m, g, l, S::LANES);
+        let (w, wt) = (col(buf.w[l].as_ptr(), ld), col(buf.wt[l].as_ptr(), k));
         let order = mode(Mode::reference_mul(m, k, bsz), Mode::fast_mul(m, k));
         let bias = buf.b[l].as_slice();
         if l < last {
             let (z, d) = (buf.act[l].as_mut_ptr(), buf.dact[l].as_mut_ptr());
             let act = g.activation;
             let mut epi = Activate::<S> { act, z, d, bias };
-            gemm::<S, MV, NR>(order, (m, bsz, k), w, wt, col(input, k), z, m, &mut epi);
+            gemm::<S, MV, NR, NW>(order, (m, bsz, k), w, wt, col(input, k), z, m, &mut epi);
         } else {
+            // the read-out, the loss and its gradient with respect to the output
             let o = buf.out.as_mut_ptr();
-            let x = if g.residual { Some(x) } else { None };
-            let mut epi = Output { o, bias, x };
-            gemm::<S, MV, NR>(order, (m, bsz, k), w, wt, col(input, k), o, m, &mut epi);
+            buf.gb[last].fill(S::E::ZERO);
+            let mut epi = Output::<S> {
+                o,
+                ld,
+                bias,
+                x: if g.residual { Some(x) } else { None },
+                y: buf.y.as_ptr(),
+                delta: buf.delta[last].as_mut_ptr(),
+                db: buf.gb[last].as_mut_ptr(),
+                scale: S::E::from_f64(2.0 / bsz as f64),
+                squares: buf.squares.as_mut_ptr(),
+                sum: 0.0,
+            };
+            // whole registers of rows where the products run in blocks
+            let rows = if matches!(order, Mode::Fused | Mode::Unfused) {
+                ld
+            } else {
+                m
+            };
+            gemm::<S, MV, NR, NW>(order, (rows, bsz, k), w, wt, col(input, k), o, ld, &mut epi);
+            sum = epi.sum;
         }
-    }
-
-    // loss and its gradient with respect to the output
-    let scale = S::E::from_f64(2.0 / bsz as f64);
-    let mut sum = 0.0f64;
-    for ((d, &o), &t) in buf.delta[last].iter_mut().zip(&buf.out).zip(&buf.y) {
-        let r = o - t;
-        let r64 = r.to_f64();
-        sum += r64 * r64;
-        *d = scale * r;
     }
 
     // backward
@@ -217,7 +252,7 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
         if m >= n {
             // dW (m x n) = delta (m x B) input^T
             let gw = buf.gw[l].as_mut_ptr();
-            gemm::<S, MV, NR>(
+            gemm::<S, MV, NR, NW>(
                 order,
                 (m, n, bsz),
                 delta,
@@ -230,7 +265,7 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
         } else {
             // dW^T (n x m) = input (n x B) delta^T, then transpose
             let sc = buf.scratch.as_mut_ptr();
-            gemm::<S, MV, NR>(
+            gemm::<S, MV, NR, NW>(
                 order,
                 (n, m, bsz),
                 col(input, n),
@@ -246,17 +281,21 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize>(
                 }
             }
         }
-        row_sums(&buf.delta[l], &mut buf.gb[l]);
+        if l < last {
+            // (the read-out's bias gradient was summed with the loss)
+            row_sums(&buf.delta[l], &mut buf.gb[l]);
+        }
         if l > 0 {
             // delta_{l-1} (n x B) = W_l^T (n x m) delta_l, times act'(z_{l-1})
             let order = mode(Mode::reference_mul(n, m, bsz), Mode::fast_mul(n, m));
-            let (wt, w) = (col(buf.wt[l].as_ptr(), n), col(buf.w[l].as_ptr(), m));
+            let ld = padded(m, g, l, S::LANES);
+            let (wt, w) = (col(buf.wt[l].as_ptr(), n), col(buf.w[l].as_ptr(), ld));
             let (lower, upper) = buf.delta.split_at_mut(l);
             let prev = lower[l - 1].as_mut_ptr();
             let dact = buf.dact[l - 1].as_ptr();
             let delta = col(upper[0].as_ptr(), m);
             let mut epi = TimesDerivative { prev, dact, n };
-            gemm::<S, MV, NR>(order, (n, bsz, m), wt, w, delta, prev, n, &mut epi);
+            gemm::<S, MV, NR, NW>(order, (n, bsz, m), wt, w, delta, prev, n, &mut epi);
         }
     }
     sum / bsz as f64
@@ -284,28 +323,118 @@ impl<S: Simd> Epilogue for Activate<'_, S> {
     }
 }
 
-/// Read-out: `Psi = z + b`, plus `x` for a residual network (two roundings, as the
-/// reference adds them).
-struct Output<'a, E> {
-    o: *mut E,
-    bias: &'a [E],
-    x: Option<*const E>,
+/// Read-out and loss, column by column as the read-out's blocks finish (the running
+/// sums then overlap the next block's products):
+///
+/// ```text
+/// Psi = (z + b) + x   (+ x for a residual network: two roundings, as the reference adds them)
+/// r = Psi - y,   sum += r^2 (in f64),   delta_L = (2 / B) r,   db_L += delta_L
+/// ```
+/// in the reference's orders: `sum` over the entries in column-major order, `db_L`
+/// over the columns from the first (what [`row_sums`] would add afterwards).
+struct Output<'a, S: Simd> {
+    /// `Psi`, leading dimension `ld` (see [`padded`]).
+    o: *mut S::E,
+    ld: usize,
+    bias: &'a [S::E],
+    x: Option<*const S::E>,
+    y: *const S::E,
+    delta: *mut S::E,
+    /// The bias gradient, zeroed before the first block.
+    db: *mut S::E,
+    scale: S::E,
+    /// Room for a block's squared residuals (`NW d_out`).
+    squares: *mut f64,
+    sum: f64,
 }
 
-impl<E: Elem> Epilogue for Output<'_, E> {
+impl<S: Simd> Epilogue for Output<'_, S> {
+    /// One vector of rows at a time across the block's columns (its bias-gradient
+    /// sums stay in a register), then the squares of the block in column-major order.
     #[inline(always)]
     unsafe fn finish(&mut self, j0: usize, nr: usize) {
-        let m = self.bias.len();
-        let os = std::slice::from_raw_parts_mut(self.o.add(j0 * m), nr * m);
-        for oc in os.chunks_exact_mut(m) {
-            oc.iter_mut()
-                .zip(self.bias)
-                .for_each(|(v, &bi)| *v = *v + bi);
+        let (m, l) = (self.bias.len(), S::LANES);
+        let scale = S::splat(self.scale);
+        let mut i = 0;
+        while i < m {
+            let part = m - i < l;
+            let mask = S::mask(if part { m - i } else { 0 });
+            let load = |p: *const S::E| {
+                if part {
+                    S::load_masked(p, mask)
+                } else {
+                    S::load(p)
+                }
+            };
+            let store = |p: *mut S::E, v: S::V| {
+                if part {
+                    S::store_masked(p, v, mask)
+                } else {
+                    S::store(p, v)
+                }
+            };
+            let (bias, mut db) = (load(self.bias.as_ptr().add(i)), load(self.db.add(i)));
+            for j in j0..j0 + nr {
+                let (at, ato) = (i + j * m, i + j * self.ld);
+                let mut o = S::add(S::load(self.o.add(ato)), bias);
+                if let Some(x) = self.x {
+                    o = S::add(o, load(x.add(at)));
+                }
+                S::store(self.o.add(ato), o);
+                let d = S::mul(scale, S::sub(o, load(self.y.add(at))));
+                store(self.delta.add(at), d);
+                db = S::add(db, d);
+            }
+            store(self.db.add(i), db);
+            i += l;
         }
-        if let Some(x) = self.x {
-            let xs = std::slice::from_raw_parts(x.add(j0 * m), nr * m);
-            os.iter_mut().zip(xs).for_each(|(v, &xi)| *v = *v + xi);
+        // the squares (exact in f64 for f32 differences) side by side, then their
+        // running sum in order: one dependent add per entry
+        let ld = self.ld;
+        let sq = std::slice::from_raw_parts_mut(self.squares, nr * m);
+        let os = std::slice::from_raw_parts(self.o.add(j0 * ld), nr * ld);
+        let ys = std::slice::from_raw_parts(self.y.add(j0 * m), nr * m);
+        for ((sc, oc), yc) in sq
+            .chunks_exact_mut(m)
+            .zip(os.chunks_exact(ld))
+            .zip(ys.chunks_exact(m))
+        {
+            for ((s, &o), &t) in sc.iter_mut().zip(oc).zip(yc) {
+                let r = (o - t).to_f64();
+                *s = r * r;
+            }
         }
+        self.sum = sum_in_order(self.sum, sq);
+    }
+}
+
+/// `sum + v_0 + v_1 + ...`, one rounding per term in order. Not inlined: the running sum
+/// stays in a register of its own, rather than in a stack slot of the step's large frame
+/// (a store and a load per term); its few instructions per term let the chain of adds
+/// overlap the next block's products.
+#[inline(never)]
+fn sum_in_order(mut sum: f64, v: &[f64]) -> f64 {
+    for &t in v {
+        sum += t;
+    }
+    sum
+}
+
+/// Widest register of any backend, in elements (16 x `f32`).
+const MAX_LANES: usize = super::gemm::DOT_LANES;
+/// Most columns in a block of the products' epilogues (the `NW` of every backend).
+pub(super) const MAX_BLOCK: usize = 16;
+
+/// Leading dimension of layer `l`'s `W_l` and output: the read-out's `d_out` rounded up
+/// to whole registers of `lanes` (its rows past `d_out` are zero), so that its products
+/// and epilogue load and store whole registers; a masked store followed by a load of the
+/// same entries (the epilogue reading what the product just wrote) cannot be forwarded
+/// and waits for the store to retire. Hidden layers: `m`.
+fn padded(m: usize, g: &Geometry, l: usize, lanes: usize) -> usize {
+    if l + 1 == g.layers() {
+        m.div_ceil(lanes) * lanes
+    } else {
+        m
     }
 }
 
