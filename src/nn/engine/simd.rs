@@ -37,6 +37,9 @@ pub(super) trait Simd: Copy {
     unsafe fn load_masked(p: *const Self::E, m: Self::Mask) -> Self::V;
     /// Store the masked lanes only.
     unsafe fn store_masked(p: *mut Self::E, v: Self::V, m: Self::Mask);
+    /// Lane `i` from `p[i * stride]` (a row of a column-major matrix); `stride * LANES`
+    /// must fit in an `i32`.
+    unsafe fn gather(p: *const Self::E, stride: usize) -> Self::V;
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
     unsafe fn sub(a: Self::V, b: Self::V) -> Self::V;
     unsafe fn mul(a: Self::V, b: Self::V) -> Self::V;
@@ -81,6 +84,7 @@ mod x86 {
             lookup |$lt:ident, $ltab:ident| $lookup:expr,
             mask |$n:ident| $make_mask:expr,
             load_masked |$lp:ident, $lm:ident| $load_masked:expr,
+            gather |$gp:ident, $gs:ident| $gather:expr,
             store_masked |$sp:ident, $sv:ident, $sm:ident| $store_masked:expr
         ) => {
             #[derive(Clone, Copy)]
@@ -118,6 +122,10 @@ mod x86 {
                 #[inline(always)]
                 unsafe fn store_masked($sp: *mut $e, $sv: $v, $sm: $mask) {
                     $store_masked
+                }
+                #[inline(always)]
+                unsafe fn gather($gp: *const $e, $gs: usize) -> $v {
+                    $gather
                 }
                 #[inline(always)]
                 unsafe fn add(a: $v, b: $v) -> $v {
@@ -186,6 +194,11 @@ mod x86 {
         ),
         mask |n| ((1u32 << n) - 1) as __mmask8,
         load_masked |p, m| _mm512_maskz_loadu_pd(m, p),
+        gather |p, s| {
+            let s = s as i64;
+            let at = _mm512_set_epi64(7 * s, 6 * s, 5 * s, 4 * s, 3 * s, 2 * s, s, 0);
+            _mm512_i64gather_pd::<8>(at, p)
+        },
         store_masked |p, v, m| _mm512_mask_storeu_pd(p, m, v));
 
     backend!(Avx512F32, f32, __m512, 16, __mmask16,
@@ -198,6 +211,13 @@ mod x86 {
         lookup |t, tab| _mm512_permutexvar_ps(_mm512_castps_si512(t), _mm512_loadu_ps(tab.as_ptr())),
         mask |n| ((1u32 << n) - 1) as __mmask16,
         load_masked |p, m| _mm512_maskz_loadu_ps(m, p),
+        gather |p, s| _mm512_i32gather_ps::<4>(
+            _mm512_mullo_epi32(
+                _mm512_set1_epi32(s as i32),
+                _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+            ),
+            p,
+        ),
         store_masked |p, v, m| _mm512_mask_storeu_ps(p, m, v));
 
     backend!(Avx2F64, f64, __m256d, 4, __m256i,
@@ -213,6 +233,10 @@ mod x86 {
         ),
         mask |n| _mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), _mm256_set_epi64x(3, 2, 1, 0)),
         load_masked |p, m| _mm256_maskload_pd(p, m),
+        gather |p, s| {
+            let s = s as i64;
+            _mm256_i64gather_pd::<8>(p, _mm256_set_epi64x(3 * s, 2 * s, s, 0))
+        },
         store_masked |p, v, m| _mm256_maskstore_pd(p, m, v));
 
     backend!(Avx2F32, f32, __m256, 8, __m256i,
@@ -231,6 +255,10 @@ mod x86 {
             _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0),
         ),
         load_masked |p, m| _mm256_maskload_ps(p, m),
+        gather |p, s| _mm256_i32gather_ps::<4>(
+            p,
+            _mm256_mullo_epi32(_mm256_set1_epi32(s as i32), _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0)),
+        ),
         store_masked |p, v, m| _mm256_maskstore_ps(p, m, v));
 }
 
@@ -284,6 +312,10 @@ impl<E: Elem> Simd for Portable<E> {
     #[inline(always)]
     unsafe fn store_masked(_p: *mut E, _v: E, _m: ()) {
         unreachable!("a one-lane register has no partial stores")
+    }
+    #[inline(always)]
+    unsafe fn gather(p: *const E, _stride: usize) -> E {
+        *p
     }
     #[inline(always)]
     unsafe fn add(a: E, b: E) -> E {

@@ -117,7 +117,13 @@ impl<E: Elem> Buffers<E> {
     /// Parameters and the batch, rounded to `E`; `W_l^T` beside `W_l`, the read-out's
     /// `W_L` with `ld_out` rows (the rows past `d_out` zero).
     #[inline(always)]
-    fn load(&mut self, net: &Mlp, x: &DMatrix<f64>, y: &DMatrix<f64>, ld_out: usize) {
+    unsafe fn load<S: Simd<E = E>>(
+        &mut self,
+        net: &Mlp,
+        x: &DMatrix<f64>,
+        y: &DMatrix<f64>,
+        ld_out: usize,
+    ) {
         let put = |dst: &mut [E], src: &[f64]| {
             dst.iter_mut()
                 .zip(src)
@@ -141,12 +147,7 @@ impl<E: Elem> Buffers<E> {
                 }
             }
             put(&mut self.b[l], b.as_slice());
-            let (src, wt) = (&self.w[l], &mut self.wt[l]);
-            for (i, col) in wt.chunks_exact_mut(cols).enumerate() {
-                for (p, v) in col.iter_mut().enumerate() {
-                    *v = src[i + p * ld];
-                }
-            }
+            transpose::<S>(&self.w[l], ld, &mut self.wt[l], rows, cols);
         }
     }
 
@@ -178,7 +179,7 @@ pub(super) unsafe fn run<S: Simd, const MV: usize, const NR: usize, const NW: us
     grad: &mut MlpGradient,
 ) -> f64 {
     debug_assert!(NR <= MAX_BLOCK && NW <= MAX_BLOCK);
-    buf.load(
+    buf.load::<S>(
         net,
         x,
         y,
@@ -418,6 +419,33 @@ fn sum_in_order(mut sum: f64, v: &[f64]) -> f64 {
         sum += t;
     }
     sum
+}
+
+/// `wt (cols x rows) = w^T`, `w` column-major `rows x cols` with leading dimension `ld`:
+/// a register of `wt`'s column at a time, gathered from a row of `w` (whole registers,
+/// then single entries).
+#[inline(always)]
+unsafe fn transpose<S: Simd>(w: &[S::E], ld: usize, wt: &mut [S::E], rows: usize, cols: usize) {
+    assert!(w.len() >= ld * cols && ld >= rows && wt.len() >= rows * cols);
+    let l = S::LANES;
+    // gather offsets are 32-bit (they are tiny: one layer's weights)
+    let whole = if ld * l <= i32::MAX as usize {
+        cols / l * l
+    } else {
+        0
+    };
+    let (w, wt) = (w.as_ptr(), wt.as_mut_ptr());
+    for i in 0..rows {
+        let col = wt.add(i * cols);
+        let mut p = 0;
+        while p < whole {
+            S::store(col.add(p), S::gather(w.add(i + p * ld), ld));
+            p += l;
+        }
+        for p in whole..cols {
+            *col.add(p) = *w.add(i + p * ld);
+        }
+    }
 }
 
 /// Widest register of any backend, in elements (16 x `f32`).
