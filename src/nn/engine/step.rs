@@ -202,6 +202,7 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize, const NW: 
     let col = Mat::col_major;
     let x = buf.x.as_ptr();
     let mut sum = 0.0f64;
+    let mut readout_blocked = false;
 
     // forward
     for l in 0..=last {
@@ -210,6 +211,7 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize, const NW: 
         let ld = padded(m, g, l, S::LANES);
         let (w, wt) = (col(buf.w[l].as_ptr(), ld), col(buf.wt[l].as_ptr(), k));
         let order = mode(Mode::reference_mul(m, k, bsz), Mode::fast_mul(m, k));
+        readout_blocked = matches!(order, Mode::Fused | Mode::Unfused);
         let bias = buf.b[l].as_slice();
         if l < last {
             let (z, d) = (buf.act[l].as_mut_ptr(), buf.dact[l].as_mut_ptr());
@@ -217,12 +219,15 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize, const NW: 
             let mut epi = Activate::<S> { act, z, d, bias };
             gemm::<S, MV, NR, NW>(order, (m, bsz, k), w, wt, col(input, k), z, m, &mut epi);
         } else {
-            // the read-out, the loss and its gradient with respect to the output
+            // the read-out, the loss and its gradient with respect to the output; whole
+            // registers of rows where the product runs in register blocks
             let o = buf.out.as_mut_ptr();
             buf.gb[last].fill(S::E::ZERO);
+            let (rows, ldo) = if readout_blocked { (ld, ld) } else { (m, m) };
             let mut epi = Output::<S> {
                 o,
-                ld,
+                ld: ldo,
+                whole: readout_blocked,
                 bias,
                 x: if g.residual { Some(x) } else { None },
                 y: buf.y.as_ptr(),
@@ -232,13 +237,16 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize, const NW: 
                 squares: buf.squares.as_mut_ptr(),
                 sum: 0.0,
             };
-            // whole registers of rows where the products run in blocks
-            let rows = if matches!(order, Mode::Fused | Mode::Unfused) {
-                ld
-            } else {
-                m
-            };
-            gemm::<S, MV, NR, NW>(order, (rows, bsz, k), w, wt, col(input, k), o, ld, &mut epi);
+            gemm::<S, MV, NR, NW>(
+                order,
+                (rows, bsz, k),
+                w,
+                wt,
+                col(input, k),
+                o,
+                ldo,
+                &mut epi,
+            );
             sum = epi.sum;
         }
     }
@@ -282,8 +290,8 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize, const NW: 
                 }
             }
         }
-        if l < last {
-            // (the read-out's bias gradient was summed with the loss)
+        if l < last || !readout_blocked {
+            // (a blocked read-out's bias gradient was summed with the loss)
             row_sums(&buf.delta[l], &mut buf.gb[l]);
         }
         if l > 0 {
@@ -332,11 +340,16 @@ impl<S: Simd> Epilogue for Activate<'_, S> {
 /// r = Psi - y,   sum += r^2 (in f64),   delta_L = (2 / B) r,   db_L += delta_L
 /// ```
 /// in the reference's orders: `sum` over the entries in column-major order, `db_L`
-/// over the columns from the first (what [`row_sums`] would add afterwards).
+/// over the columns from the first (what [`row_sums`] would add afterwards). On whole
+/// registers of rows where the product stored whole registers (`ld` padded); entry by
+/// entry after the dot-product orders, which store single entries (a register load of
+/// entries just stored one by one waits for the stores to retire), and `db_L` is then
+/// left to [`row_sums`].
 struct Output<'a, S: Simd> {
     /// `Psi`, leading dimension `ld` (see [`padded`]).
     o: *mut S::E,
     ld: usize,
+    whole: bool,
     bias: &'a [S::E],
     x: Option<*const S::E>,
     y: *const S::E,
@@ -355,6 +368,9 @@ impl<S: Simd> Epilogue for Output<'_, S> {
     #[inline(always)]
     unsafe fn finish(&mut self, j0: usize, nr: usize) {
         let (m, l) = (self.bias.len(), S::LANES);
+        if !self.whole {
+            return self.finish_entries(j0, nr);
+        }
         let scale = S::splat(self.scale);
         let mut i = 0;
         while i < m {
@@ -389,8 +405,37 @@ impl<S: Simd> Epilogue for Output<'_, S> {
             store(self.db.add(i), db);
             i += l;
         }
-        // the squares (exact in f64 for f32 differences) side by side, then their
-        // running sum in order: one dependent add per entry
+        self.add_squares(j0, nr);
+    }
+}
+
+impl<S: Simd> Output<'_, S> {
+    /// [`Output`] entry by entry, leaving `db_L` to [`row_sums`].
+    #[inline(always)]
+    unsafe fn finish_entries(&mut self, j0: usize, nr: usize) {
+        let m = self.bias.len();
+        let (at, len) = (j0 * m, nr * m);
+        let os = std::slice::from_raw_parts_mut(self.o.add(at), len);
+        let ys = std::slice::from_raw_parts(self.y.add(at), len);
+        let ds = std::slice::from_raw_parts_mut(self.delta.add(at), len);
+        for (oc, bias) in os.chunks_exact_mut(m).zip(std::iter::repeat(self.bias)) {
+            oc.iter_mut().zip(bias).for_each(|(v, &bi)| *v = *v + bi);
+        }
+        if let Some(x) = self.x {
+            let xs = std::slice::from_raw_parts(x.add(at), len);
+            os.iter_mut().zip(xs).for_each(|(v, &xi)| *v = *v + xi);
+        }
+        for ((d, &o), &t) in ds.iter_mut().zip(&*os).zip(ys) {
+            *d = self.scale * (o - t);
+        }
+        self.add_squares(j0, nr);
+    }
+
+    /// The squares of the block's residuals (exact in f64 for f32 differences) side by
+    /// side, then their running sum in order: one dependent add per entry.
+    #[inline(always)]
+    unsafe fn add_squares(&mut self, j0: usize, nr: usize) {
+        let m = self.bias.len();
         let ld = self.ld;
         let sq = std::slice::from_raw_parts_mut(self.squares, nr * m);
         let os = std::slice::from_raw_parts(self.o.add(j0 * ld), nr * ld);
