@@ -126,8 +126,9 @@ const LN2_HI_64: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
 const LN2_LO_64: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
 /// `1.5 * 2^52`: adding it rounds to an integer held in the low mantissa bits.
 const ROUND_SHIFT_64: f64 = 6_755_399_441_055_744.0;
-/// `1 / i!` for `i = 12 .. 0`, Horner order.
-const TAYLOR_64: [f64; 13] = [
+/// `1 / i!` for `i = 12 .. 0`, Horner order (its last eight entries are also the
+/// polynomial of [`engine::silu64`](super::engine::silu64)).
+pub(crate) const TAYLOR_64: [f64; 13] = [
     1.0 / 479_001_600.0,
     1.0 / 39_916_800.0,
     1.0 / 3_628_800.0,

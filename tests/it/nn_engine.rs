@@ -42,7 +42,9 @@ fn net(d_in: usize, hidden: &[usize], d_out: usize, act: Activation, residual: b
 
 /// Shapes that reach every accumulation order of the reference path: fused (all
 /// dimensions > 5, batches over 256 in two blocks), unfused (d <= 5), the four-sum dot
-/// (outputs <= 5 from > 5 inputs), plain and residual, every activation, partial vectors.
+/// (outputs <= 5 from > 5 inputs), plain and residual, every activation, partial vectors,
+/// read-outs narrower than a register block (their padded rows, their wide column
+/// blocks and those blocks' remainders).
 fn cases() -> Vec<(Mlp, usize)> {
     use Activation::*;
     vec![
@@ -54,6 +56,9 @@ fn cases() -> Vec<(Mlp, usize)> {
         (net(6, &[3], 6, Silu, true), 12),
         (net(5, &[70, 9], 2, Relu, false), 33),
         (net(9, &[17], 9, Identity, true), 600),
+        // a read-out of more than one register of rows, not a whole number of them,
+        // and a batch that ends in a partial block of columns
+        (net(20, &[32], 20, Silu, true), 100),
     ]
 }
 

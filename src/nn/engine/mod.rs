@@ -290,3 +290,58 @@ mod x86 {
     entry!(avx2_f64, Avx2F64, f64, 2, 4, 8, "avx2,fma");
     entry!(avx2_f32, Avx2F32, f32, 2, 4, 8, "avx2,fma");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Activation, MlpConfig};
+    use rand::SeedableRng;
+
+    /// The read-out's padding rows (`W_L` rounded up to whole registers of rows) never
+    /// reach the loss or the gradient: poisoned with NaN, every backend and precision
+    /// gives the same bits as with zeros. The kept mutation: poisoning a real row of
+    /// `W_L` instead must change them (so the comparison can fail).
+    #[test]
+    fn padding_rows_of_the_read_out_never_reach_a_result() {
+        for (d, hidden, batch) in [(8, 64, 256), (20, 32, 100), (3, 9, 37)] {
+            let cfg = MlpConfig::new(d, vec![hidden], d, Activation::Silu).with_residual(true);
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(d as u64);
+            let net = Mlp::new(&cfg.check().unwrap(), &mut rng);
+            let x = DMatrix::from_fn(d, batch, |i, j| ((i * 7 + j * 3) % 11) as f64 * 0.3 - 1.5);
+            let y = x.map(|v| v.sin());
+            for backend in [
+                SimdBackend::Avx512,
+                SimdBackend::Avx2,
+                SimdBackend::Portable,
+            ] {
+                for precision in [Precision::F64, Precision::F32] {
+                    let Ok(mut ws) = TrainWorkspace::with_backend(&net, batch, precision, backend)
+                    else {
+                        continue;
+                    };
+                    let bits = |ws: &mut TrainWorkspace| {
+                        let loss = ws.loss_and_grad(&net, &x, &y).to_bits();
+                        let grad = ws.gradient().flat().iter().map(|v| v.to_bits()).collect();
+                        (loss, grad)
+                    };
+                    let clean: (u64, Vec<u64>) = bits(&mut ws);
+                    let poison = |ws: &mut TrainWorkspace| match &mut ws.store {
+                        Store::F64(b) => b.pad_fill = f64::NAN,
+                        Store::F32(b) => b.pad_fill = f32::NAN,
+                    };
+                    poison(&mut ws);
+                    let what = format!("d = {d} on {} in {precision:?}", backend.name());
+                    assert_eq!(bits(&mut ws), clean, "{what}");
+                    // the mutation: a NaN in a row the read-out uses
+                    let mut broken = net.clone();
+                    let mut p = broken.params();
+                    let last = p.len() - d * hidden - d;
+                    p[last] = f64::NAN;
+                    broken.set_params(&p).unwrap();
+                    let loss = ws.loss_and_grad(&broken, &x, &y);
+                    assert!(loss.is_nan(), "{what}: a NaN weight must reach the loss");
+                }
+            }
+        }
+    }
+}

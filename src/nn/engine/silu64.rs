@@ -21,7 +21,7 @@
 // Raw SIMD intrinsics behind the trait; callers state the preconditions.
 #![allow(unsafe_op_in_unsafe_fn)]
 
-use super::super::elem::Elem;
+use super::super::elem::{Elem, TAYLOR_64};
 use super::simd::{Portable, Simd};
 
 /// Relative error of [`exp`] against libm allowed by the tests, in units of `f64::EPSILON`.
@@ -48,17 +48,16 @@ pub(crate) const EXP2_TABLE: [f64; 16] = [
     f64::from_bits(0x3ffe_a4af_a2a4_90da),
 ];
 
-/// `1 / i!` for `i = 7 .. 0`, Horner order.
-pub(crate) const POLY: [f64; 8] = [
-    1.0 / 5_040.0,
-    1.0 / 720.0,
-    1.0 / 120.0,
-    1.0 / 24.0,
-    1.0 / 6.0,
-    0.5,
-    1.0,
-    1.0,
-];
+/// `1 / i!` for `i = 7 .. 0`, Horner order: the tail of [`TAYLOR_64`].
+pub(crate) const POLY: [f64; 8] = {
+    let mut p = [0.0; 8];
+    let mut i = 0;
+    while i < 8 {
+        p[i] = TAYLOR_64[TAYLOR_64.len() - 8 + i];
+        i += 1;
+    }
+    p
+};
 
 /// `16 / ln 2`.
 const INV_LN2_16: f64 = f64::from_bits(0x4037_1547_652b_82fe);

@@ -87,6 +87,9 @@ pub(super) struct Buffers<E> {
     scratch: Vec<E>,
     /// Squared residuals of a block of columns of the read-out.
     squares: Vec<f64>,
+    /// What the read-out's padding rows of `W_L` hold (zero; a test poisons them to show
+    /// that they never reach a result).
+    pub(super) pad_fill: E,
 }
 
 impl<E: Elem> Buffers<E> {
@@ -111,6 +114,7 @@ impl<E: Elem> Buffers<E> {
             gb: (0..layers).map(|l| z(s[l + 1])).collect(),
             scratch: z((0..layers).map(|l| s[l] * s[l + 1]).max().unwrap_or(0)),
             squares: vec![0.0; MAX_BLOCK * s[layers]],
+            pad_fill: E::ZERO,
         }
     }
 
@@ -143,7 +147,7 @@ impl<E: Elem> Buffers<E> {
                     .zip(w.as_slice().chunks_exact(rows))
                 {
                     put(&mut dst[..rows], src);
-                    dst[rows..].fill(E::ZERO);
+                    dst[rows..].fill(self.pad_fill);
                 }
             }
             put(&mut self.b[l], b.as_slice());
