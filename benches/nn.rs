@@ -150,8 +150,11 @@ fn fma_peak(bencher: Bencher, precision: &str) {
 mod peak {
     use super::CHAINS;
 
+    /// `rounds` multiply-adds on every chain; returns their sum (kept alive).
+    type FmaLoop = fn(usize) -> f64;
+
     /// Lanes per register and the loop for `f32` or `f64` on the widest backend.
-    pub fn kernel(f32: bool) -> Option<(usize, fn(usize) -> f64)> {
+    pub fn kernel(f32: bool) -> Option<(usize, FmaLoop)> {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
