@@ -4,7 +4,7 @@
 # are never asserted in tests); run it on an otherwise idle machine:
 #
 #   scripts/timing.sh            # check and reproduce --scale tiny and quick
-#   scripts/timing.sh full       # also the full reproduce (about 20 minutes)
+#   scripts/timing.sh full       # also the full reproduce (about 7.5 minutes idle)
 #
 # Prints, per command, the measured seconds, the documented figure and their ratio; a ratio
 # outside [0.5, 2] means the documentation has drifted: update timing.rs and README together.
