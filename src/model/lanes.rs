@@ -39,13 +39,17 @@ pub struct MarginalLanes<'a> {
     mix: &'a Mixture,
     lanes: usize,
     form: VelocityForm,
+    /// The path is OU (score form): in the log-SNR clock the lanes compute its closed-form
+    /// coefficients themselves ([`Self::ou_log_snr_coeffs`]).
+    ou: bool,
     /// Per lane: the path's coefficients, and of them `alpha_t`, `alpha_t^2`, `sigma_t^2`,
-    /// `alpha_t'`.
+    /// `alpha_t'`, and `dt / d lambda` (log-SNR clock).
     coeffs: Vec<PathCoeffs>,
     alpha: Vec<f64>,
     alpha2: Vec<f64>,
     sigma2: Vec<f64>,
     dalpha: Vec<f64>,
+    dt_dlog_snr: Vec<f64>,
     /// Per distinct covariance eigenvalue and lane: `1 / (alpha^2 l + sigma^2)`, its log,
     /// and `s'(l)/2` (denoiser form only).
     level_inv: Vec<f64>,
@@ -77,15 +81,18 @@ impl<'a> MarginalLanes<'a> {
             mix.eigen_levels().values.len(),
         );
         let per = |n: usize| vec![0.0; n * lanes];
+        let form = mix.process().velocity_form();
         MarginalLanes {
             mix,
             lanes,
-            form: mix.process().velocity_form(),
+            form,
+            ou: mix.process().is_ou() && form == VelocityForm::Score,
             coeffs: vec![mix.coeffs(1.0); lanes],
             alpha: per(1),
             alpha2: per(1),
             sigma2: per(1),
             dalpha: per(1),
+            dt_dlog_snr: per(1),
             level_inv: per(levels),
             level_ln: per(levels),
             level_ds: per(levels),
@@ -174,14 +181,19 @@ impl<'a> MarginalLanes<'a> {
             t.len() == nl && x.len() == nl * d && out.len() == nl * d,
             "MarginalLanes::velocities: buffers do not match {nl} lanes of dimension {d}"
         );
-        for (l, &tl) in t.iter().enumerate() {
-            let c = match clock {
-                Clock::Time => self.mix.coeffs(tl),
-                Clock::LogSnr => self.mix.process().coeffs_at_log_snr(tl),
-            };
-            (self.alpha[l], self.alpha2[l], self.sigma2[l]) = (c.alpha, c.alpha2, c.sigma2);
-            self.dalpha[l] = c.dalpha;
-            self.coeffs[l] = c;
+        if clock == Clock::LogSnr && self.ou {
+            self.ou_log_snr_coeffs(t);
+        } else {
+            for (l, &tl) in t.iter().enumerate() {
+                let c = match clock {
+                    Clock::Time => self.mix.coeffs(tl),
+                    Clock::LogSnr => self.mix.process().coeffs_at_log_snr(tl),
+                };
+                (self.alpha[l], self.alpha2[l], self.sigma2[l]) = (c.alpha, c.alpha2, c.sigma2);
+                self.dalpha[l] = c.dalpha;
+                self.dt_dlog_snr[l] = c.dt_dlog_snr();
+                self.coeffs[l] = c;
+            }
         }
         for l in 0..nl {
             for i in 0..d {
@@ -210,10 +222,38 @@ impl<'a> MarginalLanes<'a> {
             }
         }
         if clock == Clock::LogSnr {
-            for (o, c) in out.chunks_exact_mut(d.max(1)).zip(&self.coeffs) {
-                let scale = c.dt_dlog_snr();
+            for (o, &scale) in out.chunks_exact_mut(d.max(1)).zip(&self.dt_dlog_snr) {
                 o.iter_mut().for_each(|v| *v *= scale);
             }
+        }
+    }
+
+    /// The OU coefficients at the log-SNRs `lambda` (theory/07-gaussian-paths.md):
+    /// `alpha^2 = 1 / (1 + e^{-lambda})`, `sigma^2 = 1 / (1 + e^{lambda})` from `e =
+    /// e^{-|lambda|}`, and `dt / d lambda = -sigma^2 / 2`, with the operations of
+    /// [`Ou::coeffs_at_log_snr`](super::process::Ou) followed by
+    /// [`PathCoeffs::dt_dlog_snr`], so every lane's bits are theirs; the time itself
+    /// (a logarithm per lane) is not needed by the score-form velocity and is skipped, as
+    /// is the dynamic dispatch per lane. `coeffs` is left stale (the score form reads
+    /// only the arrays written here).
+    #[inline(always)]
+    fn ou_log_snr_coeffs(&mut self, lambda: &[f64]) {
+        let e = &mut self.total;
+        for (e, &l) in e.iter_mut().zip(lambda) {
+            *e = (-l.abs()).exp();
+        }
+        for (l, (&lam, &e)) in lambda.iter().zip(&*e).enumerate() {
+            let big = 1.0 / (1.0 + e);
+            let (alpha2, sigma2) = if lam >= 0.0 {
+                (big, e * big)
+            } else {
+                (e * big, big)
+            };
+            let alpha = alpha2.sqrt();
+            (self.alpha[l], self.alpha2[l], self.sigma2[l]) = (alpha, alpha2, sigma2);
+            self.dalpha[l] = -alpha;
+            // PathCoeffs::dt_dlog_snr with the OU path's h = 1.
+            self.dt_dlog_snr[l] = sigma2 / (-2.0 * 1.0);
         }
     }
 
