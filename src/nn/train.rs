@@ -289,22 +289,21 @@ pub fn train<M: Trainable>(
     let mut adam = Adam::new(model.param_count(), cfg.adam());
     let mut perm: Vec<usize> = (0..n).collect();
     let mut cursor = n;
+    let mut cols = vec![0; batch];
     let mut history = Vec::with_capacity(cfg.steps / cfg.log_every + 1);
     let (mut window_sum, mut window_len) = (0.0, 0usize);
 
     for step in 0..cfg.steps {
-        for j in 0..batch {
+        for c in cols.iter_mut() {
             if cursor == n {
                 shuffle(&mut perm, rng);
                 cursor = 0;
             }
-            let i = perm[cursor];
+            *c = perm[cursor];
             cursor += 1;
-            xb.as_mut_slice()[j * d_in..(j + 1) * d_in]
-                .copy_from_slice(&inputs.as_slice()[i * d_in..(i + 1) * d_in]);
-            yb.as_mut_slice()[j * d_out..(j + 1) * d_out]
-                .copy_from_slice(&targets.as_slice()[i * d_out..(i + 1) * d_out]);
         }
+        gather(xb.as_mut_slice(), inputs.as_slice(), d_in, &cols);
+        gather(yb.as_mut_slice(), targets.as_slice(), d_out, &cols);
         let lr = adam.lr_at(step, cfg.steps);
         let loss = model.loss_and_grad(&xb, &yb, &mut ws);
         if !loss.is_finite() {
@@ -385,6 +384,32 @@ pub fn mse<M: FlowMap + ?Sized>(
         start += len;
     }
     Ok(sum / n.max(1) as f64)
+}
+
+/// `dst[:, j] = src[:, cols[j]]` for column-major matrices of `d` rows: copies of a
+/// fixed size for the small dimensions of flow maps (a call to `memcpy` per column would
+/// cost more than the copy itself).
+fn gather(dst: &mut [f64], src: &[f64], d: usize, cols: &[usize]) {
+    fn fixed<const D: usize>(dst: &mut [f64], src: &[f64], cols: &[usize]) {
+        for (out, &i) in dst.chunks_exact_mut(D).zip(cols) {
+            let out: &mut [f64; D] = out.try_into().expect("chunks of D entries");
+            *out = src[i * D..(i + 1) * D]
+                .try_into()
+                .expect("a column has D entries");
+        }
+    }
+    match d {
+        1 => fixed::<1>(dst, src, cols),
+        2 => fixed::<2>(dst, src, cols),
+        3 => fixed::<3>(dst, src, cols),
+        4 => fixed::<4>(dst, src, cols),
+        8 => fixed::<8>(dst, src, cols),
+        _ => {
+            for (out, &i) in dst.chunks_exact_mut(d).zip(cols) {
+                out.copy_from_slice(&src[i * d..(i + 1) * d]);
+            }
+        }
+    }
 }
 
 /// Fisher-Yates shuffle driven by `rng`.

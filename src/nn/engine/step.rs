@@ -63,6 +63,22 @@ impl Geometry {
     fn layers(&self) -> usize {
         self.sizes.len() - 1
     }
+
+    /// The accumulation order of layer `l`'s forward product `W_l a_{l-1}`.
+    fn forward_order(&self, l: usize) -> Mode {
+        let (m, k) = (self.sizes[l + 1], self.sizes[l]);
+        if self.reference_order {
+            Mode::reference_mul(m, k, self.batch)
+        } else {
+            Mode::fast_mul(m, k)
+        }
+    }
+
+    /// Whether a step reads `W_l^T`: the backward product of every layer but the
+    /// first, a forward product in dot-product order.
+    fn reads_transpose(&self, l: usize) -> bool {
+        l > 0 || matches!(self.forward_order(l), Mode::Dot4 | Mode::DotLanes)
+    }
 }
 
 /// Every buffer of a step, column-major, in the compute precision `E`.
@@ -118,11 +134,13 @@ impl<E: Elem> Buffers<E> {
         }
     }
 
-    /// Parameters and the batch, rounded to `E`; `W_l^T` beside `W_l`, the read-out's
-    /// `W_L` with `ld_out` rows (the rows past `d_out` zero).
+    /// Parameters and the batch, rounded to `E`; `W_l^T` beside `W_l` where a step reads
+    /// it ([`Geometry::reads_transpose`]), the read-out's `W_L` with `ld_out` rows (the
+    /// rows past `d_out` zero).
     #[inline(always)]
     unsafe fn load<S: Simd<E = E>>(
         &mut self,
+        g: &Geometry,
         net: &Mlp,
         x: &DMatrix<f64>,
         y: &DMatrix<f64>,
@@ -151,7 +169,9 @@ impl<E: Elem> Buffers<E> {
                 }
             }
             put(&mut self.b[l], b.as_slice());
-            transpose::<S>(&self.w[l], ld, &mut self.wt[l], rows, cols);
+            if g.reads_transpose(l) {
+                transpose::<S>(&self.w[l], ld, &mut self.wt[l], rows, cols);
+            }
         }
     }
 
@@ -184,6 +204,7 @@ pub(super) unsafe fn run<S: Simd, const MV: usize, const NR: usize, const NW: us
 ) -> f64 {
     debug_assert!(NR <= MAX_BLOCK && NW <= MAX_BLOCK);
     buf.load::<S>(
+        g,
         net,
         x,
         y,
@@ -214,7 +235,7 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize, const NW: 
         let input = if l == 0 { x } else { buf.act[l - 1].as_ptr() };
         let ld = padded(m, g, l, S::LANES);
         let (w, wt) = (col(buf.w[l].as_ptr(), ld), col(buf.wt[l].as_ptr(), k));
-        let order = mode(Mode::reference_mul(m, k, bsz), Mode::fast_mul(m, k));
+        let order = g.forward_order(l);
         readout_blocked = matches!(order, Mode::Fused | Mode::Unfused);
         let bias = buf.b[l].as_slice();
         if l < last {
@@ -294,8 +315,9 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize, const NW: 
                 }
             }
         }
-        if l < last || !readout_blocked {
-            // (a blocked read-out's bias gradient was summed with the loss)
+        if l == last && !readout_blocked {
+            // (a blocked read-out's bias gradient was summed with the loss, a hidden
+            // layer's with its delta)
             row_sums(&buf.delta[l], &mut buf.gb[l]);
         }
         if l > 0 {
@@ -307,7 +329,9 @@ unsafe fn forward_backward<S: Simd, const MV: usize, const NR: usize, const NW: 
             let prev = lower[l - 1].as_mut_ptr();
             let dact = buf.dact[l - 1].as_ptr();
             let delta = col(upper[0].as_ptr(), m);
-            let mut epi = TimesDerivative { prev, dact, n };
+            buf.gb[l - 1].fill(S::E::ZERO);
+            let db = buf.gb[l - 1].as_mut_ptr();
+            let mut epi = TimesDerivative::<S> { prev, dact, db, n };
             gemm::<S, MV, NR, NW>(order, (n, bsz, m), wt, w, delta, prev, n, &mut epi);
         }
     }
@@ -378,22 +402,9 @@ impl<S: Simd> Epilogue for Output<'_, S> {
         let scale = S::splat(self.scale);
         let mut i = 0;
         while i < m {
-            let part = m - i < l;
-            let mask = S::mask(if part { m - i } else { 0 });
-            let load = |p: *const S::E| {
-                if part {
-                    S::load_masked(p, mask)
-                } else {
-                    S::load(p)
-                }
-            };
-            let store = |p: *mut S::E, v: S::V| {
-                if part {
-                    S::store_masked(p, v, mask)
-                } else {
-                    S::store(p, v)
-                }
-            };
+            let v = Lanes::<S>::at(i, m);
+            let load = |p: *const S::E| v.load(p);
+            let store = |p: *mut S::E, x: S::V| v.store(p, x);
             let (bias, mut db) = (load(self.bias.as_ptr().add(i)), load(self.db.add(i)));
             for j in j0..j0 + nr {
                 let (at, ato) = (i + j * m, i + j * self.ld);
@@ -515,20 +526,70 @@ fn padded(m: usize, g: &Geometry, l: usize, lanes: usize) -> usize {
     }
 }
 
-/// Backward: `delta_{l-1} = (W_l^T delta_l) ⊙ act'(z_{l-1})`.
-struct TimesDerivative<E> {
-    prev: *mut E,
-    dact: *const E,
+/// Backward: `delta_{l-1} = (W_l^T delta_l) ⊙ act'(z_{l-1})`, and the bias gradient
+/// `db_{l-1} = delta_{l-1} 1` summed as the blocks finish: one vector of rows at a time
+/// across the block's columns (its sums stay in a register), over the columns in order
+/// from the first, as [`row_sums`] would add them afterwards.
+struct TimesDerivative<S: Simd> {
+    prev: *mut S::E,
+    dact: *const S::E,
+    /// The bias gradient, zeroed before the first block.
+    db: *mut S::E,
     n: usize,
 }
 
-impl<E: Elem> Epilogue for TimesDerivative<E> {
+impl<S: Simd> Epilogue for TimesDerivative<S> {
     #[inline(always)]
     unsafe fn finish(&mut self, j0: usize, nr: usize) {
         let n = self.n;
-        let ps = std::slice::from_raw_parts_mut(self.prev.add(j0 * n), nr * n);
-        let ds = std::slice::from_raw_parts(self.dact.add(j0 * n), nr * n);
-        ps.iter_mut().zip(ds).for_each(|(p, &d)| *p = *p * d);
+        let mut i = 0;
+        while i < n {
+            let v = Lanes::<S>::at(i, n);
+            let mut db = v.load(self.db.add(i));
+            for j in j0..j0 + nr {
+                let at = i + j * n;
+                let p = S::mul(v.load(self.prev.add(at)), v.load(self.dact.add(at)));
+                v.store(self.prev.add(at), p);
+                db = S::add(db, p);
+            }
+            v.store(self.db.add(i), db);
+            i += S::LANES;
+        }
+    }
+}
+
+/// A vector of rows `i .. i + LANES` of a column of `m` entries: whole, or masked
+/// past `m`.
+#[derive(Clone, Copy)]
+struct Lanes<S: Simd> {
+    part: bool,
+    mask: S::Mask,
+}
+
+impl<S: Simd> Lanes<S> {
+    #[inline(always)]
+    unsafe fn at(i: usize, m: usize) -> Self {
+        let part = m - i < S::LANES;
+        let mask = S::mask(if part { m - i } else { 0 });
+        Lanes { part, mask }
+    }
+
+    #[inline(always)]
+    unsafe fn load(self, p: *const S::E) -> S::V {
+        if self.part {
+            S::load_masked(p, self.mask)
+        } else {
+            S::load(p)
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn store(self, p: *mut S::E, v: S::V) {
+        if self.part {
+            S::store_masked(p, v, self.mask)
+        } else {
+            S::store(p, v)
+        }
     }
 }
 
