@@ -23,8 +23,8 @@ use std::time::Instant;
 use clap::{Parser, ValueEnum};
 use flowcert::flowmap::{FlowMap, MapError};
 use flowcert::nn::{
-    Activation, Mlp, MlpConfig, Precision, ReferenceMlp, SimdBackend, TrainConfig, TrainWorkspace,
-    Trainable, ValidTrainConfig, train,
+    Activation, Minibatch, Mlp, MlpConfig, Precision, ReferenceMlp, SimdBackend, TrainConfig,
+    TrainWorkspace, Trainable, ValidTrainConfig, train,
 };
 use nalgebra::{DMatrix, DVector};
 use rand::{RngExt, SeedableRng};
@@ -94,6 +94,9 @@ impl Trainable for OnBackend {
     }
     fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut TrainWorkspace) -> f64 {
         ws.loss_and_grad(&self.0, x, y)
+    }
+    fn loss_and_grad_on(&self, batch: &mut Minibatch<'_>, ws: &mut TrainWorkspace) -> f64 {
+        ws.loss_and_grad_at(&self.0, batch.inputs(), batch.targets(), batch.cols())
     }
     fn visit_params(&mut self, ws: &TrainWorkspace, f: &mut dyn FnMut(&mut [f64], &[f64])) {
         self.0.visit_params(ws.gradient(), f)

@@ -24,7 +24,9 @@ use nalgebra::{DMatrix, DVector};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{Mlp, MlpConfig, NnError, Precision, TrainWorkspace, Trainable, ValidMlpConfig};
+use super::{
+    Minibatch, Mlp, MlpConfig, NnError, Precision, TrainWorkspace, Trainable, ValidMlpConfig,
+};
 use crate::flowmap::{FlowMap, MapError};
 use crate::tolerance::{LIPSCHITZ_PROJECTION_MARGIN, SPECTRAL_NORM_REL};
 
@@ -318,6 +320,9 @@ impl Trainable for LipschitzMlp {
     }
     fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut TrainWorkspace) -> f64 {
         ws.loss_and_grad(&self.net, x, y)
+    }
+    fn loss_and_grad_on(&self, batch: &mut Minibatch<'_>, ws: &mut TrainWorkspace) -> f64 {
+        ws.loss_and_grad_at(&self.net, batch.inputs(), batch.targets(), batch.cols())
     }
     fn visit_params(&mut self, ws: &TrainWorkspace, f: &mut dyn FnMut(&mut [f64], &[f64])) {
         self.net.visit_params(ws.gradient(), f)

@@ -46,7 +46,8 @@ pub use mlp::{Mlp, MlpGradient, MlpWorkspace};
 pub use precision::Precision;
 pub use student::{DEFAULT_READOUT_SCALE, StudentBudget, ValidStudentBudget};
 pub use train::{
-    LossRecord, ReferenceMlp, TrainConfig, TrainReport, Trainable, ValidTrainConfig, mse, train,
+    LossRecord, Minibatch, ReferenceMlp, TrainConfig, TrainReport, Trainable, ValidTrainConfig,
+    mse, train,
 };
 
 /// Errors of the `nn` module. Each message says what to change.

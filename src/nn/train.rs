@@ -17,6 +17,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use super::elem::Elem;
 use super::{
     Adam, AdamConfig, LrSchedule, Mlp, MlpWorkspace, NnError, Precision, TrainWorkspace,
     ValidAdamConfig,
@@ -41,6 +42,14 @@ pub trait Trainable: FlowMap {
     /// Minibatch MSE `(1/B) sum_j |Psi(x_j) - y_j|^2`, leaving its gradient in `ws`.
     fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut Self::Workspace) -> f64;
 
+    /// [`Trainable::loss_and_grad`] on a minibatch of a training set. The default
+    /// gathers its columns into matrices first; a workspace that reads them where they
+    /// are (rounding them to its precision on the way) saves that pass.
+    fn loss_and_grad_on(&self, batch: &mut Minibatch<'_>, ws: &mut Self::Workspace) -> f64 {
+        let (x, y) = batch.gathered();
+        self.loss_and_grad(x, y, ws)
+    }
+
     /// Call `f(parameters, gradient)` for every parameter block, in a fixed order.
     fn visit_params(&mut self, ws: &Self::Workspace, f: &mut dyn FnMut(&mut [f64], &[f64]));
 
@@ -60,6 +69,9 @@ impl Trainable for Mlp {
     }
     fn loss_and_grad(&self, x: &DMatrix<f64>, y: &DMatrix<f64>, ws: &mut TrainWorkspace) -> f64 {
         ws.loss_and_grad(self, x, y)
+    }
+    fn loss_and_grad_on(&self, batch: &mut Minibatch<'_>, ws: &mut TrainWorkspace) -> f64 {
+        ws.loss_and_grad_at(self, batch.inputs(), batch.targets(), batch.cols())
     }
     fn visit_params(&mut self, ws: &TrainWorkspace, f: &mut dyn FnMut(&mut [f64], &[f64])) {
         Mlp::visit_params(self, ws.gradient(), f)
@@ -232,6 +244,64 @@ impl ValidTrainConfig {
     }
 }
 
+/// One minibatch: the columns `cols` of a training set (`d_in x N` inputs, `d_out x N`
+/// targets), as [`train`] draws them.
+#[derive(Debug, Clone)]
+pub struct Minibatch<'a> {
+    inputs: &'a DMatrix<f64>,
+    targets: &'a DMatrix<f64>,
+    cols: Vec<usize>,
+    /// The columns gathered, for [`Minibatch::gathered`].
+    x: DMatrix<f64>,
+    y: DMatrix<f64>,
+}
+
+impl<'a> Minibatch<'a> {
+    /// Room for `batch` columns of `inputs` and `targets` (the first ones until set).
+    fn new(inputs: &'a DMatrix<f64>, targets: &'a DMatrix<f64>, batch: usize) -> Self {
+        Minibatch {
+            inputs,
+            targets,
+            cols: (0..batch).map(|j| j % inputs.ncols().max(1)).collect(),
+            x: DMatrix::zeros(inputs.nrows(), batch),
+            y: DMatrix::zeros(targets.nrows(), batch),
+        }
+    }
+
+    /// The whole training set's inputs.
+    pub fn inputs(&self) -> &DMatrix<f64> {
+        self.inputs
+    }
+
+    /// The whole training set's targets.
+    pub fn targets(&self) -> &DMatrix<f64> {
+        self.targets
+    }
+
+    /// The columns of the training set in the minibatch, in order.
+    pub fn cols(&self) -> &[usize] {
+        &self.cols
+    }
+
+    /// The minibatch's inputs and targets gathered (`d_in x B`, `d_out x B`).
+    pub fn gathered(&mut self) -> (&DMatrix<f64>, &DMatrix<f64>) {
+        let (d_in, d_out) = (self.inputs.nrows(), self.targets.nrows());
+        gather_columns(
+            self.x.as_mut_slice(),
+            self.inputs.as_slice(),
+            d_in,
+            &self.cols,
+        );
+        gather_columns(
+            self.y.as_mut_slice(),
+            self.targets.as_slice(),
+            d_out,
+            &self.cols,
+        );
+        (&self.x, &self.y)
+    }
+}
+
 /// Mean minibatch loss over the steps since the previous record.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LossRecord {
@@ -281,20 +351,18 @@ pub fn train<M: Trainable>(
     rng: &mut ChaCha8Rng,
 ) -> Result<TrainReport, NnError> {
     check_data(model, inputs, targets)?;
-    let (d_in, d_out, n) = (inputs.nrows(), targets.nrows(), inputs.ncols());
+    let n = inputs.ncols();
     let batch = cfg.batch_size;
-    let mut xb = DMatrix::zeros(d_in, batch);
-    let mut yb = DMatrix::zeros(d_out, batch);
+    let mut minibatch = Minibatch::new(inputs, targets, batch);
     let mut ws = model.workspace(batch, cfg.precision);
     let mut adam = Adam::new(model.param_count(), cfg.adam());
     let mut perm: Vec<usize> = (0..n).collect();
     let mut cursor = n;
-    let mut cols = vec![0; batch];
     let mut history = Vec::with_capacity(cfg.steps / cfg.log_every + 1);
     let (mut window_sum, mut window_len) = (0.0, 0usize);
 
     for step in 0..cfg.steps {
-        for c in cols.iter_mut() {
+        for c in minibatch.cols.iter_mut() {
             if cursor == n {
                 shuffle(&mut perm, rng);
                 cursor = 0;
@@ -302,10 +370,8 @@ pub fn train<M: Trainable>(
             *c = perm[cursor];
             cursor += 1;
         }
-        gather(xb.as_mut_slice(), inputs.as_slice(), d_in, &cols);
-        gather(yb.as_mut_slice(), targets.as_slice(), d_out, &cols);
         let lr = adam.lr_at(step, cfg.steps);
-        let loss = model.loss_and_grad(&xb, &yb, &mut ws);
+        let loss = model.loss_and_grad_on(&mut minibatch, &mut ws);
         if !loss.is_finite() {
             return Err(NnError::Diverged { step, loss, lr });
         }
@@ -386,27 +452,38 @@ pub fn mse<M: FlowMap + ?Sized>(
     Ok(sum / n.max(1) as f64)
 }
 
-/// `dst[:, j] = src[:, cols[j]]` for column-major matrices of `d` rows: copies of a
-/// fixed size for the small dimensions of flow maps (a call to `memcpy` per column would
-/// cost more than the copy itself).
-fn gather(dst: &mut [f64], src: &[f64], d: usize, cols: &[usize]) {
-    fn fixed<const D: usize>(dst: &mut [f64], src: &[f64], cols: &[usize]) {
+/// `dst[:, j] = src[:, cols[j]]` rounded to `E`, for column-major matrices of `d` rows
+/// (`dst` holds `cols.len()` columns): copies of a fixed size for the small dimensions of
+/// flow maps (a call to `memcpy` per column would cost more than the copy itself).
+///
+/// # Panics
+/// If a column is out of range of `src`.
+#[inline(always)]
+pub(crate) fn gather_columns<E: Elem>(dst: &mut [E], src: &[f64], d: usize, cols: &[usize]) {
+    #[inline(always)]
+    fn fixed<E: Elem, const D: usize>(dst: &mut [E], src: &[f64], cols: &[usize]) {
         for (out, &i) in dst.chunks_exact_mut(D).zip(cols) {
-            let out: &mut [f64; D] = out.try_into().expect("chunks of D entries");
-            *out = src[i * D..(i + 1) * D]
+            let out: &mut [E; D] = out.try_into().expect("chunks of D entries");
+            let col: &[f64; D] = src[i * D..(i + 1) * D]
                 .try_into()
                 .expect("a column has D entries");
+            out.iter_mut()
+                .zip(col)
+                .for_each(|(o, &v)| *o = E::from_f64(v));
         }
     }
     match d {
-        1 => fixed::<1>(dst, src, cols),
-        2 => fixed::<2>(dst, src, cols),
-        3 => fixed::<3>(dst, src, cols),
-        4 => fixed::<4>(dst, src, cols),
-        8 => fixed::<8>(dst, src, cols),
+        1 => fixed::<E, 1>(dst, src, cols),
+        2 => fixed::<E, 2>(dst, src, cols),
+        3 => fixed::<E, 3>(dst, src, cols),
+        4 => fixed::<E, 4>(dst, src, cols),
+        8 => fixed::<E, 8>(dst, src, cols),
         _ => {
             for (out, &i) in dst.chunks_exact_mut(d).zip(cols) {
-                out.copy_from_slice(&src[i * d..(i + 1) * d]);
+                let col = &src[i * d..(i + 1) * d];
+                out.iter_mut()
+                    .zip(col)
+                    .for_each(|(o, &v)| *o = E::from_f64(v));
             }
         }
     }

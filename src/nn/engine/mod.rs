@@ -27,7 +27,7 @@ mod simd;
 mod step;
 
 pub(crate) use gemm::dot4;
-use step::{Buffers, Geometry};
+use step::{Batch, Buffers, Geometry};
 
 /// Instruction set of the training kernels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -208,34 +208,87 @@ impl TrainWorkspace {
     /// # Panics
     /// If `x` is not `d_in x B` or `y` is not `d_out x B` (as [`Mlp::loss_and_grad`]).
     pub fn loss_and_grad(&mut self, net: &Mlp, x: &DMatrix<f64>, y: &DMatrix<f64>) -> f64 {
-        let (d_in, d_out) = (
-            net.weights()[0].ncols(),
-            net.biases()[net.depth() - 1].len(),
-        );
-        assert_eq!(x.nrows(), d_in, "Mlp: input has the wrong number of rows");
+        let d_out = net.biases()[net.depth() - 1].len();
         assert_eq!(y.shape(), (d_out, x.ncols()), "Mlp: target shape");
-        assert!(x.ncols() > 0, "Mlp: empty batch");
-        if !self.geometry.fits(net, x.ncols()) {
-            *self = Self::build(net, x.ncols(), self.precision, self.backend);
+        self.step(net, Batch { x, y, cols: None })
+    }
+
+    /// [`TrainWorkspace::loss_and_grad`] on the columns `cols` of `inputs` and `targets`
+    /// (`B = cols.len()`), read where they are and rounded to the step's precision on
+    /// the way: the same bits as on the gathered columns.
+    ///
+    /// ```
+    /// use flowcert::nn::{Activation, Mlp, MlpConfig, Precision, TrainWorkspace};
+    /// use nalgebra::DMatrix;
+    /// use rand::SeedableRng;
+    /// let cfg = MlpConfig::new(2, vec![8], 2, Activation::Silu).check().unwrap();
+    /// let net = Mlp::new(&cfg, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
+    /// let x = DMatrix::from_fn(2, 10, |i, j| (i + 2 * j) as f64 / 10.0);
+    /// let y = x.map(f64::sin);
+    /// let cols = [7, 2, 2, 9];
+    /// let mut ws = TrainWorkspace::new(&net, 4, Precision::F32);
+    /// let at = ws.loss_and_grad_at(&net, &x, &y, &cols);
+    /// let pick = |m: &DMatrix<f64>| m.select_columns(&cols);
+    /// assert_eq!(at, ws.loss_and_grad(&net, &pick(&x), &pick(&y)));
+    /// ```
+    ///
+    /// # Panics
+    /// If `inputs` has not `d_in` rows, `targets` not `d_out` rows or another number of
+    /// columns, `cols` is empty or names a column past the last.
+    pub fn loss_and_grad_at(
+        &mut self,
+        net: &Mlp,
+        inputs: &DMatrix<f64>,
+        targets: &DMatrix<f64>,
+        cols: &[usize],
+    ) -> f64 {
+        let d_out = net.biases()[net.depth() - 1].len();
+        let n = inputs.ncols();
+        assert_eq!(targets.shape(), (d_out, n), "Mlp: target shape");
+        assert!(
+            cols.iter().all(|&c| c < n),
+            "Mlp: a minibatch column out of range"
+        );
+        let (x, y) = (inputs, targets);
+        self.step(
+            net,
+            Batch {
+                x,
+                y,
+                cols: Some(cols),
+            },
+        )
+    }
+
+    fn step(&mut self, net: &Mlp, batch: Batch<'_>) -> f64 {
+        let d_in = net.weights()[0].ncols();
+        assert_eq!(
+            batch.x.nrows(),
+            d_in,
+            "Mlp: input has the wrong number of rows"
+        );
+        assert!(batch.len() > 0, "Mlp: empty batch");
+        if !self.geometry.fits(net, batch.len()) {
+            *self = Self::build(net, batch.len(), self.precision, self.backend);
         }
         let (g, grad) = (&self.geometry, &mut self.grad);
-        // SAFETY: the buffers were built for `g`, which describes `net`, `x` and `y`;
+        // SAFETY: the buffers were built for `g`, which describes `net` and `batch`;
         // each backend runs only where `is_available` said its features are present.
         unsafe {
             match (&mut self.store, self.backend) {
                 #[cfg(target_arch = "x86_64")]
-                (Store::F64(b), SimdBackend::Avx512) => x86::avx512_f64(g, net, x, y, b, grad),
+                (Store::F64(b), SimdBackend::Avx512) => x86::avx512_f64(g, net, batch, b, grad),
                 #[cfg(target_arch = "x86_64")]
-                (Store::F32(b), SimdBackend::Avx512) => x86::avx512_f32(g, net, x, y, b, grad),
+                (Store::F32(b), SimdBackend::Avx512) => x86::avx512_f32(g, net, batch, b, grad),
                 #[cfg(target_arch = "x86_64")]
-                (Store::F64(b), SimdBackend::Avx2) => x86::avx2_f64(g, net, x, y, b, grad),
+                (Store::F64(b), SimdBackend::Avx2) => x86::avx2_f64(g, net, batch, b, grad),
                 #[cfg(target_arch = "x86_64")]
-                (Store::F32(b), SimdBackend::Avx2) => x86::avx2_f32(g, net, x, y, b, grad),
+                (Store::F32(b), SimdBackend::Avx2) => x86::avx2_f32(g, net, batch, b, grad),
                 (Store::F64(b), _) => {
-                    step::run::<simd::Portable<f64>, 4, 4, 8>(g, net, x, y, b, grad)
+                    step::run::<simd::Portable<f64>, 4, 4, 8>(g, net, batch, b, grad)
                 }
                 (Store::F32(b), _) => {
-                    step::run::<simd::Portable<f32>, 4, 4, 8>(g, net, x, y, b, grad)
+                    step::run::<simd::Portable<f32>, 4, 4, 8>(g, net, batch, b, grad)
                 }
             }
         }
@@ -248,9 +301,8 @@ impl TrainWorkspace {
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::simd::{Avx2F32, Avx2F64, Avx512F32, Avx512F64};
-    use super::step::{Buffers, Geometry, run};
+    use super::step::{Batch, Buffers, Geometry, run};
     use crate::nn::{Mlp, MlpGradient};
-    use nalgebra::DMatrix;
 
     macro_rules! entry {
         ($name:ident, $simd:ty, $e:ty, $mv:literal, $nr:literal, $nw:literal, $features:literal) => {
@@ -258,13 +310,12 @@ mod x86 {
             pub(super) unsafe fn $name(
                 g: &Geometry,
                 net: &Mlp,
-                x: &DMatrix<f64>,
-                y: &DMatrix<f64>,
+                batch: Batch<'_>,
                 buf: &mut Buffers<$e>,
                 grad: &mut MlpGradient,
             ) -> f64 {
-                // SAFETY: forwarded from `TrainWorkspace::loss_and_grad`.
-                unsafe { run::<$simd, $mv, $nr, $nw>(g, net, x, y, buf, grad) }
+                // SAFETY: forwarded from `TrainWorkspace::step`.
+                unsafe { run::<$simd, $mv, $nr, $nw>(g, net, batch, buf, grad) }
             }
         };
     }

@@ -21,6 +21,7 @@ use super::super::elem::Elem;
 use super::act::activate;
 use super::gemm::{Epilogue, Mat, Mode, Nothing, gemm};
 use super::simd::Simd;
+use crate::nn::train::gather_columns;
 use crate::nn::{Activation, Mlp, MlpGradient};
 
 /// What a step needs to know about the network and the batch.
@@ -78,6 +79,22 @@ impl Geometry {
     /// first, a forward product in dot-product order.
     fn reads_transpose(&self, l: usize) -> bool {
         l > 0 || matches!(self.forward_order(l), Mode::Dot4 | Mode::DotLanes)
+    }
+}
+
+/// The columns of a step: all of `x` (`d_in x B`) and `y` (`d_out x B`), or the columns
+/// `cols` of them (`B = cols.len()`).
+#[derive(Clone, Copy)]
+pub(super) struct Batch<'a> {
+    pub x: &'a DMatrix<f64>,
+    pub y: &'a DMatrix<f64>,
+    pub cols: Option<&'a [usize]>,
+}
+
+impl Batch<'_> {
+    /// `B`.
+    pub(super) fn len(&self) -> usize {
+        self.cols.map_or(self.x.ncols(), <[usize]>::len)
     }
 }
 
@@ -142,8 +159,7 @@ impl<E: Elem> Buffers<E> {
         &mut self,
         g: &Geometry,
         net: &Mlp,
-        x: &DMatrix<f64>,
-        y: &DMatrix<f64>,
+        batch: Batch<'_>,
         ld_out: usize,
     ) {
         let put = |dst: &mut [E], src: &[f64]| {
@@ -151,8 +167,12 @@ impl<E: Elem> Buffers<E> {
                 .zip(src)
                 .for_each(|(d, &s)| *d = E::from_f64(s))
         };
-        put(&mut self.x, x.as_slice());
-        put(&mut self.y, y.as_slice());
+        let take = |dst: &mut [E], src: &DMatrix<f64>| match batch.cols {
+            None => put(dst, src.as_slice()),
+            Some(cols) => gather_columns(dst, src.as_slice(), src.nrows(), cols),
+        };
+        take(&mut self.x, batch.x);
+        take(&mut self.y, batch.y);
         let last = net.depth() - 1;
         for (l, (w, b)) in net.weights().iter().zip(net.biases()).enumerate() {
             let (rows, cols) = w.shape();
@@ -191,14 +211,13 @@ impl<E: Elem> Buffers<E> {
 /// Load, step, store: the minibatch MSE, its gradient left in `grad`.
 ///
 /// # Safety
-/// `buf` and `grad` must have been built for `g`, which must describe `net` and the
-/// batch `x` (`d_in x B`), `y` (`d_out x B`); the backend's CPU features must be enabled.
+/// `buf` and `grad` must have been built for `g`, which must describe `net` and
+/// `batch`; the backend's CPU features must be enabled.
 #[inline(always)]
 pub(super) unsafe fn run<S: Simd, const MV: usize, const NR: usize, const NW: usize>(
     g: &Geometry,
     net: &Mlp,
-    x: &DMatrix<f64>,
-    y: &DMatrix<f64>,
+    batch: Batch<'_>,
     buf: &mut Buffers<S::E>,
     grad: &mut MlpGradient,
 ) -> f64 {
@@ -206,8 +225,7 @@ pub(super) unsafe fn run<S: Simd, const MV: usize, const NR: usize, const NW: us
     buf.load::<S>(
         g,
         net,
-        x,
-        y,
+        batch,
         padded(g.sizes[g.layers()], g, g.layers() - 1, S::LANES),
     );
     let loss = forward_backward::<S, MV, NR, NW>(g, buf);
