@@ -122,8 +122,8 @@ fn flow_batch(bencher: Bencher, how: &str) {
 /// The `flow` figure's clocks, in process on one thread: the same 256 samples and
 /// `map_batch_serial` as `flow_batch` (lanes), integrated in `t` (`time`, the baseline of
 /// the same run) or in the log-SNR (`log_snr`, `flow --clock log-snr`) at the tolerance
-/// where each meets diffrax's max and median error at 1e-10 (README, "The log-SNR clock":
-/// `t` at 1e-12, log-SNR at 3e-12), and both at 1e-10 (`*_1e-10`).
+/// where each meets diffrax's max and median error at 1e-10 (README, "The PF-ODE teacher
+/// against diffrax": `t` at 1e-12, log-SNR at 3e-12), and both at 1e-10 (`*_1e-10`).
 #[divan::bench(args = ["time", "log_snr", "time_1e-10", "log_snr_1e-10"])]
 fn flow_clock(bencher: Bencher, how: &str) {
     let mix = builtin::two_mode(0.1);

@@ -42,8 +42,9 @@ pub struct StudentBudget {
     pub residual: bool,
     /// Precision of the training steps (students are evaluated in `f64` either way).
     /// `f32` for the distillation experiment's default: on the two-mode mixtures, 5 seeds,
-    /// every grid and N, the mean relative MSE moves by at most 0.2% against seed
-    /// intervals of 5-25% (README, Performance), and training is about twice as fast.
+    /// every grid and N, the relative MSE moves by at most 0.71% in any cell against a seed
+    /// spread of about 10% (theory/04-composition-and-grids.md, "Precision of the
+    /// students"), and training is about twice as fast.
     /// Budgets stored before the field existed read as `f64`.
     #[serde(default = "f64_precision")]
     pub precision: Precision,
