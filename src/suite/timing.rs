@@ -32,12 +32,12 @@ macro_rules! tiny_text {
 }
 macro_rules! quick_text {
     () => {
-        "about 27 s"
+        "about 23 s"
     };
 }
 macro_rules! full_text {
     () => {
-        "about 7.5 min"
+        "about 7 min"
     };
 }
 
@@ -58,14 +58,14 @@ pub const TINY: Measured = Measured {
 /// `flowcert reproduce --quick`.
 pub const QUICK: Measured = Measured {
     command: "flowcert reproduce --quick",
-    seconds: 27.0,
+    seconds: 23.0,
     text: quick_text!(),
 };
 
 /// `flowcert reproduce` (full).
 pub const FULL: Measured = Measured {
     command: "flowcert reproduce",
-    seconds: 453.0,
+    seconds: 407.0,
     text: full_text!(),
 };
 
