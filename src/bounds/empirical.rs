@@ -31,7 +31,7 @@ use super::BoundsError;
 use super::ascent::{Objective, bfgs_ascent, es_polish};
 use super::candidates::candidates;
 use super::lipschitz::{Lipschitz, LipschitzBounds};
-use crate::model::Marginal;
+use crate::model::{Marginal, Mixture};
 use crate::tolerance;
 
 /// Budget and seed of the search.
@@ -202,27 +202,44 @@ impl Tightness {
     }
 }
 
+/// How far from the origin, in units of the mixture's own scale
+/// `1 + max_k ||mu_k|| + max_k sqrt(lambda_max(Sigma_k))`, a search of a global bound may go.
+///
+/// The Jacobian is computed from `x - alpha_t mu_k`; at `||x|| ~ 1e17` the rounding of `x`
+/// (an ulp of 32) exceeds `alpha_t mu_k` itself and the computed `J` is noise (a random
+/// 1-D three-mode mixture at `t = 2.45` gave `||J|| = 0.00737` at `x = 2e17` against the
+/// exact value and bound 0.00652). Within `1e6` scales `x` is resolved to `1e-10` of the
+/// scale, while the responsibilities have long saturated (beyond a few
+/// `s / (alpha_t |mu_k - mu_j|)` scales `J` is the dominant component's constant), so the
+/// supremum over `R^d` is attained, to rounding, inside this ball.
+pub const NUMERIC_BALL_SCALES: f64 = 1e6;
+
 /// Evaluates both objectives inside the domain and remembers the best of each.
 struct Probe<'a> {
     marginal: Marginal<'a>,
     jac: DMatrix<f64>,
     vel: Vec<f64>,
     radius: Option<f64>,
+    /// Radius of the ball a global search stays in ([`NUMERIC_BALL_SCALES`]).
+    numeric_radius: f64,
     evals: usize,
     projected: usize,
     best: [(f64, Vec<f64>); 2],
 }
 
 impl Probe<'_> {
-    /// Move `x` radially into `B_R` if it lies outside.
+    /// Move `x` radially into `B_R` if it lies outside (counted in `projected`); a global
+    /// search (no `B_R`) is kept inside the ball of [`NUMERIC_BALL_SCALES`] the same way,
+    /// uncounted.
     fn project(&mut self, x: &mut [f64]) {
-        if let Some(r) = self.radius {
-            let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
-            if norm > r {
+        let r = self.radius.unwrap_or(self.numeric_radius);
+        let norm = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if norm > r {
+            if self.radius.is_some() {
                 self.projected += 1;
-                let f = r * (1.0 - 4.0 * f64::EPSILON) / norm;
-                x.iter_mut().for_each(|v| *v *= f);
             }
+            let f = r * (1.0 - 4.0 * f64::EPSILON) / norm;
+            x.iter_mut().for_each(|v| *v *= f);
         }
     }
 
@@ -364,6 +381,17 @@ pub fn warm_starts(e: &EmpiricalSup, to: f64) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// `1 + max_k ||mu_k|| + max_k sqrt(lambda_max(Sigma_k))`: the length scale of a mixture.
+fn numeric_scale(mix: &Mixture) -> f64 {
+    let comps = mix.components();
+    let mean = comps.iter().map(|c| c.mean.norm()).fold(0.0, f64::max);
+    let spread = comps
+        .iter()
+        .flat_map(|c| c.eigvals.iter())
+        .fold(0.0f64, |m, &l| m.max(l.sqrt()));
+    1.0 + mean + spread
+}
+
 fn search(
     lip: &Lipschitz,
     t: f64,
@@ -379,6 +407,7 @@ fn search(
         jac: DMatrix::zeros(d, d),
         vel: vec![0.0; d],
         radius: lip.region_radius(),
+        numeric_radius: NUMERIC_BALL_SCALES * numeric_scale(mix),
         evals: 0,
         projected: 0,
         best: [

@@ -318,6 +318,38 @@ proptest! {
 
 /// The built-in suite: every bound holds against the default search, and the tightness
 /// figures are sane (printed with `--nocapture`).
+/// A global search stays where the Jacobian is computed to rounding: on the mixture that
+/// once sent it to `x = 2e17` (a proptest case, kept in proptest-regressions/bounds.txt),
+/// where the computed `||J||` was noise above the exact bound, the sup now respects `L` and
+/// its arg-sup lies inside the numeric ball. Without the ball (mutation: an infinite
+/// `NUMERIC_BALL_SCALES`) the search returns to 2e17 and this fails.
+#[test]
+fn global_search_stays_where_the_jacobian_is_resolved() {
+    let s2 = 0.13176939996317572;
+    let mix = MixtureSpec {
+        weights: vec![1.0 / 3.0; 3],
+        means: vec![
+            vec![-0.15261658417645624],
+            vec![0.27923988709517755],
+            vec![-2.3347058273190378],
+        ],
+        covariances: vec![vec![vec![s2]]; 3],
+    }
+    .check()
+    .unwrap();
+    let t = 2.4493568735180555;
+    assert_bounds_hold(&mix, t, 0).unwrap();
+    let lip = Lipschitz::auto(&mix);
+    let cfg = SearchConfig {
+        seed: 0,
+        ..SearchConfig::quick()
+    };
+    let e = empirical_sup(&lip, t, &cfg).unwrap();
+    let scale = 1.0 + 2.3347058273190378 + s2.sqrt();
+    let r = flowcert::bounds::empirical::NUMERIC_BALL_SCALES * scale;
+    assert!(e.norm.x[0].abs() <= r, "arg-sup {:?} outside {r}", e.norm.x);
+}
+
 #[test]
 fn builtin_suite_bounds_hold_and_tightness() {
     for (name, mix) in builtin::suite() {
