@@ -12,7 +12,7 @@
 
 use super::marginal::LN_2PI;
 use super::mixture::Mixture;
-use super::process::{PathCoeffs, VelocityForm};
+use super::process::{PathCoeffs, VelocityForm, variances_at_log_snr};
 
 /// The independent variable of [`MarginalLanes`]'s lanes: the time, or the log-SNR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,8 +230,8 @@ impl<'a> MarginalLanes<'a> {
 
     /// The OU coefficients at the log-SNRs `lambda` (theory/07-gaussian-paths.md):
     /// `alpha^2 = 1 / (1 + e^{-lambda})`, `sigma^2 = 1 / (1 + e^{lambda})` from `e =
-    /// e^{-|lambda|}`, and `dt / d lambda = -sigma^2 / 2`, with the operations of
-    /// [`Ou::coeffs_at_log_snr`](super::process::Ou) followed by
+    /// e^{-|lambda|}` (`variances_at_log_snr`, shared with [`Ou`](super::process::Ou)'s
+    /// `coeffs_at_log_snr`), and `dt / d lambda = -sigma^2 / 2`, the operations of
     /// [`PathCoeffs::dt_dlog_snr`], so every lane's bits are theirs; the time itself
     /// (a logarithm per lane) is not needed by the score-form velocity and is skipped, as
     /// is the dynamic dispatch per lane. `coeffs` is left stale (the score form reads
@@ -243,12 +243,7 @@ impl<'a> MarginalLanes<'a> {
             *e = (-l.abs()).exp();
         }
         for (l, (&lam, &e)) in lambda.iter().zip(&*e).enumerate() {
-            let big = 1.0 / (1.0 + e);
-            let (alpha2, sigma2) = if lam >= 0.0 {
-                (big, e * big)
-            } else {
-                (e * big, big)
-            };
+            let (alpha2, sigma2) = variances_at_log_snr(lam, e);
             let alpha = alpha2.sqrt();
             (self.alpha[l], self.alpha2[l], self.sigma2[l]) = (alpha, alpha2, sigma2);
             self.dalpha[l] = -alpha;

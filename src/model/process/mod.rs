@@ -40,6 +40,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use affine::{Edm, Rectified};
+pub(crate) use ou::variances_at_log_snr;
 pub use ou::{Ou, OuCoeffs, log_snr, log_snr_inverse, ve_sigma, ve_sigma_inverse};
 pub use spec::{PROCESS_NAMES, ProcessSpec};
 pub use vp::{VpCosine, VpLinear};

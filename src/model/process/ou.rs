@@ -61,12 +61,7 @@ impl GaussianPath for Ou {
     #[inline]
     fn coeffs_at_log_snr(&self, l: f64) -> PathCoeffs {
         let e = (-l.abs()).exp();
-        let big = 1.0 / (1.0 + e);
-        let (alpha2, sigma2) = if l >= 0.0 {
-            (big, e * big)
-        } else {
-            (e * big, big)
-        };
+        let (alpha2, sigma2) = variances_at_log_snr(l, e);
         let t = 0.5 * if l >= 0.0 { e.ln_1p() } else { e.ln_1p() - l };
         let alpha = alpha2.sqrt();
         PathCoeffs {
@@ -95,6 +90,21 @@ impl GaussianPath for Ou {
     fn variance_sup(&self, lambda: f64, t0: f64, t1: f64) -> f64 {
         let (a, b) = (OuCoeffs::at(t0), OuCoeffs::at(t1));
         a.s(lambda).max(b.s(lambda))
+    }
+}
+
+/// `(alpha^2, sigma^2)` of OU at the log-SNR `l`, given `e = e^{-|l|}`:
+/// `alpha^2 = 1 / (1 + e^{-l})`, `sigma^2 = 1 / (1 + e^{l})`, each from the one exponential
+/// that cannot overflow. Shared by [`Ou`]'s `coeffs_at_log_snr` and the lanes of
+/// `MarginalLanes`, which compute `e` for all lanes first: one set of operations, so both
+/// give the same bits.
+#[inline(always)]
+pub(crate) fn variances_at_log_snr(l: f64, e: f64) -> (f64, f64) {
+    let big = 1.0 / (1.0 + e);
+    if l >= 0.0 {
+        (big, e * big)
+    } else {
+        (e * big, big)
     }
 }
 

@@ -249,15 +249,12 @@ impl TrainWorkspace {
             cols.iter().all(|&c| c < n),
             "Mlp: a minibatch column out of range"
         );
-        let (x, y) = (inputs, targets);
-        self.step(
-            net,
-            Batch {
-                x,
-                y,
-                cols: Some(cols),
-            },
-        )
+        let batch = Batch {
+            x: inputs,
+            y: targets,
+            cols: Some(cols),
+        };
+        self.step(net, batch)
     }
 
     fn step(&mut self, net: &Mlp, batch: Batch<'_>) -> f64 {
